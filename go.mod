@@ -10,4 +10,5 @@ require (
 	github.com/hooklift/gowsdl v0.5.0 // indirect
 	github.com/jarcoal/httpmock v1.4.2 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )

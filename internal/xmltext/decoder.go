@@ -1,0 +1,739 @@
+package xmltext
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Error kinds, for errors.Is. Every error the Decoder returns is an *Error wrapping one of them.
+var (
+	ErrSyntax    = errors.New("malformed XML")
+	ErrDoctype   = errors.New("DOCTYPE and entity declarations are not allowed")
+	ErrDepth     = errors.New("document nested too deeply")
+	ErrAttrs     = errors.New("too many attributes")
+	ErrEncoding  = errors.New("invalid character or encoding")
+	ErrEntity    = errors.New("undefined or invalid entity reference")
+	ErrNamespace = errors.New("unbound namespace prefix")
+	ErrStructure = errors.New("unexpected document structure")
+)
+
+// Error is a decoding failure at a byte offset of the document.
+type Error struct {
+	Offset int
+	Kind   error // one of the Err* kinds above
+	Detail string
+}
+
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return fmt.Sprintf("xml: %v at offset %d", e.Kind, e.Offset)
+	}
+	return fmt.Sprintf("xml: %v at offset %d: %s", e.Kind, e.Offset, e.Detail)
+}
+
+func (e *Error) Unwrap() error { return e.Kind }
+
+// Limits bound what a Decoder accepts. The document size is bounded by whoever reads it off the network.
+type Limits struct {
+	MaxDepth int // element nesting; default 64
+	MaxAttrs int // attributes (namespace declarations included) on one element; default 64
+}
+
+const (
+	defaultMaxDepth = 64
+	defaultMaxAttrs = 64
+	nsXML           = "http://www.w3.org/XML/1998/namespace"
+)
+
+type frame struct {
+	qname  []byte // as written, for matching the end tag
+	local  []byte
+	space  []byte
+	nsMark int // len(ns) before this element's declarations
+}
+
+type binding struct {
+	prefix []byte // empty for the default namespace
+	uri    []byte
+}
+
+type attr struct {
+	prefix, local []byte
+	value         []byte // raw, still escaped
+}
+
+// Decoder is a pull decoder over one complete document held in memory. It never reflects and, on documents
+// without entity references, returns slices of the input instead of copies: what it returns is valid until
+// the next call.
+type Decoder struct {
+	data    []byte
+	pos     int
+	lim     Limits
+	stack   []frame
+	ns      []binding
+	attrs   []attr
+	empty   bool // the current element's start tag was self-closing and its end is not consumed yet
+	scratch []byte
+	checked bool
+}
+
+// NewDecoder returns a decoder over data. Zero fields of lim take the defaults.
+func NewDecoder(data []byte, lim Limits) *Decoder {
+	d := &Decoder{}
+	d.Reset(data, lim)
+	return d
+}
+
+// Reset reuses d for another document, keeping its buffers.
+func (d *Decoder) Reset(data []byte, lim Limits) {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = defaultMaxDepth
+	}
+	if lim.MaxAttrs <= 0 {
+		lim.MaxAttrs = defaultMaxAttrs
+	}
+	d.data, d.pos, d.lim = data, 0, lim
+	d.stack, d.ns, d.attrs = d.stack[:0], d.ns[:0], d.attrs[:0]
+	d.empty, d.checked = false, false
+}
+
+func (d *Decoder) errf(kind error, format string, args ...any) error {
+	return &Error{Offset: d.pos, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Root checks the whole document's characters, skips the prolog and positions d on the document element.
+func (d *Decoder) Root() error {
+	if !d.checked {
+		if off, err := checkChars(d.data); err != nil {
+			return &Error{Offset: off, Kind: ErrEncoding, Detail: err.Error()}
+		}
+		d.checked = true
+	}
+	d.pos = 0
+	if bytes.HasPrefix(d.data, []byte{0xEF, 0xBB, 0xBF}) {
+		d.pos = 3
+	}
+	if bytes.HasPrefix(d.data[d.pos:], []byte("<?xml")) && len(d.data) > d.pos+5 && isSpace(d.data[d.pos+5]) {
+		end := bytes.Index(d.data[d.pos:], []byte("?>"))
+		if end < 0 {
+			return d.errf(ErrSyntax, "unterminated XML declaration")
+		}
+		decl := d.data[d.pos : d.pos+end]
+		if err := checkDeclEncoding(decl); err != nil {
+			return d.errf(ErrEncoding, "%v", err)
+		}
+		d.pos += end + 2
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.errf(ErrStructure, "no root element")
+		}
+		if d.data[d.pos] != '<' {
+			return d.errf(ErrSyntax, "text before the root element")
+		}
+		ok, err := d.skipMarkup()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return d.startElement()
+		}
+	}
+}
+
+// End checks that nothing but comments, processing instructions and white space follows the root element.
+// Call it once the root element was consumed.
+func (d *Decoder) End() error {
+	if len(d.stack) != 0 {
+		return d.errf(ErrStructure, "document element not fully read")
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil
+		}
+		if d.data[d.pos] != '<' {
+			return d.errf(ErrSyntax, "text after the root element")
+		}
+		ok, err := d.skipMarkup()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return d.errf(ErrStructure, "second root element")
+		}
+	}
+}
+
+// Depth is the number of open elements: 1 on the root element.
+func (d *Decoder) Depth() int { return len(d.stack) }
+
+// Offset is the byte offset the decoder has reached.
+func (d *Decoder) Offset() int { return d.pos }
+
+func (d *Decoder) top() *frame {
+	if len(d.stack) == 0 {
+		return &frame{}
+	}
+	return &d.stack[len(d.stack)-1]
+}
+
+// Local is the current element's local name.
+func (d *Decoder) Local() []byte { return d.top().local }
+
+// Space is the current element's namespace URI, empty when it has none.
+func (d *Decoder) Space() []byte { return d.top().space }
+
+// LocalIs reports whether the current element's local name equals name, ignoring ASCII case: real peers
+// spell Smsr-id, CompletionTimestamp and friends in several casings.
+func (d *Decoder) LocalIs(name string) bool { return equalFoldASCII(d.top().local, name) }
+
+// SpaceIs reports whether the current element is in namespace uri.
+func (d *Decoder) SpaceIs(uri string) bool { return string(d.top().space) == uri }
+
+// Attr returns the unescaped value of the current element's attribute space:local. Unprefixed attributes
+// are in no namespace (space "").
+func (d *Decoder) Attr(space, local string) ([]byte, bool) {
+	for i := range d.attrs {
+		a := &d.attrs[i]
+		if string(a.local) != local {
+			continue
+		}
+		if len(a.prefix) == 0 {
+			if space != "" {
+				continue
+			}
+		} else {
+			uri, ok := d.LookupPrefix(a.prefix)
+			if !ok || string(uri) != space {
+				continue
+			}
+		}
+		return d.unescapeAttr(a.value), true
+	}
+	return nil, false
+}
+
+// AttrAny returns the first attribute of the current element whose local name is local, in any namespace.
+func (d *Decoder) AttrAny(local string) ([]byte, bool) {
+	for i := range d.attrs {
+		if string(d.attrs[i].local) == local {
+			return d.unescapeAttr(d.attrs[i].value), true
+		}
+	}
+	return nil, false
+}
+
+// LookupPrefix resolves a namespace prefix in the current element's scope.
+func (d *Decoder) LookupPrefix(prefix []byte) ([]byte, bool) {
+	if string(prefix) == "xml" {
+		return []byte(nsXML), true
+	}
+	for i := len(d.ns) - 1; i >= 0; i-- {
+		if bytes.Equal(d.ns[i].prefix, prefix) {
+			if len(d.ns[i].uri) == 0 && len(prefix) != 0 {
+				return nil, false
+			}
+			return d.ns[i].uri, true
+		}
+	}
+	return nil, len(prefix) == 0
+}
+
+func (d *Decoder) unescapeAttr(v []byte) []byte {
+	if bytes.IndexByte(v, '&') < 0 {
+		return v
+	}
+	out, err := appendUnescaped(nil, v)
+	if err != nil {
+		return v
+	}
+	return out
+}
+
+// NextChild advances to the next child element of the current element and makes it current. It returns
+// false, with the current element's end tag consumed and its parent current again, when there is none.
+// Character data between child elements is ignored.
+func (d *Decoder) NextChild() (bool, error) {
+	if len(d.stack) == 0 {
+		return false, d.errf(ErrStructure, "no current element")
+	}
+	if d.empty {
+		d.empty = false
+		d.pop()
+		return false, nil
+	}
+	for {
+		lt := bytes.IndexByte(d.data[d.pos:], '<')
+		if lt < 0 {
+			d.pos = len(d.data)
+			return false, d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.top().qname)
+		}
+		d.pos += lt
+		if d.pos+1 < len(d.data) && d.data[d.pos+1] == '/' {
+			return false, d.endElement()
+		}
+		ok, err := d.skipMarkup()
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return true, d.startElement()
+		}
+	}
+}
+
+// Text returns the current element's character data, entity references resolved, comments dropped, and
+// consumes its end tag. A child element where text was expected is an ErrStructure error.
+func (d *Decoder) Text() ([]byte, error) {
+	if len(d.stack) == 0 {
+		return nil, d.errf(ErrStructure, "no current element")
+	}
+	if d.empty {
+		d.empty = false
+		d.pop()
+		return nil, nil
+	}
+	var (
+		out     []byte
+		copied  bool
+		started bool
+	)
+	for {
+		lt := bytes.IndexByte(d.data[d.pos:], '<')
+		if lt < 0 {
+			d.pos = len(d.data)
+			return nil, d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.top().qname)
+		}
+		seg := d.data[d.pos : d.pos+lt]
+		if len(seg) > 0 {
+			if !started && bytes.IndexByte(seg, '&') < 0 && bytes.IndexByte(seg, '\r') < 0 {
+				out, started = seg, true
+			} else {
+				if !copied {
+					d.scratch = append(d.scratch[:0], out...)
+					copied = true
+				}
+				var err error
+				if d.scratch, err = appendUnescaped(d.scratch, seg); err != nil {
+					return nil, d.errf(ErrEntity, "%v", err)
+				}
+				started = true
+			}
+		}
+		d.pos += lt
+		rest := d.data[d.pos:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("</")):
+			if err := d.endElement(); err != nil {
+				return nil, err
+			}
+			if copied {
+				return d.scratch, nil
+			}
+			return out, nil
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			end := bytes.Index(rest, []byte("]]>"))
+			if end < 0 {
+				return nil, d.errf(ErrSyntax, "unterminated CDATA section")
+			}
+			if !copied {
+				d.scratch = append(d.scratch[:0], out...)
+				copied = true
+			}
+			d.scratch = append(d.scratch, rest[9:end]...)
+			started = true
+			d.pos += end + 3
+		default:
+			ok, err := d.skipMarkup()
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, d.errf(ErrStructure, "element <%s> has child elements where text was expected", d.top().qname)
+			}
+		}
+	}
+}
+
+// Skip consumes the current element's whole subtree, checking it is well formed.
+func (d *Decoder) Skip() error {
+	base := len(d.stack)
+	if base == 0 {
+		return d.errf(ErrStructure, "no current element")
+	}
+	for len(d.stack) >= base {
+		if _, err := d.NextChild(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// InnerXML returns the current element's content as written, and consumes its end tag.
+func (d *Decoder) InnerXML() ([]byte, error) {
+	if d.empty {
+		d.empty = false
+		d.pop()
+		return nil, nil
+	}
+	start := d.pos
+	if err := d.Skip(); err != nil {
+		return nil, err
+	}
+	end := bytes.LastIndex(d.data[start:d.pos], []byte("</"))
+	return d.data[start : start+end], nil
+}
+
+// State is a saved decoder position.
+type State struct {
+	pos   int
+	empty bool
+	stack []frame
+	ns    []binding
+	attrs []attr
+}
+
+// Save records the current position so that Restore can read from it again.
+func (d *Decoder) Save() State {
+	return State{
+		pos:   d.pos,
+		empty: d.empty,
+		stack: append([]frame(nil), d.stack...),
+		ns:    append([]binding(nil), d.ns...),
+		attrs: append([]attr(nil), d.attrs...),
+	}
+}
+
+// Restore returns to a position recorded by Save on the same document.
+func (d *Decoder) Restore(s State) {
+	d.pos, d.empty = s.pos, s.empty
+	d.stack = append(d.stack[:0], s.stack...)
+	d.ns = append(d.ns[:0], s.ns...)
+	d.attrs = append(d.attrs[:0], s.attrs...)
+}
+
+func (d *Decoder) pop() {
+	f := d.stack[len(d.stack)-1]
+	d.ns = d.ns[:f.nsMark]
+	d.stack = d.stack[:len(d.stack)-1]
+}
+
+func (d *Decoder) skipSpace() {
+	for d.pos < len(d.data) && isSpace(d.data[d.pos]) {
+		d.pos++
+	}
+}
+
+// skipMarkup consumes a comment, processing instruction or CDATA section at d.pos (which holds '<'). It
+// returns false, consuming nothing, when a start tag is there instead.
+func (d *Decoder) skipMarkup() (bool, error) {
+	rest := d.data[d.pos:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("<!--")):
+		end := bytes.Index(rest[4:], []byte("-->"))
+		if end < 0 {
+			return false, d.errf(ErrSyntax, "unterminated comment")
+		}
+		d.pos += 4 + end + 3
+		return true, nil
+	case bytes.HasPrefix(rest, []byte("<?")):
+		end := bytes.Index(rest, []byte("?>"))
+		if end < 0 {
+			return false, d.errf(ErrSyntax, "unterminated processing instruction")
+		}
+		d.pos += end + 2
+		return true, nil
+	case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+		end := bytes.Index(rest, []byte("]]>"))
+		if end < 0 {
+			return false, d.errf(ErrSyntax, "unterminated CDATA section")
+		}
+		d.pos += end + 3
+		return true, nil
+	case bytes.HasPrefix(rest, []byte("<!")):
+		if bytes.HasPrefix(rest, []byte("<!DOCTYPE")) || bytes.HasPrefix(rest, []byte("<!ENTITY")) {
+			return false, d.errf(ErrDoctype, "")
+		}
+		return false, d.errf(ErrSyntax, "unexpected markup declaration")
+	case bytes.HasPrefix(rest, []byte("</")):
+		return false, d.errf(ErrSyntax, "unexpected end tag")
+	}
+	return false, nil
+}
+
+// startElement parses the start tag at d.pos and pushes it.
+func (d *Decoder) startElement() error {
+	if len(d.stack) >= d.lim.MaxDepth {
+		return d.errf(ErrDepth, "more than %d levels", d.lim.MaxDepth)
+	}
+	d.pos++ // '<'
+	qname := d.scanName()
+	if len(qname) == 0 {
+		return d.errf(ErrSyntax, "element name expected")
+	}
+	nsMark := len(d.ns)
+	d.attrs = d.attrs[:0]
+	empty := false
+	for {
+		hadSpace := d.pos < len(d.data) && isSpace(d.data[d.pos])
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.errf(ErrSyntax, "unterminated start tag <%s>", qname)
+		}
+		c := d.data[d.pos]
+		if c == '>' {
+			d.pos++
+			break
+		}
+		if c == '/' {
+			if d.pos+1 >= len(d.data) || d.data[d.pos+1] != '>' {
+				return d.errf(ErrSyntax, "expected /> in <%s>", qname)
+			}
+			d.pos += 2
+			empty = true
+			break
+		}
+		if !hadSpace {
+			return d.errf(ErrSyntax, "white space expected before attribute in <%s>", qname)
+		}
+		if len(d.attrs) >= d.lim.MaxAttrs {
+			return d.errf(ErrAttrs, "more than %d on <%s>", d.lim.MaxAttrs, qname)
+		}
+		name := d.scanName()
+		if len(name) == 0 {
+			return d.errf(ErrSyntax, "attribute name expected in <%s>", qname)
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '=' {
+			return d.errf(ErrSyntax, "= expected after attribute %s", name)
+		}
+		d.pos++
+		d.skipSpace()
+		if d.pos >= len(d.data) || (d.data[d.pos] != '"' && d.data[d.pos] != '\'') {
+			return d.errf(ErrSyntax, "quoted value expected for attribute %s", name)
+		}
+		q := d.data[d.pos]
+		end := bytes.IndexByte(d.data[d.pos+1:], q)
+		if end < 0 {
+			return d.errf(ErrSyntax, "unterminated value of attribute %s", name)
+		}
+		value := d.data[d.pos+1 : d.pos+1+end]
+		if bytes.IndexByte(value, '<') >= 0 {
+			return d.errf(ErrSyntax, "< in the value of attribute %s", name)
+		}
+		d.pos += end + 2
+		prefix, local := splitQName(name)
+		for i := range d.attrs {
+			if bytes.Equal(d.attrs[i].prefix, prefix) && bytes.Equal(d.attrs[i].local, local) {
+				return d.errf(ErrSyntax, "duplicate attribute %s", name)
+			}
+		}
+		switch {
+		case len(prefix) == 0 && string(local) == "xmlns":
+			d.ns = append(d.ns, binding{uri: d.unescapeAttr(value)})
+		case string(prefix) == "xmlns":
+			d.ns = append(d.ns, binding{prefix: local, uri: d.unescapeAttr(value)})
+		}
+		d.attrs = append(d.attrs, attr{prefix: prefix, local: local, value: value})
+	}
+	prefix, local := splitQName(qname)
+	space, ok := d.LookupPrefix(prefix)
+	if !ok {
+		return d.errf(ErrNamespace, "prefix %q of <%s>", prefix, qname)
+	}
+	for i := range d.attrs {
+		if p := d.attrs[i].prefix; len(p) != 0 && string(p) != "xmlns" {
+			if _, ok := d.LookupPrefix(p); !ok {
+				return d.errf(ErrNamespace, "prefix %q of attribute %s", p, d.attrs[i].local)
+			}
+		}
+	}
+	d.stack = append(d.stack, frame{qname: qname, local: local, space: space, nsMark: nsMark})
+	d.empty = empty
+	return nil
+}
+
+// endElement consumes the end tag at d.pos, which must close the current element.
+func (d *Decoder) endElement() error {
+	d.pos += 2
+	name := d.scanName()
+	top := d.top()
+	if !bytes.Equal(name, top.qname) {
+		return d.errf(ErrSyntax, "end tag </%s> does not match <%s>", name, top.qname)
+	}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '>' {
+		return d.errf(ErrSyntax, "> expected in end tag </%s>", name)
+	}
+	d.pos++
+	d.pop()
+	return nil
+}
+
+func (d *Decoder) scanName() []byte {
+	start := d.pos
+	for d.pos < len(d.data) && !isNameEnd(d.data[d.pos]) {
+		d.pos++
+	}
+	return d.data[start:d.pos]
+}
+
+func isNameEnd(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '>', '/', '=', '<', '"', '\'', '?', '!', '&':
+		return true
+	}
+	return false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func splitQName(name []byte) (prefix, local []byte) {
+	if i := bytes.IndexByte(name, ':'); i > 0 {
+		return name[:i], name[i+1:]
+	}
+	return nil, name
+}
+
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func checkDeclEncoding(decl []byte) error {
+	i := bytes.Index(decl, []byte("encoding"))
+	if i < 0 {
+		return nil
+	}
+	rest := bytes.TrimLeft(decl[i+len("encoding"):], " \t\r\n=")
+	if len(rest) == 0 {
+		return errors.New("empty encoding in XML declaration")
+	}
+	q := rest[0]
+	end := bytes.IndexByte(rest[1:], q)
+	if end < 0 {
+		return errors.New("unterminated encoding in XML declaration")
+	}
+	enc := rest[1 : 1+end]
+	if equalFoldASCII(enc, "utf-8") || equalFoldASCII(enc, "utf8") || equalFoldASCII(enc, "us-ascii") {
+		return nil
+	}
+	return fmt.Errorf("encoding %q is not supported, only UTF-8", enc)
+}
+
+// checkChars verifies that data is UTF-8 made only of characters XML 1.0 allows, eight ASCII bytes at a time.
+func checkChars(data []byte) (int, error) {
+	const hi, lo = 0x8080808080808080, 0x2020202020202020
+	i := 0
+	for i < len(data) {
+		if i+8 <= len(data) {
+			w := uint64(data[i]) | uint64(data[i+1])<<8 | uint64(data[i+2])<<16 | uint64(data[i+3])<<24 |
+				uint64(data[i+4])<<32 | uint64(data[i+5])<<40 | uint64(data[i+6])<<48 | uint64(data[i+7])<<56
+			if w&hi == 0 && (w-lo)&^w&hi == 0 {
+				i += 8
+				continue
+			}
+		}
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return i, fmt.Errorf("control character %#02x", c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i, errors.New("invalid UTF-8")
+		}
+		if r == 0xFFFE || r == 0xFFFF {
+			return i, fmt.Errorf("character %U not allowed", r)
+		}
+		i += size
+	}
+	return 0, nil
+}
+
+// appendUnescaped appends s with entity and character references resolved and line ends normalised.
+func appendUnescaped(dst, s []byte) ([]byte, error) {
+	for len(s) > 0 {
+		i := bytes.IndexAny(s, "&\r")
+		if i < 0 {
+			return append(dst, s...), nil
+		}
+		dst = append(dst, s[:i]...)
+		s = s[i:]
+		if s[0] == '\r' {
+			dst = append(dst, '\n')
+			s = s[1:]
+			if len(s) > 0 && s[0] == '\n' {
+				s = s[1:]
+			}
+			continue
+		}
+		semi := bytes.IndexByte(s, ';')
+		if semi < 0 || semi > 12 {
+			return dst, errors.New("unterminated entity reference")
+		}
+		ref := s[1:semi]
+		s = s[semi+1:]
+		switch string(ref) {
+		case "lt":
+			dst = append(dst, '<')
+		case "gt":
+			dst = append(dst, '>')
+		case "amp":
+			dst = append(dst, '&')
+		case "apos":
+			dst = append(dst, '\'')
+		case "quot":
+			dst = append(dst, '"')
+		default:
+			if len(ref) < 2 || ref[0] != '#' {
+				return dst, fmt.Errorf("undefined entity &%s;", ref)
+			}
+			var (
+				n   uint64
+				err error
+			)
+			if ref[1] == 'x' {
+				n, err = strconv.ParseUint(string(ref[2:]), 16, 32)
+			} else {
+				n, err = strconv.ParseUint(string(ref[1:]), 10, 32)
+			}
+			r := rune(n)
+			if err != nil || !isXMLChar(r) {
+				return dst, fmt.Errorf("invalid character reference &%s;", ref)
+			}
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst, nil
+}
+
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}

@@ -1,0 +1,263 @@
+package xmltext
+
+import (
+	"encoding/xml"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const envelope = `<?xml version="1.0" encoding="UTF-8"?>
+<!-- leading comment -->
+<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing">
+  <env:Header>
+    <wsa:To env:mustUnderstand="true">https://x?EntityId=1.2&amp;EntityName=A</wsa:To>
+  </env:Header>
+  <env:Body>
+    <rps:ES4-EnableProfileRequest xmlns:rps="http://namespaces.gsma.org/esim-messaging/3">
+      <rps:FunctionCallIdentifier>fc&lt;1&gt;</rps:FunctionCallIdentifier>
+      <rps:Eid><![CDATA[8904]]>9032</rps:Eid>
+      <rps:Empty/>
+      <Plain xmlns="urn:d">t<!-- c -->u</Plain>
+    </rps:ES4-EnableProfileRequest>
+  </env:Body>
+</env:Envelope>
+`
+
+func TestWalk(t *testing.T) {
+	d := NewDecoder([]byte(envelope), Limits{})
+	require.NoError(t, d.Root())
+	assert.Equal(t, "Envelope", string(d.Local()))
+	assert.Equal(t, "http://www.w3.org/2003/05/soap-envelope", string(d.Space()))
+
+	ok, err := d.NextChild()
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.True(t, d.LocalIs("header"))
+	ok, err = d.NextChild()
+	require.NoError(t, err)
+	require.True(t, ok)
+	mu, found := d.Attr("http://www.w3.org/2003/05/soap-envelope", "mustUnderstand")
+	assert.True(t, found)
+	assert.Equal(t, "true", string(mu))
+	_, found = d.Attr("", "mustUnderstand")
+	assert.False(t, found)
+	text, err := d.Text()
+	require.NoError(t, err)
+	assert.Equal(t, "https://x?EntityId=1.2&EntityName=A", string(text))
+	ok, err = d.NextChild()
+	require.NoError(t, err)
+	assert.False(t, ok, "end of Header")
+
+	ok, err = d.NextChild()
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "Body", string(d.Local()))
+	ok, err = d.NextChild()
+	require.NoError(t, err)
+	require.True(t, ok)
+	saved := d.Save()
+
+	var got []string
+	for {
+		ok, err := d.NextChild()
+		require.NoError(t, err)
+		if !ok {
+			break
+		}
+		name := string(d.Space()) + " " + string(d.Local())
+		text, err := d.Text()
+		require.NoError(t, err)
+		got = append(got, name+"="+string(text))
+	}
+	assert.Equal(t, []string{
+		"http://namespaces.gsma.org/esim-messaging/3 FunctionCallIdentifier=fc<1>",
+		"http://namespaces.gsma.org/esim-messaging/3 Eid=89049032",
+		"http://namespaces.gsma.org/esim-messaging/3 Empty=",
+		"urn:d Plain=tu",
+	}, got)
+
+	d.Restore(saved)
+	inner, err := d.InnerXML()
+	require.NoError(t, err)
+	assert.Contains(t, string(inner), "<rps:Eid>")
+	assert.True(t, strings.HasSuffix(strings.TrimSpace(string(inner)), "</Plain>"))
+
+	ok, err = d.NextChild()
+	require.NoError(t, err)
+	assert.False(t, ok, "end of Body")
+	ok, err = d.NextChild()
+	require.NoError(t, err)
+	assert.False(t, ok, "end of Envelope")
+	require.NoError(t, d.End())
+}
+
+func TestErrors(t *testing.T) {
+	deep := strings.Repeat("<a>", 70) + strings.Repeat("</a>", 70)
+	manyAttrs := "<a" + strings.Repeat(" x=\"1\"", 0) + func() string {
+		var b strings.Builder
+		for i := 0; i < 70; i++ {
+			b.WriteString(" a")
+			b.WriteString(strings.Repeat("b", i+1))
+			b.WriteString(`="1"`)
+		}
+		return b.String()
+	}() + "/>"
+	tests := []struct {
+		name string
+		doc  string
+		kind error
+	}{
+		{"doctype", `<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>`, ErrDoctype},
+		{"doctype inside", `<x><!DOCTYPE y></x>`, ErrDoctype},
+		{"entity", `<x>&foo;</x>`, ErrEntity},
+		{"bad char ref", `<x>&#0;</x>`, ErrEntity},
+		{"invalid utf8", "<x>\xff</x>", ErrEncoding},
+		{"control char", "<x>\x01</x>", ErrEncoding},
+		{"latin1 declared", `<?xml version="1.0" encoding="ISO-8859-1"?><x/>`, ErrEncoding},
+		{"too deep", deep, ErrDepth},
+		{"too many attrs", manyAttrs, ErrAttrs},
+		{"unbound prefix", `<p:x/>`, ErrNamespace},
+		{"unbound attr prefix", `<x p:a="1"/>`, ErrNamespace},
+		{"mismatch", `<r><y></r></y>`, ErrSyntax},
+		{"truncated", `<r><y>abc`, ErrSyntax},
+		{"unterminated attr", `<x a="1>`, ErrSyntax},
+		{"duplicate attr", `<x a="1" a="2"/>`, ErrSyntax},
+		{"lt in attr", `<x a="<"/>`, ErrSyntax},
+		{"empty", ``, ErrStructure},
+		{"text only", `hello`, ErrSyntax},
+		{"two roots", `<x/><y/>`, ErrStructure},
+		{"trailing text", `<x/>junk`, ErrSyntax},
+		{"child where text expected", `<x><y/></x>`, ErrStructure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := readAll(NewDecoder([]byte(tt.doc), Limits{}))
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, tt.kind), "got %v", err)
+			var xe *Error
+			require.ErrorAs(t, err, &xe)
+		})
+	}
+}
+
+// readAll walks a document, reading every leaf's text, as the generated decoders do.
+func readAll(d *Decoder) error {
+	if err := d.Root(); err != nil {
+		return err
+	}
+	if err := walk(d); err != nil {
+		return err
+	}
+	return d.End()
+}
+
+func walk(d *Decoder) error {
+	if d.LocalIs("x") && d.Depth() == 1 {
+		// a root named x is read as text, to exercise Text on every document
+		_, err := d.Text()
+		return err
+	}
+	for {
+		ok, err := d.NextChild()
+		if err != nil || !ok {
+			return err
+		}
+		if err := walk(d); err != nil {
+			return err
+		}
+	}
+}
+
+func TestTextForms(t *testing.T) {
+	tests := []struct{ doc, want string }{
+		{`<x>plain</x>`, "plain"},
+		{`<x>a&amp;b&#65;&#x42;</x>`, "a&bAB"},
+		{"<x>l1\r\nl2\rl3</x>", "l1\nl2\nl3"},
+		{`<x><![CDATA[<raw>&]]></x>`, "<raw>&"},
+		{`<x>a<!--c-->b<?pi x?>c</x>`, "abc"},
+		{`<x/>`, ""},
+		{`<x></x>`, ""},
+		{"\xEF\xBB\xBF<x>bom</x>", "bom"},
+	}
+	for _, tt := range tests {
+		d := NewDecoder([]byte(tt.doc), Limits{})
+		require.NoError(t, d.Root(), tt.doc)
+		got, err := d.Text()
+		require.NoError(t, err, tt.doc)
+		assert.Equal(t, tt.want, string(got), tt.doc)
+		require.NoError(t, d.End())
+	}
+}
+
+func TestAttrForms(t *testing.T) {
+	d := NewDecoder([]byte(`<x xmlns:p="urn:p" a='1 &amp; 2' p:b="3"/>`), Limits{})
+	require.NoError(t, d.Root())
+	v, ok := d.Attr("", "a")
+	require.True(t, ok)
+	assert.Equal(t, "1 & 2", string(v))
+	v, ok = d.Attr("urn:p", "b")
+	require.True(t, ok)
+	assert.Equal(t, "3", string(v))
+	v, ok = d.AttrAny("b")
+	require.True(t, ok)
+	assert.Equal(t, "3", string(v))
+	_, ok = d.Attr("", "b")
+	assert.False(t, ok)
+}
+
+func TestEscapeRoundTrip(t *testing.T) {
+	for _, s := range []string{"", "plain", `a<b>&"c'` + "\r\n\t", "\x00\x1fz", "héllo ✓", "bad\xffutf8"} {
+		doc := append([]byte(`<x a="`), AppendAttr(nil, s)...)
+		doc = append(doc, `">`...)
+		doc = AppendText(doc, s)
+		doc = append(doc, "</x>"...)
+		var std struct {
+			A    string `xml:"a,attr"`
+			Text string `xml:",chardata"`
+		}
+		require.NoError(t, xml.Unmarshal(doc, &std), "%q", doc)
+		d := NewDecoder(doc, Limits{})
+		require.NoError(t, d.Root())
+		a, _ := d.Attr("", "a")
+		text, err := d.Text()
+		require.NoError(t, err)
+		assert.Equal(t, std.A, string(a))
+		assert.Equal(t, std.Text, string(text))
+		if !strings.ContainsAny(s, "\x00\x1f\xff") {
+			assert.Equal(t, s, string(a))
+			assert.Equal(t, strings.ReplaceAll(s, "\r\n", "\n"), strings.ReplaceAll(string(text), "\r\n", "\n"))
+		}
+	}
+}
+
+func FuzzDecoder(f *testing.F) {
+	f.Add([]byte(envelope))
+	f.Add([]byte(`<a xmlns="u"><b c="d">e&amp;<![CDATA[f]]></b><!--g--></a>`))
+	f.Add([]byte(`<!DOCTYPE a><a/>`))
+	f.Add([]byte("<a>\xff</a>"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := NewDecoder(data, Limits{MaxDepth: 16})
+		_ = readAll(d)
+		d.Reset(data, Limits{})
+		if d.Root() == nil {
+			_, _ = d.InnerXML()
+		}
+	})
+}
+
+func BenchmarkDecodeEnvelope(b *testing.B) {
+	data := []byte(envelope)
+	d := NewDecoder(data, Limits{})
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Reset(data, Limits{})
+		if err := readAll(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
