@@ -145,8 +145,8 @@ func TestLoopbackServer(t *testing.T) {
 		name       string
 		serverOpts []mtls.ConfigOption
 		client     *tls.Config
-		wantCN     string          // "" means refused
-		serverErr  func(error) bool // extra check on the server's error
+		wantCN     string           // client CN the server sees, when accepted
+		serverErr  func(error) bool // non-nil: refused, and the server error must satisfy it
 	}{
 		{name: "good client", client: e.clientConfig(t, e.pki.Client), wantCN: "smsr.example"},
 		{name: "good client, TLS 1.2", client: e.clientConfig(t, e.pki.Client, mtls.WithMinVersion(tls.VersionTLS12)), wantCN: "smsr.example"},
