@@ -1,0 +1,158 @@
+package esimgw
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Operation is the caller's handle on one asynchronous function call whose
+// result arrives later as a callback (or at once, when the gateway answers a
+// synchronous FAILED).
+//
+// A result that arrives before anybody calls Wait is kept until it is read, so
+// it is never lost. Wait may be called more than once and from several
+// goroutines; all see the same result.
+type Operation[T any] struct {
+	t       *Tracker
+	p       *Pending
+	convert func(value any, err error) (T, error)
+
+	once   sync.Once
+	result T
+	err    error
+}
+
+// NewOperation wraps a registered Pending. convert turns the delivered value
+// and error into the typed result; it is called once, on the first Wait after
+// the resolution. A nil convert asserts value.(T) and passes err through.
+//
+// A nil t or p gives an operation that is already abandoned.
+func NewOperation[T any](t *Tracker, p *Pending, convert func(value any, err error) (T, error)) *Operation[T] {
+	if convert == nil {
+		convert = assertResult[T]
+	}
+	if p == nil || t == nil || p.t != t {
+		done := make(chan struct{})
+		close(done)
+		var key OperationKey
+		if p != nil {
+			key = p.key
+		}
+		p = &Pending{key: key, done: done, state: stateWithdrawn, err: ErrAbandoned}
+	}
+	return &Operation[T]{t: t, p: p, convert: convert}
+}
+
+func assertResult[T any](value any, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if value == nil {
+		return zero, nil
+	}
+	v, ok := value.(T)
+	if !ok {
+		return zero, fmt.Errorf("esimgw: result of type %T, want %T", value, zero)
+	}
+	return v, nil
+}
+
+// Key returns the operation's key.
+func (o *Operation[T]) Key() OperationKey { return o.p.key }
+
+// MessageID returns the request's wsa:MessageID.
+func (o *Operation[T]) MessageID() string { return o.p.key.MessageID }
+
+// TransactionID returns the request's TransactionId.
+func (o *Operation[T]) TransactionID() string { return o.p.key.TransactionID }
+
+// FunctionCallIdentifier returns the request's FunctionCallIdentifier.
+func (o *Operation[T]) FunctionCallIdentifier() string { return o.p.key.FunctionCallIdentifier }
+
+// Interface returns "ES2" or "ES4".
+func (o *Operation[T]) Interface() string { return o.p.key.Interface }
+
+// Function returns the function name, e.g. "EnableProfile".
+func (o *Operation[T]) Function() string { return o.p.key.Function }
+
+// Done is closed once the operation is resolved or abandoned; Wait then
+// returns at once.
+func (o *Operation[T]) Done() <-chan struct{} { return o.p.done }
+
+// Wait returns the typed result once the callback (or a direct Resolve) has
+// arrived.
+//
+// If ctx ends first, Wait ABANDONS the operation: it is withdrawn from the
+// Tracker, a callback arriving later is reported Unmatched (and goes to the
+// unmatched-callback handler), and Wait returns an error wrapping both
+// ctx.Err() and ErrAbandoned (this and later calls). The function may still
+// complete at the gateway. If the result arrived at the same moment the
+// context ended, the result wins. Use a long enough ctx (ValidityPeriod plus
+// a margin), or select on Done to wait without abandoning.
+func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
+	select {
+	case <-o.p.done:
+		return o.read()
+	default:
+	}
+	select {
+	case <-o.p.done:
+	case <-ctx.Done():
+		cause := fmt.Errorf("esimgw: %s: no result before the context ended: %w (%w)",
+			o.name(), ctx.Err(), ErrAbandoned)
+		if c := context.Cause(ctx); c != nil && c != ctx.Err() {
+			cause = fmt.Errorf("%w: %w", cause, c)
+		}
+		if o.t != nil {
+			o.t.withdraw(o.p, cause) // loses to a concurrent resolution
+		}
+		<-o.p.done // closed: by our withdrawal or by whoever got there first
+	}
+	return o.read()
+}
+
+func (o *Operation[T]) name() string {
+	switch {
+	case o.p.key.Interface != "" && o.p.key.Function != "":
+		return o.p.key.Interface + " " + o.p.key.Function
+	case o.p.key.Function != "":
+		return o.p.key.Function
+	}
+	return "operation " + o.p.key.MessageID
+}
+
+// read is called after done is closed, so p.state/value/err are stable.
+func (o *Operation[T]) read() (T, error) {
+	o.once.Do(func() {
+		if o.p.state == stateResolved {
+			o.result, o.err = o.convert(o.p.value, o.p.err)
+			return
+		}
+		o.err = o.p.err
+		if o.err == nil {
+			o.err = ErrAbandoned
+		}
+	})
+	return o.result, o.err
+}
+
+// Resolve resolves the operation directly, e.g. with the *FunctionError of a
+// synchronous 200 FAILED answer. It reports whether the operation was still
+// pending (false: a callback or Abandon came first).
+func (o *Operation[T]) Resolve(value any, err error) bool {
+	if o.t == nil {
+		return false
+	}
+	return o.t.Resolve(o.p, value, err)
+}
+
+// Abandon withdraws the operation: Wait returns ErrAbandoned and a later
+// callback is Unmatched. It reports whether the operation was still pending.
+func (o *Operation[T]) Abandon() bool {
+	if o.t == nil {
+		return false
+	}
+	return o.t.Withdraw(o.p)
+}

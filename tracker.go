@@ -1,0 +1,455 @@
+package esimgw
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors returned by the Tracker and by Operation.Wait.
+var (
+	// ErrKeyInUse: Register was given a MessageID or TransactionID that is
+	// already pending or was resolved recently (inside the duplicate window).
+	ErrKeyInUse = errors.New("esimgw: operation key already in use")
+	// ErrTooManyPending: Register would exceed WithMaxPending.
+	ErrTooManyPending = errors.New("esimgw: too many pending operations")
+	// ErrAbandoned: the operation was withdrawn or abandoned before a result
+	// arrived; a later callback for it is reported Unmatched.
+	ErrAbandoned = errors.New("esimgw: operation abandoned")
+)
+
+// OperationKey identifies one asynchronous call for correlation and reporting.
+type OperationKey struct {
+	// MessageID is the request's wsa:MessageID, which a callback's RelatesTo repeats.
+	MessageID string
+	// TransactionID is the TransactionId inside MessageID; gSOAP callbacks
+	// omit RelatesTo and carry it in their own MessageID instead. May be "".
+	TransactionID string
+	// FunctionCallIdentifier of the request body, for reporting.
+	FunctionCallIdentifier string
+	// Interface ("ES2", "ES4") and Function ("EnableProfile"), for reporting.
+	Interface string
+	Function  string
+}
+
+// Match says what Deliver did with a callback.
+type Match uint8
+
+const (
+	// Unmatched: nobody waits for it; route it to the unmatched-callback handler.
+	Unmatched Match = iota
+	// Matched: it resolved a pending operation.
+	Matched
+	// Duplicate: another copy of a callback that already resolved its
+	// operation (within the duplicate window); it resolved nothing.
+	Duplicate
+)
+
+// String returns "unmatched", "matched" or "duplicate".
+func (m Match) String() string {
+	switch m {
+	case Matched:
+		return "matched"
+	case Duplicate:
+		return "duplicate"
+	case Unmatched:
+		return "unmatched"
+	}
+	return "Match(" + strconv.Itoa(int(m)) + ")"
+}
+
+// Delivery is one incoming callback, already decoded.
+type Delivery struct {
+	// RelatesTo is the callback's wsa:RelatesTo (the request's MessageID), or "".
+	RelatesTo string
+	// TransactionID is the TransactionId of the callback's own MessageID, or
+	// "". When it is empty Deliver extracts it from MessageID itself.
+	TransactionID string
+	// MessageID is the callback's own wsa:MessageID.
+	MessageID string
+	// Value is the decoded result (the ...Response body), Err a failure to
+	// hand to the waiter instead (e.g. a *FunctionError). Both are passed to
+	// the Operation's convert function as they are.
+	Value any
+	Err   error
+}
+
+// DeliveryResult is what Deliver did and, for Matched and Duplicate, the key
+// of the operation concerned (for an unmatched-handler report).
+type DeliveryResult struct {
+	Match Match
+	Key   OperationKey
+}
+
+// pending states, guarded by Tracker.mu.
+const (
+	statePending uint8 = iota
+	stateResolved
+	stateWithdrawn
+)
+
+// Pending is one registered operation. It is created by Tracker.Register and
+// normally wrapped in an Operation.
+type Pending struct {
+	key   OperationKey
+	t     *Tracker
+	done  chan struct{} // closed once resolved or withdrawn
+	state uint8         // guarded by t.mu
+	value any           // written before done is closed, read after
+	err   error
+}
+
+// Key returns the operation's key.
+func (p *Pending) Key() OperationKey { return p.key }
+
+// Done is closed when the operation is resolved or withdrawn.
+func (p *Pending) Done() <-chan struct{} { return p.done }
+
+// TrackerOption configures a Tracker.
+type TrackerOption func(*Tracker)
+
+// WithTrackerLogger sets the logger (default: discard). Matches, duplicates
+// and unmatched callbacks are logged at Debug level; the dispatcher decides
+// what deserves more.
+func WithTrackerLogger(l *slog.Logger) TrackerOption {
+	return func(t *Tracker) {
+		if l != nil {
+			t.logger = l
+		}
+	}
+}
+
+// WithDuplicateWindow sets how many resolved operations are remembered so a
+// second copy of their callback is recognised as Duplicate (size; default
+// 16384, 0 disables duplicate detection: copies are then Unmatched), and for
+// how long (maxAge; 0, the default, means until pushed out by size). Memory is
+// bounded by size either way.
+func WithDuplicateWindow(size int, maxAge time.Duration) TrackerOption {
+	return func(t *Tracker) {
+		t.recent.size = max(size, 0)
+		t.recent.maxAge = max(maxAge, 0)
+	}
+}
+
+// WithMaxPending bounds the number of outstanding operations (0, the
+// default, means no bound); Register then fails with ErrTooManyPending.
+func WithMaxPending(n int) TrackerOption {
+	return func(t *Tracker) { t.maxPending = max(n, 0) }
+}
+
+// WithTrackerClock sets the clock used for the duplicate window's maxAge
+// (default time.Now). For tests.
+func WithTrackerClock(now func() time.Time) TrackerOption {
+	return func(t *Tracker) {
+		if now != nil {
+			t.now = now
+		}
+	}
+}
+
+// DefaultDuplicateWindow is the default size of the duplicate window.
+const DefaultDuplicateWindow = 16384
+
+// Tracker correlates asynchronous callbacks with the operations waiting for
+// them, by the request's MessageID (a callback's RelatesTo) and by its
+// TransactionID. It is safe for concurrent use, starts no goroutines, and
+// holds nothing once every operation is resolved or withdrawn (besides the
+// bounded duplicate window).
+//
+// A single mutex guards it: every critical section is a couple of map
+// operations, and on the benchmarks (tracker_test.go) the parallel path is not
+// limited by it.
+type Tracker struct {
+	mu         sync.Mutex
+	byMsg      map[string]*Pending
+	byTx       map[string]*Pending
+	recent     recentSet
+	maxPending int
+	logger     *slog.Logger
+	now        func() time.Time
+}
+
+// NewTracker returns an empty Tracker.
+func NewTracker(opts ...TrackerOption) *Tracker {
+	t := &Tracker{
+		byMsg:  make(map[string]*Pending),
+		byTx:   make(map[string]*Pending),
+		recent: recentSet{size: DefaultDuplicateWindow},
+		logger: slog.New(slog.DiscardHandler),
+		now:    time.Now,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(t)
+		}
+	}
+	return t
+}
+
+// Register records an operation BEFORE its request is sent (a callback can
+// arrive before the 202). key.MessageID is required; key.TransactionID is
+// indexed when not empty. It fails with a *ValidationError for an empty
+// MessageID, ErrKeyInUse when either ID is pending or was resolved recently,
+// and ErrTooManyPending past WithMaxPending.
+//
+// The key's strings are kept as given; do not pass substrings of large
+// buffers.
+func (t *Tracker) Register(key OperationKey) (*Pending, error) {
+	if key.MessageID == "" {
+		return nil, &ValidationError{Field: "MessageID", Rule: "must not be empty"}
+	}
+	p := &Pending{key: key, t: t, done: make(chan struct{})}
+	var now time.Time
+	if t.recent.maxAge > 0 {
+		now = t.now()
+	}
+	t.mu.Lock()
+	if t.maxPending > 0 && len(t.byMsg) >= t.maxPending {
+		t.mu.Unlock()
+		return nil, ErrTooManyPending
+	}
+	if t.inUse(key.MessageID, false, now) || (key.TransactionID != "" && t.inUse(key.TransactionID, true, now)) {
+		t.mu.Unlock()
+		return nil, ErrKeyInUse
+	}
+	t.byMsg[key.MessageID] = p
+	if key.TransactionID != "" {
+		t.byTx[key.TransactionID] = p
+	}
+	t.mu.Unlock()
+	return p, nil
+}
+
+func (t *Tracker) inUse(id string, tx bool, now time.Time) bool {
+	m := t.byMsg
+	if tx {
+		m = t.byTx
+	}
+	if _, ok := m[id]; ok {
+		return true
+	}
+	_, ok := t.recent.lookup(id, tx, now)
+	return ok
+}
+
+// Withdraw removes an operation that will not get a callback (its request
+// failed, or nobody waits any more). A callback arriving later is Unmatched.
+// Waiters see ErrAbandoned. It reports whether p was still pending; false
+// means it was already resolved or withdrawn (or p is nil or foreign).
+func (t *Tracker) Withdraw(p *Pending) bool {
+	return t.withdraw(p, ErrAbandoned)
+}
+
+func (t *Tracker) withdraw(p *Pending, cause error) bool {
+	if p == nil || p.t != t {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p.state != statePending {
+		return false
+	}
+	t.unindex(p)
+	p.state = stateWithdrawn
+	p.err = cause
+	close(p.done)
+	return true
+}
+
+// Resolve resolves p directly with a result, e.g. a synchronous 200 carrying
+// FAILED. Like a matched callback it enters the duplicate window, so a late
+// callback copy is reported Duplicate. It reports whether p was still pending.
+func (t *Tracker) Resolve(p *Pending, value any, err error) bool {
+	if p == nil || p.t != t {
+		return false
+	}
+	var now time.Time
+	if t.recent.maxAge > 0 {
+		now = t.now()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p.state != statePending {
+		return false
+	}
+	t.resolveLocked(p, value, err, now)
+	return true
+}
+
+func (t *Tracker) resolveLocked(p *Pending, value any, err error, now time.Time) {
+	t.unindex(p)
+	t.recent.add(p.key, now)
+	p.state = stateResolved
+	p.value, p.err = value, err
+	close(p.done)
+}
+
+func (t *Tracker) unindex(p *Pending) {
+	if t.byMsg[p.key.MessageID] == p {
+		delete(t.byMsg, p.key.MessageID)
+	}
+	if p.key.TransactionID != "" && t.byTx[p.key.TransactionID] == p {
+		delete(t.byTx, p.key.TransactionID)
+	}
+}
+
+// Deliver hands a callback to the operation it answers, at most once. It
+// matches on RelatesTo first, then on the TransactionID (from d.TransactionID,
+// or else from the TransactionId parameter of d.MessageID):
+//
+//   - a pending operation with that ID is resolved with d.Value and d.Err: Matched;
+//   - an operation with that ID resolved recently (duplicate window): Duplicate,
+//     nothing is resolved;
+//   - otherwise Unmatched: the caller routes the callback to its
+//     unmatched-callback handler.
+//
+// Concurrent deliveries of the same callback resolve the operation once; the
+// others are Duplicate.
+func (t *Tracker) Deliver(d Delivery) DeliveryResult {
+	tx := d.TransactionID
+	if tx == "" {
+		tx = TransactionIDFromMessageID(d.MessageID)
+	}
+	var now time.Time
+	if t.recent.maxAge > 0 {
+		now = t.now()
+	}
+	var res DeliveryResult
+	t.mu.Lock()
+	switch {
+	case d.RelatesTo != "" && t.byMsg[d.RelatesTo] != nil:
+		p := t.byMsg[d.RelatesTo]
+		t.resolveLocked(p, d.Value, d.Err, now)
+		res = DeliveryResult{Match: Matched, Key: p.key}
+	case tx != "" && t.byTx[tx] != nil:
+		p := t.byTx[tx]
+		t.resolveLocked(p, d.Value, d.Err, now)
+		res = DeliveryResult{Match: Matched, Key: p.key}
+	default:
+		if k, ok := t.recent.lookup(d.RelatesTo, false, now); ok && d.RelatesTo != "" {
+			res = DeliveryResult{Match: Duplicate, Key: k}
+		} else if k, ok := t.recent.lookup(tx, true, now); ok && tx != "" {
+			res = DeliveryResult{Match: Duplicate, Key: k}
+		}
+	}
+	t.mu.Unlock()
+	if t.logger.Enabled(context.Background(), slog.LevelDebug) {
+		t.logger.LogAttrs(context.Background(), slog.LevelDebug, "esimgw: callback "+res.Match.String(),
+			slog.String("relatesTo", d.RelatesTo),
+			slog.String("transactionID", tx),
+			slog.String("callbackMessageID", d.MessageID),
+			slog.String("function", res.Key.Interface+" "+res.Key.Function),
+			slog.String("functionCallIdentifier", res.Key.FunctionCallIdentifier))
+	}
+	return res
+}
+
+// Pending returns the number of outstanding operations.
+func (t *Tracker) Pending() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.byMsg)
+}
+
+// TransactionIDFromMessageID returns the TransactionId query parameter of a
+// GSMA MessageID such as
+// "//1.3.6.1.4.1.20/urn:uuid:...?TransactionId=urn:uuid:...&MessageDate=...",
+// or "" when there is none. The parameter name is matched case-insensitively
+// and parameters may be separated by '&' or '?' (as KPN does on addresses).
+func TransactionIDFromMessageID(messageID string) string {
+	q := strings.IndexByte(messageID, '?')
+	if q < 0 {
+		return ""
+	}
+	rest := messageID[q+1:]
+	for rest != "" {
+		end := strings.IndexAny(rest, "&?")
+		param := rest
+		if end >= 0 {
+			param, rest = rest[:end], rest[end+1:]
+		} else {
+			rest = ""
+		}
+		name, value, ok := strings.Cut(param, "=")
+		if ok && strings.EqualFold(name, "TransactionId") {
+			return value
+		}
+	}
+	return ""
+}
+
+// recentSet is the bounded duplicate window: a ring of the last size resolved
+// keys, indexed by MessageID and TransactionID. Guarded by Tracker.mu.
+type recentSet struct {
+	size   int
+	maxAge time.Duration
+	ring   []recentEntry // grows to size, then overwritten oldest first
+	seq    uint64        // number of entries ever added
+	byMsg  map[string]uint64
+	byTx   map[string]uint64
+}
+
+type recentEntry struct {
+	key OperationKey
+	seq uint64
+	at  time.Time // zero unless maxAge > 0
+}
+
+func (r *recentSet) add(k OperationKey, now time.Time) {
+	if r.size == 0 {
+		return
+	}
+	if r.byMsg == nil {
+		r.byMsg = make(map[string]uint64)
+		r.byTx = make(map[string]uint64)
+	}
+	e := recentEntry{key: k, seq: r.seq, at: now}
+	slot := int(r.seq % uint64(r.size))
+	if slot < len(r.ring) {
+		old := r.ring[slot]
+		if s, ok := r.byMsg[old.key.MessageID]; ok && s == old.seq {
+			delete(r.byMsg, old.key.MessageID)
+		}
+		if s, ok := r.byTx[old.key.TransactionID]; ok && s == old.seq {
+			delete(r.byTx, old.key.TransactionID)
+		}
+		r.ring[slot] = e
+	} else {
+		r.ring = append(r.ring, e)
+	}
+	r.byMsg[k.MessageID] = e.seq
+	if k.TransactionID != "" {
+		r.byTx[k.TransactionID] = e.seq
+	}
+	r.seq++
+}
+
+func (r *recentSet) lookup(id string, tx bool, now time.Time) (OperationKey, bool) {
+	if r.size == 0 || id == "" {
+		return OperationKey{}, false
+	}
+	m := r.byMsg
+	if tx {
+		m = r.byTx
+	}
+	s, ok := m[id]
+	if !ok {
+		return OperationKey{}, false
+	}
+	e := &r.ring[int(s%uint64(r.size))]
+	if e.seq != s || (r.maxAge > 0 && now.Sub(e.at) > r.maxAge) {
+		return OperationKey{}, false
+	}
+	return e.key, true
+}
+
+// recentLen returns how many keys the duplicate window holds (for tests).
+func (t *Tracker) recentLen() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.recent.byMsg)
+}
