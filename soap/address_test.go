@@ -242,6 +242,7 @@ func TestEntityAddressProviderEntityID(t *testing.T) {
 }
 
 func TestEntityAddressAppendToAllocs(t *testing.T) {
+	skipUnderRace(t)
 	a := EntityAddress{
 		Base: "http://rsp.kpnthings.com", EntityID: "1.3.6.1.4.1.6886", EntityName: "K P N",
 		Extra: []Param{{ParamKPNProviderEntityID, "1.3.6.1.4.1.54008"}},
@@ -252,6 +253,7 @@ func TestEntityAddressAppendToAllocs(t *testing.T) {
 }
 
 func TestParseEntityAddressAllocs(t *testing.T) {
+	skipUnderRace(t)
 	// Substrings of the input, one slice for the extras, nothing else when there is nothing to unescape.
 	s := "http://rsp.kpnthings.com?EntityId=1.3.6.1.4.1.6886?EntityName=KPN?X-KPN-ProviderEntityId=1.3.6.1.4.1.54008"
 	allocs := testing.AllocsPerRun(100, func() { _, _ = ParseEntityAddress(s) })
