@@ -17,7 +17,9 @@
 // that does not match the leaf, and a leaf that has expired or is not yet
 // valid (AllowExpired relaxes the last two). Sources report expiry
 // (NotAfter, ExpiresWithin) and log a warning once the certificate is within
-// DefaultExpiryWarning (30 days, WithExpiryWarning) of expiring.
+// DefaultExpiryWarning (30 days, WithExpiryWarning) of expiring. That
+// check runs at load and on handshakes; a process that may sit idle for
+// weeks should also poll ExpiresWithin (from a health check, say).
 //
 // # Configs
 //

@@ -16,8 +16,9 @@ import (
 )
 
 // LoadCAPool reads a PEM CA bundle from file. A file with no certificate is a
-// *CertificateError of KindEmptyCABundle; a file that cannot be read is
-// KindUnreadable.
+// *CertificateError of KindEmptyCABundle, a CERTIFICATE block that does not
+// parse is KindMalformed (the bundle is refused, not silently shortened), and
+// a file that cannot be read is KindUnreadable.
 func LoadCAPool(file string) (*x509.CertPool, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {

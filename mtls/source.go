@@ -64,6 +64,8 @@ type Source struct {
 
 	mu  sync.Mutex // serialises reloads and guards rej
 	rej rejection
+
+	statFailing atomic.Bool // a stat failed and was logged; reset by a good stat
 }
 
 // loaded is one certificate and the file versions it was read from.
@@ -78,7 +80,6 @@ type loaded struct {
 // is logged once and not retried on every handshake.
 type rejection struct {
 	certFI, keyFI os.FileInfo
-	statErr       string
 	retryAt       time.Time // for not-yet-valid certificates: try again then
 }
 
@@ -207,10 +208,20 @@ func (s *Source) current() *loaded {
 		return l
 	}
 	cfi, kfi, err := s.stat()
-	if err == nil && sameFile(l.certFI, cfi) && sameFile(l.keyFI, kfi) {
+	if err != nil {
+		if s.statFailing.CompareAndSwap(false, true) {
+			s.logger().Warn("mtls: cannot stat certificate files; keeping the current certificate",
+				s.fileAttrs(), slog.Any("error", err), certAttrs(l.cert))
+		}
 		return l
 	}
-	return s.reloadSlow(cfi, kfi, err)
+	if s.statFailing.Load() {
+		s.statFailing.Store(false)
+	}
+	if sameFile(l.certFI, cfi) && sameFile(l.keyFI, kfi) {
+		return l
+	}
+	return s.reloadSlow(cfi, kfi)
 }
 
 func (s *Source) stat() (cfi, kfi os.FileInfo, err error) {
@@ -228,18 +239,10 @@ func (s *Source) stat() (cfi, kfi os.FileInfo, err error) {
 	return cfi, kfi, nil
 }
 
-func (s *Source) reloadSlow(cfi, kfi os.FileInfo, statErr error) *loaded {
+func (s *Source) reloadSlow(cfi, kfi os.FileInfo) *loaded {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l := s.cur.Load()
-	if statErr != nil {
-		if msg := statErr.Error(); s.rej.statErr != msg {
-			s.rej = rejection{statErr: msg}
-			s.logger().Warn("mtls: cannot stat certificate files; keeping the current certificate",
-				s.fileAttrs(), slog.Any("error", statErr), certAttrs(l.cert))
-		}
-		return l
-	}
 	if sameFile(l.certFI, cfi) && sameFile(l.keyFI, kfi) {
 		return l // another handshake reloaded meanwhile
 	}

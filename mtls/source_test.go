@@ -156,6 +156,12 @@ func TestFileSourceVanishingFiles(t *testing.T) {
 	f.write("s.key", a.KeyPEM)
 	assert.Equal(t, a.Cert.SerialNumber, serialOf(t, src))
 	assert.Equal(t, 0, rec.count(slog.LevelWarn, msgRejected))
+
+	// Vanishing again is news again.
+	require.NoError(t, os.Remove(certFile))
+	assert.Equal(t, a.Cert.SerialNumber, serialOf(t, src))
+	assert.Equal(t, a.Cert.SerialNumber, serialOf(t, src))
+	assert.Equal(t, 2, rec.count(slog.LevelWarn, msgStat))
 }
 
 func TestExpiryReporting(t *testing.T) {
