@@ -1,0 +1,290 @@
+package soap
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// Client posts SOAP 1.2 envelopes over HTTP. It is safe for concurrent use; reuse one per gateway so that
+// keep-alive connections (and their TLS sessions) are reused.
+type Client struct {
+	http     *http.Client
+	maxBytes int64
+	retry    RetryPolicy
+	token    *UsernameToken
+	logger   *slog.Logger
+	now      func() time.Time
+	read     ReadOptions
+	bufs     sync.Pool
+}
+
+// RetryPolicy says how transport failures and 502/503/504 answers are retried. Retries resend the very same
+// bytes, so MessageID and FunctionCallIdentifier never change and a gateway that de-duplicates on them runs
+// the function once.
+type RetryPolicy struct {
+	MaxAttempts     int           // attempts in all, the first included; 1 disables retries
+	InitialInterval time.Duration // first wait
+	MaxInterval     time.Duration // cap on one wait
+	MaxElapsed      time.Duration // cap on all waiting; the caller's context caps it too
+}
+
+// DefaultRetryPolicy is used unless WithRetryPolicy says otherwise.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, InitialInterval: 200 * time.Millisecond, MaxInterval: 5 * time.Second, MaxElapsed: 30 * time.Second}
+}
+
+// ClientOption configures a Client.
+type ClientOption func(*Client)
+
+// WithHTTPClient sets the *http.Client used for every call: the seam for tests (httpmock) and for custom
+// transports. Its Transport carries the mTLS configuration.
+func WithHTTPClient(c *http.Client) ClientOption { return func(cl *Client) { cl.http = c } }
+
+// WithTLSConfig uses a keep-alive HTTP transport with the given TLS configuration (see package mtls).
+func WithTLSConfig(cfg *tls.Config) ClientOption {
+	return func(cl *Client) { cl.http = &http.Client{Transport: NewTransport(cfg)} }
+}
+
+// WithMaxResponseBytes caps the size of a response envelope (default DefaultMaxMessageBytes).
+func WithMaxResponseBytes(n int64) ClientOption { return func(cl *Client) { cl.maxBytes = n } }
+
+// WithRetryPolicy replaces DefaultRetryPolicy.
+func WithRetryPolicy(p RetryPolicy) ClientOption { return func(cl *Client) { cl.retry = p } }
+
+// WithUsernameToken adds a WS-Security UsernameToken header to every call (KPN: optional, off by default).
+func WithUsernameToken(t UsernameToken) ClientOption { return func(cl *Client) { cl.token = &t } }
+
+// WithLogger sets the logger (default slog.Default()). Passwords are never logged.
+func WithLogger(l *slog.Logger) ClientOption { return func(cl *Client) { cl.logger = l } }
+
+// WithClock sets the clock used for WS-Security timestamps (tests).
+func WithClock(now func() time.Time) ClientOption { return func(cl *Client) { cl.now = now } }
+
+// WithResponseReadOptions sets the XML limits used to decode responses.
+func WithResponseReadOptions(o ReadOptions) ClientOption { return func(cl *Client) { cl.read = o } }
+
+// NewTransport returns an HTTP transport tuned for talking to one gateway: keep-alive, HTTP/2 where the
+// peer offers it, bounded handshakes and response-header waits.
+func NewTransport(cfg *tls.Config) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       cfg,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   256,
+		ForceAttemptHTTP2:     true,
+	}
+}
+
+// NewClient returns a Client. Without WithHTTPClient or WithTLSConfig it uses a keep-alive transport with
+// the system roots and no client certificate, which real gateways refuse: pass your mTLS configuration.
+func NewClient(opts ...ClientOption) *Client {
+	c := &Client{maxBytes: DefaultMaxMessageBytes, retry: DefaultRetryPolicy(), logger: slog.Default(), now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.http == nil {
+		c.http = &http.Client{Transport: NewTransport(&tls.Config{MinVersion: tls.VersionTLS12})}
+	}
+	if c.retry.MaxAttempts < 1 {
+		c.retry.MaxAttempts = 1
+	}
+	return c
+}
+
+// Response is the answer to a call: 202 with no Message for an accepted one-way request, or the decoded
+// response envelope.
+type Response struct {
+	StatusCode int
+	Message    *Message // nil when the answer had no body
+	Attempts   int
+}
+
+// HTTPError is an answer that is neither a SOAP envelope nor an acknowledgement.
+type HTTPError struct {
+	StatusCode int
+	Status     string
+	Body       string // the first bytes of the body, for diagnosis
+}
+
+func (e *HTTPError) Error() string {
+	if e.Body == "" {
+		return "soap: HTTP " + e.Status
+	}
+	return fmt.Sprintf("soap: HTTP %s: %q", e.Status, e.Body)
+}
+
+// Temporary reports whether the status is one a retry may cure.
+func (e *HTTPError) Temporary() bool {
+	return e.StatusCode == http.StatusBadGateway || e.StatusCode == http.StatusServiceUnavailable ||
+		e.StatusCode == http.StatusGatewayTimeout
+}
+
+// CallError wraps the failure of a call with where it went and how often it was tried.
+type CallError struct {
+	Endpoint string
+	Action   string
+	Attempts int
+	Err      error
+}
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("soap: calling %s (%s) failed after %d attempt(s): %v", e.Endpoint, e.Action, e.Attempts, e.Err)
+}
+
+func (e *CallError) Unwrap() error { return e.Err }
+
+// Call posts one envelope carrying h and body to endpoint, retrying transport failures and 502/503/504 per
+// the RetryPolicy under ctx. It returns a *Fault (wrapped in *CallError) when the peer answered with one.
+func (c *Client) Call(ctx context.Context, endpoint string, h *Header, body BodyWriter) (*Response, error) {
+	bp, _ := c.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer c.bufs.Put(bp)
+	hdr := *h
+	if c.token != nil {
+		var nonce [16]byte
+		_, _ = rand.Read(nonce[:])
+		hdr.Extra = c.token.AppendHeader(append([]byte(nil), h.Extra...), c.now(), nonce[:])
+	}
+	payload := AppendEnvelope((*bp)[:0], &hdr, body)
+	*bp = payload
+	return c.Post(ctx, endpoint, h.Action, payload)
+}
+
+// Post sends an already encoded envelope, with the same retries as Call. Call is the usual entry point;
+// Post serves senders that keep the exact bytes (the mock gateway's callbacks).
+func (c *Client) Post(ctx context.Context, endpoint, action string, payload []byte) (*Response, error) {
+	attempts := 0
+	var resp *Response
+	op := func() error {
+		attempts++
+		r, err := c.once(ctx, endpoint, action, payload)
+		if err == nil {
+			resp = r
+			return nil
+		}
+		if ctx.Err() != nil || !retryable(err) || attempts >= c.retry.MaxAttempts {
+			return backoff.Permanent(err)
+		}
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "soap: retrying call",
+			slog.String("endpoint", endpoint), slog.String("action", action), slog.Int("attempt", attempts), slog.Any("error", err))
+		return err
+	}
+	err := backoff.Retry(op, backoff.WithContext(backoff.WithMaxRetries(c.newBackOff(), uint64(c.retry.MaxAttempts-1)), ctx))
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		}
+		return nil, &CallError{Endpoint: endpoint, Action: action, Attempts: attempts, Err: err}
+	}
+	resp.Attempts = attempts
+	return resp, nil
+}
+
+func (c *Client) newBackOff() backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	if c.retry.InitialInterval > 0 {
+		b.InitialInterval = c.retry.InitialInterval
+	}
+	if c.retry.MaxInterval > 0 {
+		b.MaxInterval = c.retry.MaxInterval
+	}
+	b.MaxElapsedTime = c.retry.MaxElapsed
+	b.Reset()
+	return b
+}
+
+// retryable reports whether a failed attempt may be repeated: the request may not have reached the
+// gateway, or the gateway said it is temporarily unavailable.
+func retryable(err error) bool {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Temporary()
+	}
+	var f *Fault
+	var ee *EnvelopeError
+	if errors.As(err, &f) || errors.As(err, &ee) {
+		return false
+	}
+	return true // transport: refused, reset, EOF, TLS or timeout while dialling
+}
+
+func (c *Client) once(ctx context.Context, endpoint, action string, payload []byte) (*Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
+	if err != nil {
+		return nil, backoff.Permanent(err)
+	}
+	req.Header.Set("Content-Type", contentType(action))
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	data, err := readLimited(res.Body, c.maxBytes)
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return nil, backoff.Permanent(err)
+		}
+		return nil, err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		switch {
+		case res.StatusCode == http.StatusAccepted || res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusOK:
+			return &Response{StatusCode: res.StatusCode}, nil
+		default:
+			return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status}
+		}
+	}
+	if !isSOAPContentType(res.Header.Get("Content-Type")) && res.StatusCode >= 300 {
+		return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
+	}
+	m, err := ReadMessage(data, c.read)
+	if err != nil {
+		if res.StatusCode >= 300 {
+			return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
+		}
+		return nil, err
+	}
+	m.HTTPHeader, m.TLS = res.Header, res.TLS
+	if m.Fault != nil {
+		m.Fault.HTTPStatus = res.StatusCode
+		return nil, m.Fault
+	}
+	if res.StatusCode >= 300 {
+		return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
+	}
+	return &Response{StatusCode: res.StatusCode, Message: m}, nil
+}
+
+func isSOAPContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/soap+xml" || mt == "text/xml" || mt == "application/xml")
+}
+
+func snippet(data []byte) string {
+	const max = 256
+	if len(data) > max {
+		return string(data[:max]) + "..." + strconv.Itoa(len(data)-max) + " more bytes"
+	}
+	return string(data)
+}

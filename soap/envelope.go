@@ -1,0 +1,378 @@
+package soap
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/esimgw/esimgw/internal/xmltext"
+)
+
+// BodyWriter is a body element that appends itself as XML. The generated types of package wsdl/rps implement
+// it; they write rps:-prefixed names, which the envelope declares.
+type BodyWriter interface {
+	AppendXML(b []byte) []byte
+	ElementName() string
+}
+
+// BodyReader is a body element that decodes itself from a decoder positioned on its element.
+type BodyReader interface {
+	DecodeXML(d *xmltext.Decoder) error
+}
+
+// Header is the WS-Addressing header block of an SGP.02 message (sgp02-wire.md section 2). Addresses are
+// kept as strings: EntityAddress and MessageID parse and build them.
+type Header struct {
+	From      string // wsa:From/wsa:Address
+	To        string // wsa:To
+	MessageID string // wsa:MessageID
+	Action    string // wsa:Action
+	ReplyTo   string // wsa:ReplyTo/wsa:Address; async requests only
+	RelatesTo string // wsa:RelatesTo; responses and callbacks only
+	// RelationshipType of RelatesTo; empty means the WS-Addressing default (reply) and is not written.
+	RelationshipType string
+	// Extra holds complete header elements written before the addressing headers, such as a
+	// wsse:Security block. They must declare any prefix other than env, wsa and rps themselves.
+	Extra []byte
+	// Security is the inner XML of an inbound wsse:Security header, nil when there was none.
+	Security []byte
+}
+
+// AppendEnvelope appends a complete SOAP 1.2 envelope carrying h and body. It declares the env, wsa and
+// rps prefixes on env:Envelope and sets env:mustUnderstand on wsa:To and wsa:Action, as gSOAP-based SM-SRs do.
+func AppendEnvelope(b []byte, h *Header, body BodyWriter) []byte {
+	b = append(b, `<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="`+NSEnvelope+
+		`" xmlns:wsa="`+NSAddressing+`" xmlns:rps="`+NSRPS+`"><env:Header>`...)
+	b = append(b, h.Extra...)
+	if h.From != "" {
+		b = append(b, "<wsa:From><wsa:Address>"...)
+		b = xmltext.AppendText(b, h.From)
+		b = append(b, "</wsa:Address></wsa:From>"...)
+	}
+	if h.To != "" {
+		b = append(b, `<wsa:To env:mustUnderstand="true">`...)
+		b = xmltext.AppendText(b, h.To)
+		b = append(b, "</wsa:To>"...)
+	}
+	if h.MessageID != "" {
+		b = append(b, "<wsa:MessageID>"...)
+		b = xmltext.AppendText(b, h.MessageID)
+		b = append(b, "</wsa:MessageID>"...)
+	}
+	if h.Action != "" {
+		b = append(b, `<wsa:Action env:mustUnderstand="true">`...)
+		b = xmltext.AppendText(b, h.Action)
+		b = append(b, "</wsa:Action>"...)
+	}
+	if h.ReplyTo != "" {
+		b = append(b, "<wsa:ReplyTo><wsa:Address>"...)
+		b = xmltext.AppendText(b, h.ReplyTo)
+		b = append(b, "</wsa:Address></wsa:ReplyTo>"...)
+	}
+	if h.RelatesTo != "" {
+		b = append(b, "<wsa:RelatesTo"...)
+		if h.RelationshipType != "" {
+			b = append(b, ` RelationshipType="`...)
+			b = xmltext.AppendAttr(b, h.RelationshipType)
+			b = append(b, '"')
+		}
+		b = append(b, '>')
+		b = xmltext.AppendText(b, h.RelatesTo)
+		b = append(b, "</wsa:RelatesTo>"...)
+	}
+	b = append(b, "</env:Header><env:Body>"...)
+	if body != nil {
+		b = body.AppendXML(b)
+	}
+	return append(b, "</env:Body></env:Envelope>"...)
+}
+
+// Envelope decoding failures, for errors.Is. Every error ReadMessage returns is an *EnvelopeError.
+var (
+	// ErrMalformed: the bytes are not well-formed XML, or break one of xmltext's limits (see Unwrap).
+	ErrMalformed = errors.New("malformed XML")
+	// ErrNotEnvelope: well-formed XML that is not a SOAP envelope.
+	ErrNotEnvelope = errors.New("not a SOAP envelope")
+	// ErrVersionMismatch: a SOAP 1.1 (or other) envelope namespace.
+	ErrVersionMismatch = errors.New("SOAP version mismatch: want SOAP 1.2")
+	// ErrBody: no env:Body, or a Body that does not hold exactly one element.
+	ErrBody = errors.New("SOAP body must hold exactly one element")
+	// ErrMustUnderstand: a header marked mustUnderstand that this library does not process.
+	ErrMustUnderstand = errors.New("header not understood")
+	// ErrTooLarge: the message is over the configured size limit.
+	ErrTooLarge = errors.New("message too large")
+)
+
+// EnvelopeError says why an inbound message was refused.
+type EnvelopeError struct {
+	Kind   error // one of the Err* values above
+	Detail string
+	Err    error // the underlying xmltext error, if any
+}
+
+func (e *EnvelopeError) Error() string {
+	s := "soap: " + e.Kind.Error()
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap lets errors.Is see both the kind and the xmltext cause (xmltext.ErrDoctype, ErrDepth, ...).
+func (e *EnvelopeError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{e.Kind, e.Err}
+	}
+	return []error{e.Kind}
+}
+
+// Fault converts a refusal into the SOAP fault a receiver should answer with.
+func (e *EnvelopeError) Fault() *Fault {
+	code := FaultSender
+	switch e.Kind {
+	case ErrVersionMismatch:
+		code = FaultVersionMismatch
+	case ErrMustUnderstand:
+		code = FaultMustUnderstand
+	}
+	return NewFault(code, e.Error())
+}
+
+// ElementName makes a Fault a BodyWriter.
+func (f *Fault) ElementName() string { return "Fault" }
+
+// Message is a decoded inbound envelope: its addressing headers, the name of its body element and, for
+// faults, the fault. The body itself is decoded on demand with DecodeBody, once the receiver knows from
+// BodyName what type to decode it into.
+type Message struct {
+	Header    Header
+	BodyName  string // local name of the body element, e.g. "ES4-EnableProfileResponse"
+	BodySpace string // its namespace URI
+	Fault     *Fault // set when the body is an env:Fault
+
+	// HTTP carries what the transport knew about the message: set by Handler and Client.
+	HTTPHeader http.Header
+	TLS        *tls.ConnectionState
+	RemoteAddr string
+
+	data []byte
+	body xmltext.State
+	lim  xmltext.Limits
+}
+
+// Raw is the envelope as received.
+func (m *Message) Raw() []byte { return m.data }
+
+// DecodeBody decodes the body element into v. It may be called more than once.
+func (m *Message) DecodeBody(v BodyReader) error {
+	d := xmltext.NewDecoder(m.data, m.lim)
+	d.Restore(m.body)
+	if err := v.DecodeXML(d); err != nil {
+		var xe *xmltext.Error
+		if errors.As(err, &xe) {
+			return &EnvelopeError{Kind: ErrMalformed, Detail: "body " + m.BodyName, Err: err}
+		}
+		return fmt.Errorf("soap: decoding body %s: %w", m.BodyName, err)
+	}
+	return nil
+}
+
+// BodyXML returns the inner XML of the body element as written (its children), for logging or for
+// handing an element this library does not know to the application raw.
+func (m *Message) BodyXML() ([]byte, error) {
+	d := xmltext.NewDecoder(m.data, m.lim)
+	d.Restore(m.body)
+	return d.InnerXML()
+}
+
+// ReadOptions tune ReadMessage. The zero value is the default.
+type ReadOptions struct {
+	Limits xmltext.Limits
+}
+
+// ReadMessage decodes an inbound SOAP 1.2 envelope. It is tolerant where real peers differ (WS-Addressing
+// headers matched by local name, in any case, in the 2005/08 or 2007/05 namespace, any prefixes, comments
+// and white space anywhere) and strict where it must be: malformed XML, DOCTYPE, over-deep documents, a
+// SOAP 1.1 envelope, a Body without exactly one element and unknown mustUnderstand headers are refused
+// with an *EnvelopeError. data is kept, not copied.
+func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
+	m := &Message{data: data, lim: opts.Limits}
+	d := xmltext.NewDecoder(data, opts.Limits)
+	if err := d.Root(); err != nil {
+		return nil, malformed(err)
+	}
+	if !d.LocalIs("Envelope") {
+		return nil, &EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("root element is <%s>", d.Local())}
+	}
+	if !d.SpaceIs(NSEnvelope) {
+		return nil, &EnvelopeError{Kind: ErrVersionMismatch, Detail: fmt.Sprintf("envelope namespace %q", d.Space())}
+	}
+	seenBody := false
+	for {
+		ok, err := d.NextChild()
+		if err != nil {
+			return nil, malformed(err)
+		}
+		if !ok {
+			break
+		}
+		switch {
+		case d.SpaceIs(NSEnvelope) && string(d.Local()) == "Header" && !seenBody:
+			if err := readHeader(d, &m.Header); err != nil {
+				return nil, err
+			}
+		case d.SpaceIs(NSEnvelope) && string(d.Local()) == "Body" && !seenBody:
+			seenBody = true
+			if err := m.readBody(d); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, &EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("unexpected <%s> in env:Envelope", d.Local())}
+		}
+	}
+	if !seenBody {
+		return nil, &EnvelopeError{Kind: ErrBody, Detail: "no env:Body"}
+	}
+	if err := d.End(); err != nil {
+		return nil, malformed(err)
+	}
+	return m, nil
+}
+
+func malformed(err error) error {
+	return &EnvelopeError{Kind: ErrMalformed, Err: err}
+}
+
+func (m *Message) readBody(d *xmltext.Decoder) error {
+	ok, err := d.NextChild()
+	if err != nil {
+		return malformed(err)
+	}
+	if !ok {
+		return &EnvelopeError{Kind: ErrBody, Detail: "env:Body is empty"}
+	}
+	m.BodyName = string(d.Local())
+	m.BodySpace = string(d.Space())
+	m.body = d.Save()
+	if m.BodySpace == NSEnvelope && m.BodyName == "Fault" {
+		f, err := DecodeFault(d)
+		if err != nil {
+			return malformed(err)
+		}
+		m.Fault = f
+	} else if err := d.Skip(); err != nil {
+		return malformed(err)
+	}
+	ok, err = d.NextChild()
+	if err != nil {
+		return malformed(err)
+	}
+	if ok {
+		return &EnvelopeError{Kind: ErrBody, Detail: fmt.Sprintf("second element <%s> in env:Body", d.Local())}
+	}
+	return nil
+}
+
+func isAddressingNS(space []byte) bool {
+	s := string(space)
+	return s == NSAddressing || s == NSAddressingMetadata
+}
+
+func readHeader(d *xmltext.Decoder, h *Header) error {
+	for {
+		ok, err := d.NextChild()
+		if err != nil {
+			return malformed(err)
+		}
+		if !ok {
+			return nil
+		}
+		var dst *string
+		epr := false
+		if isAddressingNS(d.Space()) {
+			switch {
+			case d.LocalIs("From"):
+				dst, epr = &h.From, true
+			case d.LocalIs("ReplyTo"):
+				dst, epr = &h.ReplyTo, true
+			case d.LocalIs("To"):
+				dst = &h.To
+			case d.LocalIs("MessageID"):
+				dst = &h.MessageID
+			case d.LocalIs("Action"):
+				dst = &h.Action
+			case d.LocalIs("RelatesTo"):
+				dst = &h.RelatesTo
+				if rt, ok := d.AttrAny("RelationshipType"); ok {
+					h.RelationshipType = string(rt)
+				}
+			}
+		}
+		switch {
+		case dst != nil && epr:
+			v, err := readEPRAddress(d)
+			if err != nil {
+				return err
+			}
+			*dst = v
+		case dst != nil:
+			v, err := d.Text()
+			if err != nil {
+				return malformed(err)
+			}
+			*dst = string(trimSpace(v))
+		case d.SpaceIs(NSWSSecurity) && d.LocalIs("Security"):
+			inner, err := d.InnerXML()
+			if err != nil {
+				return malformed(err)
+			}
+			h.Security = inner
+		default:
+			if mu, ok := d.Attr(NSEnvelope, "mustUnderstand"); ok && (string(mu) == "true" || string(mu) == "1") {
+				return &EnvelopeError{Kind: ErrMustUnderstand, Detail: fmt.Sprintf("{%s}%s", d.Space(), d.Local())}
+			}
+			if err := d.Skip(); err != nil {
+				return malformed(err)
+			}
+		}
+	}
+}
+
+// readEPRAddress reads an endpoint reference's Address; a bare address as text is accepted too.
+func readEPRAddress(d *xmltext.Decoder) (string, error) {
+	var addr string
+	for {
+		ok, err := d.NextChild()
+		if err != nil {
+			return "", malformed(err)
+		}
+		if !ok {
+			return addr, nil
+		}
+		if d.LocalIs("Address") {
+			v, err := d.Text()
+			if err != nil {
+				return "", malformed(err)
+			}
+			addr = string(trimSpace(v))
+			continue
+		}
+		if err := d.Skip(); err != nil {
+			return "", malformed(err)
+		}
+	}
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}

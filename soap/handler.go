@@ -1,0 +1,181 @@
+package soap
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Reply is what a MessageHandler answers on the same HTTP exchange: a synchronous response envelope. A nil
+// Reply answers 202 Accepted with an empty body, the acknowledgement of a one-way message.
+type Reply struct {
+	Header Header
+	Body   BodyWriter
+	// Status is the HTTP status; zero means 200.
+	Status int
+}
+
+// MessageHandler receives decoded inbound messages. Returning an error answers a SOAP fault: the *Fault
+// itself when the error is (or wraps) one, else env:Receiver with HTTP 500, so that the sender retries.
+// The acknowledgement (202 or the Reply) is written only after ServeSOAP returned: a message is never
+// acknowledged before it was handed over.
+type MessageHandler interface {
+	ServeSOAP(ctx context.Context, m *Message) (*Reply, error)
+}
+
+// MessageHandlerFunc adapts a function to MessageHandler.
+type MessageHandlerFunc func(ctx context.Context, m *Message) (*Reply, error)
+
+// ServeSOAP calls f.
+func (f MessageHandlerFunc) ServeSOAP(ctx context.Context, m *Message) (*Reply, error) {
+	return f(ctx, m)
+}
+
+// DefaultMaxMessageBytes bounds inbound and response envelopes unless configured otherwise: an EIS with a
+// few thousand profiles fits, a memory-exhaustion attempt does not.
+const DefaultMaxMessageBytes = 8 << 20
+
+// Handler is the http.Handler that decodes SOAP 1.2 envelopes POSTed to it and hands them to a
+// MessageHandler. It refuses what is not a well-formed SOAP 1.2 envelope with a SOAP fault (400), and
+// bodies over the size limit with 413.
+type Handler struct {
+	next     MessageHandler
+	maxBytes int64
+	limits   ReadOptions
+	logger   *slog.Logger
+	bufs     sync.Pool
+}
+
+// HandlerOption configures a Handler.
+type HandlerOption func(*Handler)
+
+// WithMaxMessageBytes sets the largest envelope accepted (default DefaultMaxMessageBytes).
+func WithMaxMessageBytes(n int64) HandlerOption { return func(h *Handler) { h.maxBytes = n } }
+
+// WithReadOptions sets the XML limits used to decode inbound envelopes.
+func WithReadOptions(o ReadOptions) HandlerOption { return func(h *Handler) { h.limits = o } }
+
+// WithHandlerLogger sets the logger for refused messages (default slog.Default()).
+func WithHandlerLogger(l *slog.Logger) HandlerOption { return func(h *Handler) { h.logger = l } }
+
+// NewHandler returns a Handler that passes decoded messages to next.
+func NewHandler(next MessageHandler, opts ...HandlerOption) *Handler {
+	h := &Handler{next: next, maxBytes: DefaultMaxMessageBytes, logger: slog.Default()}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "SOAP endpoint: POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/soap+xml" && mt != "text/xml" && mt != "application/xml") {
+			h.fault(w, r, http.StatusUnsupportedMediaType, SenderFault("unsupported content type "+ct))
+			return
+		}
+	}
+	data, err := readLimited(r.Body, h.maxBytes)
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			h.fault(w, r, http.StatusRequestEntityTooLarge, SenderFault(err.Error()))
+			return
+		}
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "soap: reading request body", slog.String("remote", r.RemoteAddr), slog.Any("error", err))
+		http.Error(w, "reading request body failed", http.StatusBadRequest)
+		return
+	}
+	m, err := ReadMessage(data, h.limits)
+	if err != nil {
+		var ee *EnvelopeError
+		f := SenderFault(err.Error())
+		if errors.As(err, &ee) {
+			f = ee.Fault()
+		}
+		h.fault(w, r, f.StatusCode(), f)
+		return
+	}
+	m.HTTPHeader, m.TLS, m.RemoteAddr = r.Header, r.TLS, r.RemoteAddr
+	reply, err := h.next.ServeSOAP(r.Context(), m)
+	if err != nil {
+		var f *Fault
+		if !errors.As(err, &f) {
+			f = ReceiverFault("message not processed: " + err.Error())
+		}
+		h.fault(w, r, f.StatusCode(), f)
+		return
+	}
+	if reply == nil {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	status := reply.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h.write(w, status, &reply.Header, reply.Body)
+}
+
+func (h *Handler) fault(w http.ResponseWriter, r *http.Request, status int, f *Fault) {
+	h.logger.LogAttrs(r.Context(), slog.LevelWarn, "soap: answering with a fault",
+		slog.String("remote", r.RemoteAddr), slog.Int("status", status), slog.String("reason", f.Reason))
+	h.write(w, status, &Header{}, f)
+}
+
+func (h *Handler) write(w http.ResponseWriter, status int, hdr *Header, body BodyWriter) {
+	bp, _ := h.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	buf := AppendEnvelope((*bp)[:0], hdr, body)
+	w.Header().Set("Content-Type", contentType(hdr.Action))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf)
+	*bp = buf
+	h.bufs.Put(bp)
+}
+
+// contentType is the SOAP 1.2 media type with the action parameter real SM-SRs send.
+func contentType(action string) string {
+	if action == "" {
+		return "application/soap+xml; charset=utf-8"
+	}
+	return `application/soap+xml; charset=utf-8; action="` + strings.ReplaceAll(action, `"`, "%22") + `"`
+}
+
+// readLimited reads all of r, or fails with ErrTooLarge once more than max bytes arrive.
+func readLimited(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, &EnvelopeError{Kind: ErrTooLarge, Detail: "over " + itoa(max) + " bytes"}
+	}
+	return data, nil
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	if n == 0 {
+		return "0"
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
