@@ -1,0 +1,346 @@
+package rps
+
+// Hand-written sidecar of the generated code: the Go types the post-processor maps XSD built-ins to, the
+// Element interface and the scalar codecs the generated code calls. Not generated, so keep it out of
+// rps.go and codec_gen.go.
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/esimgw/esimgw/internal/xmltext"
+)
+
+// Element is a global SGP.02 body element: a request, a response (sync reply or async callback) or a
+// notification. It is what soap.BodyWriter and soap.BodyReader need.
+type Element interface {
+	// AppendXML appends <rps:Name>...</rps:Name>; the rps prefix must be declared by an ancestor.
+	AppendXML(b []byte) []byte
+	// DecodeXML decodes the element d is positioned on, replacing the receiver's contents.
+	DecodeXML(d *xmltext.Decoder) error
+	// ElementName is the element's local name, e.g. "ES4-EnableProfileRequest".
+	ElementName() string
+}
+
+// Namespace is the GSMA body namespace every element of this package is in.
+const Namespace = "http://namespaces.gsma.org/esim-messaging/3"
+
+// FieldError reports character data that is not a valid value of its XSD type: a bad boolean, integer,
+// hexBinary or dateTime.
+type FieldError struct {
+	Element string // local name of the element whose child or attribute is bad, e.g. "ES4-EnableProfileRequest"
+	Field   string // wire name of the child or attribute, e.g. "Eid"
+	Value   string // the text as received
+	Err     error
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("rps: %s/%s: invalid value %q: %v", e.Element, e.Field, e.Value, e.Err)
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldError(elem, field string, value []byte, err error) error {
+	return &FieldError{Element: elem, Field: field, Value: string(value), Err: err}
+}
+
+// Errors wrapped by FieldError.
+var (
+	ErrHex      = errors.New("not hexadecimal (an even number of hex digits)")
+	ErrBool     = errors.New("not an xs:boolean (true, false, 1 or 0)")
+	ErrInteger  = errors.New("not an integer in range")
+	ErrDateTime = errors.New("not an xs:dateTime")
+)
+
+// HexBinary is xs:hexBinary: bytes, written as upper-case hex digits. gowsdl maps hexBinary to []byte,
+// which encoding/xml writes as raw bytes; this type keeps EIDs, AIDs and EuiccResponseData readable.
+type HexBinary []byte
+
+// ParseHexBinary decodes hex digits of either case, ignoring surrounding white space.
+func ParseHexBinary(s string) (HexBinary, error) {
+	h, err := appendHexDecoded(nil, []byte(s))
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// String returns the upper-case hex digits.
+func (h HexBinary) String() string { return string(appendHex(nil, h)) }
+
+// MarshalText implements encoding.TextMarshaler (used by encoding/xml).
+func (h HexBinary) MarshalText() ([]byte, error) { return appendHex(nil, h), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler (used by encoding/xml).
+func (h *HexBinary) UnmarshalText(b []byte) error {
+	out, err := appendHexDecoded((*h)[:0], b)
+	if err != nil {
+		return err
+	}
+	*h = out
+	return nil
+}
+
+func appendHex(b []byte, h []byte) []byte {
+	const digits = "0123456789ABCDEF"
+	for _, c := range h {
+		b = append(b, digits[c>>4], digits[c&0x0F])
+	}
+	return b
+}
+
+func appendHexDecoded(dst, s []byte) ([]byte, error) {
+	s = trimSpace(s)
+	if len(s)%2 != 0 {
+		return dst, ErrHex
+	}
+	if dst == nil && len(s) > 0 {
+		dst = make([]byte, 0, len(s)/2)
+	}
+	for i := 0; i < len(s); i += 2 {
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return dst, ErrHex
+		}
+		dst = append(dst, hi<<4|lo)
+	}
+	return dst, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+func trimSpace(s []byte) []byte {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// DateTime is xs:dateTime. It is written in UTC as 2006-01-02T15:04:05Z, with a fraction only when it is
+// not zero (as the S4 capture shows peers do). Reading accepts a zone offset or none (taken as UTC) and
+// any number of fraction digits. It replaces gowsdl's soap.XSDDateTime so that the package does not
+// depend on the gowsdl runtime.
+type DateTime struct{ time.Time }
+
+// NewDateTime returns t as a DateTime.
+func NewDateTime(t time.Time) DateTime { return DateTime{t} }
+
+// String returns the wire form.
+func (t DateTime) String() string { return string(appendDateTime(nil, t)) }
+
+// MarshalText implements encoding.TextMarshaler (used by encoding/xml).
+func (t DateTime) MarshalText() ([]byte, error) { return appendDateTime(nil, t), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler (used by encoding/xml).
+func (t *DateTime) UnmarshalText(b []byte) error {
+	v, err := parseDateTime(b)
+	if err != nil {
+		return err
+	}
+	t.Time = v
+	return nil
+}
+
+func appendDateTime(b []byte, t DateTime) []byte {
+	// RFC3339Nano drops trailing fraction zeros (and the dot when nothing is left) and writes Z for UTC.
+	return t.UTC().AppendFormat(b, time.RFC3339Nano)
+}
+
+// parseDateTime parses [-]YYYY-MM-DDThh:mm:ss[.fff...][Z|(+|-)hh:mm] without allocating.
+func parseDateTime(s []byte) (time.Time, error) {
+	s = trimSpace(s)
+	num := func(b []byte) (int, bool) {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, len(b) > 0
+	}
+	// Only four-digit, non-negative years: nothing in provisioning predates year 0 or follows year 9999.
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, ErrDateTime
+	}
+	year, ok1 := num(s[0:4])
+	month, ok2 := num(s[5:7])
+	day, ok3 := num(s[8:10])
+	hour, ok4 := num(s[11:13])
+	minute, ok5 := num(s[14:16])
+	sec, ok6 := num(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return time.Time{}, ErrDateTime
+	}
+	rest := s[19:]
+	nsec := 0
+	if len(rest) > 0 && rest[0] == '.' {
+		i := 1
+		scale := 100000000
+		for i < len(rest) && '0' <= rest[i] && rest[i] <= '9' {
+			nsec += int(rest[i]-'0') * scale
+			scale /= 10
+			i++
+		}
+		if i == 1 {
+			return time.Time{}, ErrDateTime
+		}
+		rest = rest[i:]
+	}
+	offset := 0
+	switch {
+	case len(rest) == 0:
+	case len(rest) == 1 && rest[0] == 'Z':
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, ok1 := num(rest[1:3])
+		om, ok2 := num(rest[4:6])
+		if !ok1 || !ok2 || oh > 14 || om > 59 {
+			return time.Time{}, ErrDateTime
+		}
+		offset = oh*3600 + om*60
+		if rest[0] == '-' {
+			offset = -offset
+		}
+	default:
+		return time.Time{}, ErrDateTime
+	}
+	endOfDay := hour == 24 && minute == 0 && sec == 0 && nsec == 0 // xs:dateTime allows 24:00:00
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || (hour > 23 && !endOfDay) ||
+		minute > 59 || sec > 59 {
+		return time.Time{}, ErrDateTime
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	return t.Add(-time.Duration(offset) * time.Second), nil
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// RawXML is content kept verbatim: the EIS EumSignature (ds:SignatureType), which esimgw does not verify
+// and so does not model. Inner is the element's inner XML as received, written back unchanged; it must be
+// well formed, and namespace prefixes used in it should be declared inside it (declarations on ancestors
+// of the element are not carried along).
+type RawXML struct {
+	Inner []byte `xml:",innerxml"`
+}
+
+// PositiveInteger is xs:positiveInteger (gowsdl v0.5.0 leaves it undefined). Zero means absent in optional
+// fields; readers accept it.
+type PositiveInteger uint64
+
+// NonNegativeInteger is xs:nonNegativeInteger (gowsdl v0.5.0 leaves it undefined).
+type NonNegativeInteger uint64
+
+// parseUint parses an xs:nonNegativeInteger lexical form: optional '+', decimal digits, white space around.
+func parseUint(s []byte) (uint64, error) {
+	s = trimSpace(s)
+	if len(s) > 0 && s[0] == '+' {
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return 0, ErrInteger
+	}
+	var n uint64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, ErrInteger
+		}
+		d := uint64(c - '0')
+		if n > (1<<64-1-d)/10 {
+			return 0, ErrInteger
+		}
+		n = n*10 + d
+	}
+	return n, nil
+}
+
+// parseInt32 parses an xs:integer that must fit in an int32.
+func parseInt32(s []byte) (int32, error) {
+	s = trimSpace(s)
+	neg := false
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return 0, ErrInteger
+	}
+	var n int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, ErrInteger
+		}
+		n = n*10 + int64(c-'0')
+		if n > 1<<31 {
+			return 0, ErrInteger
+		}
+	}
+	if neg {
+		n = -n
+	}
+	if n > 1<<31-1 {
+		return 0, ErrInteger
+	}
+	return int32(n), nil
+}
+
+// parseBool parses xs:boolean.
+func parseBool(s []byte) (bool, error) {
+	switch string(trimSpace(s)) { // the conversion in a switch does not allocate
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, ErrBool
+}
+
+func appendUint(b []byte, n uint64) []byte { return strconv.AppendUint(b, n, 10) }
+
+// equalFoldASCII compares ignoring ASCII case, as the decoder's LocalIs does.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
