@@ -13,3 +13,4 @@ package wsdl
 
 //go:generate go tool gowsdl -o rps.go -p rps -d . rps.wsdl
 //go:generate go run ./internal/postprocess -in rps/rps.go -out rps/rps.go xsd/euicc.request.ES2.xsd xsd/euicc.request.ES4.xsd
+//go:generate go run ./internal/codecgen -in rps/rps.go -out rps/codec_gen.go

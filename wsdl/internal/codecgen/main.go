@@ -1,0 +1,467 @@
+// Command codecgen reads the post-processed rps/rps.go and writes rps/codec_gen.go: reflection-free
+// append-encoders and xmltext decoders for every struct type, ElementName for global elements and
+// NewElement. It relies only on the struct shapes the post-processor produces (see its package comment):
+// the xml tag gives the wire name, ",attr" and ",omitempty"; the Go type gives the codec.
+//
+// Usage (from wsdl/, see generate.go):
+//
+//	go run ./internal/codecgen -in rps/rps.go -out rps/codec_gen.go
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	in := flag.String("in", "rps/rps.go", "post-processed types")
+	out := flag.String("out", "rps/codec_gen.go", "generated codec")
+	flag.Parse()
+	if err := run(*in, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "codecgen:", err)
+		os.Exit(1)
+	}
+}
+
+// kind is how a scalar is written and read.
+type kind int
+
+const (
+	kString kind = iota // string or a string-based enumeration
+	kBool
+	kHex
+	kDateTime
+	kUint // PositiveInteger, NonNegativeInteger
+	kInt32
+	kRaw
+	kStruct
+)
+
+type field struct {
+	goName  string
+	wire    string
+	attr    bool
+	omit    bool
+	typ     string // element Go type name, without * or []
+	kind    kind
+	ptr     bool
+	slice   bool
+	enum    bool
+	newName string // for slices of structs
+}
+
+type structInfo struct {
+	name    string
+	element string // global element name, "" for complex types
+	base    string // embedded base type, "" if none
+	fields  []field
+}
+
+func run(in, out string) error {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, in, nil, 0)
+	if err != nil {
+		return err
+	}
+	enums := map[string]bool{}
+	var structs []*structInfo
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.TYPE {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			ts := spec.(*ast.TypeSpec)
+			switch t := ts.Type.(type) {
+			case *ast.Ident:
+				if t.Name == "string" {
+					enums[ts.Name.Name] = true
+				}
+			case *ast.StructType:
+				structs = append(structs, &structInfo{name: ts.Name.Name})
+			}
+		}
+	}
+	isStruct := map[string]bool{}
+	for _, s := range structs {
+		isStruct[s.name] = true
+	}
+	i := 0
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.TYPE {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			ts := spec.(*ast.TypeSpec)
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				continue
+			}
+			s := structs[i]
+			i++
+			for _, fl := range st.Fields.List {
+				if len(fl.Names) == 0 {
+					id, ok := fl.Type.(*ast.Ident)
+					if !ok || !isStruct[id.Name] {
+						return fmt.Errorf("%s: unsupported embedded field", s.name)
+					}
+					s.base = id.Name
+					continue
+				}
+				tag := ""
+				if fl.Tag != nil {
+					tag, _ = strconv.Unquote(fl.Tag.Value)
+				}
+				xt := reflect.StructTag(tag).Get("xml")
+				if fl.Names[0].Name == "XMLName" {
+					space, local, ok := strings.Cut(xt, " ")
+					if !ok || space != "http://namespaces.gsma.org/esim-messaging/3" {
+						return fmt.Errorf("%s: unexpected XMLName tag %q", s.name, xt)
+					}
+					s.element = local
+					continue
+				}
+				wire, opts, _ := strings.Cut(xt, ",")
+				fd := field{goName: fl.Names[0].Name, wire: wire, attr: strings.Contains(opts, "attr"), omit: strings.Contains(opts, "omitempty")}
+				t := fl.Type
+				if a, ok := t.(*ast.ArrayType); ok {
+					fd.slice, t = true, a.Elt
+				}
+				if p, ok := t.(*ast.StarExpr); ok {
+					fd.ptr, t = true, p.X
+				}
+				id, ok := t.(*ast.Ident)
+				if !ok {
+					return fmt.Errorf("%s.%s: unsupported type", s.name, fd.goName)
+				}
+				fd.typ = id.Name
+				switch {
+				case id.Name == "string":
+					fd.kind = kString
+				case enums[id.Name]:
+					fd.kind, fd.enum = kString, true
+				case id.Name == "bool":
+					fd.kind = kBool
+				case id.Name == "HexBinary":
+					fd.kind = kHex
+				case id.Name == "DateTime":
+					fd.kind = kDateTime
+				case id.Name == "PositiveInteger" || id.Name == "NonNegativeInteger":
+					fd.kind = kUint
+				case id.Name == "int32":
+					fd.kind = kInt32
+				case id.Name == "RawXML":
+					fd.kind = kRaw
+				case isStruct[id.Name]:
+					fd.kind = kStruct
+				default:
+					return fmt.Errorf("%s.%s: unsupported type %s", s.name, fd.goName, id.Name)
+				}
+				if fd.attr && (fd.kind == kStruct || fd.kind == kRaw || fd.slice || fd.ptr) {
+					return fmt.Errorf("%s.%s: unsupported attribute type", s.name, fd.goName)
+				}
+				if fd.slice && fd.ptr {
+					return fmt.Errorf("%s.%s: slices of pointers are not produced by postprocess", s.name, fd.goName)
+				}
+				s.fields = append(s.fields, fd)
+			}
+		}
+	}
+	code := generate(structs)
+	formatted, err := format.Source(code)
+	if err != nil {
+		return fmt.Errorf("format: %w\n%s", err, code)
+	}
+	if old, err := os.ReadFile(out); err == nil && bytes.Equal(old, formatted) {
+		return nil
+	}
+	return os.WriteFile(out, formatted, 0o644)
+}
+
+type gen struct{ bytes.Buffer }
+
+func (g *gen) p(format string, args ...any) { fmt.Fprintf(&g.Buffer, format, args...) }
+
+func generate(structs []*structInfo) []byte {
+	g := &gen{}
+	g.p("// Code generated by wsdl/internal/codecgen from rps.go. DO NOT EDIT.\n\n")
+	g.p("package rps\n\n")
+	g.p("import (\n\t\"strconv\"\n\n\t\"github.com/esimgw/esimgw/internal/xmltext\"\n)\n\n")
+	for _, s := range structs {
+		g.structCodec(s)
+	}
+	g.newElement(structs)
+	return g.Bytes()
+}
+
+// lit is a Go string literal of s.
+func lit(s string) string { return strconv.Quote(s) }
+
+func (g *gen) structCodec(s *structInfo) {
+	name := s.element
+	if name == "" {
+		name = s.name
+	}
+	if s.element != "" {
+		g.p("// ElementName returns %q.\n", s.element)
+		g.p("func (v *%s) ElementName() string { return %s }\n\n", s.name, lit(s.element))
+		g.p("// AppendXML appends v as <rps:%s>, children in XSD order.\n", s.element)
+		g.p("func (v *%s) AppendXML(b []byte) []byte { return v.AppendElement(b, %s) }\n\n", s.name, lit(s.element))
+	}
+	// AppendElement: start tag with attributes, content, end tag.
+	g.p("// AppendElement appends v as an element named rps:local.\n")
+	g.p("func (v *%s) AppendElement(b []byte, local string) []byte {\n", s.name)
+	g.p("b = append(b, \"<rps:\"...)\nb = append(b, local...)\n")
+	for _, f := range s.fields {
+		if f.attr {
+			g.appendAttr(f)
+		}
+	}
+	g.p("b = append(b, '>')\n")
+	g.p("b = v.appendContent(b)\n")
+	g.p("b = append(b, \"</rps:\"...)\nb = append(b, local...)\nreturn append(b, '>')\n}\n\n")
+
+	g.p("func (v *%s) appendContent(b []byte) []byte {\n", s.name)
+	if s.base != "" {
+		g.p("b = v.%s.appendContent(b)\n", s.base)
+	}
+	for _, f := range s.fields {
+		if !f.attr {
+			g.appendChild(f)
+		}
+	}
+	g.p("return b\n}\n\n")
+
+	// Decoding.
+	g.p("// DecodeXML decodes the element d is positioned on into v, replacing v's contents, and consumes its\n")
+	g.p("// end tag. Children are matched by local name in any case and namespace; unknown ones are skipped.\n")
+	g.p("func (v *%s) DecodeXML(d *xmltext.Decoder) error {\n*v = %s{}\nreturn v.decodeXML(d, %s)\n}\n\n", s.name, s.name, lit(name))
+
+	g.p("func (v *%s) decodeXML(d *xmltext.Decoder, elem string) error {\n", s.name)
+	for _, f := range s.fields {
+		if f.attr {
+			g.decodeAttr(f)
+		}
+	}
+	g.p("for {\nok, err := d.NextChild()\nif err != nil || !ok {\nreturn err\n}\n")
+	g.p("matched, err := v.decodeChild(d, elem)\nif err != nil {\nreturn err\n}\n")
+	g.p("if !matched {\nif err := d.Skip(); err != nil {\nreturn err\n}\n}\n}\n}\n\n")
+
+	g.p("func (v *%s) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {\n", s.name)
+	if s.base != "" {
+		g.p("if ok, err := v.%s.decodeChild(d, elem); ok || err != nil {\nreturn ok, err\n}\n", s.base)
+	}
+	g.p("switch {\n")
+	for _, f := range s.fields {
+		if !f.attr {
+			g.p("case d.LocalIs(%s):\n", lit(f.wire))
+			g.decodeChildField(f)
+		}
+	}
+	g.p("}\nreturn false, nil\n}\n\n")
+}
+
+func (g *gen) appendAttr(f field) {
+	v := "v." + f.goName
+	open := lit(" " + f.wire + "=\"")
+	cond := zeroCheck(f, v)
+	if f.omit && cond != "" {
+		g.p("if %s {\n", cond)
+	}
+	g.p("b = append(b, %s...)\n", open)
+	g.p("%s\n", appendScalar(f, v, true))
+	g.p("b = append(b, '\"')\n")
+	if f.omit && cond != "" {
+		g.p("}\n")
+	}
+}
+
+// zeroCheck is the condition under which an optional scalar is written.
+func zeroCheck(f field, v string) string {
+	switch f.kind {
+	case kString:
+		return v + ` != ""`
+	case kHex:
+		return "len(" + v + ") != 0"
+	case kUint, kInt32:
+		return v + " != 0"
+	case kBool:
+		return v
+	case kDateTime:
+		return "!" + v + ".IsZero()"
+	case kRaw:
+		return "len(" + v + ".Inner) != 0"
+	}
+	return ""
+}
+
+func appendScalar(f field, v string, attr bool) string {
+	switch f.kind {
+	case kString:
+		fn := "AppendText"
+		if attr {
+			fn = "AppendAttr"
+		}
+		if f.enum {
+			return fmt.Sprintf("b = xmltext.%s(b, string(%s))", fn, v)
+		}
+		return fmt.Sprintf("b = xmltext.%s(b, %s)", fn, v)
+	case kBool:
+		return fmt.Sprintf("b = strconv.AppendBool(b, %s)", v)
+	case kHex:
+		return fmt.Sprintf("b = appendHex(b, %s)", v)
+	case kDateTime:
+		return fmt.Sprintf("b = appendDateTime(b, %s)", v)
+	case kUint:
+		return fmt.Sprintf("b = appendUint(b, uint64(%s))", v)
+	case kInt32:
+		return fmt.Sprintf("b = strconv.AppendInt(b, int64(%s), 10)", v)
+	case kRaw:
+		return fmt.Sprintf("b = append(b, %s.Inner...)", v)
+	}
+	return fmt.Sprintf("b = %s.AppendElement(b, %s)", v, lit(f.wire)) // kStruct
+}
+
+func (g *gen) appendOne(f field, v string) {
+	if f.kind == kStruct {
+		g.p("b = %s.AppendElement(b, %s)\n", v, lit(f.wire))
+		return
+	}
+	g.p("b = append(b, %s...)\n", lit("<rps:"+f.wire+">"))
+	g.p("%s\n", appendScalar(f, v, false))
+	g.p("b = append(b, %s...)\n", lit("</rps:"+f.wire+">"))
+}
+
+func (g *gen) appendChild(f field) {
+	v := "v." + f.goName
+	switch {
+	case f.slice:
+		g.p("for i := range %s {\n", v)
+		g.appendOne(f, v+"[i]")
+		g.p("}\n")
+	case f.ptr:
+		g.p("if %s != nil {\n", v)
+		if f.kind == kStruct {
+			g.appendOne(f, v)
+		} else {
+			g.appendOne(f, "*"+v)
+		}
+		g.p("}\n")
+	case f.omit:
+		cond := zeroCheck(f, v)
+		if cond == "" {
+			g.appendOne(f, v)
+			return
+		}
+		g.p("if %s {\n", cond)
+		g.appendOne(f, v)
+		g.p("}\n")
+	default:
+		g.appendOne(f, v)
+	}
+}
+
+// parseExpr returns code that parses text `t` into a variable `x` of the field's scalar type, returning a
+// FieldError on failure.
+func (g *gen) parseInto(f field, dst string, isAttr bool) {
+	fe := fmt.Sprintf("fieldError(elem, %s, t, err)", lit(f.wire))
+	ret := "return true, " + fe
+	if isAttr {
+		ret = "return " + fe
+	}
+	switch f.kind {
+	case kString:
+		if f.enum {
+			g.p("%s = %s(t)\n", dst, f.typ)
+		} else {
+			g.p("%s = string(t)\n", dst)
+		}
+	case kBool:
+		g.p("x, err := parseBool(t)\nif err != nil {\n%s\n}\n%s = x\n", ret, dst)
+	case kHex:
+		g.p("x, err := appendHexDecoded(nil, t)\nif err != nil {\n%s\n}\n%s = x\n", ret, dst)
+	case kDateTime:
+		g.p("x, err := parseDateTime(t)\nif err != nil {\n%s\n}\n%s = DateTime{x}\n", ret, dst)
+	case kUint:
+		g.p("x, err := parseUint(t)\nif err != nil {\n%s\n}\n%s = %s(x)\n", ret, dst, f.typ)
+	case kInt32:
+		g.p("x, err := parseInt32(t)\nif err != nil {\n%s\n}\n%s = x\n", ret, dst)
+	}
+}
+
+func (g *gen) decodeAttr(f field) {
+	g.p("if t, ok := d.Attr(\"\", %s); ok {\n", lit(f.wire))
+	g.parseInto(f, "v."+f.goName, true)
+	g.p("}\n")
+}
+
+func (g *gen) decodeChildField(f field) {
+	v := "v." + f.goName
+	switch f.kind {
+	case kStruct:
+		switch {
+		case f.slice:
+			g.p("%s = append(%s, %s{})\n", v, v, f.typ)
+			g.p("return true, %s[len(%s)-1].decodeXML(d, %s)\n", v, v, lit(f.wire))
+		case f.ptr:
+			g.p("if %s == nil {\n%s = new(%s)\n}\n", v, v, f.typ)
+			g.p("return true, %s.decodeXML(d, %s)\n", v, lit(f.wire))
+		default:
+			g.p("return true, %s.decodeXML(d, %s)\n", v, lit(f.wire))
+		}
+		return
+	case kRaw:
+		g.p("inner, err := d.InnerXML()\nif err != nil {\nreturn true, err\n}\n")
+		g.p("%s.Inner = append(%s.Inner[:0:0], inner...)\nreturn true, nil\n", v, v)
+		return
+	}
+	g.p("t, err := d.Text()\nif err != nil {\nreturn true, err\n}\n")
+	switch {
+	case f.slice:
+		g.p("{\nvar e %s\n", f.typ)
+		g.parseInto(f, "e", false)
+		g.p("%s = append(%s, e)\n}\n", v, v)
+	case f.ptr:
+		g.p("{\nvar e %s\n", f.typ)
+		g.parseInto(f, "e", false)
+		g.p("%s = &e\n}\n", v)
+	default:
+		g.parseInto(f, v, false)
+	}
+	g.p("return true, nil\n")
+}
+
+func (g *gen) newElement(structs []*structInfo) {
+	g.p("// NewElement returns a new zero value of the global element named localName: an exact match first,\n")
+	g.p("// then one ignoring ASCII case. The callback dispatcher uses it to decode bodies by element name.\n")
+	g.p("func NewElement(localName string) (Element, bool) {\nswitch localName {\n")
+	var names []string
+	for _, s := range structs {
+		if s.element != "" {
+			g.p("case %s:\nreturn new(%s), true\n", lit(s.element), s.name)
+			names = append(names, s.element)
+		}
+	}
+	g.p("}\n")
+	g.p("names := [...]string{\n")
+	for _, n := range names {
+		g.p("%s,\n", lit(n))
+	}
+	g.p("}\nfor _, n := range names {\nif equalFoldASCII(n, localName) {\nreturn NewElement(n)\n}\n}\nreturn nil, false\n}\n\n")
+	g.p("// ElementNames returns the local names of all global elements, in schema order.\n")
+	g.p("func ElementNames() []string {\nreturn []string{\n")
+	for _, n := range names {
+		g.p("%s,\n", lit(n))
+	}
+	g.p("}\n}\n")
+}
