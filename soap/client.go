@@ -25,7 +25,9 @@ type Client struct {
 	http     *http.Client
 	maxBytes int64
 	retry    RetryPolicy
-	token    *UsernameToken
+	// security writes the WS-Security header. It holds the token's method value, not the token: fmt
+	// prints a func as an address, so no formatting of a Client can reveal the password.
+	security func(b []byte, now time.Time, nonce []byte) []byte
 	logger   *slog.Logger
 	now      func() time.Time
 	read     ReadOptions
@@ -66,7 +68,9 @@ func WithMaxResponseBytes(n int64) ClientOption { return func(cl *Client) { cl.m
 func WithRetryPolicy(p RetryPolicy) ClientOption { return func(cl *Client) { cl.retry = p } }
 
 // WithUsernameToken adds a WS-Security UsernameToken header to every call (KPN: optional, off by default).
-func WithUsernameToken(t UsernameToken) ClientOption { return func(cl *Client) { cl.token = &t } }
+func WithUsernameToken(t UsernameToken) ClientOption {
+	return func(cl *Client) { cl.security = t.AppendHeader }
+}
 
 // WithLogger sets the logger (default slog.Default()). Passwords are never logged.
 func WithLogger(l *slog.Logger) ClientOption { return func(cl *Client) { cl.logger = l } }
@@ -161,10 +165,10 @@ func (c *Client) Call(ctx context.Context, endpoint string, h *Header, body Body
 	}
 	defer c.bufs.Put(bp)
 	hdr := *h
-	if c.token != nil {
-		var nonce [16]byte
+	if c.security != nil {
+		var nonce [NonceSize]byte
 		_, _ = rand.Read(nonce[:])
-		hdr.Extra = c.token.AppendHeader(append([]byte(nil), h.Extra...), c.now(), nonce[:])
+		hdr.Extra = c.security(append([]byte(nil), h.Extra...), c.now(), nonce[:])
 	}
 	payload := AppendEnvelope((*bp)[:0], &hdr, body)
 	*bp = payload

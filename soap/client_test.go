@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -273,4 +274,11 @@ func TestHandler(t *testing.T) {
 
 func newTextLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func TestClientFormattingNeverRevealsPassword(t *testing.T) {
+	c := NewClient(WithUsernameToken(UsernameToken{Username: "mno", Password: "s3cr3t-pw"}))
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		assert.NotContains(t, fmt.Sprintf(verb, c), "s3cr3t-pw", verb)
+	}
 }
