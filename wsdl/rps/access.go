@@ -1,0 +1,74 @@
+package rps
+
+// Hand-written accessors the esimgw engine uses to treat every request, response and notification alike.
+// The bases are embedded by value, so these methods are promoted to every element that extends them.
+
+// RequestBase gives the common fields of any request element (FunctionCallIdentifier, ValidityPeriod).
+func (b *BaseRequestType) RequestBase() *BaseRequestType { return b }
+
+// ResponseBase gives the common fields of any response element (FunctionExecutionStatus, ...).
+func (b *BaseResponseType) ResponseBase() *BaseResponseType { return b }
+
+// Request is any request element.
+type Request interface {
+	Element
+	RequestBase() *BaseRequestType
+}
+
+// Response is any response element: a synchronous reply or an asynchronous callback.
+type Response interface {
+	Element
+	ResponseBase() *BaseResponseType
+}
+
+// ProfileNotification is any of the ES2/ES4 HandleProfileEnabled/Disabled/Deleted notifications.
+type ProfileNotification interface {
+	Element
+	ProfileChange() (eid HexBinary, iccid string, completed DateTime)
+}
+
+// SMSRChangeNotification is the ES2 or ES4 HandleSMSRChangeNotification.
+type SMSRChangeNotification interface {
+	Element
+	SMSRChange() (eis *EISType, completed DateTime)
+}
+
+// ProfileChange implements ProfileNotification.
+func (n *ES2HandleProfileEnabledNotification) ProfileChange() (HexBinary, string, DateTime) {
+	return n.Eid, n.Iccid, n.CompletionTimestamp
+}
+
+// ProfileChange implements ProfileNotification.
+func (n *ES2HandleProfileDisabledNotification) ProfileChange() (HexBinary, string, DateTime) {
+	return n.Eid, n.Iccid, n.CompletionTimestamp
+}
+
+// ProfileChange implements ProfileNotification.
+func (n *ES2HandleProfileDeletedNotification) ProfileChange() (HexBinary, string, DateTime) {
+	return n.Eid, n.Iccid, n.CompletionTimestamp
+}
+
+// ProfileChange implements ProfileNotification.
+func (n *ES4HandleProfileEnabledNotification) ProfileChange() (HexBinary, string, DateTime) {
+	return n.Eid, n.Iccid, n.CompletionTimestamp
+}
+
+// ProfileChange implements ProfileNotification.
+func (n *ES4HandleProfileDisabledNotification) ProfileChange() (HexBinary, string, DateTime) {
+	return n.Eid, n.Iccid, n.CompletionTimestamp
+}
+
+// ProfileChange implements ProfileNotification.
+func (n *ES4HandleProfileDeletedNotification) ProfileChange() (HexBinary, string, DateTime) {
+	return n.Eid, n.Iccid, n.CompletionTimestamp
+}
+
+// SMSRChange implements SMSRChangeNotification.
+func (n *ES2HandleSMSRChangeNotification) SMSRChange() (*EISType, DateTime) {
+	return &n.Eis, n.CompletionTimestamp
+}
+
+// SMSRChange implements SMSRChangeNotification.
+func (n *ES4HandleSMSRChangeNotification) SMSRChange() (*EISType, DateTime) {
+	return &n.Eis, n.CompletionTimestamp
+}
