@@ -72,3 +72,33 @@ func (n *ES2HandleSMSRChangeNotification) SMSRChange() (*EISType, DateTime) {
 func (n *ES4HandleSMSRChangeNotification) SMSRChange() (*EISType, DateTime) {
 	return &n.Eis, n.CompletionTimestamp
 }
+
+// EuiccResponder is a response that may carry EuiccResponseData: the eUICC's detailed error data (ES8).
+type EuiccResponder interface {
+	Response
+	EuiccResponse() HexBinary
+}
+
+// EuiccResponse implements EuiccResponder.
+func (r *ES2DownloadProfileResponse) EuiccResponse() HexBinary { return r.EuiccResponseData }
+
+// EuiccResponse implements EuiccResponder.
+func (r *ES2EnableProfileResponse) EuiccResponse() HexBinary { return r.EuiccResponseData }
+
+// EuiccResponse implements EuiccResponder.
+func (r *ES2DisableProfileResponse) EuiccResponse() HexBinary { return r.EuiccResponseData }
+
+// EuiccResponse implements EuiccResponder.
+func (r *ES2DeleteProfileResponse) EuiccResponse() HexBinary { return r.EuiccResponseData }
+
+// EuiccResponse implements EuiccResponder.
+func (r *ES4EnableProfileResponse) EuiccResponse() HexBinary { return r.EuiccResponseData }
+
+// EuiccResponse implements EuiccResponder.
+func (r *ES4DisableProfileResponse) EuiccResponse() HexBinary { return r.EuiccResponseData }
+
+// EuiccResponse implements EuiccResponder.
+func (r *ES4DeleteProfileResponse) EuiccResponse() HexBinary { return r.EuiccResponseData }
+
+// EuiccResponse implements EuiccResponder.
+func (r *ES4SetFallBackAttributeResponse) EuiccResponse() HexBinary { return r.EuiccResponseData }
