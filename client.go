@@ -1,0 +1,435 @@
+package esimgw
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/esimgw/esimgw/soap"
+	"github.com/esimgw/esimgw/wsdl/rps"
+)
+
+// Errors of the client engine, for errors.Is.
+var (
+	// ErrNoReplyTo: an asynchronous function without a replyTo address gets no callback (KPN R8), so the
+	// client refuses to send it unless WithoutReplyTo was given.
+	ErrNoReplyTo = errors.New("esimgw: asynchronous call without a replyTo address")
+	// ErrNoDispatcher: an asynchronous call needs the Dispatcher that will receive its callback.
+	ErrNoDispatcher = errors.New("esimgw: asynchronous call without a Dispatcher (WithDispatcher)")
+	// ErrUnexpectedResponse: the gateway answered with something other than the function's response.
+	ErrUnexpectedResponse = errors.New("esimgw: unexpected response")
+)
+
+// KPNSetFallBackValidity is the ValidityPeriod KPN applies to SetFallBackAttribute, whatever is asked (R10).
+const KPNSetFallBackValidity = 720 * time.Second
+
+// Client is the engine ES2 and ES4 clients share: it builds the WS-Addressing headers (From with the
+// entity parameters, To, MessageID with a TransactionId, Action, ReplyTo), validates, sends through a
+// soap.Client and turns answers into results, errors and pending operations. es2.Client and es4.Client
+// wrap it with one typed method per function; use it directly only for functions they do not cover.
+type Client struct {
+	iface      string
+	endpoint   string
+	to         string
+	from       soap.EntityAddress
+	replyTo    string
+	noReplyTo  bool
+	validity   time.Duration
+	kpn        bool
+	soap       *soap.Client
+	dispatcher *Dispatcher
+	logger     *slog.Logger
+	now        func() time.Time
+}
+
+type clientConfig struct {
+	entityID, entityName, fromBase, provider, peer string
+	sep                                            soap.Separator
+	sepSet                                         bool
+	replyTo                                        string
+	noReplyTo                                      bool
+	validity                                       time.Duration
+	kpn                                            bool
+	plainEndpoint                                  bool
+	soapClient                                     *soap.Client
+	soapOpts                                       []soap.ClientOption
+	dispatcher                                     *Dispatcher
+	logger                                         *slog.Logger
+	now                                            func() time.Time
+}
+
+// Option configures a Client (and so es2.Client and es4.Client).
+type Option func(*clientConfig)
+
+// WithEntity sets the caller's own identity: the EntityId OID (required) and optional EntityName written
+// into wsa:From, and the sender OID of every MessageID.
+func WithEntity(entityID, entityName string) Option {
+	return func(c *clientConfig) { c.entityID, c.entityName = entityID, entityName }
+}
+
+// WithFromAddress sets the base URL of wsa:From (default: the replyTo address, else "http://localhost").
+func WithFromAddress(base string) Option { return func(c *clientConfig) { c.fromBase = base } }
+
+// WithProviderEntityID adds KPN's X-KPN-ProviderEntityId (the profile vendor's OID) to wsa:From on every
+// call; WithCallProviderEntityID overrides it per call (R7).
+func WithProviderEntityID(oid string) Option { return func(c *clientConfig) { c.provider = oid } }
+
+// WithPeerEntityID sets the EntityId written into wsa:To: the gateway's OID.
+func WithPeerEntityID(oid string) Option { return func(c *clientConfig) { c.peer = oid } }
+
+// WithAddressSeparator chooses the separator between the entity parameters of wsa:From: '?' (KPN, SGP.02
+// v4) or '&' (v3 peers such as gSOAP SM-SRs; the default).
+func WithAddressSeparator(sep soap.Separator) Option {
+	return func(c *clientConfig) { c.sep, c.sepSet = sep, true }
+}
+
+// WithReplyTo sets the address the gateway posts asynchronous results to (your CallbackServer's public URL).
+func WithReplyTo(url string) Option { return func(c *clientConfig) { c.replyTo = url } }
+
+// WithoutReplyTo lets asynchronous calls go out without a replyTo: the gateway then sends no callback and
+// the operation never completes by itself. Only for gateways that deliver results by other means.
+func WithoutReplyTo() Option { return func(c *clientConfig) { c.noReplyTo = true } }
+
+// WithValidityPeriod sets the default ValidityPeriod of requests (none by default: the gateway's own).
+func WithValidityPeriod(d time.Duration) Option { return func(c *clientConfig) { c.validity = d } }
+
+// WithKPN applies what KPN's RSP Gateway requires: '?' separators in wsa:From and the fixed 720 s
+// ValidityPeriod of SetFallBackAttribute (R6, R10).
+func WithKPN() Option { return func(c *clientConfig) { c.kpn = true } }
+
+// WithDispatcher names the Dispatcher whose CallbackServer receives this client's callbacks.
+func WithDispatcher(d *Dispatcher) Option { return func(c *clientConfig) { c.dispatcher = d } }
+
+// WithTLSConfig sends over a keep-alive HTTPS transport with cfg (see package mtls for building it).
+func WithTLSConfig(cfg *tls.Config) Option {
+	return func(c *clientConfig) { c.soapOpts = append(c.soapOpts, soap.WithTLSConfig(cfg)) }
+}
+
+// WithHTTPClient sends through h: the seam for tests and custom transports.
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *clientConfig) { c.soapOpts = append(c.soapOpts, soap.WithHTTPClient(h)) }
+}
+
+// WithSOAPOptions passes options to the underlying soap.Client (retry policy, WS-Security, size limits).
+func WithSOAPOptions(opts ...soap.ClientOption) Option {
+	return func(c *clientConfig) { c.soapOpts = append(c.soapOpts, opts...) }
+}
+
+// WithSOAPClient uses an existing soap.Client (sharing its connections); other transport options are then ignored.
+func WithSOAPClient(sc *soap.Client) Option { return func(c *clientConfig) { c.soapClient = sc } }
+
+// WithPlainHTTPEndpoint allows an http:// endpoint. Real gateways are HTTPS with mutual TLS only.
+func WithPlainHTTPEndpoint() Option { return func(c *clientConfig) { c.plainEndpoint = true } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(c *clientConfig) { c.logger = l } }
+
+// WithClock sets the clock used for MessageDate (tests).
+func WithClock(now func() time.Time) Option { return func(c *clientConfig) { c.now = now } }
+
+// NewClient returns the engine for interface iface ("ES2" or "ES4") talking to endpoint.
+func NewClient(iface, endpoint string, opts ...Option) (*Client, error) {
+	c := clientConfig{logger: slog.Default(), now: time.Now}
+	for _, o := range opts {
+		o(&c)
+	}
+	if iface != "ES2" && iface != "ES4" {
+		return nil, fmt.Errorf("esimgw: unknown interface %q (want ES2 or ES4)", iface)
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, &ValidationError{Field: "endpoint", Value: endpoint, Rule: "must be an absolute https URL"}
+	}
+	if u.Scheme == "http" && !c.plainEndpoint {
+		return nil, &ValidationError{Field: "endpoint", Value: endpoint, Rule: "must be https (mutual TLS); WithPlainHTTPEndpoint allows http"}
+	}
+	if c.entityID == "" {
+		return nil, &ValidationError{Field: "EntityId", Rule: "required: give your OID with WithEntity"}
+	}
+	if err := ValidateOID("EntityId", c.entityID); err != nil {
+		return nil, err
+	}
+	for _, o := range []struct{ field, v string }{{"X-KPN-ProviderEntityId", c.provider}, {"peer EntityId", c.peer}} {
+		if o.v != "" {
+			if err := ValidateOID(o.field, o.v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if c.validity != 0 {
+		if err := ValidateValidityPeriod(c.validity); err != nil {
+			return nil, err
+		}
+	}
+	if c.replyTo != "" {
+		if ru, err := url.Parse(c.replyTo); err != nil || ru.Host == "" {
+			return nil, &ValidationError{Field: "replyTo", Value: c.replyTo, Rule: "must be an absolute URL"}
+		}
+	}
+	sep := soap.SeparatorAmpersand
+	if c.kpn {
+		sep = soap.SeparatorQuestion
+	}
+	if c.sepSet {
+		sep = c.sep
+	}
+	base := c.fromBase
+	if base == "" {
+		base = "http://localhost"
+		if c.replyTo != "" {
+			base = c.replyTo
+		}
+	}
+	from := soap.EntityAddress{Base: base, EntityID: c.entityID, EntityName: c.entityName, Separator: sep}
+	if c.provider != "" {
+		from = from.WithProviderEntityID(c.provider)
+	}
+	to := endpoint
+	if c.peer != "" {
+		to = soap.EntityAddress{Base: endpoint, EntityID: c.peer, Separator: sep}.String()
+	}
+	sc := c.soapClient
+	if sc == nil {
+		sc = soap.NewClient(append([]soap.ClientOption{soap.WithLogger(c.logger)}, c.soapOpts...)...)
+	}
+	return &Client{
+		iface: iface, endpoint: endpoint, to: to, from: from, replyTo: c.replyTo, noReplyTo: c.noReplyTo,
+		validity: c.validity, kpn: c.kpn, soap: sc, dispatcher: c.dispatcher, logger: c.logger, now: c.now,
+	}, nil
+}
+
+// Interface is "ES2" or "ES4".
+func (c *Client) Interface() string { return c.iface }
+
+// Endpoint is the gateway URL calls are posted to.
+func (c *Client) Endpoint() string { return c.endpoint }
+
+// Dispatcher is the dispatcher asynchronous results are resolved through, nil if none was given.
+func (c *Client) Dispatcher() *Dispatcher { return c.dispatcher }
+
+type callConfig struct {
+	fcID     string
+	validity time.Duration
+	provider string
+	replyTo  string
+}
+
+// CallOption adjusts one call.
+type CallOption func(*callConfig)
+
+// WithFunctionCallIdentifier sets the FunctionCallIdentifier (default: a fresh urn:uuid). Reusing the
+// identifier of an earlier call asks the gateway to treat this one as its retry.
+func WithFunctionCallIdentifier(id string) CallOption { return func(c *callConfig) { c.fcID = id } }
+
+// WithCallValidityPeriod sets this call's ValidityPeriod.
+func WithCallValidityPeriod(d time.Duration) CallOption { return func(c *callConfig) { c.validity = d } }
+
+// WithCallProviderEntityID sets X-KPN-ProviderEntityId for this call: the vendor of the profile managed (R7).
+func WithCallProviderEntityID(oid string) CallOption { return func(c *callConfig) { c.provider = oid } }
+
+// WithCallReplyTo sets this call's replyTo address.
+func WithCallReplyTo(url string) CallOption { return func(c *callConfig) { c.replyTo = url } }
+
+// Exchange describes a request that was sent and how it was answered.
+type Exchange struct {
+	Key      OperationKey  // MessageID, TransactionID, FunctionCallIdentifier, Interface, Function
+	Attempts int           // HTTP attempts, retries included
+	Response *soap.Message // the synchronous answer, nil for an accepted asynchronous request
+	Warning  *Warning      // set when the function succeeded with EXECUTED_WITHWARNING
+}
+
+// prepare fills the request's base fields and builds its header. FunctionCallIdentifier doubles as the
+// TransactionId of the MessageID, so a callback that arrives when nobody waits for it any more (after a
+// restart) still names the function call it answers.
+func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*soap.Header, OperationKey, error) {
+	var co callConfig
+	for _, o := range opts {
+		o(&co)
+	}
+	mid := soap.NewMessageID(c.from.EntityID, c.now())
+	fcID := co.fcID
+	if fcID == "" {
+		fcID = mid.TransactionID
+	} else {
+		if err := ValidateFunctionCallIdentifier(fcID); err != nil {
+			return nil, OperationKey{}, err
+		}
+		if isURLSafe(fcID) {
+			mid.TransactionID = fcID
+		}
+	}
+	validity := c.validity
+	if co.validity != 0 {
+		validity = co.validity
+	}
+	if c.kpn && fn.Name == "SetFallBackAttribute" {
+		if validity != 0 && validity != KPNSetFallBackValidity {
+			c.logger.Warn("esimgw: KPN fixes the ValidityPeriod of SetFallBackAttribute at 720 s; using it",
+				slog.Duration("asked", validity))
+		}
+		validity = KPNSetFallBackValidity
+	}
+	if validity != 0 {
+		if err := ValidateValidityPeriod(validity); err != nil {
+			return nil, OperationKey{}, err
+		}
+	}
+	base := req.RequestBase()
+	base.FunctionCallIdentifier = fcID
+	base.ValidityPeriod = rps.PositiveInteger(validity / time.Second)
+
+	from := c.from
+	if co.provider != "" {
+		if err := ValidateOID("X-KPN-ProviderEntityId", co.provider); err != nil {
+			return nil, OperationKey{}, err
+		}
+		from = from.WithProviderEntityID(co.provider)
+	}
+	h := &soap.Header{From: from.String(), To: c.to, MessageID: mid.String(), Action: fn.RequestAction}
+	if fn.Mode == rps.Async {
+		h.ReplyTo = c.replyTo
+		if co.replyTo != "" {
+			h.ReplyTo = co.replyTo
+		}
+		if h.ReplyTo == "" && !c.noReplyTo {
+			return nil, OperationKey{}, fmt.Errorf("%w: %s %s (give WithReplyTo, or WithoutReplyTo to send anyway)", ErrNoReplyTo, c.iface, fn.Name)
+		}
+	}
+	key := OperationKey{MessageID: h.MessageID, TransactionID: mid.TransactionID, FunctionCallIdentifier: fcID, Interface: c.iface, Function: fn.Name}
+	return h, key, nil
+}
+
+func isURLSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Call sends a synchronous function's request and decodes its response into resp. A FAILED or EXPIRED
+// status is returned as a *FunctionError; EXECUTED_WITHWARNING as Exchange.Warning.
+func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*Exchange, error) {
+	h, key, err := c.prepare(fn, req, opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.soap.Call(ctx, c.endpoint, h, req)
+	if err != nil {
+		return nil, err
+	}
+	x := &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
+	if r.Message == nil {
+		return x, fmt.Errorf("%w: HTTP %d without a body to %s %s", ErrUnexpectedResponse, r.StatusCode, c.iface, fn.Name)
+	}
+	x.Warning, err = c.decodeResponse(fn, r.Message, resp)
+	return x, err
+}
+
+// decodeResponse decodes m's body into resp and maps its FunctionExecutionStatus.
+func (c *Client) decodeResponse(fn rps.Function, m *soap.Message, resp rps.Response) (*Warning, error) {
+	if !strings.EqualFold(m.BodyName, resp.ElementName()) {
+		return nil, fmt.Errorf("%w: <%s> where %s %s answers <%s>", ErrUnexpectedResponse, m.BodyName, c.iface, fn.Name, resp.ElementName())
+	}
+	if err := m.DecodeBody(resp); err != nil {
+		return nil, err
+	}
+	return ResponseStatus(c.iface, fn.Name, resp)
+}
+
+// ResponseStatus maps a response's FunctionExecutionStatus: a *FunctionError for FAILED and EXPIRED (and
+// unknown statuses), a *Warning for EXECUTED_WITHWARNING, neither for EXECUTED_SUCCESS.
+func ResponseStatus(iface, function string, resp rps.Response) (*Warning, error) {
+	base := resp.ResponseBase()
+	st := ExecutionStatus{Status: Status(base.FunctionExecutionStatus.Status)}
+	if parsed, ok := ParseStatus(string(st.Status)); ok {
+		st.Status = parsed
+	}
+	if d := base.FunctionExecutionStatus.StatusCodeData; d != nil {
+		st.Subject, st.Reason, st.SubjectIdentifier, st.Message = d.Subject, d.Reason, d.SubjectIdentifier, d.Message
+	}
+	if err := st.Err(iface, function); err != nil {
+		var fe *FunctionError
+		if errors.As(err, &fe) {
+			fe.AcceptableValidityPeriod = time.Duration(base.AcceptableValidityPeriod) * time.Second
+			if e, ok := resp.(rps.EuiccResponder); ok {
+				fe.EuiccResponseData = e.EuiccResponse()
+			}
+		}
+		return nil, err
+	}
+	return st.Warning(), nil
+}
+
+// Start sends an asynchronous function's request and returns the pending operation its callback will
+// resolve. The operation is registered before the request leaves, so a callback that beats the 202 is not
+// lost; a gateway answering at once with a FAILED response (as Njiwa does) resolves it immediately.
+func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*Pending, *Exchange, error) {
+	if c.dispatcher == nil {
+		return nil, nil, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.iface, fn.Name)
+	}
+	h, key, err := c.prepare(fn, req, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := c.dispatcher.Tracker()
+	p, err := t.Register(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := c.soap.Call(ctx, c.endpoint, h, req)
+	if err != nil {
+		t.Withdraw(p)
+		return nil, nil, err
+	}
+	x := &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
+	if r.Message != nil {
+		warn, ferr := c.decodeResponse(fn, r.Message, resp)
+		var fe *FunctionError
+		if ferr != nil && !errors.As(ferr, &fe) {
+			t.Withdraw(p)
+			return nil, nil, ferr
+		}
+		x.Warning = warn
+		if fe != nil {
+			fe.FunctionCallIdentifier = key.FunctionCallIdentifier
+		}
+		t.Resolve(p, resp, ferr)
+	}
+	return p, x, nil
+}
+
+// StartOperation is Start with a typed result: convert turns the decoded callback (or the synchronous
+// FAILED answer) into T. The error given to convert is the *FunctionError of a FAILED or EXPIRED result.
+func StartOperation[T any](ctx context.Context, c *Client, fn rps.Function, req rps.Request, resp rps.Response,
+	convert func(resp rps.Response, warn *Warning, err error) (T, error), opts ...CallOption) (*Operation[T], error) {
+	p, _, err := c.Start(ctx, fn, req, resp, opts...)
+	if err != nil {
+		return nil, err
+	}
+	key := p.Key()
+	return NewOperation(c.dispatcher.Tracker(), p, func(v any, err error) (T, error) {
+		var fe *FunctionError
+		if errors.As(err, &fe) && fe.FunctionCallIdentifier == "" {
+			fe.FunctionCallIdentifier = key.FunctionCallIdentifier
+		}
+		r, _ := v.(rps.Response)
+		var warn *Warning
+		if r != nil && err == nil {
+			warn, err = ResponseStatus(key.Interface, key.Function, r)
+		}
+		if err != nil && r == nil {
+			var zero T
+			return zero, err
+		}
+		return convert(r, warn, err)
+	}), nil
+}

@@ -1,0 +1,289 @@
+package esimgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/esimgw/esimgw/soap"
+	"github.com/esimgw/esimgw/wsdl/rps"
+)
+
+// NotificationKind names what a notification reports.
+type NotificationKind string
+
+// Notification kinds, the same on ES2 and ES4.
+const (
+	ProfileEnabled  NotificationKind = "ProfileEnabled"
+	ProfileDisabled NotificationKind = "ProfileDisabled"
+	ProfileDeleted  NotificationKind = "ProfileDeleted"
+	SMSRChange      NotificationKind = "SMSRChange"
+)
+
+// Notification is an ES2 or ES4 HandleXxxNotification: a state change the gateway reports unasked (a
+// local switch on the device, a fall-back). KPN sends none for an enable you requested (R9): take
+// completion of your own calls from their Operation, never from a notification.
+type Notification struct {
+	Interface           string // "ES2" or "ES4"
+	Kind                NotificationKind
+	Eid                 string       // upper-case hex digits; empty for SMSRChange (see EIS)
+	Iccid               string       // as sent; empty for SMSRChange
+	CompletionTimestamp time.Time    // whatever casing the sender gave the element
+	EIS                 *rps.EISType // SMSRChange only: the part of the EIS relevant to the operator
+	Header              soap.Header  // the notification's addressing headers
+	Element             rps.Element  // the decoded body
+}
+
+// NotificationHandler receives notifications. An error answers a SOAP fault with HTTP 500, so the gateway
+// delivers the notification again later.
+type NotificationHandler interface {
+	HandleNotification(ctx context.Context, n *Notification) error
+}
+
+// NotificationHandlerFunc adapts a function to NotificationHandler.
+type NotificationHandlerFunc func(ctx context.Context, n *Notification) error
+
+// HandleNotification calls f.
+func (f NotificationHandlerFunc) HandleNotification(ctx context.Context, n *Notification) error {
+	return f(ctx, n)
+}
+
+// ErrNotHandled is returned by a NotificationHandler that does not handle a kind: the dispatcher then
+// hands the notification to the unmatched handler instead.
+var ErrNotHandled = errors.New("esimgw: notification not handled")
+
+// Notifications is a NotificationHandler with one typed function a kind; kinds left nil go to the
+// unmatched handler.
+type Notifications struct {
+	ProfileEnabled  func(ctx context.Context, n *Notification) error
+	ProfileDisabled func(ctx context.Context, n *Notification) error
+	ProfileDeleted  func(ctx context.Context, n *Notification) error
+	SMSRChange      func(ctx context.Context, n *Notification) error
+}
+
+// HandleNotification dispatches on n.Kind.
+func (h Notifications) HandleNotification(ctx context.Context, n *Notification) error {
+	var f func(context.Context, *Notification) error
+	switch n.Kind {
+	case ProfileEnabled:
+		f = h.ProfileEnabled
+	case ProfileDisabled:
+		f = h.ProfileDisabled
+	case ProfileDeleted:
+		f = h.ProfileDeleted
+	case SMSRChange:
+		f = h.SMSRChange
+	}
+	if f == nil {
+		return ErrNotHandled
+	}
+	return f(ctx, n)
+}
+
+// InboundKind classifies an inbound message.
+type InboundKind int
+
+const (
+	// InboundCallback is the result of an asynchronous function (a ...Response element).
+	InboundCallback InboundKind = iota
+	// InboundNotification is a HandleXxxNotification.
+	InboundNotification
+	// InboundUnknown is a body element this library does not know (KPN adds functions: R14).
+	InboundUnknown
+)
+
+func (k InboundKind) String() string {
+	switch k {
+	case InboundCallback:
+		return "callback"
+	case InboundNotification:
+		return "notification"
+	}
+	return "unknown"
+}
+
+// Inbound is everything known about a message that no waiting operation or notification handler took:
+// what the unmatched and duplicate handlers receive. For a callback after a restart it carries what is
+// needed to resume: the original request's MessageID (RelatesTo), the TransactionID (which esimgw sets to
+// the FunctionCallIdentifier), the decoded result and its error.
+type Inbound struct {
+	Kind      InboundKind
+	Interface string // "ES2", "ES4" or "" when unknown
+	Function  string // e.g. "EnableProfile"; the notification or element name otherwise
+	Message   *soap.Message
+	Element   rps.Element // decoded body; nil for InboundUnknown
+	// Callbacks only:
+	RelatesTo     string
+	TransactionID string
+	Err           error         // the *FunctionError of a FAILED or EXPIRED result
+	Warning       *Warning      // EXECUTED_WITHWARNING
+	Operation     *OperationKey // the operation it answers, when known (duplicates)
+	Notification  *Notification // notifications only
+}
+
+// FunctionCallIdentifier is the FunctionCallIdentifier of the call a callback answers: the operation's
+// when known, else the TransactionID (esimgw clients send their FunctionCallIdentifier as TransactionId).
+func (in *Inbound) FunctionCallIdentifier() string {
+	if in.Operation != nil && in.Operation.FunctionCallIdentifier != "" {
+		return in.Operation.FunctionCallIdentifier
+	}
+	return in.TransactionID
+}
+
+// Dispatcher is the soap.MessageHandler behind a CallbackServer: it resolves callbacks of ES2 and ES4
+// operations through its Tracker, passes notifications to the NotificationHandler, and everything else
+// (callbacks nobody waits for, notifications nobody handles, unknown elements) to the unmatched handler.
+// It dispatches on the body element's local name; wsa:Action is only a hint, since real systems misspell it.
+type Dispatcher struct {
+	tracker     *Tracker
+	notify      NotificationHandler
+	unmatched   func(ctx context.Context, in *Inbound) error
+	duplicate   func(ctx context.Context, in *Inbound)
+	logger      *slog.Logger
+	trackerOpts []TrackerOption
+}
+
+// DispatcherOption configures a Dispatcher.
+type DispatcherOption func(*Dispatcher)
+
+// WithNotificationHandler sets the handler for notifications (a Notifications value for typed functions).
+func WithNotificationHandler(h NotificationHandler) DispatcherOption {
+	return func(d *Dispatcher) { d.notify = h }
+}
+
+// WithUnmatchedHandler receives what no operation or notification handler took. An error answers HTTP 500
+// so the gateway retries. Without one, such messages are acknowledged and logged at Warn level with all
+// their identifiers; production set-ups should store them.
+func WithUnmatchedHandler(f func(ctx context.Context, in *Inbound) error) DispatcherOption {
+	return func(d *Dispatcher) { d.unmatched = f }
+}
+
+// WithDuplicateHandler is told of each callback that repeats one already resolved; it resolved nothing.
+func WithDuplicateHandler(f func(ctx context.Context, in *Inbound)) DispatcherOption {
+	return func(d *Dispatcher) { d.duplicate = f }
+}
+
+// WithTracker uses t to correlate callbacks (default: a new Tracker).
+func WithTracker(t *Tracker) DispatcherOption { return func(d *Dispatcher) { d.tracker = t } }
+
+// WithTrackerOptions configures the Tracker the dispatcher creates.
+func WithTrackerOptions(opts ...TrackerOption) DispatcherOption {
+	return func(d *Dispatcher) { d.trackerOpts = append(d.trackerOpts, opts...) }
+}
+
+// WithDispatcherLogger sets the logger (default slog.Default()).
+func WithDispatcherLogger(l *slog.Logger) DispatcherOption { return func(d *Dispatcher) { d.logger = l } }
+
+// NewDispatcher returns a Dispatcher. One serves any number of ES2 and ES4 clients.
+func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
+	d := &Dispatcher{logger: slog.Default()}
+	for _, o := range opts {
+		o(d)
+	}
+	if d.tracker == nil {
+		d.tracker = NewTracker(append([]TrackerOption{WithTrackerLogger(d.logger)}, d.trackerOpts...)...)
+	}
+	return d
+}
+
+// Tracker is the dispatcher's operation tracker.
+func (d *Dispatcher) Tracker() *Tracker { return d.tracker }
+
+// ServeSOAP implements soap.MessageHandler. It returns only after the message was handed over (to the
+// waiting operation, the notification handler or the unmatched handler), so the 202 that follows is an
+// honest acknowledgement.
+func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, error) {
+	el, known := rps.NewElement(m.BodyName)
+	if !known || (m.BodySpace != rps.Namespace && m.BodySpace != soap.NSRPSv1) {
+		return nil, d.handOver(ctx, &Inbound{Kind: InboundUnknown, Function: m.BodyName, Message: m})
+	}
+	if err := m.DecodeBody(el); err != nil {
+		// A body we cannot read will not improve on retry: refuse it as the sender's fault.
+		return nil, soap.SenderFault(err.Error())
+	}
+	iface, name := splitElementName(el.ElementName())
+	switch v := el.(type) {
+	case rps.Response:
+		return nil, d.callback(ctx, m, iface, strings.TrimSuffix(name, "Response"), v)
+	case rps.ProfileNotification:
+		eid, iccid, at := v.ProfileChange()
+		n := &Notification{Interface: iface, Kind: notificationKind(name), Eid: eid.String(), Iccid: iccid,
+			CompletionTimestamp: at.Time, Header: m.Header, Element: el}
+		return nil, d.notification(ctx, m, n)
+	case rps.SMSRChangeNotification:
+		eis, at := v.SMSRChange()
+		n := &Notification{Interface: iface, Kind: SMSRChange, EIS: eis, CompletionTimestamp: at.Time, Header: m.Header, Element: el}
+		return nil, d.notification(ctx, m, n)
+	}
+	return nil, d.handOver(ctx, &Inbound{Kind: InboundUnknown, Interface: iface, Function: name, Message: m, Element: el})
+}
+
+func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, function string, resp rps.Response) error {
+	warn, ferr := ResponseStatus(iface, function, resp)
+	txID := TransactionIDFromMessageID(m.Header.MessageID)
+	res := d.tracker.Deliver(Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr})
+	in := &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m, Element: resp,
+		RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: ferr, Warning: warn}
+	switch res.Match {
+	case Matched:
+		return nil
+	case Duplicate:
+		key := res.Key
+		in.Operation = &key
+		d.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: duplicate callback acknowledged, resolved nothing",
+			slog.String("function", iface+" "+function), slog.String("relatesTo", in.RelatesTo), slog.String("messageID", m.Header.MessageID))
+		if d.duplicate != nil {
+			d.duplicate(ctx, in)
+		}
+		return nil
+	}
+	return d.handOver(ctx, in)
+}
+
+func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notification) error {
+	in := &Inbound{Kind: InboundNotification, Interface: n.Interface, Function: "Handle" + string(n.Kind) + "Notification",
+		Message: m, Element: n.Element, Notification: n}
+	if d.notify == nil {
+		return d.handOver(ctx, in)
+	}
+	err := d.notify.HandleNotification(ctx, n)
+	if errors.Is(err, ErrNotHandled) {
+		return d.handOver(ctx, in)
+	}
+	if err != nil {
+		return fmt.Errorf("notification handler: %w", err)
+	}
+	return nil
+}
+
+// handOver gives in to the unmatched handler, or logs it with every identifier when there is none.
+func (d *Dispatcher) handOver(ctx context.Context, in *Inbound) error {
+	if d.unmatched != nil {
+		if err := d.unmatched(ctx, in); err != nil {
+			return fmt.Errorf("unmatched handler: %w", err)
+		}
+		return nil
+	}
+	attrs := []slog.Attr{slog.String("kind", in.Kind.String()), slog.String("function", strings.TrimSpace(in.Interface+" "+in.Function)),
+		slog.String("messageID", in.Message.Header.MessageID), slog.String("action", in.Message.Header.Action)}
+	if in.Kind == InboundCallback {
+		attrs = append(attrs, slog.String("relatesTo", in.RelatesTo), slog.String("transactionID", in.TransactionID), slog.Any("result", in.Err))
+	}
+	d.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: message acknowledged with no handler to take it (configure WithUnmatchedHandler)", attrs...)
+	return nil
+}
+
+func splitElementName(name string) (iface, rest string) {
+	if len(name) > 4 && name[3] == '-' && (strings.EqualFold(name[:3], "ES2") || strings.EqualFold(name[:3], "ES4")) {
+		return strings.ToUpper(name[:3]), name[4:]
+	}
+	return "", name
+}
+
+func notificationKind(name string) NotificationKind {
+	k := strings.TrimSuffix(strings.TrimPrefix(name, "Handle"), "Notification")
+	return NotificationKind(k)
+}

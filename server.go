@@ -1,0 +1,279 @@
+package esimgw
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/esimgw/esimgw/mtls"
+	"github.com/esimgw/esimgw/soap"
+)
+
+// ErrInsecureServer is returned when a callback server would accept callbacks from anyone: plain HTTP or a
+// TLS configuration that does not require and verify client certificates, without the matching explicit
+// opt-out (WithPlainHTTP, WithoutClientCertificates).
+var ErrInsecureServer = errors.New("esimgw: callback server must require verified client certificates")
+
+// Timeouts bound every wait of the callback server, so that a slow client cannot hold it.
+type Timeouts struct {
+	ReadHeader time.Duration // TLS handshake and request headers; default 10 s
+	Read       time.Duration // whole request, body included; default 30 s
+	Write      time.Duration // handler plus response; default 60 s (the application's handler runs inside it)
+	Idle       time.Duration // keep-alive between requests; default 120 s
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&t.ReadHeader, 10*time.Second)
+	def(&t.Read, 30*time.Second)
+	def(&t.Write, 60*time.Second)
+	def(&t.Idle, 120*time.Second)
+	return t
+}
+
+type serverConfig struct {
+	tls          *tls.Config
+	plain        bool
+	noClientCert bool
+	soapPath     string
+	extra        []route
+	maxBody      int64
+	timeouts     Timeouts
+	logger       *slog.Logger
+}
+
+type route struct {
+	path string
+	h    http.Handler
+}
+
+// ServerOption configures a CallbackServer.
+type ServerOption func(*serverConfig) error
+
+// WithServerTLS serves with cfg. It must require and verify client certificates
+// (tls.RequireAndVerifyClientCert) unless WithoutClientCertificates is given too.
+func WithServerTLS(cfg *tls.Config) ServerOption {
+	return func(c *serverConfig) error { c.tls = cfg; return nil }
+}
+
+// WithServerCertificate serves src's certificate (rotated without restart, see package mtls) and requires
+// client certificates issued by clientCAs, optionally only with the given subjects (CN or full DN): the
+// KPN set-up, where clientCAs holds the CA of KPN's client certificate and allowedSubjects its CN.
+func WithServerCertificate(src *mtls.Source, clientCAs *x509.CertPool, allowedSubjects ...string) ServerOption {
+	return func(c *serverConfig) error {
+		var opts []mtls.ConfigOption
+		if len(allowedSubjects) > 0 {
+			opts = append(opts, mtls.WithAllowedSubjects(allowedSubjects...))
+		}
+		cfg, err := mtls.ServerConfig(src, clientCAs, opts...)
+		if err != nil {
+			return err
+		}
+		c.tls = cfg
+		return nil
+	}
+}
+
+// WithPlainHTTP serves without TLS. Only for a server behind a TLS-terminating proxy that verifies client
+// certificates itself, or for local experiments: anyone who reaches the port can post callbacks.
+func WithPlainHTTP() ServerOption {
+	return func(c *serverConfig) error { c.plain = true; return nil }
+}
+
+// WithoutClientCertificates accepts TLS clients without a certificate. Like WithPlainHTTP, an explicit
+// choice to let anyone post callbacks.
+func WithoutClientCertificates() ServerOption {
+	return func(c *serverConfig) error { c.noClientCert = true; return nil }
+}
+
+// WithSOAPPath sets the path the SOAP callbacks and notifications are posted to (default "/": every path
+// not claimed by WithRoute).
+func WithSOAPPath(path string) ServerOption {
+	return func(c *serverConfig) error { c.soapPath = path; return nil }
+}
+
+// WithRoute serves another handler on the same listener, under the same TLS rules and body limit: for
+// example es2plus's webhook handler for SGP.22 download progress.
+func WithRoute(path string, h http.Handler) ServerOption {
+	return func(c *serverConfig) error { c.extra = append(c.extra, route{path, h}); return nil }
+}
+
+// WithMaxBodyBytes caps every request body (default soap.DefaultMaxMessageBytes).
+func WithMaxBodyBytes(n int64) ServerOption {
+	return func(c *serverConfig) error { c.maxBody = n; return nil }
+}
+
+// WithTimeouts replaces the default timeouts; zero fields keep their defaults.
+func WithTimeouts(t Timeouts) ServerOption {
+	return func(c *serverConfig) error { c.timeouts = t; return nil }
+}
+
+// WithServerLogger sets the logger for refused connections and messages (default slog.Default()).
+func WithServerLogger(l *slog.Logger) ServerOption {
+	return func(c *serverConfig) error { c.logger = l; return nil }
+}
+
+// CallbackServer receives the callbacks and notifications a gateway posts to the replyTo address. It is an
+// HTTPS server with mutual TLS by default, a body size cap and timeouts on every wait; it hands every
+// message to its handler (usually a *Dispatcher) and acknowledges only what was handed over.
+type CallbackServer struct {
+	srv     *http.Server
+	handler http.Handler
+	logger  *slog.Logger
+	tls     bool
+
+	mu  sync.Mutex
+	ln  net.Listener
+	err chan error
+}
+
+// NewCallbackServer returns a server that passes SOAP messages to h. It refuses (ErrInsecureServer) a
+// configuration that would not verify client certificates unless that was asked for explicitly.
+func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackServer, error) {
+	c := serverConfig{soapPath: "/", maxBody: soap.DefaultMaxMessageBytes, logger: slog.Default()}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case c.plain && c.tls != nil:
+		return nil, errors.New("esimgw: WithPlainHTTP and a TLS configuration exclude each other")
+	case !c.plain && c.tls == nil:
+		return nil, fmt.Errorf("%w: give WithServerCertificate or WithServerTLS (or WithPlainHTTP explicitly)", ErrInsecureServer)
+	case c.tls != nil && c.tls.ClientAuth != tls.RequireAndVerifyClientCert && !c.noClientCert:
+		return nil, fmt.Errorf("%w: tls.Config.ClientAuth is %v", ErrInsecureServer, c.tls.ClientAuth)
+	case c.tls != nil && c.tls.MinVersion != 0 && c.tls.MinVersion < tls.VersionTLS12:
+		return nil, errors.New("esimgw: callback server TLS below 1.2 is not allowed")
+	}
+	mux := http.NewServeMux()
+	mux.Handle(c.soapPath, soap.NewHandler(h, soap.WithMaxMessageBytes(c.maxBody), soap.WithHandlerLogger(c.logger)))
+	for _, r := range c.extra {
+		mux.Handle(r.path, http.MaxBytesHandler(r.h, c.maxBody))
+	}
+	t := c.timeouts.withDefaults()
+	var cfg *tls.Config
+	if c.tls != nil {
+		cfg = c.tls.Clone()
+		if cfg.MinVersion < tls.VersionTLS12 {
+			cfg.MinVersion = tls.VersionTLS12
+		}
+	}
+	s := &CallbackServer{handler: mux, logger: c.logger, tls: cfg != nil}
+	s.srv = &http.Server{
+		Handler:           mux,
+		TLSConfig:         cfg,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(refusalLogHandler{c.logger.Handler()}, slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// refusalLogHandler tags net/http's own log lines (TLS handshake refusals: no client certificate, unknown
+// CA, expired certificate, plain HTTP on the TLS port) so they read as refusals. net/http writes one line a
+// refused connection and never includes key material.
+type refusalLogHandler struct{ slog.Handler }
+
+func (h refusalLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.AddAttrs(slog.String("component", "esimgw.CallbackServer"))
+	if strings.Contains(r.Message, "TLS handshake error") || strings.Contains(r.Message, "HTTP request to an HTTPS server") {
+		r.Message = "esimgw: connection refused: " + strings.TrimPrefix(r.Message, "http: ")
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// Handler is the server's routing handler, for mounting in an http.Server of your own (which then owns
+// TLS and timeouts).
+func (s *CallbackServer) Handler() http.Handler { return s.handler }
+
+// Listen binds addr (for example ":8443" or "127.0.0.1:0") and starts serving in the background.
+func (s *CallbackServer) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("esimgw: callback server: %w", err)
+	}
+	s.Serve(ln)
+	return nil
+}
+
+// Serve starts serving ln in the background.
+func (s *CallbackServer) Serve(ln net.Listener) {
+	s.mu.Lock()
+	s.ln = ln
+	s.err = make(chan error, 1)
+	s.mu.Unlock()
+	go func() {
+		var err error
+		if s.tls {
+			err = s.srv.ServeTLS(ln, "", "")
+		} else {
+			err = s.srv.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.err <- err
+	}()
+}
+
+// Addr is the bound address, nil before Listen or Serve.
+func (s *CallbackServer) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// URL is the base URL of the bound address with host "localhost" when bound to a loopback or unspecified
+// address (handy for tests and the mock); production replyTo addresses are public names you configure.
+func (s *CallbackServer) URL() string {
+	addr := s.Addr()
+	if addr == nil {
+		return ""
+	}
+	_, port, _ := net.SplitHostPort(addr.String())
+	scheme := "https"
+	if !s.tls {
+		scheme = "http"
+	}
+	return scheme + "://localhost:" + port
+}
+
+// Shutdown stops accepting, waits for in-flight callbacks to be handed over (bounded by ctx) and closes.
+func (s *CallbackServer) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	s.mu.Lock()
+	ch := s.err
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case serr := <-ch:
+			if err == nil {
+				err = serr
+			}
+		case <-ctx.Done():
+		}
+	}
+	return err
+}
+
+// Close closes the listener and every connection at once.
+func (s *CallbackServer) Close() error { return s.srv.Close() }
