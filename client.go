@@ -228,7 +228,9 @@ type CallOption func(*callConfig)
 func WithFunctionCallIdentifier(id string) CallOption { return func(c *callConfig) { c.fcID = id } }
 
 // WithCallValidityPeriod sets this call's ValidityPeriod.
-func WithCallValidityPeriod(d time.Duration) CallOption { return func(c *callConfig) { c.validity = d } }
+func WithCallValidityPeriod(d time.Duration) CallOption {
+	return func(c *callConfig) { c.validity = d }
+}
 
 // WithCallProviderEntityID sets X-KPN-ProviderEntityId for this call: the vendor of the profile managed (R7).
 func WithCallProviderEntityID(oid string) CallOption { return func(c *callConfig) { c.provider = oid } }

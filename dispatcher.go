@@ -175,7 +175,9 @@ func WithTrackerOptions(opts ...TrackerOption) DispatcherOption {
 }
 
 // WithDispatcherLogger sets the logger (default slog.Default()).
-func WithDispatcherLogger(l *slog.Logger) DispatcherOption { return func(d *Dispatcher) { d.logger = l } }
+func WithDispatcherLogger(l *slog.Logger) DispatcherOption {
+	return func(d *Dispatcher) { d.logger = l }
+}
 
 // NewDispatcher returns a Dispatcher. One serves any number of ES2 and ES4 clients.
 func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
