@@ -102,3 +102,18 @@ func (r *ES4DeleteProfileResponse) EuiccResponse() HexBinary { return r.EuiccRes
 
 // EuiccResponse implements EuiccResponder.
 func (r *ES4SetFallBackAttributeResponse) EuiccResponse() HexBinary { return r.EuiccResponseData }
+
+// EISResponder is a response that carries an EIS: ES2/ES4 GetEIS and ES4 AuditEIS.
+type EISResponder interface {
+	Response
+	EISData() *EISType
+}
+
+// EISData implements EISResponder.
+func (r *ES2GetEISResponse) EISData() *EISType { return r.Eis }
+
+// EISData implements EISResponder.
+func (r *ES4GetEISResponse) EISData() *EISType { return r.Eis }
+
+// EISData implements EISResponder.
+func (r *ES4AuditEISResponse) EISData() *EISType { return r.Eis }
