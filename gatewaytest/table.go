@@ -1,0 +1,71 @@
+package gatewaytest
+
+import "github.com/esimgw/esimgw/wsdl/rps"
+
+// The function table is wsdl/rps's (rps.Functions, rps.Notifications): request Actions confirmed by the
+// GSMA WSDL, callback Actions and SetFallBackAttribute inferred (sgp02-wire.md 4.2, 4.4).
+
+// Interface names an SGP.02 interface the mock serves.
+type Interface = rps.Interface
+
+// The two interfaces.
+const (
+	ES2 = rps.ES2 // operator to SM-DP
+	ES4 = rps.ES4 // operator to SM-SR
+)
+
+// Paths the mock serves the interfaces at (KPN's, sgp02-wire.md section 1).
+const (
+	ES2Path = "/esim-messaging/3/ES2/ES2SmDpService"
+	ES4Path = "/esim-messaging/3/ES4/ES4SmSrService"
+)
+
+// Function names as they appear in Request.Function and Callback.Function.
+const (
+	FnGetEIS                    = "GetEIS"
+	FnAuditEIS                  = "AuditEIS"
+	FnDownloadProfile           = "DownloadProfile"
+	FnUpdatePolicyRules         = "UpdatePolicyRules"
+	FnUpdateSubscriptionAddress = "UpdateSubscriptionAddress"
+	FnEnableProfile             = "EnableProfile"
+	FnDisableProfile            = "DisableProfile"
+	FnDeleteProfile             = "DeleteProfile"
+	FnSetFallBackAttribute      = "SetFallBackAttribute"
+	FnPrepareSMSRChange         = "PrepareSMSRChange"
+	FnSMSRChange                = "SMSRChange"
+
+	FnHandleProfileEnabledNotification  = "HandleProfileEnabledNotification"
+	FnHandleProfileDisabledNotification = "HandleProfileDisabledNotification"
+	FnHandleProfileDeletedNotification  = "HandleProfileDeletedNotification"
+	FnHandleSMSRChangeNotification      = "HandleSMSRChangeNotification"
+)
+
+type function struct {
+	iface          Interface
+	name           string
+	request        string // body element of the request
+	action         string // request wsa:Action
+	async          bool
+	kpn            bool // in KPN's function subset
+	response       string
+	responseAction string // sync response Action, or callback Action
+}
+
+func lookupAction(iface Interface, action string) *function {
+	for _, f := range rps.Functions() {
+		if f.Interface == iface && f.RequestAction == action {
+			return &function{iface: iface, name: f.Name, request: f.RequestElement, action: f.RequestAction,
+				async: f.Mode == rps.Async, kpn: f.KPN, response: f.ResponseElement, responseAction: f.ResponseAction}
+		}
+	}
+	return nil
+}
+
+func notificationAction(iface Interface, name string) string {
+	for _, n := range rps.Notifications() {
+		if n.Interface == iface && n.Name == name {
+			return n.Action
+		}
+	}
+	return ""
+}
