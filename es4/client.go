@@ -1,0 +1,205 @@
+package es4
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/wsdl/rps"
+)
+
+// Client calls the ES4 functions of one SM-SR. It is safe for concurrent use; create one per gateway and
+// share it, so that its keep-alive connections are reused.
+type Client struct {
+	engine *esimgw.Client
+	fn     functions
+}
+
+// functions holds the descriptors of the ES4 functions (element names, Actions, sync or async), looked up
+// once per Client: the rps table is rebuilt on every lookup, so a lookup per call would cost allocations.
+type functions struct {
+	getEIS, updatePolicyRules, updateSubscriptionAddress, auditEIS     rps.Function
+	enableProfile, disableProfile, deleteProfile, setFallBackAttribute rps.Function
+	prepareSMSRChange, smsrChange                                      rps.Function
+}
+
+func lookupFunctions() (functions, error) {
+	var f functions
+	for _, e := range []struct {
+		dst  *rps.Function
+		name string
+	}{
+		{&f.getEIS, "GetEIS"}, {&f.updatePolicyRules, "UpdatePolicyRules"},
+		{&f.updateSubscriptionAddress, "UpdateSubscriptionAddress"}, {&f.auditEIS, "AuditEIS"},
+		{&f.enableProfile, "EnableProfile"}, {&f.disableProfile, "DisableProfile"},
+		{&f.deleteProfile, "DeleteProfile"}, {&f.setFallBackAttribute, "SetFallBackAttribute"},
+		{&f.prepareSMSRChange, "PrepareSMSRChange"}, {&f.smsrChange, "SMSRChange"},
+	} {
+		fn, ok := rps.FunctionByName(rps.ES4, e.name)
+		if !ok {
+			return functions{}, fmt.Errorf("es4: function %s is missing from the rps function table", e.name)
+		}
+		*e.dst = fn
+	}
+	return f, nil
+}
+
+// NewClient returns a client for the SM-SR at endpoint (for KPN
+// https://rsp.kpnthings.com/esim-messaging/3/ES4/ES4SmSrService). The options are those of the esimgw
+// engine: WithEntity (required), WithTLSConfig, WithReplyTo and WithDispatcher (both required for the
+// asynchronous functions), WithKPN, ...
+func NewClient(endpoint string, opts ...esimgw.Option) (*Client, error) {
+	fns, err := lookupFunctions()
+	if err != nil {
+		return nil, err
+	}
+	engine, err := esimgw.NewClient(string(rps.ES4), endpoint, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{engine: engine, fn: fns}, nil
+}
+
+// Engine is the shared esimgw engine behind the client: for its Dispatcher, or to call a function this
+// package does not cover yet with Engine().Call / esimgw.StartOperation.
+func (c *Client) Engine() *esimgw.Client { return c.engine }
+
+// ResultOperation is the pending result of an asynchronous function that returns no data of its own.
+type ResultOperation = esimgw.Operation[*esimgw.Result]
+
+// EISOperation is the pending result of AuditEIS.
+type EISOperation = esimgw.Operation[*esimgw.EISResult]
+
+// GetEIS (SGP.02 5.5.1, synchronous) returns the eUICC Information Set the SM-SR holds for eid, as of its
+// last audit. Use AuditEIS to have the SM-SR read the eUICC again first. KPN serves it only on request.
+func (c *Client) GetEIS(ctx context.Context, eid string, opts ...esimgw.CallOption) (*esimgw.EISResult, error) {
+	e, err := esimgw.ParseEID(eid)
+	if err != nil {
+		return nil, err
+	}
+	return call(ctx, c, c.fn.getEIS, &rps.ES4GetEISRequest{Eid: e}, &rps.ES4GetEISResponse{}, esimgw.EISResultOf, opts)
+}
+
+// UpdatePolicyRules (5.5.2, synchronous) replaces the POL2 policy rules of profile iccid. Every rule must
+// have Subject PROFILE; an empty pol2 clears the rules. KPN serves it only on request.
+func (c *Client) UpdatePolicyRules(ctx context.Context, eid, iccid string, pol2 rps.POL2Type, opts ...esimgw.CallOption) (*esimgw.Result, error) {
+	e, err := esimgw.ValidateProfile(eid, iccid)
+	if err = cmp.Or(err, validatePOL2(pol2)); err != nil {
+		return nil, err
+	}
+	req := &rps.ES4UpdatePolicyRulesRequest{Eid: e, Iccid: iccid, Pol2: pol2}
+	return call(ctx, c, c.fn.updatePolicyRules, req, &rps.ES4UpdatePolicyRulesResponse{}, esimgw.ResultOf, opts)
+}
+
+// UpdateSubscriptionAddress (5.5.3, synchronous) sets the IMSI and/or MSISDN the SM-SR records for profile
+// iccid. KPN serves it only on request.
+func (c *Client) UpdateSubscriptionAddress(ctx context.Context, eid, iccid string, addr rps.SubscriptionAddressType, opts ...esimgw.CallOption) (*esimgw.Result, error) {
+	e, err := esimgw.ValidateProfile(eid, iccid)
+	if err = cmp.Or(err, validateSubscriptionAddress(addr)); err != nil {
+		return nil, err
+	}
+	req := &rps.ES4UpdateSubscriptionAddressRequest{Eid: e, Iccid: iccid, NewSubscriptionAddress: addr}
+	return call(ctx, c, c.fn.updateSubscriptionAddress, req, &rps.ES4UpdateSubscriptionAddressResponse{}, esimgw.ResultOf, opts)
+}
+
+// AuditEIS (5.5.4, asynchronous; served by KPN) has the SM-SR read the eUICC and returns the refreshed EIS.
+// iccids limits the audit to those profiles; nil audits them all. (A slice, not variadic, so that per-call
+// options still fit.)
+func (c *Client) AuditEIS(ctx context.Context, eid string, iccids []string, opts ...esimgw.CallOption) (*EISOperation, error) {
+	e, err := esimgw.ParseEID(eid)
+	if err = cmp.Or(err, validateICCIDs(iccids)); err != nil {
+		return nil, err
+	}
+	req := &rps.ES4AuditEISRequest{Eid: e, Iccid: iccids}
+	return esimgw.StartOperation(ctx, c.engine, c.fn.auditEIS, req, &rps.ES4AuditEISResponse{}, esimgw.EISResultOf, opts...)
+}
+
+// EnableProfile (5.5.5, asynchronous; served by KPN) enables profile iccid, disabling the one enabled
+// before. Completion comes from the returned operation only: KPN sends no HandleProfileEnabledNotification
+// for an enable you asked for (R9).
+func (c *Client) EnableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+	return c.start(ctx, c.fn.enableProfile, eid, esimgw.ValidateICCID(iccid), func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES4EnableProfileRequest{Eid: e, Iccid: iccid}, &rps.ES4EnableProfileResponse{}
+	}, opts)
+}
+
+// DisableProfile (5.5.6, asynchronous) disables profile iccid; the eUICC then falls back to the profile
+// with the fall-back attribute. KPN serves it only on request.
+func (c *Client) DisableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+	return c.start(ctx, c.fn.disableProfile, eid, esimgw.ValidateICCID(iccid), func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES4DisableProfileRequest{Eid: e, Iccid: iccid}, &rps.ES4DisableProfileResponse{}
+	}, opts)
+}
+
+// DeleteProfile (5.5.7, asynchronous) deletes the disabled profile iccid from the eUICC. KPN serves it
+// only on request.
+func (c *Client) DeleteProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+	return c.start(ctx, c.fn.deleteProfile, eid, esimgw.ValidateICCID(iccid), func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES4DeleteProfileRequest{Eid: e, Iccid: iccid}, &rps.ES4DeleteProfileResponse{}
+	}, opts)
+}
+
+// SetFallBackAttribute (5.5.21, SGP.02 v4.0, asynchronous; served by KPN) gives profile iccid the
+// fall-back attribute, taking it from the profile that had it. Its element names are inferred (no public
+// schema has them; see rps.ES4SetFallBackAttributeRequest).
+//
+// KPN fixes its ValidityPeriod at 720 s whatever is asked (R10): with esimgw.WithKPN the client sends 720
+// and logs a warning when a different period was asked for. The result can take that long, so wait with a
+// deadline of at least esimgw.KPNSetFallBackValidity plus a margin for the callback's delivery and retries
+// (say 720 s + 2 min); a shorter one abandons the operation and the late callback goes to the unmatched
+// handler.
+func (c *Client) SetFallBackAttribute(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+	return c.start(ctx, c.fn.setFallBackAttribute, eid, esimgw.ValidateICCID(iccid), func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES4SetFallBackAttributeRequest{Eid: e, Iccid: iccid}, &rps.ES4SetFallBackAttributeResponse{}
+	}, opts)
+}
+
+// PrepareSMSRChange (5.5.8, asynchronous) asks the current SM-SR, currentSMSRID (its OID), to prepare the
+// hand-over of eid to another SM-SR. KPN serves it only on request.
+func (c *Client) PrepareSMSRChange(ctx context.Context, eid, currentSMSRID string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+	return c.start(ctx, c.fn.prepareSMSRChange, eid, esimgw.ValidateOID("CurrentSMSRid", currentSMSRID), func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES4PrepareSMSRChangeRequest{Eid: e, CurrentSmsrID: currentSMSRID}, &rps.ES4PrepareSMSRChangeResponse{}
+	}, opts)
+}
+
+// SMSRChange (5.5.9, asynchronous) moves eid to the SM-SR targetSMSRID (its OID); the client is then the
+// new SM-SR's. KPN serves it only on request.
+func (c *Client) SMSRChange(ctx context.Context, eid, targetSMSRID string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+	return c.start(ctx, c.fn.smsrChange, eid, esimgw.ValidateOID("Target-Smsr-id", targetSMSRID), func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES4SMSRChangeRequest{Eid: e, TargetSmsrID: targetSMSRID}, &rps.ES4SMSRChangeResponse{}
+	}, opts)
+}
+
+// start validates eid (then reports invalid, the result of the function's other validation), builds the
+// request and response elements and sends the asynchronous function fn.
+func (c *Client) start(ctx context.Context, fn rps.Function, eid string, invalid error,
+	build func(eid rps.HexBinary) (rps.Request, rps.Response), opts []esimgw.CallOption) (*ResultOperation, error) {
+	e, err := esimgw.ParseEID(eid)
+	if err = cmp.Or(err, invalid); err != nil {
+		return nil, err
+	}
+	req, resp := build(e)
+	return esimgw.StartOperation(ctx, c.engine, fn, req, resp, esimgw.ResultOf, opts...)
+}
+
+// call sends the synchronous function fn and converts its response. A FAILED or EXPIRED answer returns the
+// converted result together with the *esimgw.FunctionError (carrying the call's FunctionCallIdentifier), as
+// an asynchronous operation's Wait does.
+func call[T any](ctx context.Context, c *Client, fn rps.Function, req rps.Request, resp rps.Response,
+	convert func(rps.Response, *esimgw.Warning, error) (T, error), opts []esimgw.CallOption) (T, error) {
+	x, err := c.engine.Call(ctx, fn, req, resp, opts...)
+	var fe *esimgw.FunctionError
+	if errors.As(err, &fe) && x != nil {
+		if fe.FunctionCallIdentifier == "" {
+			fe.FunctionCallIdentifier = x.Key.FunctionCallIdentifier
+		}
+		return convert(resp, nil, err)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return convert(resp, x.Warning, nil)
+}
