@@ -2,6 +2,8 @@ package gatewaytest_test
 
 import (
 	"context"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -46,6 +48,7 @@ func newReceiver(t *testing.T, g *gatewaytest.Gateway) *receiver {
 	}))
 	r.srv = httptest.NewUnstartedServer(h)
 	r.srv.TLS = g.CallbackServerTLSConfig()
+	r.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	r.srv.StartTLS()
 	t.Cleanup(r.srv.Close)
 	return r
