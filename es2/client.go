@@ -1,0 +1,303 @@
+package es2
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/wsdl/rps"
+)
+
+// Field names used in the *esimgw.ValidationError values this package returns, besides esimgw's (Eid,
+// Iccid, ...). They are the wire element names.
+const (
+	FieldSmsrID              = "Smsr-id"
+	FieldProfileType         = "ProfileType"
+	FieldIccidOrProfileType  = "Iccid|ProfileType"
+	FieldPol2                = "pol2"
+	FieldSubscriptionAddress = "newSubscriptionAddress"
+)
+
+// MaxProfileTypeLength bounds a ProfileType: the EIS reports it as String100, so a longer one could never be
+// reported back.
+const MaxProfileTypeLength = 100
+
+// Client calls the ES2 functions of one SM-DP for the eUICCs of one SM-SR. It is safe for concurrent use.
+// Several clients (one per SM-SR, or an es4.Client) can share a soap.Client (esimgw.WithSOAPClient) and a
+// Dispatcher (esimgw.WithDispatcher).
+type Client struct {
+	engine *esimgw.Client
+	smsrID string
+	fns    map[string]rps.Function
+}
+
+// NewClient returns a client for the SM-DP at endpoint (e.g.
+// https://rsp.kpnthings.com/esim-messaging/3/ES2/ES2SmDpService) managing eUICCs of the SM-SR smsrID. The
+// SM-SR ID is required: it goes into every request and KPN checks access with it (R11). Asynchronous
+// functions need esimgw.WithDispatcher and esimgw.WithReplyTo; esimgw.WithEntity is always required.
+func NewClient(endpoint, smsrID string, opts ...esimgw.Option) (*Client, error) {
+	if err := esimgw.ValidateOID(FieldSmsrID, smsrID); err != nil {
+		return nil, err
+	}
+	engine, err := esimgw.NewClient(string(rps.ES2), endpoint, opts...)
+	if err != nil {
+		return nil, err
+	}
+	fns := make(map[string]rps.Function)
+	for _, f := range rps.Functions() {
+		if f.Interface == rps.ES2 {
+			fns[f.Name] = f
+		}
+	}
+	return &Client{engine: engine, smsrID: smsrID, fns: fns}, nil
+}
+
+// SMSRID is the SM-SR ID sent in every request.
+func (c *Client) SMSRID() string { return c.smsrID }
+
+// Engine is the shared engine underneath, for functions this client does not cover.
+func (c *Client) Engine() *esimgw.Client { return c.engine }
+
+// fn returns the table row of an ES2 function; NewClient built the table, and every name used is in it
+// (TestFunctionTable).
+func (c *Client) fn(name string) rps.Function { return c.fns[name] }
+
+// GetEIS returns the eUICC Information Set the SM-SR holds for eid (synchronous, SGP.02 5.3.1). A FAILED
+// answer is a *esimgw.FunctionError; EXECUTED_WITHWARNING is in the result's Warning.
+func (c *Client) GetEIS(ctx context.Context, eid string, opts ...esimgw.CallOption) (*esimgw.EISResult, error) {
+	e, err := esimgw.ParseEID(eid)
+	if err != nil {
+		return nil, err
+	}
+	req := &rps.ES2GetEISRequest{Eid: e, SmsrID: c.smsrID}
+	return call(ctx, c, "GetEIS", req, new(rps.ES2GetEISResponse), esimgw.EISResultOf, opts)
+}
+
+// DownloadRequest says what DownloadProfile downloads: the profile with ICCID Iccid, or one of type
+// ProfileType chosen by the SM-DP (exactly one of the two), to the eUICC Eid; Enable asks the SM-DP to
+// enable it once installed (ThingSpace's download_enable, as opposed to download_disable).
+type DownloadRequest struct {
+	Eid         string
+	Iccid       string
+	ProfileType string
+	Enable      bool
+}
+
+// Validate checks the request as DownloadProfile does before sending it; errors are *esimgw.ValidationError.
+func (r DownloadRequest) Validate() error {
+	_, err := r.parse()
+	return err
+}
+
+func (r DownloadRequest) parse() (rps.HexBinary, error) {
+	eid, err := esimgw.ParseEID(r.Eid)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.Iccid != "" && r.ProfileType != "":
+		return nil, &esimgw.ValidationError{Field: FieldIccidOrProfileType, Value: r.Iccid + "|" + r.ProfileType,
+			Rule: "give exactly one of Iccid and ProfileType, not both"}
+	case r.Iccid == "" && r.ProfileType == "":
+		return nil, &esimgw.ValidationError{Field: FieldIccidOrProfileType,
+			Rule: "give exactly one of Iccid and ProfileType: neither was given"}
+	case r.Iccid != "":
+		return eid, esimgw.ValidateICCID(r.Iccid)
+	}
+	return eid, ValidateProfileType(r.ProfileType)
+}
+
+// ValidateProfileType checks a ProfileType: 1 to MaxProfileTypeLength characters of valid UTF-8, no control
+// characters, no surrounding blanks (the SM-DP matches it exactly).
+func ValidateProfileType(pt string) error {
+	invalid := func(rule string) error {
+		return &esimgw.ValidationError{Field: FieldProfileType, Value: pt, Rule: rule}
+	}
+	switch {
+	case !utf8.ValidString(pt):
+		return invalid("must be valid UTF-8")
+	case strings.TrimSpace(pt) != pt:
+		return invalid("must not start or end with blanks")
+	case pt == "":
+		return invalid("must not be empty")
+	case utf8.RuneCountInString(pt) > MaxProfileTypeLength:
+		return invalid(fmt.Sprintf("must be at most %d characters", MaxProfileTypeLength))
+	}
+	for _, r := range pt {
+		if r < 0x20 || r == 0x7f {
+			return invalid("must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// DownloadProfile asks the SM-DP to download a profile to an eUICC, and with r.Enable to enable it
+// (asynchronous, SGP.02 5.3.2). The operation's result names the ICCID downloaded, which the SM-DP chose
+// when r gave a ProfileType.
+func (c *Client) DownloadProfile(ctx context.Context, r DownloadRequest, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.DownloadResult], error) {
+	return startDownload(ctx, c, r, func(resp rps.Response, warn *esimgw.Warning, err error) (*esimgw.DownloadResult, error) {
+		return downloadResultOf(resp, warn, err, r.Iccid)
+	}, opts)
+}
+
+// startDownload validates r and sends DownloadProfile; convert makes the operation's result.
+func startDownload[T any](ctx context.Context, c *Client, r DownloadRequest, convert func(rps.Response, *esimgw.Warning, error) (T, error), opts []esimgw.CallOption) (*esimgw.Operation[T], error) {
+	eid, err := r.parse()
+	if err != nil {
+		return nil, err
+	}
+	req := &rps.ES2DownloadProfileRequest{Eid: eid, SmsrID: c.smsrID, ProfileType: r.ProfileType, Iccid: r.Iccid, EnableProfile: r.Enable}
+	return esimgw.StartOperation(ctx, c.engine, c.fn("DownloadProfile"), req, new(rps.ES2DownloadProfileResponse), convert, opts...)
+}
+
+// downloadResultOf converts a DownloadProfile callback; the ICCID is the callback's, else the one asked for.
+func downloadResultOf(resp rps.Response, warn *esimgw.Warning, err error, asked string) (*esimgw.DownloadResult, error) {
+	r, err := esimgw.ResultOf(resp, warn, err)
+	if r == nil {
+		if err == nil {
+			err = fmt.Errorf("%w: no DownloadProfile result", esimgw.ErrUnexpectedResponse)
+		}
+		return nil, err
+	}
+	out := &esimgw.DownloadResult{Result: *r, Iccid: asked}
+	if d, ok := resp.(*rps.ES2DownloadProfileResponse); ok && d.Iccid != "" {
+		out.Iccid = d.Iccid
+	}
+	return out, err
+}
+
+// UpdatePolicyRules replaces the POL2 rules of a profile (synchronous, SGP.02 5.3.3); a nil pol2 sends
+// none, as the ES2 schema allows.
+func (c *Client) UpdatePolicyRules(ctx context.Context, eid, iccid string, pol2 *rps.POL2Type, opts ...esimgw.CallOption) (*esimgw.Result, error) {
+	e, err := esimgw.ValidateProfile(eid, iccid)
+	if err == nil {
+		err = ValidatePOL2(pol2)
+	}
+	if err != nil {
+		return nil, err
+	}
+	req := &rps.ES2UpdatePolicyRulesRequest{Eid: e, Iccid: iccid, SmsrID: c.smsrID, Pol2: pol2}
+	return call(ctx, c, "UpdatePolicyRules", req, new(rps.ES2UpdatePolicyRulesResponse), esimgw.ResultOf, opts)
+}
+
+// UpdateSubscriptionAddress changes the IMSI and/or MSISDN recorded for a profile (synchronous, SGP.02
+// 5.3.4).
+func (c *Client) UpdateSubscriptionAddress(ctx context.Context, eid, iccid string, addr rps.SubscriptionAddressType, opts ...esimgw.CallOption) (*esimgw.Result, error) {
+	e, err := esimgw.ValidateProfile(eid, iccid)
+	if err == nil {
+		err = ValidateSubscriptionAddress(addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	req := &rps.ES2UpdateSubscriptionAddressRequest{Eid: e, SmsrID: c.smsrID, Iccid: iccid, NewSubscriptionAddress: addr}
+	return call(ctx, c, "UpdateSubscriptionAddress", req, new(rps.ES2UpdateSubscriptionAddressResponse), esimgw.ResultOf, opts)
+}
+
+// EnableProfile asks the SM-DP to have the SM-SR enable a profile (asynchronous, SGP.02 5.3.5). KPN sends no
+// HandleProfileEnabledNotification for it (R9): its completion is the operation's.
+func (c *Client) EnableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
+	return c.profileOp(ctx, "EnableProfile", eid, iccid, func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES2EnableProfileRequest{Eid: e, SmsrID: c.smsrID, Iccid: iccid}, new(rps.ES2EnableProfileResponse)
+	}, opts)
+}
+
+// DisableProfile asks the SM-DP to have the SM-SR disable a profile (asynchronous).
+func (c *Client) DisableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
+	return c.profileOp(ctx, "DisableProfile", eid, iccid, func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES2DisableProfileRequest{Eid: e, SmsrID: c.smsrID, Iccid: iccid}, new(rps.ES2DisableProfileResponse)
+	}, opts)
+}
+
+// DeleteProfile asks the SM-DP to have the SM-SR delete a profile (asynchronous).
+func (c *Client) DeleteProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
+	return c.profileOp(ctx, "DeleteProfile", eid, iccid, func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES2DeleteProfileRequest{Eid: e, Iccid: iccid, SmsrID: c.smsrID}, new(rps.ES2DeleteProfileResponse)
+	}, opts)
+}
+
+// SetFallBackAttribute makes a profile the eUICC's fall-back profile (asynchronous, SGP.02 v4.0). With
+// esimgw.WithKPN the ValidityPeriod is KPN's fixed 720 s (R10). The element names are inferred (no source
+// publishes them).
+func (c *Client) SetFallBackAttribute(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
+	return c.profileOp(ctx, "SetFallBackAttribute", eid, iccid, func(e rps.HexBinary) (rps.Request, rps.Response) {
+		return &rps.ES2SetFallBackAttributeRequest{Eid: e, SmsrID: c.smsrID, Iccid: iccid}, new(rps.ES2SetFallBackAttributeResponse)
+	}, opts)
+}
+
+// profileOp is the shape of every asynchronous function on one profile: validate EID and ICCID, build the
+// request with the EID's bytes, start it with an *esimgw.Result.
+func (c *Client) profileOp(ctx context.Context, name, eid, iccid string, build func(rps.HexBinary) (rps.Request, rps.Response), opts []esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
+	e, err := esimgw.ValidateProfile(eid, iccid)
+	if err != nil {
+		return nil, err
+	}
+	req, resp := build(e)
+	return esimgw.StartOperation(ctx, c.engine, c.fn(name), req, resp, esimgw.ResultOf, opts...)
+}
+
+// call runs a synchronous function and converts its response. A FAILED answer is returned as the error
+// alone, never with a result.
+func call[T any](ctx context.Context, c *Client, name string, req rps.Request, resp rps.Response,
+	convert func(rps.Response, *esimgw.Warning, error) (T, error), opts []esimgw.CallOption) (T, error) {
+	x, err := c.engine.Call(ctx, c.fn(name), req, resp, opts...)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return convert(resp, x.Warning, nil)
+}
+
+// ValidatePOL2 checks POL2 rules against the schema's enumerations (Subject PROFILE; Action ENABLE, DISABLE
+// or DELETE; Qualification Not-Allowed or Auto-Delete). nil is valid.
+func ValidatePOL2(pol2 *rps.POL2Type) error {
+	if pol2 == nil {
+		return nil
+	}
+	for i, r := range pol2.Rule {
+		bad := ""
+		switch {
+		case r.Subject != rps.POL2SubjectTypePROFILE:
+			bad = "Subject " + string(r.Subject) + " (want PROFILE)"
+		case r.Action != rps.POL2ActionTypeENABLE && r.Action != rps.POL2ActionTypeDISABLE && r.Action != rps.POL2ActionTypeDELETE:
+			bad = "Action " + string(r.Action) + " (want ENABLE, DISABLE or DELETE)"
+		case r.Qualification != rps.POL2QualificationTypeNotAllowed && r.Qualification != rps.POL2QualificationTypeAutoDelete:
+			bad = "Qualification " + string(r.Qualification) + " (want Not-Allowed or Auto-Delete)"
+		}
+		if bad != "" {
+			return &esimgw.ValidationError{Field: FieldPol2, Value: fmt.Sprintf("Rule[%d]", i), Rule: "invalid " + bad}
+		}
+	}
+	return nil
+}
+
+// ValidateSubscriptionAddress checks a new subscription address: at least one of Imsi (up to 15 digits) and
+// Msisdn (3 to 15 digits).
+func ValidateSubscriptionAddress(a rps.SubscriptionAddressType) error {
+	invalid := func(value, rule string) error {
+		return &esimgw.ValidationError{Field: FieldSubscriptionAddress, Value: value, Rule: rule}
+	}
+	switch {
+	case a.Imsi == "" && a.Msisdn == "":
+		return invalid("", "give Imsi or Msisdn (or both)")
+	case !digits(a.Imsi, 0, 15):
+		return invalid(a.Imsi, "Imsi must be at most 15 decimal digits")
+	case a.Msisdn != "" && !digits(a.Msisdn, 3, 15):
+		return invalid(a.Msisdn, "Msisdn must be 3 to 15 decimal digits")
+	}
+	return nil
+}
+
+func digits(s string, minLen, maxLen int) bool {
+	if len(s) < minLen || len(s) > maxLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
