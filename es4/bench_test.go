@@ -1,0 +1,150 @@
+package es4_test
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/es4"
+	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/mtls/mtlstest"
+	"github.com/esimgw/esimgw/soap"
+	"github.com/esimgw/esimgw/wsdl/rps"
+)
+
+// BenchmarkRoundTrip is a full asynchronous call on loopback mTLS with keep-alive: the request, the mock's
+// 202, its callback through the CallbackServer and Wait. SetFallBackAttribute on the profile that already
+// has the attribute succeeds every time without changing the state.
+func BenchmarkRoundTrip(b *testing.B) {
+	r := newRig(b, []gatewaytest.Option{gatewaytest.WithCallbackDelay(0)}, nil)
+	call := func(ctx context.Context) {
+		op, err := r.client.SetFallBackAttribute(ctx, gatewaytest.DefaultEID, gatewaytest.FallbackICCID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := op.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	call(ctx) // warm the connections up
+	// The mock keeps a record of every request and delivery; drop them so they do not count as ours.
+	dropRecords := func(i int) {
+		if i%1024 == 0 {
+			r.gw.ClearRecords()
+		}
+	}
+	b.Run("sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			call(ctx)
+			dropRecords(i)
+			i++
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				call(ctx)
+				dropRecords(i)
+				i++
+			}
+		})
+	})
+}
+
+// BenchmarkCallbackServer posts callbacks over mTLS (keep-alive) to a CallbackServer, each resolving one
+// registered operation: the receiving side's throughput.
+func BenchmarkCallbackServer(b *testing.B) {
+	pki, err := mtlstest.NewPKI(b.TempDir(), "smsr.example")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(discard()))
+	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(pki.ServerTLSConfig()), esimgw.WithServerLogger(discard()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	sender := soap.NewClient(soap.WithTLSConfig(pki.ClientTLSConfig()), soap.WithLogger(discard()))
+	body := &rps.ES4EnableProfileResponse{BaseResponseType: success}
+	action := "http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile"
+	t := d.Tracker()
+	post := func(ctx context.Context, id string) {
+		key := esimgw.OperationKey{MessageID: "//" + operatorOID + "/" + id, Interface: "ES4", Function: "EnableProfile"}
+		p, err := t.Register(key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := &soap.Header{From: "https://smsr.example?EntityId=" + smsrOID, To: srv.URL(), MessageID: "//" + smsrOID + "/" + id,
+			Action: action, RelatesTo: key.MessageID}
+		if _, err := sender.Call(ctx, srv.URL(), h, body); err != nil {
+			b.Fatal(err)
+		}
+		<-p.Done()
+	}
+	ctx := context.Background()
+	post(ctx, "warm-up")
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		// A per-goroutine prefix keeps the MessageIDs unique without shared state.
+		prefix := strconv.FormatInt(time.Now().UnixNano(), 36) + "-"
+		i := 0
+		for pb.Next() {
+			post(ctx, prefix+strconv.Itoa(i))
+			i++
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "callbacks/s")
+}
+
+// BenchmarkPendingMemory measures the heap one waiting operation holds (Operation, Pending, its key
+// strings and the Tracker's index entries) with 100,000 outstanding. Target: under 2 KiB.
+func BenchmarkPendingMemory(b *testing.B) {
+	const outstanding = 100_000
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder(http.MethodPost, endpoint, httpmock.NewBytesResponder(http.StatusAccepted, nil))
+	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(discard()))
+	c, err := es4.NewClient(endpoint, esimgw.WithEntity(operatorOID, ""), esimgw.WithReplyTo(replyTo), esimgw.WithDispatcher(d),
+		esimgw.WithHTTPClient(&http.Client{Transport: mt}), esimgw.WithLogger(discard()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	ops := make([]*es4.ResultOperation, outstanding)
+	var perOp float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range ops {
+			if ops[i], err = c.EnableProfile(ctx, testEID, testICCID); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perOp = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / outstanding
+		if n := d.Tracker().Pending(); n != outstanding {
+			b.Fatalf("%d pending, want %d", n, outstanding)
+		}
+		for i, op := range ops {
+			op.Abandon()
+			ops[i] = nil
+		}
+	}
+	b.ReportMetric(perOp, "heap-B/pending-op")
+}
