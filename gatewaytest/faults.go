@@ -248,7 +248,9 @@ func (g *Gateway) faultMiddleware(iface Interface, next http.Handler) http.Handl
 					return
 				}
 			}
-			panic(http.ErrAbortHandler) // no hijacking (HTTP/2): abort the stream instead
+			// Hijacking failed (it cannot with HTTP/1.1, which the mock serves): answer something broken.
+			http.Error(w, "connection reset (injected)", http.StatusInternalServerError)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
