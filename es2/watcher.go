@@ -70,7 +70,8 @@ func (w *Watcher) Watching() int {
 
 // HandleNotification implements esimgw.NotificationHandler: it hands n to every matching Watch, then to the
 // next handler, whose answer it returns. Without a next handler, a notification some Watch took is handled;
-// one nobody took is esimgw.ErrNotHandled.
+// one nobody took (or that only full watches matched, see Watch.Dropped) is esimgw.ErrNotHandled, so the
+// Dispatcher gives it to its unmatched handler.
 func (w *Watcher) HandleNotification(ctx context.Context, n *esimgw.Notification) error {
 	taken := false
 	eid, iccid := strings.ToUpper(n.Eid), progress.NormalizeICCID(n.Iccid)
