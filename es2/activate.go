@@ -81,7 +81,7 @@ func (e *StepError) Timeout() bool {
 
 // Auditor is the ES4 side Activate can verify with; *es4.Client satisfies it.
 type Auditor interface {
-	AuditEIS(ctx context.Context, eid string, iccids ...string) (*esimgw.Operation[*esimgw.EISResult], error)
+	AuditEIS(ctx context.Context, eid string, iccids []string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.EISResult], error)
 }
 
 // DefaultVerifyTimeout is how long each verifier waits unless WithVerifyTimeout says otherwise.
@@ -316,7 +316,7 @@ func (x *activation) awaitEnabled(ctx context.Context, watch *Watch) (*esimgw.No
 func (x *activation) audit(ctx context.Context) error {
 	vctx, cancel := x.verifyContext(ctx)
 	defer cancel()
-	op, err := x.cfg.auditor.AuditEIS(vctx, x.a.Eid, x.a.Iccid)
+	op, err := x.cfg.auditor.AuditEIS(vctx, x.a.Eid, []string{x.a.Iccid})
 	if err != nil {
 		return x.fail(StepEnableVerify, err)
 	}

@@ -133,7 +133,7 @@ type fakeAuditor struct {
 	calls atomic.Int32
 }
 
-func (a *fakeAuditor) AuditEIS(_ context.Context, eid string, iccids ...string) (*esimgw.Operation[*esimgw.EISResult], error) {
+func (a *fakeAuditor) AuditEIS(_ context.Context, eid string, iccids []string, _ ...esimgw.CallOption) (*esimgw.Operation[*esimgw.EISResult], error) {
 	a.calls.Add(1)
 	tr := esimgw.NewTracker()
 	p, err := tr.Register(esimgw.OperationKey{MessageID: "audit-" + eid + "-" + strings.Join(iccids, ","), Interface: "ES4", Function: "AuditEIS"})

@@ -1,7 +1,9 @@
 package es2
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -13,11 +15,9 @@ import (
 // Field names used in the *esimgw.ValidationError values this package returns, besides esimgw's (Eid,
 // Iccid, ...). They are the wire element names.
 const (
-	FieldSmsrID              = "Smsr-id"
-	FieldProfileType         = "ProfileType"
-	FieldIccidOrProfileType  = "Iccid|ProfileType"
-	FieldPol2                = "pol2"
-	FieldSubscriptionAddress = "newSubscriptionAddress"
+	FieldSmsrID             = "Smsr-id"
+	FieldProfileType        = "ProfileType"
+	FieldIccidOrProfileType = "Iccid|ProfileType"
 )
 
 // MaxProfileTypeLength bounds a ProfileType: the EIS reports it as String100, so a longer one could never be
@@ -173,7 +173,7 @@ func downloadResultOf(resp rps.Response, warn *esimgw.Warning, err error, asked 
 func (c *Client) UpdatePolicyRules(ctx context.Context, eid, iccid string, pol2 *rps.POL2Type, opts ...esimgw.CallOption) (*esimgw.Result, error) {
 	e, err := esimgw.ValidateProfile(eid, iccid)
 	if err == nil {
-		err = ValidatePOL2(pol2)
+		err = validatePOL2(pol2)
 	}
 	if err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func (c *Client) UpdatePolicyRules(ctx context.Context, eid, iccid string, pol2 
 func (c *Client) UpdateSubscriptionAddress(ctx context.Context, eid, iccid string, addr rps.SubscriptionAddressType, opts ...esimgw.CallOption) (*esimgw.Result, error) {
 	e, err := esimgw.ValidateProfile(eid, iccid)
 	if err == nil {
-		err = ValidateSubscriptionAddress(addr)
+		err = validateSubscriptionAddress(addr)
 	}
 	if err != nil {
 		return nil, err
@@ -238,11 +238,16 @@ func (c *Client) profileOp(ctx context.Context, name, eid, iccid string, build f
 	return esimgw.StartOperation(ctx, c.engine, c.fn(name), req, resp, esimgw.ResultOf, opts...)
 }
 
-// call runs a synchronous function and converts its response. A FAILED answer is returned as the error
-// alone, never with a result.
+// call runs a synchronous function and converts its response. A FAILED or EXPIRED answer returns the
+// converted result together with the *esimgw.FunctionError (carrying the call's FunctionCallIdentifier), as
+// an operation's Wait does (and as es4 does).
 func call[T any](ctx context.Context, c *Client, name string, req rps.Request, resp rps.Response,
 	convert func(rps.Response, *esimgw.Warning, error) (T, error), opts []esimgw.CallOption) (T, error) {
 	x, err := c.engine.Call(ctx, c.fn(name), req, resp, opts...)
+	if fe := (*esimgw.FunctionError)(nil); errors.As(err, &fe) && x != nil {
+		fe.FunctionCallIdentifier = cmp.Or(fe.FunctionCallIdentifier, x.Key.FunctionCallIdentifier)
+		return convert(resp, nil, err)
+	}
 	if err != nil {
 		var zero T
 		return zero, err
@@ -250,54 +255,39 @@ func call[T any](ctx context.Context, c *Client, name string, req rps.Request, r
 	return convert(resp, x.Warning, nil)
 }
 
-// ValidatePOL2 checks POL2 rules against the schema's enumerations (Subject PROFILE; Action ENABLE, DISABLE
-// or DELETE; Qualification Not-Allowed or Auto-Delete). nil is valid.
-func ValidatePOL2(pol2 *rps.POL2Type) error {
+// validatePOL2 checks POL2 rules against the schema's enumerations, so that a typo is refused here rather
+// than by the gateway. nil (no pol2 element, which ES2 allows) is valid. Field names as es4's.
+func validatePOL2(pol2 *rps.POL2Type) error {
 	if pol2 == nil {
 		return nil
 	}
 	for i, r := range pol2.Rule {
-		bad := ""
+		invalid := func(field, value, rule string) error {
+			return &esimgw.ValidationError{Field: fmt.Sprintf("pol2/Rule[%d]/%s", i+1, field), Value: value, Rule: rule}
+		}
 		switch {
 		case r.Subject != rps.POL2SubjectTypePROFILE:
-			bad = "Subject " + string(r.Subject) + " (want PROFILE)"
+			return invalid("Subject", string(r.Subject), "must be PROFILE")
 		case r.Action != rps.POL2ActionTypeENABLE && r.Action != rps.POL2ActionTypeDISABLE && r.Action != rps.POL2ActionTypeDELETE:
-			bad = "Action " + string(r.Action) + " (want ENABLE, DISABLE or DELETE)"
+			return invalid("Action", string(r.Action), "must be ENABLE, DISABLE or DELETE")
 		case r.Qualification != rps.POL2QualificationTypeNotAllowed && r.Qualification != rps.POL2QualificationTypeAutoDelete:
-			bad = "Qualification " + string(r.Qualification) + " (want Not-Allowed or Auto-Delete)"
-		}
-		if bad != "" {
-			return &esimgw.ValidationError{Field: FieldPol2, Value: fmt.Sprintf("Rule[%d]", i), Rule: "invalid " + bad}
+			return invalid("Qualification", string(r.Qualification), "must be Not-Allowed or Auto-Delete")
 		}
 	}
 	return nil
 }
 
-// ValidateSubscriptionAddress checks a new subscription address: at least one of Imsi (up to 15 digits) and
-// Msisdn (3 to 15 digits).
-func ValidateSubscriptionAddress(a rps.SubscriptionAddressType) error {
-	invalid := func(value, rule string) error {
-		return &esimgw.ValidationError{Field: FieldSubscriptionAddress, Value: value, Rule: rule}
-	}
+// validateSubscriptionAddress checks a new subscription address (Imsi \d{0,15}, Msisdn \d{3,15}); an update
+// that sets neither changes nothing and is refused as a mistake. Field names as es4's.
+func validateSubscriptionAddress(a rps.SubscriptionAddressType) error {
+	onlyDigits := func(s string) bool { return strings.Trim(s, "0123456789") == "" }
 	switch {
 	case a.Imsi == "" && a.Msisdn == "":
-		return invalid("", "give Imsi or Msisdn (or both)")
-	case !digits(a.Imsi, 0, 15):
-		return invalid(a.Imsi, "Imsi must be at most 15 decimal digits")
-	case a.Msisdn != "" && !digits(a.Msisdn, 3, 15):
-		return invalid(a.Msisdn, "Msisdn must be 3 to 15 decimal digits")
+		return &esimgw.ValidationError{Field: "newSubscriptionAddress", Rule: "give an Imsi, an Msisdn or both"}
+	case len(a.Imsi) > 15 || !onlyDigits(a.Imsi):
+		return &esimgw.ValidationError{Field: "Imsi", Value: a.Imsi, Rule: "must be at most 15 decimal digits"}
+	case a.Msisdn != "" && (len(a.Msisdn) < 3 || len(a.Msisdn) > 15 || !onlyDigits(a.Msisdn)):
+		return &esimgw.ValidationError{Field: "Msisdn", Value: a.Msisdn, Rule: "must be 3 to 15 decimal digits"}
 	}
 	return nil
-}
-
-func digits(s string, minLen, maxLen int) bool {
-	if len(s) < minLen || len(s) > maxLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -75,16 +75,16 @@ func TestValidationBeforeSending(t *testing.T) {
 		{"disable bad EID", esimgw.FieldEID, func() error { _, err := m.c.DisableProfile(ctx, "xyz", testICCID); return err }},
 		{"delete bad ICCID", esimgw.FieldICCID, func() error { _, err := m.c.DeleteProfile(ctx, testEID, ""); return err }},
 		{"fall-back bad ICCID", esimgw.FieldICCID, func() error { _, err := m.c.SetFallBackAttribute(ctx, testEID, "89F1"); return err }},
-		{"policy rules bad rule", es2.FieldPol2, func() error { _, err := m.c.UpdatePolicyRules(ctx, testEID, testICCID, badPol2); return err }},
-		{"address empty", es2.FieldSubscriptionAddress, func() error {
+		{"policy rules bad rule", "pol2/Rule[1]/Action", func() error { _, err := m.c.UpdatePolicyRules(ctx, testEID, testICCID, badPol2); return err }},
+		{"address empty", "newSubscriptionAddress", func() error {
 			_, err := m.c.UpdateSubscriptionAddress(ctx, testEID, testICCID, rps.SubscriptionAddressType{})
 			return err
 		}},
-		{"address bad MSISDN", es2.FieldSubscriptionAddress, func() error {
+		{"address bad MSISDN", "Msisdn", func() error {
 			_, err := m.c.UpdateSubscriptionAddress(ctx, testEID, testICCID, rps.SubscriptionAddressType{Msisdn: "31"})
 			return err
 		}},
-		{"address bad IMSI", es2.FieldSubscriptionAddress, func() error {
+		{"address bad IMSI", "Imsi", func() error {
 			_, err := m.c.UpdateSubscriptionAddress(ctx, testEID, testICCID, rps.SubscriptionAddressType{Imsi: "2040490000001011"})
 			return err
 		}},
@@ -133,10 +133,12 @@ func TestGetEIS(t *testing.T) {
 func TestSyncFailed(t *testing.T) {
 	m := newMocked(t)
 	m.answer(t, &rps.ES2GetEISResponse{BaseResponseType: status(esimgw.StatusFailed, "8.1.1", "3.9", "EID unknown")})
-	res, err := m.c.GetEIS(context.Background(), testEID)
-	assert.Nil(t, res)
+	res, err := m.c.GetEIS(context.Background(), testEID, esimgw.WithFunctionCallIdentifier("fc-1"))
+	require.NotNil(t, res, "the result comes with the error, as from an operation's Wait")
+	assert.Nil(t, res.EIS)
 	var fe *esimgw.FunctionError
 	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "fc-1", fe.FunctionCallIdentifier)
 	assert.True(t, errors.Is(err, esimgw.ErrFailed))
 	assert.Equal(t, "ES2", fe.Interface)
 	assert.Equal(t, "GetEIS", fe.Function)
