@@ -1,0 +1,135 @@
+package es2_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/es2"
+	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/wsdl/rps"
+)
+
+// operator is what a program sets up once: a Watcher in front of its notification handler, a Dispatcher,
+// the CallbackServer that receives callbacks and notifications, and the ES2 client. Here the SM-DP is
+// gatewaytest's mock, whose CA issued every certificate; against KPN the TLS configurations come from
+// package mtls, replyTo is your server's public URL, and esimgw.WithKPN is given.
+type operator struct {
+	client  *es2.Client
+	watcher *es2.Watcher
+	server  *esimgw.CallbackServer
+}
+
+func setUp(gw *gatewaytest.Gateway) (*operator, error) {
+	quiet := slog.New(slog.DiscardHandler)
+	watcher := es2.NewWatcher(esimgw.Notifications{
+		ProfileDisabled: func(ctx context.Context, n *esimgw.Notification) error { return nil }, // store it, alert...
+	})
+	d := esimgw.NewDispatcher(esimgw.WithNotificationHandler(watcher), esimgw.WithDispatcherLogger(quiet))
+	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet))
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	gw.SetNotificationURL(rps.ES2, srv.URL()) // at KPN, part of the on-boarding
+	client, err := es2.NewClient(gw.ES2URL, gw.SMSRID,
+		esimgw.WithEntity(gw.OperatorID, "ExampleMNO"),
+		esimgw.WithTLSConfig(gw.ClientTLSConfig()),
+		esimgw.WithReplyTo(srv.URL()),
+		esimgw.WithDispatcher(d),
+		esimgw.WithLogger(quiet),
+	)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &operator{client: client, watcher: watcher, server: srv}, nil
+}
+
+// withMock runs f against a fresh mock gateway and the operator's set-up, and closes both afterwards.
+func withMock(f func(op *operator)) {
+	gw, err := gatewaytest.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer gw.Close()
+	op, err := setUp(gw)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer op.server.Close()
+	f(op)
+}
+
+// Download a profile and enable it (ThingSpace's download_enable), then read the eUICC's state.
+func ExampleClient_DownloadProfile() {
+	withMock(func(op *operator) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		download, err := op.client.DownloadProfile(ctx, es2.DownloadRequest{
+			Eid:    gatewaytest.DefaultEID,
+			Iccid:  gatewaytest.CatalogICCID, // or ProfileType, never both
+			Enable: true,
+		})
+		if err != nil {
+			fmt.Println("not sent:", err) // a *esimgw.ValidationError, a transport error, a SOAP fault
+			return
+		}
+		res, err := download.Wait(ctx) // the SM-DP's callback
+		if err != nil {
+			fmt.Println("download failed:", esimgw.OutcomeOf(nil, err))
+			return
+		}
+		fmt.Println("downloaded", res.Iccid, res.Outcome().Status)
+
+		eis, err := op.client.GetEIS(ctx, gatewaytest.DefaultEID)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, p := range eis.EIS.ProfileInfo {
+			if p.Iccid == res.Iccid {
+				fmt.Println(p.Iccid, p.State)
+			}
+		}
+	})
+	// Output:
+	// downloaded 89310410000000001009 EXECUTED_SUCCESS
+	// 89310410000000001009 Enabled
+}
+
+// Activate a profile of a type: download with enable, wait for the callback, verify with the
+// HandleProfileEnabledNotification, and report each step as device platforms show them.
+func ExampleClient_Activate() {
+	withMock(func(op *operator) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		a, err := op.client.Activate(ctx, es2.ActivateRequest{Eid: gatewaytest.DefaultEID, ProfileType: gatewaytest.CatalogProfileType},
+			es2.WithNotificationVerifier(op.watcher), // against KPN: es2.WithAuditVerifier(es4Client)
+			es2.WithVerifyTimeout(30*time.Second),
+			es2.WithStepReporter(func(s es2.Step) { fmt.Println("step:", s.Name) }),
+		)
+		if err != nil {
+			fmt.Println("failed at", a.FailedStep(), a.Outcome())
+			return
+		}
+		fmt.Println(a.Iccid, "enabled:", a.Enabled, "verified by", a.VerifiedBy)
+		o := a.Outcome()
+		fmt.Printf("euiccStatus=%s euiccStatusCode=%q\n", o.Status, o.StatusCode)
+	})
+	// Output:
+	// step: starting
+	// step: download
+	// step: download_verify
+	// step: enable
+	// step: enable_verify
+	// step: successful
+	// 89310410000000001009 enabled: true verified by notification
+	// euiccStatus=EXECUTED_SUCCESS euiccStatusCode=""
+}
