@@ -24,43 +24,38 @@ type operator struct {
 
 func setUp(gw *gatewaytest.Gateway) (*operator, error) {
 	quiet := slog.New(slog.DiscardHandler)
-	watcher := es2.NewWatcher(esimgw.Notifications{
+	op := &operator{watcher: es2.NewWatcher(esimgw.Notifications{
 		ProfileDisabled: func(ctx context.Context, n *esimgw.Notification) error { return nil }, // store it, alert...
-	})
-	d := esimgw.NewDispatcher(esimgw.WithNotificationHandler(watcher), esimgw.WithDispatcherLogger(quiet))
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet))
+	})}
+	d := esimgw.NewDispatcher(esimgw.WithNotificationHandler(op.watcher), esimgw.WithDispatcherLogger(quiet))
+	var err error
+	if op.server, err = esimgw.NewCallbackServer(d, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet)); err != nil {
+		return nil, err
+	}
+	if err = op.server.Listen("127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	gw.SetNotificationURL(rps.ES2, op.server.URL()) // at KPN, part of the on-boarding
+	// One client per SM-SR; the SM-SR ID is required (KPN checks access with it).
+	op.client, err = es2.NewClient(gw.ES2URL, gw.SMSRID, esimgw.WithEntity(gw.OperatorID, "ExampleMNO"),
+		esimgw.WithTLSConfig(gw.ClientTLSConfig()), esimgw.WithReplyTo(op.server.URL()), esimgw.WithDispatcher(d), esimgw.WithLogger(quiet))
 	if err != nil {
+		op.server.Close()
 		return nil, err
 	}
-	if err := srv.Listen("127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	gw.SetNotificationURL(rps.ES2, srv.URL()) // at KPN, part of the on-boarding
-	client, err := es2.NewClient(gw.ES2URL, gw.SMSRID,
-		esimgw.WithEntity(gw.OperatorID, "ExampleMNO"),
-		esimgw.WithTLSConfig(gw.ClientTLSConfig()),
-		esimgw.WithReplyTo(srv.URL()),
-		esimgw.WithDispatcher(d),
-		esimgw.WithLogger(quiet),
-	)
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	return &operator{client: client, watcher: watcher, server: srv}, nil
+	return op, nil
 }
 
 // withMock runs f against a fresh mock gateway and the operator's set-up, and closes both afterwards.
 func withMock(f func(op *operator)) {
 	gw, err := gatewaytest.New()
-	if err != nil {
-		fmt.Println(err)
-		return
+	var op *operator
+	if err == nil {
+		defer gw.Close()
+		op, err = setUp(gw)
 	}
-	defer gw.Close()
-	op, err := setUp(gw)
 	if err != nil {
-		fmt.Println(err)
+		fmt.Println("set-up:", err)
 		return
 	}
 	defer op.server.Close()

@@ -70,22 +70,26 @@ func newGWRig(t *testing.T, gwOpts ...gatewaytest.Option) *gwRig {
 func (r *gwRig) profiles(t *testing.T, eid string) map[string]rps.ProfileInfoType {
 	t.Helper()
 	res, err := r.es2.GetEIS(t.Context(), eid)
-	require.NoError(t, err)
-	require.NotNil(t, res.EIS)
-	out := map[string]rps.ProfileInfoType{}
-	for _, p := range res.EIS.ProfileInfo {
-		out[p.Iccid] = p
+	if err != nil || res.EIS == nil {
+		t.Fatalf("GetEIS %s: %v", eid, err)
+	}
+	out := make(map[string]rps.ProfileInfoType, len(res.EIS.ProfileInfo))
+	for i := range res.EIS.ProfileInfo {
+		out[progress.NormalizeICCID(res.EIS.ProfileInfo[i].Iccid)] = res.EIS.ProfileInfo[i]
 	}
 	return out
 }
 
 // waitOp[T](t)(client.F(...)) requires the call to succeed and waits for the operation's result.
+// The waits share one deadline, ended with the test.
 func waitOp[T any](t *testing.T) func(*esimgw.Operation[T], error) (T, error) {
+	ctx, cancel := context.WithTimeout(t.Context(), eventually)
+	t.Cleanup(cancel)
 	return func(op *esimgw.Operation[T], err error) (T, error) {
 		t.Helper()
-		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(t.Context(), eventually)
-		defer cancel()
+		if err != nil {
+			t.Fatalf("not sent: %v", err)
+		}
 		return op.Wait(ctx)
 	}
 }
