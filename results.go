@@ -1,6 +1,10 @@
 package esimgw
 
 import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/esimgw/esimgw/wsdl/rps"
@@ -12,6 +16,9 @@ type Result struct {
 	EuiccResponseData []byte    // the eUICC's detailed response data (ES8), when sent
 	ProcessingStart   time.Time // zero when the gateway did not say
 	ProcessingEnd     time.Time
+	// Err is the *FunctionError of a FAILED or EXPIRED result: the same error Wait and synchronous calls
+	// return next to the result, kept so that Outcome reports it.
+	Err error
 }
 
 // EISResult is the result of GetEIS and AuditEIS.
@@ -27,14 +34,14 @@ type DownloadResult struct {
 }
 
 // Outcome flattens the result into the one row REST platforms show per device.
-func (r *Result) Outcome() Outcome { return OutcomeOf(r.Warning, nil) }
+func (r *Result) Outcome() Outcome { return OutcomeOf(r.Warning, r.Err) }
 
 // ResultOf converts a decoded response into a *Result; it has the signature StartOperation expects.
 func ResultOf(resp rps.Response, warn *Warning, err error) (*Result, error) {
 	if resp == nil {
 		return nil, err
 	}
-	r := &Result{Warning: warn}
+	r := &Result{Warning: warn, Err: err}
 	base := resp.ResponseBase()
 	if base.ProcessingStart != nil {
 		r.ProcessingStart = base.ProcessingStart.Time
@@ -76,4 +83,60 @@ func ValidateProfile(eid, iccid string) (rps.HexBinary, error) {
 		return nil, err
 	}
 	return e, ValidateICCID(iccid)
+}
+
+// CallResult is the synchronous twin of StartOperation: it calls a synchronous function and converts its
+// response. A FAILED or EXPIRED answer returns the converted result together with the *FunctionError
+// (carrying the call's FunctionCallIdentifier), as an Operation's Wait does.
+func CallResult[T any](ctx context.Context, c *Client, fn rps.Function, req rps.Request, resp rps.Response,
+	convert func(rps.Response, *Warning, error) (T, error), opts ...CallOption) (T, error) {
+	x, err := c.Call(ctx, fn, req, resp, opts...)
+	var fe *FunctionError
+	if errors.As(err, &fe) && x != nil {
+		if fe.FunctionCallIdentifier == "" {
+			fe.FunctionCallIdentifier = x.Key.FunctionCallIdentifier
+		}
+		return convert(resp, nil, err)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return convert(resp, x.Warning, nil)
+}
+
+// ValidatePOL2 checks every POL2 rule against the schema's enumerations, so that a typo is refused here
+// rather than by the gateway's schema validation (or, worse, taken as another rule). nil (no pol2 element,
+// which ES2 allows) is valid.
+func ValidatePOL2(p *rps.POL2Type) error {
+	if p == nil {
+		return nil
+	}
+	for i, r := range p.Rule {
+		field := "pol2/Rule[" + strconv.Itoa(i+1) + "]/"
+		switch {
+		case r.Subject != rps.POL2SubjectTypePROFILE:
+			return &ValidationError{Field: field + "Subject", Value: string(r.Subject), Rule: "must be PROFILE"}
+		case r.Action != rps.POL2ActionTypeENABLE && r.Action != rps.POL2ActionTypeDISABLE && r.Action != rps.POL2ActionTypeDELETE:
+			return &ValidationError{Field: field + "Action", Value: string(r.Action), Rule: "must be ENABLE, DISABLE or DELETE"}
+		case r.Qualification != rps.POL2QualificationTypeNotAllowed && r.Qualification != rps.POL2QualificationTypeAutoDelete:
+			return &ValidationError{Field: field + "Qualification", Value: string(r.Qualification), Rule: "must be Not-Allowed or Auto-Delete"}
+		}
+	}
+	return nil
+}
+
+// ValidateSubscriptionAddress checks a new subscription address: Imsi \d{0,15}, Msisdn \d{3,15}. Both are
+// optional in the schema, but an update that sets neither changes nothing and is refused as a mistake.
+func ValidateSubscriptionAddress(a rps.SubscriptionAddressType) error {
+	const decimal = "0123456789"
+	switch {
+	case a.Imsi == "" && a.Msisdn == "":
+		return &ValidationError{Field: "newSubscriptionAddress", Rule: "give an Imsi, an Msisdn or both"}
+	case len(a.Imsi) > 15 || strings.Trim(a.Imsi, decimal) != "":
+		return &ValidationError{Field: "Imsi", Value: a.Imsi, Rule: "must be at most 15 decimal digits"}
+	case a.Msisdn != "" && (len(a.Msisdn) < 3 || len(a.Msisdn) > 15 || strings.Trim(a.Msisdn, decimal) != ""):
+		return &ValidationError{Field: "Msisdn", Value: a.Msisdn, Rule: "must be 3 to 15 decimal digits"}
+	}
+	return nil
 }

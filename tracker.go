@@ -212,9 +212,17 @@ func (t *Tracker) Register(key OperationKey) (*Pending, error) {
 		t.mu.Unlock()
 		return nil, ErrTooManyPending
 	}
-	if t.inUse(key.MessageID, false, now) || (key.TransactionID != "" && t.inUse(key.TransactionID, true, now)) {
+	// A MessageID is never reused; a TransactionID is, when a caller retries a finished call with its
+	// FunctionCallIdentifier (which esimgw sends as TransactionId). Only a pending operation blocks that;
+	// the finished one's window entry is dropped so that the retry's callback resolves the retry. A late
+	// copy of the old callback still carries the old MessageID in RelatesTo and is seen as a duplicate.
+	_, txPending := t.byTx[key.TransactionID]
+	if t.inUse(key.MessageID, false, now) || (key.TransactionID != "" && txPending) {
 		t.mu.Unlock()
 		return nil, ErrKeyInUse
+	}
+	if key.TransactionID != "" {
+		delete(t.recent.byTx, key.TransactionID)
 	}
 	t.byMsg[key.MessageID] = p
 	if key.TransactionID != "" {

@@ -597,3 +597,22 @@ func BenchmarkRegisterDeliverWait(b *testing.B) {
 		})
 	}
 }
+
+func TestRetryOfAFinishedCallReusesItsTransactionID(t *testing.T) {
+	tr := NewTracker()
+	first := testKey(1)
+	register(t, tr, first)
+	require.Equal(t, Matched, tr.Deliver(Delivery{RelatesTo: first.MessageID}).Match)
+
+	retry := OperationKey{MessageID: "retry-message", TransactionID: first.TransactionID, FunctionCallIdentifier: first.FunctionCallIdentifier}
+	p, err := tr.Register(retry)
+	require.NoError(t, err, "a finished call's FunctionCallIdentifier may be sent again")
+	_, err = tr.Register(OperationKey{MessageID: "third", TransactionID: first.TransactionID})
+	assert.ErrorIs(t, err, ErrKeyInUse, "but not while the retry is pending")
+
+	assert.Equal(t, Duplicate, tr.Deliver(Delivery{RelatesTo: first.MessageID}).Match, "a late copy of the old callback stays a duplicate")
+	res := tr.Deliver(Delivery{TransactionID: first.TransactionID})
+	assert.Equal(t, Matched, res.Match, "the retry's callback, correlated by TransactionID, resolves the retry")
+	assert.Equal(t, retry, res.Key)
+	<-p.Done()
+}

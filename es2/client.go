@@ -1,9 +1,7 @@
 package es2
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -72,7 +70,7 @@ func (c *Client) GetEIS(ctx context.Context, eid string, opts ...esimgw.CallOpti
 		return nil, err
 	}
 	req := &rps.ES2GetEISRequest{Eid: e, SmsrID: c.smsrID}
-	return call(ctx, c, "GetEIS", req, new(rps.ES2GetEISResponse), esimgw.EISResultOf, opts)
+	return esimgw.CallResult(ctx, c.engine, c.fn("GetEIS"), req, new(rps.ES2GetEISResponse), esimgw.EISResultOf, opts...)
 }
 
 // DownloadRequest says what DownloadProfile downloads: the profile with ICCID Iccid, or one of type
@@ -173,13 +171,13 @@ func downloadResultOf(resp rps.Response, warn *esimgw.Warning, err error, asked 
 func (c *Client) UpdatePolicyRules(ctx context.Context, eid, iccid string, pol2 *rps.POL2Type, opts ...esimgw.CallOption) (*esimgw.Result, error) {
 	e, err := esimgw.ValidateProfile(eid, iccid)
 	if err == nil {
-		err = validatePOL2(pol2)
+		err = esimgw.ValidatePOL2(pol2)
 	}
 	if err != nil {
 		return nil, err
 	}
 	req := &rps.ES2UpdatePolicyRulesRequest{Eid: e, Iccid: iccid, SmsrID: c.smsrID, Pol2: pol2}
-	return call(ctx, c, "UpdatePolicyRules", req, new(rps.ES2UpdatePolicyRulesResponse), esimgw.ResultOf, opts)
+	return esimgw.CallResult(ctx, c.engine, c.fn("UpdatePolicyRules"), req, new(rps.ES2UpdatePolicyRulesResponse), esimgw.ResultOf, opts...)
 }
 
 // UpdateSubscriptionAddress changes the IMSI and/or MSISDN recorded for a profile (synchronous, SGP.02
@@ -187,13 +185,13 @@ func (c *Client) UpdatePolicyRules(ctx context.Context, eid, iccid string, pol2 
 func (c *Client) UpdateSubscriptionAddress(ctx context.Context, eid, iccid string, addr rps.SubscriptionAddressType, opts ...esimgw.CallOption) (*esimgw.Result, error) {
 	e, err := esimgw.ValidateProfile(eid, iccid)
 	if err == nil {
-		err = validateSubscriptionAddress(addr)
+		err = esimgw.ValidateSubscriptionAddress(addr)
 	}
 	if err != nil {
 		return nil, err
 	}
 	req := &rps.ES2UpdateSubscriptionAddressRequest{Eid: e, SmsrID: c.smsrID, Iccid: iccid, NewSubscriptionAddress: addr}
-	return call(ctx, c, "UpdateSubscriptionAddress", req, new(rps.ES2UpdateSubscriptionAddressResponse), esimgw.ResultOf, opts)
+	return esimgw.CallResult(ctx, c.engine, c.fn("UpdateSubscriptionAddress"), req, new(rps.ES2UpdateSubscriptionAddressResponse), esimgw.ResultOf, opts...)
 }
 
 // EnableProfile asks the SM-DP to have the SM-SR enable a profile (asynchronous, SGP.02 5.3.5). KPN sends no
@@ -238,56 +236,5 @@ func (c *Client) profileOp(ctx context.Context, name, eid, iccid string, build f
 	return esimgw.StartOperation(ctx, c.engine, c.fn(name), req, resp, esimgw.ResultOf, opts...)
 }
 
-// call runs a synchronous function and converts its response. A FAILED or EXPIRED answer returns the
-// converted result together with the *esimgw.FunctionError (carrying the call's FunctionCallIdentifier), as
-// an operation's Wait does (and as es4 does).
-func call[T any](ctx context.Context, c *Client, name string, req rps.Request, resp rps.Response,
-	convert func(rps.Response, *esimgw.Warning, error) (T, error), opts []esimgw.CallOption) (T, error) {
-	x, err := c.engine.Call(ctx, c.fn(name), req, resp, opts...)
-	if fe := (*esimgw.FunctionError)(nil); errors.As(err, &fe) && x != nil {
-		fe.FunctionCallIdentifier = cmp.Or(fe.FunctionCallIdentifier, x.Key.FunctionCallIdentifier)
-		return convert(resp, nil, err)
-	}
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return convert(resp, x.Warning, nil)
-}
 
-// validatePOL2 checks POL2 rules against the schema's enumerations, so that a typo is refused here rather
-// than by the gateway. nil (no pol2 element, which ES2 allows) is valid. Field names as es4's.
-func validatePOL2(pol2 *rps.POL2Type) error {
-	if pol2 == nil {
-		return nil
-	}
-	for i, r := range pol2.Rule {
-		invalid := func(field, value, rule string) error {
-			return &esimgw.ValidationError{Field: fmt.Sprintf("pol2/Rule[%d]/%s", i+1, field), Value: value, Rule: rule}
-		}
-		switch {
-		case r.Subject != rps.POL2SubjectTypePROFILE:
-			return invalid("Subject", string(r.Subject), "must be PROFILE")
-		case r.Action != rps.POL2ActionTypeENABLE && r.Action != rps.POL2ActionTypeDISABLE && r.Action != rps.POL2ActionTypeDELETE:
-			return invalid("Action", string(r.Action), "must be ENABLE, DISABLE or DELETE")
-		case r.Qualification != rps.POL2QualificationTypeNotAllowed && r.Qualification != rps.POL2QualificationTypeAutoDelete:
-			return invalid("Qualification", string(r.Qualification), "must be Not-Allowed or Auto-Delete")
-		}
-	}
-	return nil
-}
 
-// validateSubscriptionAddress checks a new subscription address (Imsi \d{0,15}, Msisdn \d{3,15}); an update
-// that sets neither changes nothing and is refused as a mistake. Field names as es4's.
-func validateSubscriptionAddress(a rps.SubscriptionAddressType) error {
-	onlyDigits := func(s string) bool { return strings.Trim(s, "0123456789") == "" }
-	switch {
-	case a.Imsi == "" && a.Msisdn == "":
-		return &esimgw.ValidationError{Field: "newSubscriptionAddress", Rule: "give an Imsi, an Msisdn or both"}
-	case len(a.Imsi) > 15 || !onlyDigits(a.Imsi):
-		return &esimgw.ValidationError{Field: "Imsi", Value: a.Imsi, Rule: "must be at most 15 decimal digits"}
-	case a.Msisdn != "" && (len(a.Msisdn) < 3 || len(a.Msisdn) > 15 || !onlyDigits(a.Msisdn)):
-		return &esimgw.ValidationError{Field: "Msisdn", Value: a.Msisdn, Rule: "must be 3 to 15 decimal digits"}
-	}
-	return nil
-}

@@ -3,7 +3,6 @@ package es4
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/esimgw/esimgw"
@@ -79,29 +78,29 @@ func (c *Client) GetEIS(ctx context.Context, eid string, opts ...esimgw.CallOpti
 	if err != nil {
 		return nil, err
 	}
-	return call(ctx, c, c.fn.getEIS, &rps.ES4GetEISRequest{Eid: e}, &rps.ES4GetEISResponse{}, esimgw.EISResultOf, opts)
+	return esimgw.CallResult(ctx, c.engine, c.fn.getEIS, &rps.ES4GetEISRequest{Eid: e}, &rps.ES4GetEISResponse{}, esimgw.EISResultOf, opts...)
 }
 
 // UpdatePolicyRules (5.5.2, synchronous) replaces the POL2 policy rules of profile iccid. Every rule must
 // have Subject PROFILE; an empty pol2 clears the rules. KPN serves it only on request.
 func (c *Client) UpdatePolicyRules(ctx context.Context, eid, iccid string, pol2 rps.POL2Type, opts ...esimgw.CallOption) (*esimgw.Result, error) {
 	e, err := esimgw.ValidateProfile(eid, iccid)
-	if err = cmp.Or(err, validatePOL2(pol2)); err != nil {
+	if err = cmp.Or(err, esimgw.ValidatePOL2(&pol2)); err != nil {
 		return nil, err
 	}
 	req := &rps.ES4UpdatePolicyRulesRequest{Eid: e, Iccid: iccid, Pol2: pol2}
-	return call(ctx, c, c.fn.updatePolicyRules, req, &rps.ES4UpdatePolicyRulesResponse{}, esimgw.ResultOf, opts)
+	return esimgw.CallResult(ctx, c.engine, c.fn.updatePolicyRules, req, &rps.ES4UpdatePolicyRulesResponse{}, esimgw.ResultOf, opts...)
 }
 
 // UpdateSubscriptionAddress (5.5.3, synchronous) sets the IMSI and/or MSISDN the SM-SR records for profile
 // iccid. KPN serves it only on request.
 func (c *Client) UpdateSubscriptionAddress(ctx context.Context, eid, iccid string, addr rps.SubscriptionAddressType, opts ...esimgw.CallOption) (*esimgw.Result, error) {
 	e, err := esimgw.ValidateProfile(eid, iccid)
-	if err = cmp.Or(err, validateSubscriptionAddress(addr)); err != nil {
+	if err = cmp.Or(err, esimgw.ValidateSubscriptionAddress(addr)); err != nil {
 		return nil, err
 	}
 	req := &rps.ES4UpdateSubscriptionAddressRequest{Eid: e, Iccid: iccid, NewSubscriptionAddress: addr}
-	return call(ctx, c, c.fn.updateSubscriptionAddress, req, &rps.ES4UpdateSubscriptionAddressResponse{}, esimgw.ResultOf, opts)
+	return esimgw.CallResult(ctx, c.engine, c.fn.updateSubscriptionAddress, req, &rps.ES4UpdateSubscriptionAddressResponse{}, esimgw.ResultOf, opts...)
 }
 
 // AuditEIS (5.5.4, asynchronous; served by KPN) has the SM-SR read the eUICC and returns the refreshed EIS.
@@ -184,22 +183,3 @@ func (c *Client) start(ctx context.Context, fn rps.Function, eid string, invalid
 	return esimgw.StartOperation(ctx, c.engine, fn, req, resp, esimgw.ResultOf, opts...)
 }
 
-// call sends the synchronous function fn and converts its response. A FAILED or EXPIRED answer returns the
-// converted result together with the *esimgw.FunctionError (carrying the call's FunctionCallIdentifier), as
-// an asynchronous operation's Wait does.
-func call[T any](ctx context.Context, c *Client, fn rps.Function, req rps.Request, resp rps.Response,
-	convert func(rps.Response, *esimgw.Warning, error) (T, error), opts []esimgw.CallOption) (T, error) {
-	x, err := c.engine.Call(ctx, fn, req, resp, opts...)
-	var fe *esimgw.FunctionError
-	if errors.As(err, &fe) && x != nil {
-		if fe.FunctionCallIdentifier == "" {
-			fe.FunctionCallIdentifier = x.Key.FunctionCallIdentifier
-		}
-		return convert(resp, nil, err)
-	}
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return convert(resp, x.Warning, nil)
-}
