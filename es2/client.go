@@ -235,6 +235,3 @@ func (c *Client) profileOp(ctx context.Context, name, eid, iccid string, build f
 	req, resp := build(e)
 	return esimgw.StartOperation(ctx, c.engine, c.fn(name), req, resp, esimgw.ResultOf, opts...)
 }
-
-
-

@@ -182,4 +182,3 @@ func (c *Client) start(ctx context.Context, fn rps.Function, eid string, invalid
 	req, resp := build(e)
 	return esimgw.StartOperation(ctx, c.engine, fn, req, resp, esimgw.ResultOf, opts...)
 }
-
