@@ -333,6 +333,10 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 		return x, fmt.Errorf("%w: HTTP %d without a body to %s %s", ErrUnexpectedResponse, r.StatusCode, c.iface, fn.Name)
 	}
 	x.Warning, err = c.decodeResponse(fn, r.Message, resp)
+	var fe *FunctionError
+	if errors.As(err, &fe) {
+		fe.FunctionCallIdentifier = key.FunctionCallIdentifier
+	}
 	return x, err
 }
 
