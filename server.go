@@ -159,9 +159,16 @@ func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackSe
 		return nil, errors.New("esimgw: callback server TLS below 1.2 is not allowed")
 	}
 	mux := http.NewServeMux()
-	mux.Handle(c.soapPath, soap.NewHandler(h, soap.WithMaxMessageBytes(c.maxBody), soap.WithHandlerLogger(c.logger)))
+	if err := handle(mux, c.soapPath, soap.NewHandler(h, soap.WithMaxMessageBytes(c.maxBody), soap.WithHandlerLogger(c.logger))); err != nil {
+		return nil, err
+	}
 	for _, r := range c.extra {
-		mux.Handle(r.path, http.MaxBytesHandler(r.h, c.maxBody))
+		if r.h == nil {
+			return nil, fmt.Errorf("esimgw: callback server route %q: nil handler", r.path)
+		}
+		if err := handle(mux, r.path, http.MaxBytesHandler(r.h, c.maxBody)); err != nil {
+			return nil, err
+		}
 	}
 	t := c.timeouts.withDefaults()
 	var cfg *tls.Config
@@ -183,6 +190,18 @@ func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackSe
 		ErrorLog:          slog.NewLogLogger(refusalLogHandler{c.logger.Handler()}, slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// handle registers h on mux, turning ServeMux's panic on a malformed or conflicting pattern (a WithRoute
+// path equal to the SOAP path, say) into an error of the constructor.
+func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("esimgw: callback server route %q: %v", pattern, r)
+		}
+	}()
+	mux.Handle(pattern, h)
+	return nil
 }
 
 // refusalLogHandler tags net/http's own log lines (TLS handshake refusals: no client certificate, unknown
