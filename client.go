@@ -73,7 +73,8 @@ func WithEntity(entityID, entityName string) Option {
 	return func(c *clientConfig) { c.entityID, c.entityName = entityID, entityName }
 }
 
-// WithFromAddress sets the base URL of wsa:From (default: the replyTo address, else "http://localhost").
+// WithFromAddress sets the base URL of wsa:From (default: the replyTo address without its query, else
+// "http://localhost"). It must have no query or fragment: the entity parameters follow it.
 func WithFromAddress(base string) Option { return func(c *clientConfig) { c.fromBase = base } }
 
 // WithProviderEntityID adds KPN's X-KPN-ProviderEntityId (the profile vendor's OID) to wsa:From on every
@@ -183,15 +184,24 @@ func NewClient(iface, endpoint string, opts ...Option) (*Client, error) {
 	if base == "" {
 		base = "http://localhost"
 		if c.replyTo != "" {
-			base = c.replyTo
+			// The entity parameters follow the base, so the replyTo's own query (a tenant, say) and fragment
+			// must not: after a '#' they would not be parameters at all.
+			base, _, _ = strings.Cut(c.replyTo, "#")
+			base, _, _ = strings.Cut(base, "?")
 		}
 	}
 	from := soap.EntityAddress{Base: base, EntityID: c.entityID, EntityName: c.entityName, Separator: sep}
 	if c.provider != "" {
 		from = from.WithProviderEntityID(c.provider)
 	}
+	if err := from.Validate(); err != nil {
+		return nil, &ValidationError{Field: "From", Value: base, Rule: "must be a URL without query or fragment (the entity parameters follow it): " + err.Error()}
+	}
 	to := endpoint
 	if c.peer != "" {
+		if strings.ContainsAny(endpoint, "?#") {
+			return nil, &ValidationError{Field: "endpoint", Value: endpoint, Rule: "must have no query or fragment when WithPeerEntityID appends EntityId to it"}
+		}
 		to = soap.EntityAddress{Base: endpoint, EntityID: c.peer, Separator: sep}.String()
 	}
 	sc := c.soapClient
