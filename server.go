@@ -134,9 +134,10 @@ type CallbackServer struct {
 	logger  *slog.Logger
 	tls     bool
 
-	mu  sync.Mutex
-	ln  net.Listener
-	err chan error
+	mu       sync.Mutex
+	ln       net.Listener
+	done     chan struct{} // closed when the serving goroutine returned
+	serveErr error         // what it returned (http.ErrServerClosed mapped to nil); read after done
 }
 
 // NewCallbackServer returns a server that passes SOAP messages to h. It refuses (ErrInsecureServer) a
@@ -233,9 +234,10 @@ func (s *CallbackServer) Listen(addr string) error {
 
 // Serve starts serving ln in the background.
 func (s *CallbackServer) Serve(ln net.Listener) {
+	done := make(chan struct{})
 	s.mu.Lock()
 	s.ln = ln
-	s.err = make(chan error, 1)
+	s.done = done
 	s.mu.Unlock()
 	go func() {
 		var err error
@@ -247,7 +249,10 @@ func (s *CallbackServer) Serve(ln net.Listener) {
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
-		s.err <- err
+		s.mu.Lock()
+		s.serveErr = err
+		s.mu.Unlock()
+		close(done)
 	}()
 }
 
@@ -277,14 +282,18 @@ func (s *CallbackServer) URL() string {
 }
 
 // Shutdown stops accepting, waits for in-flight callbacks to be handed over (bounded by ctx) and closes.
+// It may be called more than once, and after Close.
 func (s *CallbackServer) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	s.mu.Lock()
-	ch := s.err
+	done := s.done
 	s.mu.Unlock()
-	if ch != nil {
+	if done != nil {
 		select {
-		case serr := <-ch:
+		case <-done:
+			s.mu.Lock()
+			serr := s.serveErr
+			s.mu.Unlock()
 			if err == nil {
 				err = serr
 			}
