@@ -51,6 +51,10 @@ func (f NotificationHandlerFunc) HandleNotification(ctx context.Context, n *Noti
 	return f(ctx, n)
 }
 
+// ErrMalformedCallback is the error an operation resolves with when its callback's body could not be
+// decoded (a value that is not what its schema type allows): the result exists but cannot be read.
+var ErrMalformedCallback = errors.New("esimgw: malformed callback")
+
 // ErrNotHandled is returned by a NotificationHandler that does not handle a kind: the dispatcher then
 // hands the notification to the unmatched handler instead.
 var ErrNotHandled = errors.New("esimgw: notification not handled")
@@ -200,13 +204,28 @@ func (d *Dispatcher) Tracker() *Tracker { return d.tracker }
 func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, error) {
 	el, known := rps.NewElement(m.BodyName)
 	if !known || (m.BodySpace != rps.Namespace && m.BodySpace != soap.NSRPSv1) {
-		return nil, d.handOver(ctx, &Inbound{Kind: InboundUnknown, Function: m.BodyName, Message: m})
-	}
-	if err := m.DecodeBody(el); err != nil {
-		// A body we cannot read will not improve on retry: refuse it as the sender's fault.
-		return nil, soap.SenderFault(err.Error())
+		iface, name := splitElementName(m.BodyName)
+		return nil, d.handOver(ctx, &Inbound{Kind: InboundUnknown, Interface: iface, Function: name, Message: m})
 	}
 	iface, name := splitElementName(el.ElementName())
+	if err := m.DecodeBody(el); err != nil {
+		// A body we cannot read will not improve on retry: refuse it as the sender's fault. A callback's
+		// operation is resolved with that error all the same, so that its waiter learns the result is
+		// unreadable instead of waiting for a retry that will not come.
+		derr := fmt.Errorf("%w: %s %s: %v", ErrMalformedCallback, iface, name, err)
+		if _, isResponse := el.(rps.Response); isResponse {
+			function := strings.TrimSuffix(name, "Response")
+			txID := TransactionIDFromMessageID(m.Header.MessageID)
+			res := d.tracker.Deliver(Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Err: derr})
+			if res.Match == Unmatched {
+				if herr := d.handOver(ctx, &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m,
+					RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: derr}); herr != nil {
+					return nil, herr
+				}
+			}
+		}
+		return nil, soap.SenderFault(err.Error())
+	}
 	switch v := el.(type) {
 	case rps.Response:
 		return nil, d.callback(ctx, m, iface, strings.TrimSuffix(name, "Response"), v)

@@ -109,7 +109,7 @@ func ExampleWithUnmatchedHandler() {
 				fmt.Printf("%s %s %s for call %q: %v\n", in.Kind, in.Interface, in.Function, in.FunctionCallIdentifier(), in.Err)
 			case esimgw.InboundUnknown:
 				raw, _ := in.Message.BodyXML()
-				fmt.Printf("%s element %s, kept raw: %s\n", in.Kind, in.Function, raw)
+				fmt.Printf("%s element %s, kept raw: %s\n", in.Kind, in.Message.BodyName, raw)
 			}
 			return nil
 		}),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -384,6 +385,10 @@ func TransactionIDFromMessageID(messageID string) string {
 		}
 		name, value, ok := strings.Cut(param, "=")
 		if ok && strings.EqualFold(name, "TransactionId") {
+			// Peers may %-escape the value (urn%3Auuid%3A...); the raw value stands when it is not valid escaping.
+			if unescaped, err := url.PathUnescape(value); err == nil {
+				return unescaped
+			}
 			return value
 		}
 	}

@@ -175,10 +175,8 @@ func allowList(subjects []string, src *Source) func(tls.ConnectionState) error {
 		if _, ok := set[dn]; ok {
 			return nil
 		}
-		err := &SubjectNotAllowedError{Subject: dn, CommonName: name.CommonName}
-		if src != nil {
-			src.logger().Warn("mtls: refused client certificate: subject not on the allow-list", "subject", dn)
-		}
-		return err
+		// Not logged here: the error fails the handshake, and the server's handshake-error log reports it
+		// once (logging here too made every refusal appear twice).
+		return &SubjectNotAllowedError{Subject: dn, CommonName: name.CommonName}
 	}
 }
