@@ -3,13 +3,11 @@ package es2_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/gatewaytest"
-	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
 // operator is what a program sets up once: a Watcher in front of its notification handler, a Dispatcher,
@@ -23,23 +21,16 @@ type operator struct {
 }
 
 func setUp(gw *gatewaytest.Gateway) (*operator, error) {
-	quiet := slog.New(slog.DiscardHandler)
 	op := &operator{watcher: es2.NewWatcher(esimgw.Notifications{
 		ProfileDisabled: func(ctx context.Context, n *esimgw.Notification) error { return nil }, // store it, alert...
 	})}
-	d := esimgw.NewDispatcher(esimgw.WithNotificationHandler(op.watcher), esimgw.WithDispatcherLogger(quiet))
-	var err error
-	if op.server, err = esimgw.NewCallbackServer(d, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet)); err != nil {
-		return nil, err
-	}
-	if err = op.server.Listen("127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	gw.SetNotificationURL(rps.ES2, op.server.URL()) // at KPN, part of the on-boarding
-	// One client per SM-SR; the SM-SR ID is required (KPN checks access with it).
-	op.client, err = es2.NewClient(gw.ES2URL, gw.SMSRID, esimgw.WithEntity(gw.OperatorID, "ExampleMNO"),
-		esimgw.WithTLSConfig(gw.ClientTLSConfig()), esimgw.WithReplyTo(op.server.URL()), esimgw.WithDispatcher(d), esimgw.WithLogger(quiet))
+	ops, err := gatewaytest.StartOperator(gw, esimgw.WithNotificationHandler(op.watcher))
 	if err != nil {
+		return nil, err
+	}
+	op.server = ops.Server
+	// One client per SM-SR; the SM-SR ID is required (KPN checks access with it).
+	if op.client, err = es2.NewClient(gw.ES2URL, gw.SMSRID, ops.Options...); err != nil {
 		op.server.Close()
 		return nil, err
 	}

@@ -42,23 +42,12 @@ func newGWRig(t *testing.T, gwOpts ...gatewaytest.Option) *gwRig {
 		r.mu.Unlock()
 		return nil
 	}))
-	d := esimgw.NewDispatcher(esimgw.WithNotificationHandler(r.watcher), esimgw.WithDispatcherLogger(quiet()))
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(r.gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet()))
-	require.NoError(t, err)
-	require.NoError(t, srv.Listen("127.0.0.1:0"))
-	t.Cleanup(func() { _ = srv.Close() })
-	r.gw.SetNotificationURL(rps.ES2, srv.URL())
-	r.gw.SetNotificationURL(rps.ES4, srv.URL())
-	opts := []esimgw.Option{
-		esimgw.WithEntity(r.gw.OperatorID, "ExampleMNO"),
-		esimgw.WithTLSConfig(r.gw.ClientTLSConfig()),
-		esimgw.WithReplyTo(srv.URL()),
-		esimgw.WithDispatcher(d),
-		esimgw.WithLogger(quiet()),
-	}
+	op := gatewaytest.NewOperator(t, r.gw, esimgw.WithNotificationHandler(r.watcher))
+	opts := op.Options
 	if r.gw.Behavior() == gatewaytest.ProfileKPN {
 		opts = append(opts, esimgw.WithKPN())
 	}
+	var err error
 	r.es2, err = es2.NewClient(r.gw.ES2URL, r.gw.SMSRID, append(opts, esimgw.WithPeerEntityID(r.gw.SMDPID))...)
 	require.NoError(t, err)
 	r.es4, err = es4.NewClient(r.gw.ES4URL, append(opts, esimgw.WithPeerEntityID(r.gw.SMSRID))...)

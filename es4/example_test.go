@@ -3,7 +3,6 @@ package es4_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/esimgw/esimgw"
@@ -21,27 +20,16 @@ type operator struct {
 }
 
 func setUp(gw *gatewaytest.Gateway, opts ...esimgw.DispatcherOption) (*operator, error) {
-	quiet := slog.New(slog.DiscardHandler)
-	d := esimgw.NewDispatcher(append(opts, esimgw.WithDispatcherLogger(quiet))...)
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet))
+	op, err := gatewaytest.StartOperator(gw, opts...)
 	if err != nil {
 		return nil, err
 	}
-	if err := srv.Listen("127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	client, err := es4.NewClient(gw.ES4URL,
-		esimgw.WithEntity(gw.OperatorID, "ExampleMNO"),
-		esimgw.WithTLSConfig(gw.ClientTLSConfig()),
-		esimgw.WithReplyTo(srv.URL()),
-		esimgw.WithDispatcher(d),
-		esimgw.WithLogger(quiet),
-	)
+	client, err := es4.NewClient(gw.ES4URL, op.Options...)
 	if err != nil {
-		srv.Close()
+		op.Server.Close()
 		return nil, err
 	}
-	return &operator{client: client, server: srv}, nil
+	return &operator{client: client, server: op.Server}, nil
 }
 
 // withMock runs f against a fresh mock SM-SR and the operator's set-up, and closes both afterwards.
@@ -148,6 +136,7 @@ func Example_notifications() {
 	}
 	withMock(func(gw *gatewaytest.Gateway, op *operator) {
 		gw.SetNotificationURL(rps.ES4, op.server.URL()) // configured with the gateway's operator, out of band
+		gw.SetNotificationURL(rps.ES2, "")              // this operator takes ES4 notifications only
 		if err := gw.SimulateLocalEnable(gatewaytest.DefaultEID, gatewaytest.DefaultDisabledICCID); err != nil {
 			fmt.Println(err)
 			return

@@ -3,6 +3,7 @@ package es4_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,23 +32,11 @@ type rig struct {
 func newRig(tb testing.TB, gwOpts []gatewaytest.Option, dOpts []esimgw.DispatcherOption, cOpts ...esimgw.Option) *rig {
 	tb.Helper()
 	gw := gatewaytest.Start(tb, append([]gatewaytest.Option{gatewaytest.WithLogger(discard())}, gwOpts...)...)
-	d := esimgw.NewDispatcher(append([]esimgw.DispatcherOption{esimgw.WithDispatcherLogger(discard())}, dOpts...)...)
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(discard()))
+	op := gatewaytest.NewOperator(tb, gw, dOpts...)
+	gw.SetNotificationURL(gatewaytest.ES2, "") // these tests count ES4 notifications only
+	c, err := es4.NewClient(gw.ES4URL, slices.Concat(op.Options, []esimgw.Option{esimgw.WithPeerEntityID(gw.SMSRID)}, cOpts)...)
 	require.NoError(tb, err)
-	require.NoError(tb, srv.Listen("127.0.0.1:0"))
-	tb.Cleanup(func() { _ = srv.Close() })
-	gw.SetNotificationURL(rps.ES4, srv.URL())
-	base := []esimgw.Option{
-		esimgw.WithEntity(gw.OperatorID, "ExampleMNO"),
-		esimgw.WithPeerEntityID(gw.SMSRID),
-		esimgw.WithTLSConfig(gw.ClientTLSConfig()),
-		esimgw.WithReplyTo(srv.URL()),
-		esimgw.WithDispatcher(d),
-		esimgw.WithLogger(discard()),
-	}
-	c, err := es4.NewClient(gw.ES4URL, append(base, cOpts...)...)
-	require.NoError(tb, err)
-	return &rig{gw: gw, d: d, srv: srv, client: c}
+	return &rig{gw: gw, d: op.Dispatcher, srv: op.Server, client: c}
 }
 
 // profiles returns the profiles of eid as the SM-SR reports them through GetEIS.
