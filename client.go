@@ -403,7 +403,19 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 	}
 	r, err := c.soap.Call(ctx, c.endpoint, h, req)
 	if err != nil {
-		t.Withdraw(p)
+		if !t.Withdraw(p) {
+			// The callback came while the answer to the request was still awaited (a 202 held past the
+			// caller's deadline, a reset after execution): the result is here, so the gateway evidently
+			// accepted the request. Failing now would drop a result nobody else will see.
+			c.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: the request's answer was lost but its callback arrived; returning the result",
+				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID), slog.Any("error", err))
+			x := &Exchange{Key: key}
+			var ce *soap.CallError
+			if errors.As(err, &ce) {
+				x.Attempts = ce.Attempts
+			}
+			return p, x, nil
+		}
 		return nil, nil, err
 	}
 	x := &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
