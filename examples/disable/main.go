@@ -1,0 +1,63 @@
+// Command disable disables a profile with ES2 DisableProfile: the SM-DP has the eUICC's SM-SR disable it, and the
+// eUICC then enables its fall-back profile. It waits for the SM-DP's callback.
+//
+// Without gateway flags it runs against an embedded mock gateway:
+//
+//	go run ./examples/disable
+//
+// Against KPN's RSP Gateway (ES2 DisableProfile is in KPN's subset; KPN checks access with the SM-SR ID):
+//
+//	go run ./examples/disable -kpn -eid $EID -iccid $ICCID -smsr-id $SMSR_OID \
+//		-cert client.crt -key client.key -entity-id $MY_OID [-provider-entity-id $VENDOR_OID] \
+//		-listen :8443 -replyto https://callbacks.example.com:8443/ \
+//		-callback-cert callbacks.crt -callback-key callbacks.key -callback-ca kpn-client-ca.pem
+//
+// Every flag falls back to an ESIMGW_* environment variable (see -h).
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/examples/internal/cli"
+	"github.com/esimgw/esimgw/gatewaytest"
+)
+
+const name = "esimgw-disable"
+
+const doc = `Usage: disable [flags] -eid EID -iccid ICCID
+
+Disables a profile with ES2 DisableProfile (the eUICC falls back to its fall-back profile) and waits for the callback.
+Without -kpn or gateway flags it runs against an embedded mock gateway (default -eid ` + gatewaytest.DefaultEID + `
+-iccid ` + gatewaytest.DefaultEnabledICCID + `).`
+
+func main() { os.Exit(cli.Main(name, run)) }
+
+func run(ctx context.Context, env cli.Env, args []string, stdout, stderr io.Writer) error {
+	app := cli.New(name, doc, cli.NeedES2, env, stdout, stderr)
+	eid := app.Flags.String("eid", "", "EID of the eUICC")
+	iccid := app.Flags.String("iccid", "", "ICCID of the profile to disable")
+	app.EnvVar("eid", "EID")
+	if err := app.Parse(args); err != nil {
+		return err
+	}
+	if err := cli.Defaults(app, eid, iccid, gatewaytest.DefaultEID, gatewaytest.DefaultEnabledICCID); err != nil {
+		return err
+	}
+	s, err := app.Start(ctx, cli.StartOptions{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	s.Describe()
+	_, err = cli.Do(ctx, s, func(ctx context.Context) (*esimgw.Operation[*esimgw.Result], error) {
+		return s.ES2.DisableProfile(ctx, *eid, *iccid)
+	})
+	if err != nil {
+		return err
+	}
+	s.Printf("profile %s is disabled on %s\n", *iccid, *eid)
+	return nil
+}
