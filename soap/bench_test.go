@@ -103,7 +103,9 @@ type wsaEPR struct {
 	Address string `xml:"http://www.w3.org/2005/08/addressing Address"`
 }
 
-func wsa(local string) xml.Name { return xml.Name{Space: "http://www.w3.org/2005/08/addressing", Local: local} }
+func wsa(local string) xml.Name {
+	return xml.Name{Space: "http://www.w3.org/2005/08/addressing", Local: local}
+}
 
 // BenchmarkCallbackRoundTrip is encode+decode of one callback envelope: esimgw against gowsdl's path.
 func BenchmarkCallbackRoundTrip(b *testing.B) {

@@ -54,7 +54,7 @@ type Server struct {
 	logger *slog.Logger
 
 	getEIS12, getEIS11 [2][]byte // response split around the escaped RelatesTo value
-	callbackAction      string
+	callbackAction     string
 
 	wg      sync.WaitGroup
 	ctx     context.Context
