@@ -26,6 +26,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/bulk"
+	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/examples/internal/cli"
 	"github.com/esimgw/esimgw/gatewaytest"
 )
@@ -93,7 +94,9 @@ func run(ctx context.Context, env cli.Env, args []string, stdout, stderr io.Writ
 	s.Describe()
 
 	if len(eids) == 1 {
-		res, err := audit(ctx, s, eids[0], iccids)
+		res, err := cli.Do(ctx, s, func(ctx context.Context) (*es4.EISOperation, error) {
+			return s.ES4.AuditEIS(ctx, eids[0], iccids)
+		})
 		if err != nil {
 			return err
 		}
@@ -127,7 +130,7 @@ func run(ctx context.Context, env cli.Env, args []string, stdout, stderr io.Writ
 	return nil
 }
 
-// audit sends AuditEIS for one eUICC and waits for its callback.
+// audit sends AuditEIS for one eUICC of a fleet and waits for its callback.
 func audit(ctx context.Context, s *cli.Session, eid string, iccids []string) (*esimgw.EISResult, error) {
 	cctx, cancel := s.Call(ctx)
 	defer cancel()

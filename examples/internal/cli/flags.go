@@ -58,7 +58,7 @@ type App struct {
 
 	// Stdout and Stderr are the program's streams, safe for concurrent use.
 	Stdout, Stderr io.Writer
-	// Logger logs to Stderr: warnings only, everything with -v. Valid after Parse.
+	// Logger logs to Stderr: errors only (quiet), everything with -v. Valid after Parse.
 	Logger *slog.Logger
 
 	needs   Needs
@@ -184,7 +184,7 @@ func (a *App) Parse(args []string) error {
 		set[name] = true
 	}
 	a.TimeoutSet = set["timeout"]
-	level := slog.LevelWarn
+	level := slog.LevelError
 	if a.Verbose {
 		level = slog.LevelDebug
 	}
