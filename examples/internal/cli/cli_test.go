@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestExecReportsOneLine(t *testing.T) {
+	for _, c := range []struct {
+		run  RunFunc
+		code int
+		want string
+	}{
+		{func(context.Context, Env, []string, io.Writer, io.Writer) error { return nil }, ExitOK, ""},
+		{func(context.Context, Env, []string, io.Writer, io.Writer) error { return errors.New("esimgw: a\nb") }, ExitError, "x: a b\n"},
+		{func(context.Context, Env, []string, io.Writer, io.Writer) error { return Usagef("-eid is required") }, ExitUsage, "x: -eid is required (run x -h for help)\n"},
+		{func(context.Context, Env, []string, io.Writer, io.Writer) error { panic("boom\nstack") }, ExitError, "x: internal error: boom stack\n"},
+	} {
+		var errOut strings.Builder
+		code := Exec(context.Background(), "x", c.run, nil, NoEnv, io.Discard, &errOut)
+		assert.Equal(t, c.code, code)
+		assert.Equal(t, c.want, errOut.String())
+	}
+}
+
+func TestEnvFallbackAndFlagsWin(t *testing.T) {
+	a := New("x", "Usage: x", NeedES4, MapEnv(map[string]string{"ESIMGW_ENTITY_NAME": "env", "ESIMGW_TIMEOUT": "3s"}), io.Discard, io.Discard)
+	assert.NoError(t, a.Parse([]string{"-entity-name", "flag"}))
+	assert.Equal(t, "flag", a.EntityName)
+	assert.Equal(t, "3s", a.Timeout.String())
+	assert.True(t, a.TimeoutSet)
+	assert.True(t, a.Embedded())
+}
+
+func TestKPNDefaults(t *testing.T) {
+	a := New("x", "Usage: x", NeedES2|NeedES4, NoEnv, io.Discard, io.Discard)
+	err := a.Parse([]string{"-kpn", "-cert", "c", "-key", "k", "-entity-id", "1.2", "-smsr-id", "1.3",
+		"-callback-cert", "cc", "-callback-key", "ck", "-callback-ca", "ca", "-replyto", "https://cb.example.com:8443/"})
+	assert.NoError(t, err)
+	assert.Equal(t, "https://rsp.kpnthings.com/esim-messaging/3/ES2/ES2SmDpService", a.ES2URL)
+	assert.Equal(t, "https://rsp.kpnthings.com/esim-messaging/3/ES4/ES4SmSrService", a.ES4URL)
+	assert.False(t, a.Embedded())
+}
