@@ -177,7 +177,7 @@ func TestSoak(t *testing.T) {
 				}
 				h := soap.Header{From: "https://sm-sr.example?EntityId=" + gatewaytest.DefaultSMSRID, To: rq.ReplyTo,
 					MessageID: soap.NewMessageIDInTransaction(gatewaytest.DefaultSMSRID, mid.TransactionID, time.Now()).String(),
-					Action: "http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile", RelatesTo: rq.MessageID}
+					Action:    "http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile", RelatesTo: rq.MessageID}
 				if i%7 == 0 {
 					h.RelatesTo = ""
 					noRelatesTo.Add(1)
