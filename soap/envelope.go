@@ -160,17 +160,17 @@ type Message struct {
 	RemoteAddr string
 
 	data []byte
+	dec  *xmltext.Decoder // the decoder ReadMessage used, kept to re-read the body
 	body xmltext.State
-	lim  xmltext.Limits
 }
 
 // Raw is the envelope as received.
 func (m *Message) Raw() []byte { return m.data }
 
-// DecodeBody decodes the body element into v. It may be called more than once.
+// DecodeBody decodes the body element into v. It may be called more than once, but not concurrently.
 func (m *Message) DecodeBody(v BodyReader) error {
-	d := xmltext.NewDecoder(m.data, m.lim)
-	d.Restore(m.body)
+	d := m.dec
+	d.Restore(&m.body)
 	if err := v.DecodeXML(d); err != nil {
 		var xe *xmltext.Error
 		if errors.As(err, &xe) {
@@ -184,9 +184,8 @@ func (m *Message) DecodeBody(v BodyReader) error {
 // BodyXML returns the inner XML of the body element as written (its children), for logging or for
 // handing an element this library does not know to the application raw.
 func (m *Message) BodyXML() ([]byte, error) {
-	d := xmltext.NewDecoder(m.data, m.lim)
-	d.Restore(m.body)
-	return d.InnerXML()
+	m.dec.Restore(&m.body)
+	return m.dec.InnerXML()
 }
 
 // ReadOptions tune ReadMessage. The zero value is the default.
@@ -200,8 +199,8 @@ type ReadOptions struct {
 // SOAP 1.1 envelope, a Body without exactly one element and unknown mustUnderstand headers are refused
 // with an *EnvelopeError. data is kept, not copied.
 func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
-	m := &Message{data: data, lim: opts.Limits}
 	d := xmltext.NewDecoder(data, opts.Limits)
+	m := &Message{data: data, dec: d}
 	if err := d.Root(); err != nil {
 		return nil, malformed(err)
 	}
@@ -211,6 +210,7 @@ func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 	if !d.SpaceIs(NSEnvelope) {
 		return nil, &EnvelopeError{Kind: ErrVersionMismatch, Detail: fmt.Sprintf("envelope namespace %q", d.Space())}
 	}
+	var strs stringArena
 	seenBody := false
 	for {
 		ok, err := d.NextChild()
@@ -222,12 +222,12 @@ func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 		}
 		switch {
 		case d.SpaceIs(NSEnvelope) && string(d.Local()) == "Header" && !seenBody:
-			if err := readHeader(d, &m.Header); err != nil {
+			if err := readHeader(d, &m.Header, &strs); err != nil {
 				return nil, err
 			}
 		case d.SpaceIs(NSEnvelope) && string(d.Local()) == "Body" && !seenBody:
 			seenBody = true
-			if err := m.readBody(d); err != nil {
+			if err := m.readBody(d, &strs); err != nil {
 				return nil, err
 			}
 		default:
@@ -240,14 +240,45 @@ func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 	if err := d.End(); err != nil {
 		return nil, malformed(err)
 	}
+	strs.finish()
 	return m, nil
+}
+
+// stringArena collects the header values and body name of a message as byte slices and turns them into
+// strings with one allocation: decoding an envelope is on every callback's path.
+type stringArena struct {
+	buf    []byte
+	fields [12]struct {
+		dst        *string
+		start, end int
+	}
+	n int
+}
+
+func (a *stringArena) set(dst *string, v []byte) {
+	if a.n == len(a.fields) {
+		*dst = string(v)
+		return
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, v...)
+	a.fields[a.n].dst, a.fields[a.n].start, a.fields[a.n].end = dst, start, len(a.buf)
+	a.n++
+}
+
+func (a *stringArena) finish() {
+	all := string(a.buf)
+	for i := 0; i < a.n; i++ {
+		f := &a.fields[i]
+		*f.dst = all[f.start:f.end]
+	}
 }
 
 func malformed(err error) error {
 	return &EnvelopeError{Kind: ErrMalformed, Err: err}
 }
 
-func (m *Message) readBody(d *xmltext.Decoder) error {
+func (m *Message) readBody(d *xmltext.Decoder, strs *stringArena) error {
 	ok, err := d.NextChild()
 	if err != nil {
 		return malformed(err)
@@ -255,10 +286,17 @@ func (m *Message) readBody(d *xmltext.Decoder) error {
 	if !ok {
 		return &EnvelopeError{Kind: ErrBody, Detail: "env:Body is empty"}
 	}
-	m.BodyName = string(d.Local())
-	m.BodySpace = string(d.Space())
-	m.body = d.Save()
-	if m.BodySpace == NSEnvelope && m.BodyName == "Fault" {
+	strs.set(&m.BodyName, d.Local())
+	switch {
+	case d.SpaceIs(NSRPS):
+		m.BodySpace = NSRPS
+	case d.SpaceIs(NSEnvelope):
+		m.BodySpace = NSEnvelope
+	default:
+		m.BodySpace = string(d.Space())
+	}
+	d.SaveTo(&m.body)
+	if m.BodySpace == NSEnvelope && string(d.Local()) == "Fault" {
 		f, err := DecodeFault(d)
 		if err != nil {
 			return malformed(err)
@@ -278,11 +316,10 @@ func (m *Message) readBody(d *xmltext.Decoder) error {
 }
 
 func isAddressingNS(space []byte) bool {
-	s := string(space)
-	return s == NSAddressing || s == NSAddressingMetadata
+	return string(space) == NSAddressing || string(space) == NSAddressingMetadata
 }
 
-func readHeader(d *xmltext.Decoder, h *Header) error {
+func readHeader(d *xmltext.Decoder, h *Header, strs *stringArena) error {
 	for {
 		ok, err := d.NextChild()
 		if err != nil {
@@ -308,23 +345,21 @@ func readHeader(d *xmltext.Decoder, h *Header) error {
 			case d.LocalIs("RelatesTo"):
 				dst = &h.RelatesTo
 				if rt, ok := d.AttrAny("RelationshipType"); ok {
-					h.RelationshipType = string(rt)
+					strs.set(&h.RelationshipType, rt)
 				}
 			}
 		}
 		switch {
 		case dst != nil && epr:
-			v, err := readEPRAddress(d)
-			if err != nil {
+			if err := readEPRAddress(d, dst, strs); err != nil {
 				return err
 			}
-			*dst = v
 		case dst != nil:
 			v, err := d.Text()
 			if err != nil {
 				return malformed(err)
 			}
-			*dst = string(trimSpace(v))
+			strs.set(dst, trimSpace(v))
 		case d.SpaceIs(NSWSSecurity) && d.LocalIs("Security"):
 			inner, err := d.InnerXML()
 			if err != nil {
@@ -343,26 +378,25 @@ func readHeader(d *xmltext.Decoder, h *Header) error {
 }
 
 // readEPRAddress reads an endpoint reference's Address; a bare address as text is accepted too.
-func readEPRAddress(d *xmltext.Decoder) (string, error) {
-	var addr string
+func readEPRAddress(d *xmltext.Decoder, dst *string, strs *stringArena) error {
 	for {
 		ok, err := d.NextChild()
 		if err != nil {
-			return "", malformed(err)
+			return malformed(err)
 		}
 		if !ok {
-			return addr, nil
+			return nil
 		}
 		if d.LocalIs("Address") {
 			v, err := d.Text()
 			if err != nil {
-				return "", malformed(err)
+				return malformed(err)
 			}
-			addr = string(trimSpace(v))
+			strs.set(dst, trimSpace(v))
 			continue
 		}
 		if err := d.Skip(); err != nil {
-			return "", malformed(err)
+			return malformed(err)
 		}
 	}
 }

@@ -292,14 +292,15 @@ func textString(d *xmltext.Decoder) (string, error) {
 // Text leaves behind, hence the Save/Restore: faults are rare, the copy is cheap enough). A QName in the
 // SOAP 1.2 envelope, WS-Addressing or GSMA namespace gets our prefix; soap11 maps SOAP 1.1 codes too.
 func qnameText(d *xmltext.Decoder, soap11 bool) (string, error) {
-	saved := d.Save()
+	var saved xmltext.State
+	d.SaveTo(&saved)
 	t, err := d.Text()
 	if err != nil {
 		return "", err
 	}
 	raw := string(bytes.TrimSpace(t))
 	prefix, local := splitPrefix(raw)
-	d.Restore(saved)
+	d.Restore(&saved)
 	uri, ok := d.LookupPrefix([]byte(prefix))
 	if err := d.Skip(); err != nil {
 		return "", err

@@ -78,11 +78,19 @@ type Decoder struct {
 	empty   bool // the current element's start tag was self-closing and its end is not consumed yet
 	scratch []byte
 	checked bool
+
+	// Room for a SOAP envelope's usual nesting, namespace declarations, attributes and escaped text, so
+	// that decoding one needs no allocation beyond the Decoder itself.
+	stackBuf   [12]frame
+	nsBuf      [12]binding
+	attrBuf    [8]attr
+	scratchBuf [256]byte
 }
 
 // NewDecoder returns a decoder over data. Zero fields of lim take the defaults.
 func NewDecoder(data []byte, lim Limits) *Decoder {
 	d := &Decoder{}
+	d.stack, d.ns, d.attrs, d.scratch = d.stackBuf[:0], d.nsBuf[:0], d.attrBuf[:0], d.scratchBuf[:0]
 	d.Reset(data, lim)
 	return d
 }
@@ -389,28 +397,30 @@ func (d *Decoder) InnerXML() ([]byte, error) {
 	return d.data[start : start+end], nil
 }
 
-// State is a saved decoder position.
+// State is a saved decoder position. Keep it where it was saved to (SaveTo fills it in place, using room
+// inside it for shallow positions); do not copy a filled State.
 type State struct {
-	pos   int
-	empty bool
-	stack []frame
-	ns    []binding
-	attrs []attr
+	pos      int
+	empty    bool
+	stack    []frame
+	ns       []binding
+	attrs    []attr
+	stackBuf [4]frame
+	nsBuf    [8]binding
+	attrBuf  [4]attr
 }
 
-// Save records the current position so that Restore can read from it again.
-func (d *Decoder) Save() State {
-	return State{
-		pos:   d.pos,
-		empty: d.empty,
-		stack: append([]frame(nil), d.stack...),
-		ns:    append([]binding(nil), d.ns...),
-		attrs: append([]attr(nil), d.attrs...),
-	}
+// SaveTo records the current position in s so that Restore can read from it again. For a position a few
+// levels deep (the body of a SOAP envelope) it does not allocate.
+func (d *Decoder) SaveTo(s *State) {
+	s.pos, s.empty = d.pos, d.empty
+	s.stack = append(s.stackBuf[:0], d.stack...)
+	s.ns = append(s.nsBuf[:0], d.ns...)
+	s.attrs = append(s.attrBuf[:0], d.attrs...)
 }
 
-// Restore returns to a position recorded by Save on the same document.
-func (d *Decoder) Restore(s State) {
+// Restore returns to a position recorded by SaveTo on the same document.
+func (d *Decoder) Restore(s *State) {
 	d.pos, d.empty = s.pos, s.empty
 	d.stack = append(d.stack[:0], s.stack...)
 	d.ns = append(d.ns[:0], s.ns...)

@@ -59,7 +59,8 @@ func TestWalk(t *testing.T) {
 	ok, err = d.NextChild()
 	require.NoError(t, err)
 	require.True(t, ok)
-	saved := d.Save()
+	var saved State
+	d.SaveTo(&saved)
 
 	var got []string
 	for {
@@ -80,7 +81,7 @@ func TestWalk(t *testing.T) {
 		"urn:d Plain=tu",
 	}, got)
 
-	d.Restore(saved)
+	d.Restore(&saved)
 	inner, err := d.InnerXML()
 	require.NoError(t, err)
 	assert.Contains(t, string(inner), "<rps:Eid>")
