@@ -26,6 +26,20 @@ var (
 	ErrUnexpectedResponse = errors.New("esimgw: unexpected response")
 )
 
+// SendError is the failure of an asynchronous request, with the identifiers it was sent with. The gateway
+// may have executed it all the same (a 202 lost on the way back): its callback then reaches the unmatched
+// handler carrying this MessageID as RelatesTo and this FunctionCallIdentifier as TransactionId.
+type SendError struct {
+	Key OperationKey
+	Err error
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("esimgw: %s %s (FunctionCallIdentifier %s) not sent: %v", e.Key.Interface, e.Key.Function, e.Key.FunctionCallIdentifier, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
 // KPNSetFallBackValidity is the ValidityPeriod KPN applies to SetFallBackAttribute, whatever is asked (R10).
 const KPNSetFallBackValidity = 720 * time.Second
 
@@ -416,7 +430,7 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 			}
 			return p, x, nil
 		}
-		return nil, nil, err
+		return nil, nil, &SendError{Key: key, Err: err}
 	}
 	x := &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
 	if r.Message != nil {

@@ -212,11 +212,9 @@ func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 		// A body we cannot read will not improve on retry: refuse it as the sender's fault. A callback's
 		// operation is resolved with that error all the same, so that its waiter learns the result is
 		// unreadable instead of waiting for a retry that will not come.
-		derr := fmt.Errorf("%w: %s %s: %v", ErrMalformedCallback, iface, name, err)
 		if _, isResponse := el.(rps.Response); isResponse {
 			function := strings.TrimSuffix(name, "Response")
-			txID := TransactionIDFromMessageID(m.Header.MessageID)
-			res := d.tracker.Deliver(Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Err: derr})
+			res, txID, derr := d.resolveMalformed(&m.Header, fmt.Errorf("%s %s: %w", iface, name, err))
 			if res.Match == Unmatched {
 				if herr := d.handOver(ctx, &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m,
 					RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: derr}); herr != nil {
@@ -240,6 +238,24 @@ func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 		return nil, d.notification(ctx, m, n)
 	}
 	return nil, d.handOver(ctx, &Inbound{Kind: InboundUnknown, Interface: iface, Function: name, Message: m, Element: el})
+}
+
+// ServeMalformed implements soap.MalformedMessageHandler: a callback whose envelope broke off (not well
+// formed) but whose headers were read resolves its operation with ErrMalformedCallback, so that the waiter
+// learns its result exists but cannot be read instead of waiting for a retry the 400 will not bring.
+func (d *Dispatcher) ServeMalformed(ctx context.Context, h *soap.Header, cause error) error {
+	res, txID, _ := d.resolveMalformed(h, cause)
+	d.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: malformed message refused",
+		slog.String("match", res.Match.String()), slog.String("messageID", h.MessageID),
+		slog.String("relatesTo", h.RelatesTo), slog.String("transactionID", txID), slog.Any("error", cause))
+	return nil
+}
+
+// resolveMalformed resolves the operation an unreadable callback answers with ErrMalformedCallback.
+func (d *Dispatcher) resolveMalformed(h *soap.Header, cause error) (DeliveryResult, string, error) {
+	txID := TransactionIDFromMessageID(h.MessageID)
+	err := fmt.Errorf("%w: %w", ErrMalformedCallback, cause)
+	return d.tracker.Deliver(Delivery{RelatesTo: h.RelatesTo, TransactionID: txID, MessageID: h.MessageID, Err: err}), txID, err
 }
 
 func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, function string, resp rps.Response) error {

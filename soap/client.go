@@ -56,10 +56,16 @@ type ClientOption func(*Client)
 // transports. Its Transport carries the mTLS configuration.
 func WithHTTPClient(c *http.Client) ClientOption { return func(cl *Client) { cl.http = c } }
 
-// WithTLSConfig uses a keep-alive HTTP transport with the given TLS configuration (see package mtls).
+// WithTLSConfig uses a keep-alive HTTP transport with the given TLS configuration (see package mtls), and
+// DefaultAttemptTimeout on each attempt.
 func WithTLSConfig(cfg *tls.Config) ClientOption {
-	return func(cl *Client) { cl.http = &http.Client{Transport: NewTransport(cfg)} }
+	return func(cl *Client) { cl.http = &http.Client{Transport: NewTransport(cfg), Timeout: DefaultAttemptTimeout} }
 }
+
+// DefaultAttemptTimeout bounds one HTTP attempt, response body included, on the transports this package
+// builds, so that a gateway that stalls mid-answer cannot hold a caller whose context has no deadline. A
+// client given with WithHTTPClient keeps its own Timeout.
+const DefaultAttemptTimeout = 2 * time.Minute
 
 // WithMaxResponseBytes caps the size of a response envelope (default DefaultMaxMessageBytes).
 func WithMaxResponseBytes(n int64) ClientOption { return func(cl *Client) { cl.maxBytes = n } }
@@ -106,7 +112,7 @@ func NewClient(opts ...ClientOption) *Client {
 		o(c)
 	}
 	if c.http == nil {
-		c.http = &http.Client{Transport: NewTransport(&tls.Config{MinVersion: tls.VersionTLS12})}
+		c.http = &http.Client{Transport: NewTransport(&tls.Config{MinVersion: tls.VersionTLS12}), Timeout: DefaultAttemptTimeout}
 	}
 	if c.retry.MaxAttempts < 1 {
 		c.retry.MaxAttempts = 1

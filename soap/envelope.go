@@ -109,6 +109,9 @@ type EnvelopeError struct {
 	Kind   error // one of the Err* values above
 	Detail string
 	Err    error // the underlying xmltext error, if any
+	// Header is the addressing header block when it was read in full before the failure (a message cut
+	// short in its body), nil otherwise: enough to tell the sender's operation its answer was unreadable.
+	Header *Header
 }
 
 func (e *EnvelopeError) Error() string {
@@ -169,6 +172,9 @@ func (m *Message) Raw() []byte { return m.data }
 
 // DecodeBody decodes the body element into v. It may be called more than once, but not concurrently.
 func (m *Message) DecodeBody(v BodyReader) error {
+	if m.dec == nil {
+		return &EnvelopeError{Kind: ErrBody, Detail: "message has no decoded body"}
+	}
 	d := m.dec
 	d.Restore(&m.body)
 	if err := v.DecodeXML(d); err != nil {
@@ -184,6 +190,9 @@ func (m *Message) DecodeBody(v BodyReader) error {
 // BodyXML returns the inner XML of the body element as written (its children), for logging or for
 // handing an element this library does not know to the application raw.
 func (m *Message) BodyXML() ([]byte, error) {
+	if m.dec == nil {
+		return nil, &EnvelopeError{Kind: ErrBody, Detail: "message has no decoded body"}
+	}
 	m.dec.Restore(&m.body)
 	return m.dec.InnerXML()
 }
@@ -211,11 +220,21 @@ func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 		return nil, &EnvelopeError{Kind: ErrVersionMismatch, Detail: fmt.Sprintf("envelope namespace %q", d.Space())}
 	}
 	var strs stringArena
-	seenBody := false
+	seenBody, headerRead := false, false
+	// withHeader attaches the headers read so far to a failure found after them.
+	withHeader := func(err error) error {
+		var ee *EnvelopeError
+		if headerRead && errors.As(err, &ee) {
+			strs.finish()
+			h := m.Header
+			ee.Header = &h
+		}
+		return err
+	}
 	for {
 		ok, err := d.NextChild()
 		if err != nil {
-			return nil, malformed(err)
+			return nil, withHeader(malformed(err))
 		}
 		if !ok {
 			break
@@ -225,10 +244,11 @@ func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 			if err := readHeader(d, &m.Header, &strs); err != nil {
 				return nil, err
 			}
+			headerRead = true
 		case d.SpaceIs(NSEnvelope) && string(d.Local()) == "Body" && !seenBody:
 			seenBody = true
 			if err := m.readBody(d, &strs); err != nil {
-				return nil, err
+				return nil, withHeader(err)
 			}
 		default:
 			return nil, &EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("unexpected <%s> in env:Envelope", d.Local())}
@@ -238,7 +258,7 @@ func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 		return nil, &EnvelopeError{Kind: ErrBody, Detail: "no env:Body"}
 	}
 	if err := d.End(); err != nil {
-		return nil, malformed(err)
+		return nil, withHeader(malformed(err))
 	}
 	strs.finish()
 	return m, nil

@@ -218,3 +218,20 @@ func FuzzReadMessage(f *testing.F) {
 		_, _ = m.BodyXML()
 	})
 }
+
+func TestReadMessageKeepsTheHeaderOfABodyCutShort(t *testing.T) {
+	whole := AppendEnvelope(nil, &Header{MessageID: "m-1", RelatesTo: "req-1", Action: testAction}, &testBody{Name: "ES4-EnableProfileResponse", Eid: "e"})
+	cut := whole[:bytesIndex(whole, "<rps:Eid>")+4]
+	_, err := ReadMessage(cut, ReadOptions{})
+	var ee *EnvelopeError
+	require.ErrorAs(t, err, &ee)
+	require.NotNil(t, ee.Header, "the header was complete")
+	assert.Equal(t, "req-1", ee.Header.RelatesTo)
+	assert.Equal(t, "m-1", ee.Header.MessageID)
+
+	_, err = ReadMessage(whole[:bytesIndex(whole, "<wsa:Action")], ReadOptions{})
+	require.ErrorAs(t, err, &ee)
+	assert.Nil(t, ee.Header, "a header cut short is not reported")
+}
+
+func bytesIndex(b []byte, s string) int { return strings.Index(string(b), s) }

@@ -28,6 +28,13 @@ type MessageHandler interface {
 	ServeSOAP(ctx context.Context, m *Message) (*Reply, error)
 }
 
+// MalformedMessageHandler is implemented by a MessageHandler that wants to hear of a message refused as
+// malformed whose addressing headers could still be read (a callback cut short in its body). The sender
+// gets its SOAP fault (400) either way; an error from ServeMalformed makes it a 500, so the sender retries.
+type MalformedMessageHandler interface {
+	ServeMalformed(ctx context.Context, h *Header, cause error) error
+}
+
 // MessageHandlerFunc adapts a function to MessageHandler.
 type MessageHandlerFunc func(ctx context.Context, m *Message) (*Reply, error)
 
@@ -102,6 +109,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f := SenderFault(err.Error())
 		if errors.As(err, &ee) {
 			f = ee.Fault()
+			if mh, ok := h.next.(MalformedMessageHandler); ok && ee.Header != nil {
+				if herr := mh.ServeMalformed(r.Context(), ee.Header, err); herr != nil {
+					f = ReceiverFault("malformed message not processed: " + herr.Error())
+				}
+			}
 		}
 		h.fault(w, r, f.StatusCode(), f)
 		return

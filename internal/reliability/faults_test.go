@@ -226,11 +226,10 @@ func TestFaultMatrix(t *testing.T) {
 			},
 		},
 		{
-			// Not well-formed XML cannot be read at all, headers included, so it cannot be correlated: it is
-			// refused with 400 and never acknowledged, the gateway records it undelivered, and the operation
-			// stays pending (nothing is resolved with a guess) until its waiter gives up. Known gap: the
-			// result does not reach the application (see the report of issue 7).
-			name: "callback cut in the middle (not well-formed): refused 400, never acknowledged, the operation stays pending",
+			// Not well-formed XML is refused with 400 and the gateway records it undelivered, but its headers
+			// were read before the break: the operation is resolved with ErrMalformedCallback, so the
+			// application learns its result exists and cannot be read instead of waiting in vain.
+			name: "callback cut in the middle (not well-formed): refused 400, the operation resolves with ErrMalformedCallback",
 			run: func(t *testing.T, r *rig) []string {
 				r.gw.Inject(gatewaytest.MalformedCallback{Times: 1})
 				op, err := r.client.EnableProfile(t.Context(), eid, disabled)
@@ -238,10 +237,11 @@ func TestFaultMatrix(t *testing.T) {
 				cb := deliveredCallbacks(t, r.gw, 1)[0]
 				assert.Equal(t, 400, cb.HTTPStatus, "refused as the sender's fault")
 				assert.Equal(t, gatewaytest.OutcomeUndelivered, cb.Outcome, "the sender knows it was not delivered")
-				assert.Equal(t, 1, r.op.Dispatcher.Tracker().Pending(), "nothing was resolved with a guess")
+				_, err = r.wait(t, op)
+				assert.ErrorIs(t, err, esimgw.ErrMalformedCallback)
+				assert.Zero(t, r.op.Dispatcher.Tracker().Pending())
 				assert.Empty(t, r.book.unmatchedOf(op.FunctionCallIdentifier()))
-				require.True(t, op.Abandon())
-				return nil
+				return nil // resolved with an error: seen by the application, not lost
 			},
 		},
 		{

@@ -1,0 +1,45 @@
+package esimgw_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/soap"
+	"github.com/esimgw/esimgw/wsdl/rps"
+)
+
+// A request that could not be sent reports the identifiers it carried, so that a callback for it (the
+// gateway may have run it before the answer was lost) can be matched by the application.
+func TestFailedSendNamesItsOperation(t *testing.T) {
+	const endpoint = "https://smsr.example.net/ES4"
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder(http.MethodPost, endpoint, httpmock.NewErrorResponder(errors.New("connection reset by peer")))
+	quiet := slog.New(slog.DiscardHandler)
+	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quiet))
+	c, err := esimgw.NewClient("ES4", endpoint, esimgw.WithEntity("1.2.3", ""), esimgw.WithReplyTo("https://mno/cb"),
+		esimgw.WithDispatcher(d), esimgw.WithLogger(quiet), esimgw.WithHTTPClient(&http.Client{Transport: mt}),
+		esimgw.WithSOAPOptions(soap.WithRetryPolicy(soap.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond})))
+	require.NoError(t, err)
+	fn, _ := rps.FunctionByName(rps.ES4, "EnableProfile")
+	_, _, err = c.Start(context.Background(), fn, &rps.ES4EnableProfileRequest{Eid: rps.HexBinary{0x89}, Iccid: "8931"},
+		&rps.ES4EnableProfileResponse{}, esimgw.WithFunctionCallIdentifier("order-42"))
+
+	var se *esimgw.SendError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "order-42", se.Key.FunctionCallIdentifier)
+	assert.NotEmpty(t, se.Key.MessageID)
+	assert.Contains(t, err.Error(), "order-42")
+	var ce *soap.CallError
+	require.ErrorAs(t, err, &ce, "the transport's error is still inspectable")
+	assert.Equal(t, 2, ce.Attempts)
+	assert.Zero(t, d.Tracker().Pending())
+}
