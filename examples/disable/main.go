@@ -33,31 +33,23 @@ Disables a profile with ES2 DisableProfile (the eUICC falls back to its fall-bac
 Without -kpn or gateway flags it runs against an embedded mock gateway (default -eid ` + gatewaytest.DefaultEID + `
 -iccid ` + gatewaytest.DefaultEnabledICCID + `).`
 
+// command is this program: one asynchronous function on one profile.
+func command() cli.ProfileCommand {
+	return cli.ProfileCommand{
+		Name:         name,
+		Doc:          doc,
+		Needs:        cli.NeedES2,
+		ICCIDUsage:   "ICCID of the profile to disable",
+		DefaultICCID: gatewaytest.DefaultEnabledICCID,
+		Call: func(ctx context.Context, s *cli.Session, eid, iccid string) (*esimgw.Operation[*esimgw.Result], error) {
+			return s.ES2.DisableProfile(ctx, eid, iccid)
+		},
+		Done: "profile %s is disabled on %s\n",
+	}
+}
+
 func main() { os.Exit(cli.Main(name, run)) }
 
 func run(ctx context.Context, env cli.Env, args []string, stdout, stderr io.Writer) error {
-	app := cli.New(name, doc, cli.NeedES2, env, stdout, stderr)
-	eid := app.Flags.String("eid", "", "EID of the eUICC")
-	iccid := app.Flags.String("iccid", "", "ICCID of the profile to disable")
-	app.EnvVar("eid", "EID")
-	if err := app.Parse(args); err != nil {
-		return err
-	}
-	if err := cli.Defaults(app, eid, iccid, gatewaytest.DefaultEID, gatewaytest.DefaultEnabledICCID); err != nil {
-		return err
-	}
-	s, err := app.Start(ctx, cli.StartOptions{})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	s.Describe()
-	_, err = cli.Do(ctx, s, func(ctx context.Context) (*esimgw.Operation[*esimgw.Result], error) {
-		return s.ES2.DisableProfile(ctx, *eid, *iccid)
-	})
-	if err != nil {
-		return err
-	}
-	s.Printf("profile %s is disabled on %s\n", *iccid, *eid)
-	return nil
+	return command().Run(ctx, env, args, stdout, stderr)
 }
