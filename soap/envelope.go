@@ -45,31 +45,11 @@ func AppendEnvelope(b []byte, h *Header, body BodyWriter) []byte {
 	b = append(b, `<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="`+NSEnvelope+
 		`" xmlns:wsa="`+NSAddressing+`" xmlns:rps="`+NSRPS+`"><env:Header>`...)
 	b = append(b, h.Extra...)
-	if h.From != "" {
-		b = append(b, "<wsa:From><wsa:Address>"...)
-		b = xmltext.AppendText(b, h.From)
-		b = append(b, "</wsa:Address></wsa:From>"...)
-	}
-	if h.To != "" {
-		b = append(b, `<wsa:To env:mustUnderstand="true">`...)
-		b = xmltext.AppendText(b, h.To)
-		b = append(b, "</wsa:To>"...)
-	}
-	if h.MessageID != "" {
-		b = append(b, "<wsa:MessageID>"...)
-		b = xmltext.AppendText(b, h.MessageID)
-		b = append(b, "</wsa:MessageID>"...)
-	}
-	if h.Action != "" {
-		b = append(b, `<wsa:Action env:mustUnderstand="true">`...)
-		b = xmltext.AppendText(b, h.Action)
-		b = append(b, "</wsa:Action>"...)
-	}
-	if h.ReplyTo != "" {
-		b = append(b, "<wsa:ReplyTo><wsa:Address>"...)
-		b = xmltext.AppendText(b, h.ReplyTo)
-		b = append(b, "</wsa:Address></wsa:ReplyTo>"...)
-	}
+	b = appendHeader(b, "<wsa:From><wsa:Address>", h.From, "</wsa:Address></wsa:From>")
+	b = appendHeader(b, `<wsa:To env:mustUnderstand="true">`, h.To, "</wsa:To>")
+	b = appendHeader(b, "<wsa:MessageID>", h.MessageID, "</wsa:MessageID>")
+	b = appendHeader(b, `<wsa:Action env:mustUnderstand="true">`, h.Action, "</wsa:Action>")
+	b = appendHeader(b, "<wsa:ReplyTo><wsa:Address>", h.ReplyTo, "</wsa:Address></wsa:ReplyTo>")
 	if h.RelatesTo != "" {
 		b = append(b, "<wsa:RelatesTo"...)
 		if h.RelationshipType != "" {
@@ -86,6 +66,16 @@ func AppendEnvelope(b []byte, h *Header, body BodyWriter) []byte {
 		b = body.AppendXML(b)
 	}
 	return append(b, "</env:Body></env:Envelope>"...)
+}
+
+// appendHeader appends open, v escaped and closing, unless v is empty (an absent header).
+func appendHeader(b []byte, open, v, closing string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, open...)
+	b = xmltext.AppendText(b, v)
+	return append(b, closing...)
 }
 
 // Envelope decoding failures, for errors.Is. Every error ReadMessage returns is an *EnvelopeError.
