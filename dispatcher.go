@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/esimgw/esimgw/soap"
@@ -142,6 +143,7 @@ func (in *Inbound) FunctionCallIdentifier() string {
 // (callbacks nobody waits for, notifications nobody handles, unknown elements) to the unmatched handler.
 // It dispatches on the body element's local name; wsa:Action is only a hint, since real systems misspell it.
 type Dispatcher struct {
+	seen        seenSet // notifications handed over (or being handed over), by MessageID
 	tracker     *Tracker
 	notify      NotificationHandler
 	unmatched   func(ctx context.Context, in *Inbound) error
@@ -165,7 +167,8 @@ func WithUnmatchedHandler(f func(ctx context.Context, in *Inbound) error) Dispat
 	return func(d *Dispatcher) { d.unmatched = f }
 }
 
-// WithDuplicateHandler is told of each callback that repeats one already resolved; it resolved nothing.
+// WithDuplicateHandler is told of each callback that repeats one already resolved (it resolved nothing),
+// and of each notification that repeats one already handed over (by its MessageID).
 func WithDuplicateHandler(f func(ctx context.Context, in *Inbound)) DispatcherOption {
 	return func(d *Dispatcher) { d.duplicate = f }
 }
@@ -185,7 +188,7 @@ func WithDispatcherLogger(l *slog.Logger) DispatcherOption {
 
 // NewDispatcher returns a Dispatcher. One serves any number of ES2 and ES4 clients.
 func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
-	d := &Dispatcher{logger: slog.Default()}
+	d := &Dispatcher{logger: slog.Default(), seen: seenSet{size: DefaultDuplicateWindow}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -283,6 +286,25 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notification) error {
 	in := &Inbound{Kind: InboundNotification, Interface: n.Interface, Function: "Handle" + string(n.Kind) + "Notification",
 		Message: m, Element: n.Element, Notification: n}
+	// A gateway that lost our 202 posts the notification again: hand each over once. The MessageID is
+	// claimed while the handler runs and released if it fails, so that the gateway's retry gets through.
+	id := m.Header.MessageID
+	if id != "" && !d.seen.claim(id) {
+		d.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: duplicate notification acknowledged, handed over once",
+			slog.String("function", in.Interface+" "+in.Function), slog.String("messageID", id))
+		if d.duplicate != nil {
+			d.duplicate(ctx, in)
+		}
+		return nil
+	}
+	err := d.handNotification(ctx, in, n)
+	if err != nil && id != "" {
+		d.seen.release(id)
+	}
+	return err
+}
+
+func (d *Dispatcher) handNotification(ctx context.Context, in *Inbound, n *Notification) error {
 	if d.notify == nil {
 		return d.handOver(ctx, in)
 	}
@@ -294,6 +316,43 @@ func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notif
 		return fmt.Errorf("notification handler: %w", err)
 	}
 	return nil
+}
+
+// seenSet remembers the last size keys claimed, oldest forgotten first.
+type seenSet struct {
+	size int
+	mu   sync.Mutex
+	keys map[string]struct{}
+	ring []string
+	next int
+}
+
+// claim records key and reports whether it was new.
+func (s *seenSet) claim(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.keys[key]; ok {
+		return false
+	}
+	if s.keys == nil {
+		s.keys = make(map[string]struct{})
+	}
+	if len(s.ring) < s.size {
+		s.ring = append(s.ring, key)
+	} else {
+		delete(s.keys, s.ring[s.next])
+		s.ring[s.next] = key
+		s.next = (s.next + 1) % s.size
+	}
+	s.keys[key] = struct{}{}
+	return true
+}
+
+// release forgets key; its ring slot is left to be reused in turn.
+func (s *seenSet) release(key string) {
+	s.mu.Lock()
+	delete(s.keys, key)
+	s.mu.Unlock()
 }
 
 // handOver gives in to the unmatched handler, or logs it with every identifier when there is none.
