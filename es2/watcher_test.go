@@ -119,7 +119,7 @@ func TestWatcherBehindDispatcher(t *testing.T) {
 	wt := w.Watch(testEID, testICCID, esimgw.ProfileEnabled)
 	defer wt.Stop()
 	post := func(iccid string) {
-		h := &soap.Header{From: "https://smdp.example.net?EntityId=" + testSMDP, To: testReplyTo, MessageID: "//" + testSMDP + "/urn:uuid:n",
+		h := &soap.Header{From: "https://smdp.example.net?EntityId=" + testSMDP, To: testReplyTo, MessageID: "//" + testSMDP + "/urn:uuid:n-" + iccid, // unique per message, as GSMA requires
 			Action: "http://gsma.com/ES2/PlatformManagement/ES2-HandleProfileEnabledNotification"}
 		m, err := soap.ReadMessage(soap.AppendEnvelope(nil, h, enabledNotification(iccid)), soap.ReadOptions{})
 		require.NoError(t, err)
