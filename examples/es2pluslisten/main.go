@@ -54,12 +54,19 @@ func run(ctx context.Context, env cli.Env, args []string, stdout, stderr io.Writ
 	}
 	steps := cli.NewCounter(*count)
 	board := progress.NewBoard(progress.WithMaxEntries(100000))
-	handler := es2plus.NewHTTPHandler(es2plus.FeedBoard(board, es2plus.HandlerFunc(
+	printAndFeed := es2plus.FeedBoard(board, es2plus.HandlerFunc(
 		func(ctx context.Context, n *es2plus.DownloadProgressInfo) error {
 			fmt.Fprintln(app.Stdout, formatStep(n))
-			steps.Add()
 			return nil
-		})), es2plus.WithLogger(app.Logger))
+		}))
+	// Counted once the board has the step too, so that the board printed at the end is complete.
+	handler := es2plus.NewHTTPHandler(es2plus.HandlerFunc(func(ctx context.Context, n *es2plus.DownloadProgressInfo) error {
+		if err := printAndFeed.HandleDownloadProgressInfo(ctx, n); err != nil {
+			return err
+		}
+		steps.Add()
+		return nil
+	}), es2plus.WithLogger(app.Logger))
 
 	opts := app.PrintingOptions(cli.NewCounter(0))
 	opts.Server = append(opts.Server, esimgw.WithRoute(es2plus.Path, handler))
