@@ -540,6 +540,7 @@ func BenchmarkOutstanding100k(b *testing.B) {
 	}
 	b.ReportMetric(perOp, "B/outstanding")
 	b.ReportMetric(perOpWithKeys, "B/outstanding-with-keys")
+	b.ReportMetric(perOpWithKeys*n/(1<<20), "MiB/100k")
 }
 
 // unsafeSizeofKey is the size of the OperationKey slice element the benchmark
