@@ -52,6 +52,7 @@ type Client struct {
 	endpoint   string
 	to         string
 	from       soap.EntityAddress
+	fromText   string // from.String(), built once
 	replyTo    string
 	noReplyTo  bool
 	validity   time.Duration
@@ -223,7 +224,7 @@ func NewClient(iface, endpoint string, opts ...Option) (*Client, error) {
 		sc = soap.NewClient(append([]soap.ClientOption{soap.WithLogger(c.logger)}, c.soapOpts...)...)
 	}
 	return &Client{
-		iface: iface, endpoint: endpoint, to: to, from: from, replyTo: c.replyTo, noReplyTo: c.noReplyTo,
+		iface: iface, endpoint: endpoint, to: to, from: from, fromText: from.String(), replyTo: c.replyTo, noReplyTo: c.noReplyTo,
 		validity: c.validity, kpn: c.kpn, soap: sc, dispatcher: c.dispatcher, logger: c.logger, now: c.now,
 	}, nil
 }
@@ -310,14 +311,14 @@ func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*
 	base.FunctionCallIdentifier = fcID
 	base.ValidityPeriod = rps.PositiveInteger(validity / time.Second)
 
-	from := c.from
+	from := c.fromText
 	if co.provider != "" {
 		if err := ValidateOID("X-KPN-ProviderEntityId", co.provider); err != nil {
 			return nil, OperationKey{}, err
 		}
-		from = from.WithProviderEntityID(co.provider)
+		from = c.from.WithProviderEntityID(co.provider).String()
 	}
-	h := &soap.Header{From: from.String(), To: c.to, MessageID: mid.String(), Action: fn.RequestAction}
+	h := &soap.Header{From: from, To: c.to, MessageID: mid.String(), Action: fn.RequestAction}
 	if fn.Mode == rps.Async {
 		h.ReplyTo = c.replyTo
 		if co.replyTo != "" {

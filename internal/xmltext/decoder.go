@@ -368,18 +368,100 @@ func (d *Decoder) Text() ([]byte, error) {
 	}
 }
 
-// Skip consumes the current element's whole subtree, checking it is well formed.
+// Skip consumes the current element's subtree. It checks what makes the document well formed (tags that
+// balance, quoted attribute values, terminated markup, the depth limit, no DOCTYPE) but, since nothing in
+// the subtree is read, neither resolves namespaces nor builds attributes: the envelope reader skips every
+// body once before it is decoded, and this keeps that pass cheap.
 func (d *Decoder) Skip() error {
-	base := len(d.stack)
-	if base == 0 {
+	if len(d.stack) == 0 {
 		return d.errf(ErrStructure, "no current element")
 	}
-	for len(d.stack) >= base {
-		if _, err := d.NextChild(); err != nil {
+	if d.empty {
+		d.empty = false
+		d.pop()
+		return nil
+	}
+	var room [16][]byte
+	open := room[:0] // names of the descendants whose end tags are due
+	for {
+		lt := bytes.IndexByte(d.data[d.pos:], '<')
+		if lt < 0 {
+			d.pos = len(d.data)
+			return d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.top().qname)
+		}
+		d.pos += lt
+		if d.pos+1 < len(d.data) && d.data[d.pos+1] == '/' {
+			if len(open) == 0 {
+				return d.endElement()
+			}
+			d.pos += 2
+			name := d.scanName()
+			if want := open[len(open)-1]; !bytes.Equal(name, want) {
+				return d.errf(ErrSyntax, "end tag </%s> does not match <%s>", name, want)
+			}
+			d.skipSpace()
+			if d.pos >= len(d.data) || d.data[d.pos] != '>' {
+				return d.errf(ErrSyntax, "> expected in end tag </%s>", name)
+			}
+			d.pos++
+			open = open[:len(open)-1]
+			continue
+		}
+		ok, err := d.skipMarkup()
+		if err != nil {
 			return err
 		}
+		if ok {
+			continue
+		}
+		if len(d.stack)+len(open) >= d.lim.MaxDepth {
+			return d.errf(ErrDepth, "more than %d levels", d.lim.MaxDepth)
+		}
+		d.pos++ // '<'
+		name := d.scanName()
+		if len(name) == 0 {
+			return d.errf(ErrSyntax, "element name expected")
+		}
+		selfClosing, err := d.skipTagRest(name)
+		if err != nil {
+			return err
+		}
+		if !selfClosing {
+			open = append(open, name)
+		}
 	}
-	return nil
+}
+
+// skipTagRest moves past the rest of a start tag (attributes included, quoted values honoured) and reports
+// whether it was self-closing.
+func (d *Decoder) skipTagRest(name []byte) (bool, error) {
+	for d.pos < len(d.data) {
+		switch c := d.data[d.pos]; c {
+		case '"', '\'':
+			end := bytes.IndexByte(d.data[d.pos+1:], c)
+			if end < 0 {
+				return false, d.errf(ErrSyntax, "unterminated attribute value in <%s>", name)
+			}
+			if bytes.IndexByte(d.data[d.pos+1:d.pos+1+end], '<') >= 0 {
+				return false, d.errf(ErrSyntax, "< in an attribute value of <%s>", name)
+			}
+			d.pos += end + 2
+		case '>':
+			d.pos++
+			return false, nil
+		case '/':
+			if d.pos+1 < len(d.data) && d.data[d.pos+1] == '>' {
+				d.pos += 2
+				return true, nil
+			}
+			return false, d.errf(ErrSyntax, "expected /> in <%s>", name)
+		case '<':
+			return false, d.errf(ErrSyntax, "unterminated start tag <%s>", name)
+		default:
+			d.pos++
+		}
+	}
+	return false, d.errf(ErrSyntax, "unterminated start tag <%s>", name)
 }
 
 // InnerXML returns the current element's content as written, and consumes its end tag.

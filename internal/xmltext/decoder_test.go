@@ -262,3 +262,36 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 		}
 	}
 }
+
+func TestSkip(t *testing.T) {
+	deep := "<r>" + strings.Repeat("<a>", 70) + strings.Repeat("</a>", 70) + "</r>"
+	tests := []struct {
+		name string
+		doc  string
+		kind error // nil: skipped cleanly, and the document ends well
+	}{
+		{"nested, attributes with > and quotes, self-closing, markup", `<r><a x="1>2" y='"'><b/><!--<c>--><![CDATA[</a>]]><?p ?></a>text</r>`, nil},
+		{"mismatched end tag inside", `<r><a><b></a></b></r>`, ErrSyntax},
+		{"unterminated attribute", `<r><a x="1></a></r>`, ErrSyntax},
+		{"< in an attribute value", `<r><a x="<"/></r>`, ErrSyntax},
+		{"bad self-closing", `<r><a / ></r>`, ErrSyntax},
+		{"doctype inside", `<r><a><!DOCTYPE x></a></r>`, ErrDoctype},
+		{"too deep inside", deep, ErrDepth},
+		{"truncated", `<r><a><b>`, ErrSyntax},
+		{"unterminated start tag", `<r><a x="1"`, ErrSyntax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := NewDecoder([]byte(tt.doc), Limits{})
+			require.NoError(t, d.Root())
+			err := d.Skip()
+			if tt.kind == nil {
+				require.NoError(t, err)
+				assert.Zero(t, d.Depth())
+				assert.NoError(t, d.End())
+				return
+			}
+			assert.ErrorIs(t, err, tt.kind)
+		})
+	}
+}
