@@ -105,12 +105,17 @@ type AddressError struct {
 }
 
 func (e *AddressError) Error() string {
-	s := "soap: entity address: " + e.Kind.String()
-	if e.Param != "" {
-		s += " in " + e.Param
+	return paramError("soap: entity address: ", e.Kind.String(), e.Param, e.Value)
+}
+
+// paramError formats the parse errors of query-style values (entity addresses, MessageIDs) alike.
+func paramError(prefix, kind, param, value string) string {
+	s := prefix + kind
+	if param != "" {
+		s += " in " + param
 	}
-	if e.Value != "" {
-		s += ": " + strconv.Quote(e.Value)
+	if value != "" {
+		s += ": " + strconv.Quote(value)
 	}
 	return s
 }

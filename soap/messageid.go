@@ -88,14 +88,7 @@ type MessageIDError struct {
 }
 
 func (e *MessageIDError) Error() string {
-	s := "soap: message id: " + e.Kind.String()
-	if e.Param != "" {
-		s += " in " + e.Param
-	}
-	if e.Value != "" {
-		s += ": " + strconv.Quote(e.Value)
-	}
-	return s
+	return paramError("soap: message id: ", e.Kind.String(), e.Param, e.Value)
 }
 
 // NewMessageID returns a MessageID from senderOID with a fresh urn:uuid ID and a fresh urn:uuid
