@@ -49,17 +49,55 @@ func BenchmarkRoundTrip(b *testing.B) {
 			i++
 		}
 	})
-	b.Run("parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			i := 0
-			for pb.Next() {
-				call(ctx)
-				dropRecords(i)
-				i++
-			}
+	for _, callers := range []int{8, 64} {
+		b.Run(strconv.Itoa(callers)+"-callers", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					call(ctx)
+					dropRecords(i)
+					i++
+				}
+			})
 		})
+	}
+}
+
+// BenchmarkGetEIS is a synchronous call on loopback mTLS with keep-alive: the request, the mock's 200 with
+// the EIS, decoded into the typed result. Client and mock share the process, so allocations and CPU are
+// both sides'; bench/peers.sh measures the client alone against a separate server.
+func BenchmarkGetEIS(b *testing.B) {
+	r := newRig(b, nil, nil)
+	ctx := context.Background()
+	call := func() {
+		res, err := r.client.GetEIS(ctx, gatewaytest.DefaultEID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.EIS == nil {
+			b.Fatal("no EIS in the result")
+		}
+	}
+	call() // warm the connection up
+	b.Run("sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			call()
+		}
 	})
+	for _, callers := range []int{8, 64} {
+		b.Run(strconv.Itoa(callers)+"-callers", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					call()
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkCallbackServer posts callbacks over mTLS (keep-alive) to a CallbackServer, each resolving one

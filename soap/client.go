@@ -10,7 +10,6 @@ import (
 
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -59,7 +58,7 @@ func WithHTTPClient(c *http.Client) ClientOption { return func(cl *Client) { cl.
 // WithTLSConfig uses a keep-alive HTTP transport with the given TLS configuration (see package mtls), and
 // DefaultAttemptTimeout on each attempt.
 func WithTLSConfig(cfg *tls.Config) ClientOption {
-	return func(cl *Client) { cl.http = &http.Client{Transport: NewTransport(cfg), Timeout: DefaultAttemptTimeout} }
+	return func(cl *Client) { cl.http = &http.Client{Transport: NewTransport(cfg)} }
 }
 
 // DefaultAttemptTimeout bounds one HTTP attempt, response body included, on the transports this package
@@ -87,25 +86,6 @@ func WithClock(now func() time.Time) ClientOption { return func(cl *Client) { cl
 // WithResponseReadOptions sets the XML limits used to decode responses.
 func WithResponseReadOptions(o ReadOptions) ClientOption { return func(cl *Client) { cl.read = o } }
 
-// NewTransport returns an HTTP transport tuned for talking to one gateway: HTTP/1.1 keep-alive with up to
-// 256 idle connections, bounded handshakes and response-header waits.
-func NewTransport(cfg *tls.Config) *http.Transport {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       cfg,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   256,
-		// HTTP/1.1 keep-alive: what SM-SR and SM-DP SOAP stacks (gSOAP, JAX-WS) serve, and measured 6-10%
-		// cheaper per small call than HTTP/2 on loopback mTLS (bench/peers.sh set-up).
-		ForceAttemptHTTP2: false,
-	}
-}
-
 // NewClient returns a Client. Without WithHTTPClient or WithTLSConfig it uses a keep-alive transport with
 // the system roots and no client certificate, which real gateways refuse: pass your mTLS configuration.
 func NewClient(opts ...ClientOption) *Client {
@@ -114,7 +94,7 @@ func NewClient(opts ...ClientOption) *Client {
 		o(c)
 	}
 	if c.http == nil {
-		c.http = &http.Client{Transport: NewTransport(&tls.Config{MinVersion: tls.VersionTLS12}), Timeout: DefaultAttemptTimeout}
+		c.http = &http.Client{Transport: NewTransport(&tls.Config{MinVersion: tls.VersionTLS12})}
 	}
 	if c.retry.MaxAttempts < 1 {
 		c.retry.MaxAttempts = 1

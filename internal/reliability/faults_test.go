@@ -88,8 +88,7 @@ func TestFaultMatrix(t *testing.T) {
 				// A client whose attempts give up waiting for response headers after 300 ms; the mock holds
 				// the first 202 for a minute. The first attempt was executed, the retry is recognised by its
 				// FunctionCallIdentifier and not executed again, and one callback resolves the operation.
-				tr := soap.NewTransport(r.gw.ClientTLSConfig())
-				tr.ResponseHeaderTimeout = 300 * time.Millisecond
+				tr := soap.NewTransportWith(r.gw.ClientTLSConfig(), soap.TransportSettings{ResponseHeaderTimeout: 300 * time.Millisecond})
 				t.Cleanup(tr.CloseIdleConnections)
 				sent := &attempts{next: tr}
 				c := r.newClient(t, sent)

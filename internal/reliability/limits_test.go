@@ -181,9 +181,9 @@ func TestClientTimeouts(t *testing.T) {
 		assert.Zero(t, op.Dispatcher.Tracker().Pending(), "the registration was withdrawn")
 	})
 	t.Run("no deadline: the transport's response-header timeout", func(t *testing.T) {
-		assert.Equal(t, 60*time.Second, soap.NewTransport(nil).ResponseHeaderTimeout, "the documented default")
-		tr := soap.NewTransport(gw.ClientTLSConfig())
-		tr.ResponseHeaderTimeout = 200 * time.Millisecond // the default, shortened for the test
+		assert.Equal(t, 60*time.Second, soap.DefaultTransportSettings().ResponseHeaderTimeout, "the documented default")
+		// The default, shortened for the test.
+		tr := soap.NewTransportWith(gw.ClientTLSConfig(), soap.TransportSettings{ResponseHeaderTimeout: 200 * time.Millisecond})
 		t.Cleanup(tr.CloseIdleConnections)
 		c, err := es4.NewClient(url, append(op.Options, esimgw.WithHTTPClient(&http.Client{Transport: tr}),
 			esimgw.WithSOAPOptions(soap.WithLogger(quiet()), soap.WithRetryPolicy(soap.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond})))...)

@@ -40,6 +40,7 @@ func main() {
 	warm := flag.Duration("warmup", time.Second, "warm-up duration")
 	max := flag.Int64("n", 200000, "maximum measured calls")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile of the run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -56,6 +57,17 @@ func main() {
 	if err := run(*peer, *scenario, *url, *dir, *conc, *dur, *warm, *max); err != nil {
 		fmt.Fprintln(os.Stderr, "goclient:", err)
 		os.Exit(1)
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err == nil {
+			err = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "goclient:", err)
+			os.Exit(1)
+		}
 	}
 }
 
