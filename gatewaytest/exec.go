@@ -263,6 +263,7 @@ func (g *Gateway) deleteProfileLocked(e *EUICC, iccid string) {
 		e.AvailableMemoryForProfiles += p.AllocatedMemory
 		e.RemainingMemory += p.AllocatedMemory
 		e.remove(iccid)
+		delete(g.installed, iccid)
 	}
 }
 
@@ -365,6 +366,7 @@ func (g *Gateway) download(c *call, b *rps.ES2DownloadProfileRequest) (iccid str
 	p := Profile{ICCID: cp.ICCID, ISDPAID: g.newISDPAIDLocked(), MNOID: cp.MNOID, SMDPID: g.SMDPID, ProfileType: cp.ProfileType,
 		State: StateDisabled, POL2: slices.Clone(cp.POL2), SubscriptionAddress: cp.SubscriptionAddress, AllocatedMemory: cp.Size}
 	e.Profiles = append(e.Profiles, p)
+	g.installed[p.ICCID] = e.EID
 	e.AvailableMemoryForProfiles -= cp.Size
 	if e.RemainingMemory >= cp.Size {
 		e.RemainingMemory -= cp.Size

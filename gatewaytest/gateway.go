@@ -153,6 +153,7 @@ type Gateway struct {
 	mu           sync.Mutex
 	euiccs       map[string]*EUICC
 	euiccOrder   []string
+	installed    map[string]string // ICCID -> EID of every installed profile
 	catalog      map[string]*CatalogProfile
 	catalogOrder []string
 	nextAID      uint32
@@ -203,7 +204,7 @@ func New(opts ...Option) (*Gateway, error) {
 	g := &Gateway{
 		SMSRID: cfg.smsrID, SMDPID: cfg.smdpID, OperatorID: cfg.operatorID, OtherOperatorID: DefaultOtherOperatorID,
 		cfg: cfg, logger: cfg.logger,
-		euiccs: map[string]*EUICC{}, catalog: map[string]*CatalogProfile{}, calls: map[string]*execution{},
+		euiccs: map[string]*EUICC{}, installed: map[string]string{}, catalog: map[string]*CatalogProfile{}, calls: map[string]*execution{},
 		notify: map[Interface]string{},
 	}
 	for k, v := range cfg.notify {

@@ -285,33 +285,36 @@ func (g *Gateway) LoadSeed(s Seed) error {
 }
 
 func (g *Gateway) loadSeedLocked(s Seed) error {
-	var added []string
-	var addedCat []string
-	undo := func() {
-		for _, eid := range added {
-			delete(g.euiccs, eid)
-		}
-		g.euiccOrder = slices.DeleteFunc(g.euiccOrder, func(e string) bool { return slices.Contains(added, e) })
-		for _, ic := range addedCat {
-			delete(g.catalog, ic)
-		}
-		g.catalogOrder = slices.DeleteFunc(g.catalogOrder, func(e string) bool { return slices.Contains(addedCat, e) })
-	}
+	eids, cat := len(g.euiccOrder), len(g.catalogOrder)
 	for _, e := range s.EUICCs {
 		if err := g.addEUICCLocked(e); err != nil {
-			undo()
+			g.truncateLocked(eids, cat)
 			return err
 		}
-		added = append(added, e.EID)
 	}
 	for _, c := range s.Catalog {
 		if err := g.addCatalogLocked(c); err != nil {
-			undo()
+			g.truncateLocked(eids, cat)
 			return err
 		}
-		addedCat = append(addedCat, c.ICCID)
 	}
 	return nil
+}
+
+// truncateLocked removes the eUICCs and catalogue entries added after the first eids and cat: the undo of
+// a refused seed (additions are appended in order, so they are the tail of both orders).
+func (g *Gateway) truncateLocked(eids, cat int) {
+	for _, eid := range g.euiccOrder[eids:] {
+		for _, p := range g.euiccs[eid].Profiles {
+			delete(g.installed, p.ICCID)
+		}
+		delete(g.euiccs, eid)
+	}
+	g.euiccOrder = slices.Delete(g.euiccOrder, eids, len(g.euiccOrder))
+	for _, ic := range g.catalogOrder[cat:] {
+		delete(g.catalog, ic)
+	}
+	g.catalogOrder = slices.Delete(g.catalogOrder, cat, len(g.catalogOrder))
 }
 
 // AddEUICC adds an eUICC. Empty fields get defaults: SMSRID the gateway's, MNOID the OperatorID, ISD-P AIDs
@@ -397,6 +400,9 @@ func (g *Gateway) addEUICCLocked(e EUICC) error {
 	}
 	g.euiccs[e.EID] = &e
 	g.euiccOrder = append(g.euiccOrder, e.EID)
+	for _, p := range e.Profiles {
+		g.installed[p.ICCID] = e.EID
+	}
 	return nil
 }
 
@@ -437,14 +443,14 @@ func (g *Gateway) addCatalogLocked(p CatalogProfile) error {
 	return nil
 }
 
+// findICCIDLocked returns the eUICC a profile is installed on, through the ICCID index (a fleet of 100k
+// eUICCs is seeded in linear time).
 func (g *Gateway) findICCIDLocked(iccid string) (*EUICC, *Profile) {
-	for _, eid := range g.euiccOrder {
-		e := g.euiccs[eid]
-		if p := e.profile(iccid); p != nil {
-			return e, p
-		}
+	e := g.euiccs[g.installed[iccid]]
+	if e == nil {
+		return nil, nil
 	}
-	return nil, nil
+	return e, e.profile(iccid)
 }
 
 func (g *Gateway) newISDPAIDLocked() string {
