@@ -91,6 +91,11 @@ func ValidateProfile(eid, iccid string) (rps.HexBinary, error) {
 func CallResult[T any](ctx context.Context, c *Client, fn rps.Function, req rps.Request, resp rps.Response,
 	convert func(rps.Response, *Warning, error) (T, error), opts ...CallOption) (T, error) {
 	x, err := c.Call(ctx, fn, req, resp, opts...)
+	if x != nil && x.Response != nil {
+		// The Exchange stops here and resp holds copies: the envelope's memory can serve the next call.
+		x.Response.Release()
+		x.Response = nil
+	}
 	var fe *FunctionError
 	if errors.As(err, &fe) && x != nil {
 		if fe.FunctionCallIdentifier == "" {

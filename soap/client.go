@@ -21,7 +21,8 @@ import (
 // Client posts SOAP 1.2 envelopes over HTTP. It is safe for concurrent use; reuse one per gateway so that
 // keep-alive connections (and their TLS sessions) are reused.
 type Client struct {
-	http     *http.Client
+	http     *http.Client      // set by WithHTTPClient: every call goes through its Do
+	rt       http.RoundTripper // otherwise: this package's Transport, called directly
 	maxBytes int64
 	retry    RetryPolicy
 	// security writes the WS-Security header. It holds the token's method value, not the token: fmt
@@ -30,7 +31,8 @@ type Client struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	read     ReadOptions
-	bufs     sync.Pool
+	bufs     sync.Pool // request envelopes
+	pools    messagePools
 }
 
 // RetryPolicy says how transport failures and 502/503/504 answers are retried. Retries resend the very same
@@ -53,12 +55,12 @@ type ClientOption func(*Client)
 
 // WithHTTPClient sets the *http.Client used for every call: the seam for tests (httpmock) and for custom
 // transports. Its Transport carries the mTLS configuration.
-func WithHTTPClient(c *http.Client) ClientOption { return func(cl *Client) { cl.http = c } }
+func WithHTTPClient(c *http.Client) ClientOption { return func(cl *Client) { cl.http, cl.rt = c, nil } }
 
 // WithTLSConfig uses a keep-alive HTTP transport with the given TLS configuration (see package mtls), and
 // DefaultAttemptTimeout on each attempt.
 func WithTLSConfig(cfg *tls.Config) ClientOption {
-	return func(cl *Client) { cl.http = &http.Client{Transport: NewTransport(cfg)} }
+	return func(cl *Client) { cl.http, cl.rt = nil, NewTransport(cfg) }
 }
 
 // DefaultAttemptTimeout bounds one HTTP attempt, response body included, on the transports this package
@@ -93,8 +95,8 @@ func NewClient(opts ...ClientOption) *Client {
 	for _, o := range opts {
 		o(c)
 	}
-	if c.http == nil {
-		c.http = &http.Client{Transport: NewTransport(&tls.Config{MinVersion: tls.VersionTLS12})}
+	if c.http == nil && c.rt == nil {
+		c.rt = NewTransport(&tls.Config{MinVersion: tls.VersionTLS12})
 	}
 	if c.retry.MaxAttempts < 1 {
 		c.retry.MaxAttempts = 1
@@ -227,19 +229,30 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		return nil, backoff.Permanent(err)
 	}
 	req.Header.Set("Content-Type", contentType(action))
-	res, err := c.http.Do(req)
+	var res *http.Response
+	if c.rt != nil {
+		// Straight to the Transport: http.Client would copy the headers for redirects on every call, and a
+		// SOAP call is never redirected (a 3xx is an HTTPError).
+		res, err = c.rt.RoundTrip(req)
+	} else {
+		res, err = c.http.Do(req)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer res.Body.Close()
-	data, err := readLimited(res.Body, res.ContentLength, c.maxBytes)
+	bp := c.pools.buffer()
+	data, err := readInto((*bp)[:0], res.Body, res.ContentLength, c.maxBytes)
+	*bp = data
 	if err != nil {
+		c.pools.bufs.Put(bp)
 		if errors.Is(err, ErrTooLarge) {
 			return nil, backoff.Permanent(err)
 		}
 		return nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
+		c.pools.bufs.Put(bp)
 		switch {
 		case res.StatusCode == http.StatusAccepted || res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusOK:
 			return &Response{StatusCode: res.StatusCode}, nil
@@ -247,10 +260,12 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 			return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status}
 		}
 	}
-	if !isSOAPContentType(res.Header.Get("Content-Type")) && res.StatusCode >= 300 {
+	// Only an error status needs the media type: parsing it allocates.
+	if res.StatusCode >= 300 && !isSOAPContentType(res.Header.Get("Content-Type")) {
+		c.pools.bufs.Put(bp)
 		return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
 	}
-	m, err := ReadMessage(data, c.read)
+	m, err := c.pools.read(bp, c.read)
 	if err != nil {
 		if res.StatusCode >= 300 {
 			return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}

@@ -155,6 +155,10 @@ type Message struct {
 	data []byte
 	dec  *xmltext.Decoder // the decoder ReadMessage used, kept to re-read the body
 	body xmltext.State
+	strs stringArena
+
+	recycle *messagePools // where Release returns the message, its decoder and its buffer; nil: nowhere
+	buf     *[]byte       // data's backing array, from recycle
 }
 
 // Raw is the envelope as received.
@@ -198,18 +202,26 @@ type ReadOptions struct {
 // SOAP 1.1 envelope, a Body without exactly one element and unknown mustUnderstand headers are refused
 // with an *EnvelopeError. data is kept, not copied.
 func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
-	d := xmltext.NewDecoder(data, opts.Limits)
-	m := &Message{data: data, dec: d}
+	m := &Message{}
+	if err := m.read(xmltext.NewDecoder(data, opts.Limits), data); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// read decodes data into the zero Message m with d, which is positioned at the start of data.
+func (m *Message) read(d *xmltext.Decoder, data []byte) error {
+	m.data, m.dec = data, d
 	if err := d.Root(); err != nil {
-		return nil, malformed(err)
+		return malformed(err)
 	}
 	if !d.LocalIs("Envelope") {
-		return nil, &EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("root element is <%s>", d.Local())}
+		return &EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("root element is <%s>", d.Local())}
 	}
 	if !d.SpaceIs(NSEnvelope) {
-		return nil, &EnvelopeError{Kind: ErrVersionMismatch, Detail: fmt.Sprintf("envelope namespace %q", d.Space())}
+		return &EnvelopeError{Kind: ErrVersionMismatch, Detail: fmt.Sprintf("envelope namespace %q", d.Space())}
 	}
-	var strs stringArena
+	strs := &m.strs
 	seenBody, headerRead := false, false
 	// withHeader attaches the headers read so far to a failure found after them.
 	withHeader := func(err error) error {
@@ -224,34 +236,34 @@ func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 	for {
 		ok, err := d.NextChild()
 		if err != nil {
-			return nil, withHeader(malformed(err))
+			return withHeader(malformed(err))
 		}
 		if !ok {
 			break
 		}
 		switch {
 		case d.SpaceIs(NSEnvelope) && string(d.Local()) == "Header" && !seenBody:
-			if err := readHeader(d, &m.Header, &strs); err != nil {
-				return nil, err
+			if err := readHeader(d, &m.Header, strs); err != nil {
+				return err
 			}
 			headerRead = true
 		case d.SpaceIs(NSEnvelope) && string(d.Local()) == "Body" && !seenBody:
 			seenBody = true
-			if err := m.readBody(d, &strs); err != nil {
-				return nil, withHeader(err)
+			if err := m.readBody(d, strs); err != nil {
+				return withHeader(err)
 			}
 		default:
-			return nil, &EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("unexpected <%s> in env:Envelope", d.Local())}
+			return &EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("unexpected <%s> in env:Envelope", d.Local())}
 		}
 	}
 	if !seenBody {
-		return nil, &EnvelopeError{Kind: ErrBody, Detail: "no env:Body"}
+		return &EnvelopeError{Kind: ErrBody, Detail: "no env:Body"}
 	}
 	if err := d.End(); err != nil {
-		return nil, withHeader(malformed(err))
+		return withHeader(malformed(err))
 	}
 	strs.finish()
-	return m, nil
+	return nil
 }
 
 // stringArena collects the header values and body name of a message as byte slices and turns them into
@@ -262,13 +274,17 @@ type stringArena struct {
 		dst        *string
 		start, end int
 	}
-	n int
+	n      int
+	inline [512]byte // room for the usual header values, so that only finish allocates
 }
 
 func (a *stringArena) set(dst *string, v []byte) {
 	if a.n == len(a.fields) {
 		*dst = string(v)
 		return
+	}
+	if a.buf == nil {
+		a.buf = a.inline[:0]
 	}
 	start := len(a.buf)
 	a.buf = append(a.buf, v...)

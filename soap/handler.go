@@ -1,10 +1,8 @@
 package soap
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -94,7 +92,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	data, err := readLimited(r.Body, r.ContentLength, h.maxBytes)
+	data, err := readInto(nil, r.Body, r.ContentLength, h.maxBytes)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
 			h.fault(w, r, http.StatusRequestEntityTooLarge, SenderFault(err.Error()))
@@ -165,26 +163,6 @@ func contentType(action string) string {
 		return "application/soap+xml; charset=utf-8"
 	}
 	return `application/soap+xml; charset=utf-8; action="` + strings.ReplaceAll(action, `"`, "%22") + `"`
-}
-
-// readLimited reads all of r, or fails with ErrTooLarge once more than max bytes arrive. size is the
-// announced length (Content-Length, -1 when unknown): a buffer of that size is read into at once instead
-// of one grown a step at a time; the announcement is only a hint, never trusted beyond max.
-func readLimited(r io.Reader, size, max int64) ([]byte, error) {
-	if size > max {
-		return nil, &EnvelopeError{Kind: ErrTooLarge, Detail: "over " + itoa(max) + " bytes"}
-	}
-	var buf bytes.Buffer
-	if size > 0 {
-		buf.Grow(int(size) + 1) // +1: the read that sees EOF needs room
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(r, max+1)); err != nil {
-		return nil, err
-	}
-	if int64(buf.Len()) > max {
-		return nil, &EnvelopeError{Kind: ErrTooLarge, Detail: "over " + itoa(max) + " bytes"}
-	}
-	return buf.Bytes(), nil
 }
 
 func itoa(n int64) string {

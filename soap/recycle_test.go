@@ -1,0 +1,105 @@
+package soap
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReleaseKeepsDecodedValues: what was decoded from a released Message, and its header strings, stay
+// intact while the recycled memory carries later responses.
+func TestReleaseKeepsDecodedValues(t *testing.T) {
+	c, mt := mockedClient(t)
+	n := 0
+	mt.RegisterResponder(http.MethodPost, endpoint, func(*http.Request) (*http.Response, error) {
+		n++
+		id := strconv.Itoa(n)
+		reply := AppendEnvelope(nil, &Header{RelatesTo: "relates-" + id, Action: "urn:answer-" + id},
+			&testBody{Name: "ES4-GetEISResponse", Eid: strings.Repeat(id, 32), Iccd: "iccid-" + id})
+		r := httpmock.NewBytesResponse(http.StatusOK, reply)
+		r.Header.Set("Content-Type", "application/soap+xml")
+		return r, nil
+	})
+	type kept struct {
+		body      testBody
+		relatesTo string
+		action    string
+	}
+	var all []kept
+	for i := 1; i <= 50; i++ {
+		h, req := request()
+		resp, err := c.Call(context.Background(), endpoint, h, req)
+		require.NoError(t, err)
+		var k kept
+		require.NoError(t, resp.Message.DecodeBody(&k.body))
+		k.relatesTo, k.action = resp.Message.Header.RelatesTo, resp.Message.Header.Action
+		resp.Message.Release()
+		all = append(all, k)
+	}
+	for i, k := range all {
+		id := strconv.Itoa(i + 1)
+		assert.Equal(t, strings.Repeat(id, 32), k.body.Eid, "call %d", i+1)
+		assert.Equal(t, "iccid-"+id, k.body.Iccd, "call %d", i+1)
+		assert.Equal(t, "relates-"+id, k.relatesTo, "call %d", i+1)
+		assert.Equal(t, "urn:answer-"+id, k.action, "call %d", i+1)
+	}
+}
+
+func TestReleaseIsSafeOnAnyMessage(t *testing.T) {
+	h, body := request()
+	m, err := ReadMessage(AppendEnvelope(nil, h, body), ReadOptions{})
+	require.NoError(t, err)
+	m.Release() // not from a Client: nothing to recycle, nothing cleared
+	var got testBody
+	require.NoError(t, m.DecodeBody(&got))
+	assert.Equal(t, body.Eid, got.Eid)
+}
+
+func TestReadInto(t *testing.T) {
+	payload := bytes.Repeat([]byte("x"), 3000)
+	tests := []struct {
+		name    string
+		r       io.Reader
+		size    int64
+		max     int64
+		want    int
+		tooBig  bool
+		readErr bool
+	}{
+		{name: "known size", r: bytes.NewReader(payload), size: 3000, max: 4000, want: 3000},
+		{name: "unknown size", r: bytes.NewReader(payload), size: -1, max: 4000, want: 3000},
+		{name: "size announced too small", r: bytes.NewReader(payload), size: 10, max: 4000, want: 3000},
+		{name: "one byte at a time", r: iotest.OneByteReader(bytes.NewReader(payload)), size: -1, max: 4000, want: 3000},
+		{name: "exactly max", r: bytes.NewReader(payload), size: -1, max: 3000, want: 3000},
+		{name: "one over max", r: bytes.NewReader(payload), size: -1, max: 2999, tooBig: true},
+		{name: "announced over max", r: bytes.NewReader(payload), size: 5000, max: 4000, tooBig: true},
+		{name: "empty", r: bytes.NewReader(nil), size: 0, max: 10, want: 0},
+		{name: "read error", r: iotest.ErrReader(errors.New("reset")), size: -1, max: 10, readErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readInto([]byte("prefix"), tt.r, tt.size, tt.max)
+			switch {
+			case tt.tooBig:
+				require.ErrorIs(t, err, ErrTooLarge)
+				assert.LessOrEqual(t, int64(len(got)-len("prefix")), tt.max+1, "reads stop one byte past max")
+			case tt.readErr:
+				require.Error(t, err)
+			default:
+				require.NoError(t, err)
+				assert.Equal(t, "prefix", string(got[:6]))
+				assert.Len(t, got, 6+tt.want)
+			}
+		})
+	}
+}
