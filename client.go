@@ -357,6 +357,12 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 	if r.Message == nil {
 		return x, fmt.Errorf("%w: HTTP %d without a body to %s %s", ErrUnexpectedResponse, r.StatusCode, c.iface, fn.Name)
 	}
+	// A synchronous answer names the request it answers; one naming another request is not ours, whatever
+	// its body says. An absent RelatesTo is tolerated: the HTTP exchange pairs them already.
+	if rel := r.Message.Header.RelatesTo; rel != "" && rel != h.MessageID {
+		return x, fmt.Errorf("%w: %s %s answered with RelatesTo %q, not the request's MessageID %q",
+			ErrUnexpectedResponse, c.iface, fn.Name, rel, h.MessageID)
+	}
 	x.Warning, err = c.decodeResponse(fn, r.Message, resp)
 	var fe *FunctionError
 	if errors.As(err, &fe) {

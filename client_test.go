@@ -712,6 +712,17 @@ func TestClientCall(t *testing.T) {
 			},
 		},
 		{
+			name: "RelatesTo naming another request", function: "GetEIS",
+			respond: func() *http.Response {
+				return soapResponse(http.StatusOK, &soap.Header{RelatesTo: "//" + ourOID + "/urn:uuid:someone-else"},
+					&rps.ES4GetEISResponse{BaseResponseType: statusBase(rps.StatusTypeEXECUTED_SUCCESS)})
+			},
+			check: func(t *testing.T, _ *esimgw.Exchange, _ rps.Response, err error) {
+				require.ErrorIs(t, err, esimgw.ErrUnexpectedResponse)
+				assert.Contains(t, err.Error(), "someone-else")
+			},
+		},
+		{
 			name: "empty 200", function: "GetEIS",
 			respond: func() *http.Response { return httpmock.NewBytesResponse(http.StatusOK, nil) },
 			check: func(t *testing.T, x *esimgw.Exchange, _ rps.Response, err error) {
