@@ -168,31 +168,43 @@ func (c *Client) Call(ctx context.Context, endpoint string, h *Header, body Body
 // Post sends an already encoded envelope, with the same retries as Call. Call is the usual entry point;
 // Post serves senders that keep the exact bytes (the mock gateway's callbacks).
 func (c *Client) Post(ctx context.Context, endpoint, action string, payload []byte) (*Response, error) {
-	attempts := 0
-	var resp *Response
-	op := func() error {
-		attempts++
+	var b backoff.BackOff // made at the first failure: nearly every call succeeds at once
+	for attempts := 1; ; attempts++ {
 		r, err := c.once(ctx, endpoint, action, payload)
 		if err == nil {
-			resp = r
-			return nil
+			r.Attempts = attempts
+			return r, nil
 		}
-		if ctx.Err() != nil || !retryable(err) || attempts >= c.retry.MaxAttempts {
-			return backoff.Permanent(err)
+		var perm *backoff.PermanentError
+		final := errors.As(err, &perm)
+		if final {
+			err = perm.Err
 		}
-		c.logger.LogAttrs(ctx, slog.LevelWarn, "soap: retrying call",
-			slog.String("endpoint", endpoint), slog.String("action", action), slog.Int("attempt", attempts), slog.Any("error", err))
-		return err
-	}
-	err := backoff.Retry(op, backoff.WithContext(backoff.WithMaxRetries(c.newBackOff(), uint64(c.retry.MaxAttempts-1)), ctx))
-	if err != nil {
+		retry := !final && ctx.Err() == nil && retryable(err) && attempts < c.retry.MaxAttempts
+		var wait time.Duration
+		if retry {
+			if b == nil {
+				b = c.newBackOff()
+			}
+			wait = b.NextBackOff()
+			retry = wait != backoff.Stop
+		}
+		if retry {
+			c.logger.LogAttrs(ctx, slog.LevelWarn, "soap: retrying call",
+				slog.String("endpoint", endpoint), slog.String("action", action), slog.Int("attempt", attempts), slog.Any("error", err))
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			err = fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
 		}
 		return nil, &CallError{Endpoint: endpoint, Action: action, Attempts: attempts, Err: err}
 	}
-	resp.Attempts = attempts
-	return resp, nil
 }
 
 func (c *Client) newBackOff() backoff.BackOff {
