@@ -213,7 +213,12 @@ func (g *Gateway) addDelivery(c *Callback) {
 	defer g.mu.Unlock()
 	g.seq++
 	c.Seq = g.seq
-	g.deliveries = append(g.deliveries, c)
+	g.deliveries.push(c)
+	if c.Notification {
+		g.stats.Notifications++
+	} else {
+		g.stats.Callbacks++
+	}
 }
 
 // dispatch delivers a held callback in the background.
@@ -237,8 +242,10 @@ func (g *Gateway) deliver(p *pendingSend) {
 		switch {
 		case err == nil:
 			p.rec.Outcome = OutcomeDelivered
+			g.stats.Delivered++
 		case done:
 			p.rec.Outcome = OutcomeUndelivered
+			g.stats.Undelivered++
 		}
 		g.mu.Unlock()
 		if done {
@@ -250,6 +257,7 @@ func (g *Gateway) deliver(p *pendingSend) {
 		if !g.sleep(wait) {
 			g.mu.Lock()
 			p.rec.Outcome = OutcomeUndelivered
+			g.stats.Undelivered++
 			g.mu.Unlock()
 			return
 		}
@@ -279,17 +287,18 @@ func classify(resp *soap.Response, err error) (int, bool) {
 	return 0, true // transport: refused, reset, TLS
 }
 
-// Callbacks returns copies of every callback posted (not notifications), in order.
+// Callbacks returns copies of every callback posted (not notifications), in order; with WithRecordLimit,
+// those among the last deliveries kept.
 func (g *Gateway) Callbacks() []Callback { return g.deliveriesOf(false) }
 
-// Notifications returns copies of every notification posted, in order.
+// Notifications returns copies of every notification posted, in order (see Callbacks for the limit).
 func (g *Gateway) Notifications() []Callback { return g.deliveriesOf(true) }
 
 func (g *Gateway) deliveriesOf(notification bool) []Callback {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var out []Callback
-	for _, d := range g.deliveries {
+	for d := range g.deliveries.all() {
 		if d.Notification == notification {
 			c := *d
 			c.Injected = append([]string(nil), d.Injected...)

@@ -83,9 +83,11 @@ func (g *Gateway) executeLocked(c *call) rps.Element {
 	default:
 		err = refused(esimgw.SubjectFunction, esimgw.ReasonInvalid, "", "function not implemented by the mock")
 	}
+	g.stats.Executed++
 	st := rps.ExecutionStatusType{Status: rps.StatusTypeEXECUTED_SUCCESS}
 	switch {
 	case err != nil:
+		g.stats.Failed++
 		st = rps.ExecutionStatusType{Status: rps.StatusTypeFAILED, StatusCodeData: err.codeData()}
 		fill = nil
 	case warn != nil:

@@ -70,6 +70,8 @@ type config struct {
 	operatorID      string
 	defaultValidity time.Duration
 	ca              *mtlstest.CA
+	recordLimit     int
+	dedupWindow     int
 }
 
 // Option configures a Gateway.
@@ -158,28 +160,64 @@ type Gateway struct {
 	catalogOrder []string
 	nextAID      uint32
 	calls        map[string]*execution
-	requests     []*Request
-	deliveries   []*Callback
+	callOrder    ring[string] // keys of calls, oldest first, for WithDuplicateWindow
+	requests     ring[*Request]
+	deliveries   ring[*Callback]
+	stats        Stats
 	faults       []*activeFault
 	reorder      []*pendingSend
 	reorderSize  int
 	notify       map[Interface]string
 	seq          int
 	closed       bool
+	busy         int           // goroutines spawned and not finished
+	idle         chan struct{} // closed when busy drops to 0
 }
 
-// spawn runs f in a goroutine that Close waits for; after Close it does nothing.
+// spawn runs f in a goroutine that Close and WaitIdle wait for; after Close it does nothing.
 func (g *Gateway) spawn(f func()) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
 		return
 	}
+	if g.busy == 0 {
+		g.idle = make(chan struct{})
+	}
+	g.busy++
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
+		defer func() {
+			g.mu.Lock()
+			if g.busy--; g.busy == 0 {
+				close(g.idle)
+			}
+			g.mu.Unlock()
+		}()
 		f()
 	}()
+}
+
+// WaitIdle waits until the mock has nothing left to do in the background: every accepted async request
+// executed (or expired) and its callback's delivery ended, every notification's delivery ended. It returns
+// ctx's error if ctx ends first: an unreachable eUICC keeps a request busy for its whole validity period.
+// Callbacks that ReorderCallbacks holds back do not count. Call it after the calls whose effects you want
+// to inspect have been answered; Stats and the records are then final for them.
+func (g *Gateway) WaitIdle(ctx context.Context) error {
+	g.mu.Lock()
+	if g.busy == 0 {
+		g.mu.Unlock()
+		return nil
+	}
+	idle := g.idle
+	g.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // New starts a mock gateway on loopback.
@@ -205,7 +243,9 @@ func New(opts ...Option) (*Gateway, error) {
 		SMSRID: cfg.smsrID, SMDPID: cfg.smdpID, OperatorID: cfg.operatorID, OtherOperatorID: DefaultOtherOperatorID,
 		cfg: cfg, logger: cfg.logger,
 		euiccs: map[string]*EUICC{}, installed: map[string]string{}, catalog: map[string]*CatalogProfile{}, calls: map[string]*execution{},
-		notify: map[Interface]string{},
+		notify:   map[Interface]string{},
+		requests: newRing[*Request](cfg.recordLimit), deliveries: newRing[*Callback](cfg.recordLimit),
+		callOrder: newRing[string](cfg.dedupWindow),
 	}
 	for k, v := range cfg.notify {
 		g.notify[k] = v

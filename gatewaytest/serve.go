@@ -150,6 +150,11 @@ func (ep *endpoint) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply
 	if !dup {
 		ex = &execution{executed: 1}
 		g.calls[key] = ex
+		if old, evicted := g.callOrder.push(key); evicted {
+			delete(g.calls, old)
+		}
+	} else {
+		g.stats.Duplicates++
 	}
 	g.addRequestLocked(rec)
 	rec.Duplicate = dup
@@ -249,6 +254,7 @@ func (g *Gateway) expired(c *call, validity time.Duration, unreachable bool) rps
 		Message: fmt.Sprintf("validity period of %d s ran out: %s", int(validity/time.Second), why)}}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.stats.Expired++
 	return g.respond(c, st, nil)
 }
 
@@ -262,26 +268,32 @@ func (g *Gateway) addRequest(r *Request) {
 func (g *Gateway) addRequestLocked(r *Request) {
 	g.seq++
 	r.Seq = g.seq
-	g.requests = append(g.requests, r)
+	g.requests.push(r)
+	g.stats.Requests++
+	if r.Fault != nil {
+		g.stats.Refused++
+	}
 }
 
 func (g *Gateway) recordInjected(iface Interface, name string) {
 	g.addRequest(&Request{Time: time.Now(), Interface: iface, Injected: name})
 }
 
-// Requests returns copies of every request received, in arrival order, including those refused.
+// Requests returns copies of every request received (the last WithRecordLimit ones), in arrival order,
+// including those refused.
 func (g *Gateway) Requests() []Request {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make([]Request, len(g.requests))
-	for i, r := range g.requests {
-		out[i] = *r
+	out := make([]Request, 0, g.requests.len())
+	for r := range g.requests.all() {
+		out = append(out, *r)
 	}
 	return out
 }
 
 // Executions returns how many times a FunctionCallIdentifier was executed (0 or 1, whatever the number of
-// retries), summed over senders and interfaces.
+// retries), summed over senders and interfaces; with WithDuplicateWindow, 0 once the identifier left the
+// window.
 func (g *Gateway) Executions(functionCallIdentifier string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -294,12 +306,13 @@ func (g *Gateway) Executions(functionCallIdentifier string) int {
 	return n
 }
 
-// Arrivals returns how many requests carried a FunctionCallIdentifier (retries included).
+// Arrivals returns how many of the requests kept (see WithRecordLimit) carried a FunctionCallIdentifier
+// (retries included).
 func (g *Gateway) Arrivals(functionCallIdentifier string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	n := 0
-	for _, r := range g.requests {
+	for r := range g.requests.all() {
 		if r.FunctionCallIdentifier == functionCallIdentifier {
 			n++
 		}
@@ -307,11 +320,13 @@ func (g *Gateway) Arrivals(functionCallIdentifier string) int {
 	return n
 }
 
-// ClearRecords forgets recorded requests, callbacks and notifications (not the de-duplication memory).
+// ClearRecords forgets recorded requests, callbacks and notifications (not the de-duplication memory, nor
+// Stats).
 func (g *Gateway) ClearRecords() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.requests, g.deliveries = nil, nil
+	g.requests.clear()
+	g.deliveries.clear()
 }
 
 func baseRequest(el rps.Element) rps.BaseRequestType {
