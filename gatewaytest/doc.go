@@ -123,7 +123,23 @@
 //
 // Requests, Callbacks and Notifications return what arrived and what was sent (decoded, with outcome);
 // EUICC, EUICCs and Catalog return copies of the state; Executions and Arrivals count a
-// FunctionCallIdentifier. All methods are safe for concurrent use.
+// FunctionCallIdentifier; Stats counts everything since the start; WaitIdle waits until every accepted
+// request has been executed and every callback and notification delivered (or given up). All methods are
+// safe for concurrent use.
+//
+// # Fleets and long runs
+//
+// WithFleet(n) adds n generated eUICCs, each with an enabled profile holding the fall-back attribute and a
+// disabled one ready to take it (FleetEID, FleetEnabledICCID, FleetFallbackICCID; FleetEIDs streams the
+// EIDs for package bulk). By default the mock keeps every request, callback and notification record and
+// every FunctionCallIdentifier it executed, which a test of a few calls wants; over 100k calls that is
+// memory growing with every call. WithRecordLimit(n) keeps the last n records (rings) and
+// WithDuplicateWindow(n) the last n identifiers, so that the mock's memory is its state, proportional to
+// the fleet, and Stats still counts every call:
+//
+//	gw := gatewaytest.Start(t, gatewaytest.WithSeed(gatewaytest.Seed{}), gatewaytest.WithFleet(100_000),
+//		gatewaytest.WithRecordLimit(1024), gatewaytest.WithDuplicateWindow(4096))
+//	bulk.Run(ctx, bulk.Seq(gatewaytest.FleetEIDs(100_000)), setFallBack, sink, bulk.WithConcurrency(64))
 //
 // The Actions are wsdl/rps's function table (rps.Functions); callback Actions and SetFallBackAttribute's
 // are inferred there (sgp02-wire.md 4.2, 4.4).

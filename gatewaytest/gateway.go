@@ -72,6 +72,7 @@ type config struct {
 	ca              *mtlstest.CA
 	recordLimit     int
 	dedupWindow     int
+	fleet           int
 }
 
 // Option configures a Gateway.
@@ -269,6 +270,9 @@ func New(opts ...Option) (*Gateway, error) {
 		seed = *cfg.seed
 	}
 	if err := g.loadSeedLocked(seed); err != nil {
+		return nil, err
+	}
+	if err := g.addFleetLocked(cfg.fleet); err != nil {
 		return nil, err
 	}
 	if err := g.listen(); err != nil {
