@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/esimgw/esimgw/bench/internal/compserver"
@@ -18,6 +19,7 @@ import (
 
 func main() {
 	dir := flag.String("dir", "", "directory for the PKI files (must exist)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server's whole run to this file")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if *dir == "" {
@@ -28,6 +30,17 @@ func main() {
 	if err != nil {
 		logger.Error("compserver", "error", err)
 		os.Exit(1)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			logger.Error("compserver", "error", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	fmt.Println(s.URL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
