@@ -16,3 +16,7 @@ fi
 
 go vet ./...
 go test -race -count=1 -timeout 15m ./...
+
+# The fleet run at full size (100k EIDs on the mock, about 20 s): under -race above it runs 10k, since the
+# race detector makes the full run take minutes.
+go test -count=1 -timeout 5m -run 'TestFleetFallback' ./internal/reliability
