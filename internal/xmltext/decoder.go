@@ -50,10 +50,15 @@ const (
 
 type frame struct {
 	qname  []byte // as written, for matching the end tag
-	local  []byte
 	space  []byte
+	local  int // offset of the local name in qname: past the prefix's colon, 0 without a prefix
 	nsMark int // len(ns) before this element's declarations
 }
+
+func (f *frame) localName() []byte { return f.qname[f.local:] }
+
+// prefix is the element's namespace prefix, empty without one.
+func (f *frame) prefix() []byte { return f.qname[:max(f.local-1, 0)] }
 
 type binding struct {
 	prefix []byte // empty for the default namespace
@@ -191,14 +196,14 @@ func (d *Decoder) top() *frame {
 }
 
 // Local is the current element's local name.
-func (d *Decoder) Local() []byte { return d.top().local }
+func (d *Decoder) Local() []byte { return d.top().localName() }
 
 // Space is the current element's namespace URI, empty when it has none.
 func (d *Decoder) Space() []byte { return d.top().space }
 
 // LocalIs reports whether the current element's local name equals name, ignoring ASCII case: real peers
 // spell Smsr-id, CompletionTimestamp and friends in several casings.
-func (d *Decoder) LocalIs(name string) bool { return equalFoldASCII(d.top().local, name) }
+func (d *Decoder) LocalIs(name string) bool { return equalFoldASCII(d.top().localName(), name) }
 
 // SpaceIs reports whether the current element is in namespace uri.
 func (d *Decoder) SpaceIs(uri string) bool { return string(d.top().space) == uri }
@@ -282,16 +287,20 @@ func (d *Decoder) NextChild() (bool, error) {
 			return false, d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.top().qname)
 		}
 		d.pos += lt
-		if d.pos+1 < len(d.data) && d.data[d.pos+1] == '/' {
-			return false, d.endElement()
+		if d.pos+1 < len(d.data) {
+			switch d.data[d.pos+1] {
+			case '/':
+				return false, d.endElement()
+			case '!', '?':
+				// A comment, processing instruction or CDATA section (or an error): skipMarkup consumes
+				// all of them, since only a start tag makes it return false.
+				if _, err := d.skipMarkup(); err != nil {
+					return false, err
+				}
+				continue
+			}
 		}
-		ok, err := d.skipMarkup()
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			return true, d.startElement()
-		}
+		return true, d.startElement()
 	}
 }
 
@@ -319,7 +328,7 @@ func (d *Decoder) Text() ([]byte, error) {
 		}
 		seg := d.data[d.pos : d.pos+lt]
 		if len(seg) > 0 {
-			if !started && bytes.IndexByte(seg, '&') < 0 && bytes.IndexByte(seg, '\r') < 0 {
+			if !started && plain(seg) {
 				out, started = seg, true
 			} else {
 				if !copied {
@@ -336,7 +345,7 @@ func (d *Decoder) Text() ([]byte, error) {
 		d.pos += lt
 		rest := d.data[d.pos:]
 		switch {
-		case bytes.HasPrefix(rest, []byte("</")):
+		case len(rest) > 1 && rest[1] == '/':
 			if err := d.endElement(); err != nil {
 				return nil, err
 			}
@@ -394,16 +403,9 @@ func (d *Decoder) Skip() error {
 			if len(open) == 0 {
 				return d.endElement()
 			}
-			d.pos += 2
-			name := d.scanName()
-			if want := open[len(open)-1]; !bytes.Equal(name, want) {
-				return d.errf(ErrSyntax, "end tag </%s> does not match <%s>", name, want)
+			if err := d.endTag(open[len(open)-1]); err != nil {
+				return err
 			}
-			d.skipSpace()
-			if d.pos >= len(d.data) || d.data[d.pos] != '>' {
-				return d.errf(ErrSyntax, "> expected in end tag </%s>", name)
-			}
-			d.pos++
 			open = open[:len(open)-1]
 			continue
 		}
@@ -418,7 +420,7 @@ func (d *Decoder) Skip() error {
 			return d.errf(ErrDepth, "more than %d levels", d.lim.MaxDepth)
 		}
 		d.pos++ // '<'
-		name := d.scanName()
+		name, _ := d.scanName()
 		if len(name) == 0 {
 			return d.errf(ErrSyntax, "element name expected")
 		}
@@ -510,9 +512,23 @@ func (d *Decoder) Restore(s *State) {
 }
 
 func (d *Decoder) pop() {
-	f := d.stack[len(d.stack)-1]
-	d.ns = d.ns[:f.nsMark]
-	d.stack = d.stack[:len(d.stack)-1]
+	n := len(d.stack) - 1
+	d.ns = d.ns[:d.stack[n].nsMark]
+	d.stack = d.stack[:n]
+}
+
+// plain reports whether character data needs no unescaping: no reference, no carriage return. Text is
+// mostly short, where a loop beats two calls to IndexByte.
+func plain(s []byte) bool {
+	if len(s) > 32 {
+		return bytes.IndexByte(s, '&') < 0 && bytes.IndexByte(s, '\r') < 0
+	}
+	for _, c := range s {
+		if c == '&' || c == '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *Decoder) skipSpace() {
@@ -564,7 +580,7 @@ func (d *Decoder) startElement() error {
 		return d.errf(ErrDepth, "more than %d levels", d.lim.MaxDepth)
 	}
 	d.pos++ // '<'
-	qname := d.scanName()
+	qname, colon := d.scanName()
 	if len(qname) == 0 {
 		return d.errf(ErrSyntax, "element name expected")
 	}
@@ -596,7 +612,7 @@ func (d *Decoder) startElement() error {
 		if len(d.attrs) >= d.lim.MaxAttrs {
 			return d.errf(ErrAttrs, "more than %d on <%s>", d.lim.MaxAttrs, qname)
 		}
-		name := d.scanName()
+		name, acolon := d.scanName()
 		if len(name) == 0 {
 			return d.errf(ErrSyntax, "attribute name expected in <%s>", qname)
 		}
@@ -619,7 +635,7 @@ func (d *Decoder) startElement() error {
 			return d.errf(ErrSyntax, "< in the value of attribute %s", name)
 		}
 		d.pos += end + 2
-		prefix, local := splitQName(name)
+		prefix, local := splitQName(name, acolon)
 		for i := range d.attrs {
 			if bytes.Equal(d.attrs[i].prefix, prefix) && bytes.Equal(d.attrs[i].local, local) {
 				return d.errf(ErrSyntax, "duplicate attribute %s", name)
@@ -633,10 +649,21 @@ func (d *Decoder) startElement() error {
 		}
 		d.attrs = append(d.attrs, attr{prefix: prefix, local: local, value: value})
 	}
-	prefix, local := splitQName(qname)
-	space, ok := d.LookupPrefix(prefix)
-	if !ok {
-		return d.errf(ErrNamespace, "prefix %q of <%s>", prefix, qname)
+	prefix, _ := splitQName(qname, colon)
+	f := frame{qname: qname, nsMark: nsMark}
+	if len(prefix) != 0 {
+		f.local = colon + 1
+	}
+	if n := len(d.stack); n > 0 && len(d.ns) == nsMark && bytes.Equal(d.stack[n-1].prefix(), prefix) {
+		// Nothing declared here, and the parent's prefix: the parent's namespace, which the parent
+		// resolved in the same scope.
+		f.space = d.stack[n-1].space
+	} else {
+		space, ok := d.LookupPrefix(prefix)
+		if !ok {
+			return d.errf(ErrNamespace, "prefix %q of <%s>", prefix, qname)
+		}
+		f.space = space
 	}
 	for i := range d.attrs {
 		if p := d.attrs[i].prefix; len(p) != 0 && string(p) != "xmlns" {
@@ -645,52 +672,86 @@ func (d *Decoder) startElement() error {
 			}
 		}
 	}
-	d.stack = append(d.stack, frame{qname: qname, local: local, space: space, nsMark: nsMark})
+	d.stack = append(d.stack, f)
 	d.empty = empty
 	return nil
 }
 
 // endElement consumes the end tag at d.pos, which must close the current element.
 func (d *Decoder) endElement() error {
-	d.pos += 2
-	name := d.scanName()
-	top := d.top()
-	if !bytes.Equal(name, top.qname) {
-		return d.errf(ErrSyntax, "end tag </%s> does not match <%s>", name, top.qname)
+	if err := d.endTag(d.top().qname); err != nil {
+		return err
 	}
-	d.skipSpace()
-	if d.pos >= len(d.data) || d.data[d.pos] != '>' {
-		return d.errf(ErrSyntax, "> expected in end tag </%s>", name)
-	}
-	d.pos++
 	d.pop()
 	return nil
 }
 
-func (d *Decoder) scanName() []byte {
-	start := d.pos
-	for d.pos < len(d.data) && !isNameEnd(d.data[d.pos]) {
+// endTag consumes the end tag at d.pos, which must be </want>. The name is compared where it is written
+// rather than scanned first: it must be followed by a byte that ends names, so that </ab> does not close
+// <a>.
+func (d *Decoder) endTag(want []byte) error {
+	d.pos += 2 // "</"
+	end := d.pos + len(want)
+	if end > len(d.data) || string(d.data[d.pos:end]) != string(want) ||
+		(end < len(d.data) && nameTable[d.data[end]] != nameStop) {
+		name, _ := d.scanName()
+		return d.errf(ErrSyntax, "end tag </%s> does not match <%s>", name, want)
+	}
+	d.pos = end
+	if end < len(d.data) && d.data[end] == '>' {
 		d.pos++
+		return nil
 	}
-	return d.data[start:d.pos]
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '>' {
+		return d.errf(ErrSyntax, "> expected in end tag </%s>", want)
+	}
+	d.pos++
+	return nil
 }
 
-func isNameEnd(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\r', '>', '/', '=', '<', '"', '\'', '?', '!', '&':
-		return true
-	}
-	return false
+// Byte classes of nameTable.
+const (
+	nameByte  = 0 // part of a name
+	nameStop  = 1 // ends a name
+	nameColon = 2 // ':', part of a name
+)
+
+// nameTable classifies bytes for scanName: a lookup per byte instead of a switch.
+var nameTable = [256]uint8{
+	' ': nameStop, '\t': nameStop, '\n': nameStop, '\r': nameStop, '>': nameStop, '/': nameStop, '=': nameStop,
+	'<': nameStop, '"': nameStop, '\'': nameStop, '?': nameStop, '!': nameStop, '&': nameStop,
+	':': nameColon,
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// scanName consumes a name at d.pos and returns it with the offset of its first colon, -1 if it has none.
+func (d *Decoder) scanName() ([]byte, int) {
+	data, start, colon := d.data, d.pos, -1
+	i := start
+	for ; i < len(data); i++ {
+		if c := nameTable[data[i]]; c != nameByte {
+			if c == nameStop {
+				break
+			}
+			if colon < 0 {
+				colon = i - start
+			}
+		}
+	}
+	d.pos = i
+	return data[start:i], colon
+}
 
-func splitQName(name []byte) (prefix, local []byte) {
-	if i := bytes.IndexByte(name, ':'); i > 0 {
-		return name[:i], name[i+1:]
+// splitQName splits a name scanned with its first colon at offset colon. A name starting with a colon has
+// no prefix.
+func splitQName(name []byte, colon int) (prefix, local []byte) {
+	if colon > 0 {
+		return name[:colon], name[colon+1:]
 	}
 	return nil, name
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func equalFoldASCII(b []byte, s string) bool {
 	if len(b) != len(s) {
