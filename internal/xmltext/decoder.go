@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Error kinds, for errors.Is. Every error the Decoder returns is an *Error wrapping one of them.
@@ -72,7 +73,7 @@ type attr struct {
 
 // Decoder is a pull decoder over one complete document held in memory. It never reflects and, on documents
 // without entity references, returns slices of the input instead of copies: what it returns is valid until
-// the next call.
+// the next call. String and Bytes make values that outlive that, from an arena of the Decoder's own.
 type Decoder struct {
 	data    []byte
 	pos     int
@@ -83,6 +84,11 @@ type Decoder struct {
 	empty   bool // the current element's start tag was self-closing and its end is not consumed yet
 	scratch []byte
 	checked bool
+
+	// arena is the chunk String and Bytes carve values from: arena[len(arena):cap(arena)] is free, what
+	// precedes it was handed out and is never written by the Decoder again. chunk is its size.
+	arena []byte
+	chunk int
 
 	// Room for a SOAP envelope's usual nesting, namespace declarations, attributes and escaped text, so
 	// that decoding one needs no allocation beyond the Decoder itself.
@@ -111,7 +117,70 @@ func (d *Decoder) Reset(data []byte, lim Limits) {
 	d.data, d.pos, d.lim = data, 0, lim
 	d.stack, d.ns, d.attrs = d.stack[:0], d.ns[:0], d.attrs[:0]
 	d.empty, d.checked = false, false
+	// Values carved from the arena belong to whoever decoded them: the next document gets a new chunk.
+	d.arena, d.chunk = nil, 0
 }
+
+// Arena chunk sizes, all powers of two (so that they fill their allocation's size class). A document's
+// first chunk is a sixteenth of it, rounded up: character data is a fraction of a SOAP document, most of
+// which is tags, and much of it becomes numbers, dates and enumeration constants, not arena bytes. Later
+// chunks double, up to arenaMax.
+const (
+	arenaMin = 128
+	arenaMax = 16 << 10
+)
+
+// String returns b as a string that neither aliases the document nor changes when the Decoder moves on or
+// is Reset: it is copied into memory the Decoder hands out once and never writes again. Decoding many small
+// values this way costs an allocation per chunk of them rather than one per value; the flip side is that a
+// string kept keeps its whole chunk (at most 16 KiB) alive.
+func (d *Decoder) String(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	p := d.alloc(len(b))
+	copy(p, b)
+	return frozenString(p)
+}
+
+// Bytes returns n bytes for the caller to fill, nil when n is 0, carved from the same memory as String's
+// values but not shared with any of them or with anything the Decoder returns later. Its capacity is n, so
+// appending to it copies rather than writing over a neighbour.
+func (d *Decoder) Bytes(n int) []byte {
+	if n <= 0 {
+		return nil
+	}
+	return d.alloc(n)
+}
+
+// alloc hands out n bytes of the arena, which nothing has used and the Decoder never writes again.
+func (d *Decoder) alloc(n int) []byte {
+	if n > cap(d.arena)-len(d.arena) {
+		next := 2 * d.chunk
+		if d.chunk == 0 {
+			next = arenaMin
+			for next < len(d.data)/16 && next < arenaMax {
+				next *= 2
+			}
+		}
+		next = min(next, arenaMax)
+		if n > next/2 {
+			// A large value gets an allocation of its own and leaves the chunk to small ones.
+			return make([]byte, n)
+		}
+		d.chunk = next
+		d.arena = make([]byte, 0, next)
+	}
+	start := len(d.arena)
+	d.arena = d.arena[:start+n]
+	return d.arena[start : start+n : start+n]
+}
+
+// frozenString returns p as a string without copying it. This is the package's only use of unsafe, and
+// sound only because p comes from alloc and was filled before the call: alloc never hands the same bytes out
+// twice, Reset abandons the chunk instead of reusing it and nothing else in the package writes arena memory,
+// so the string's bytes never change (TestStringsSurvive checks this).
+func frozenString(p []byte) string { return unsafe.String(unsafe.SliceData(p), len(p)) }
 
 func (d *Decoder) errf(kind error, format string, args ...any) error {
 	return &Error{Offset: d.pos, Kind: kind, Detail: fmt.Sprintf(format, args...)}
@@ -261,7 +330,9 @@ func (d *Decoder) unescapeAttr(v []byte) []byte {
 	if bytes.IndexByte(v, '&') < 0 {
 		return v
 	}
-	out, err := appendUnescaped(nil, v)
+	// Unescaping only shrinks, so len(v) bytes of the arena hold the result; unlike scratch, they are not
+	// reused, which namespace URIs (kept for the element's scope) need.
+	out, err := appendUnescaped(d.alloc(len(v))[:0], v)
 	if err != nil {
 		return v
 	}

@@ -3,6 +3,7 @@ package xmltext
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -294,4 +295,66 @@ func TestSkip(t *testing.T) {
 			assert.ErrorIs(t, err, tt.kind)
 		})
 	}
+}
+
+// TestStringsSurvive checks what String and Bytes promise: their values neither alias the document nor
+// change when the Decoder decodes on, is Reset onto another document, or the document's buffer is reused.
+func TestStringsSurvive(t *testing.T) {
+	doc := func(i int) []byte {
+		var b strings.Builder
+		b.WriteString("<r>")
+		for j := 0; j < 300; j++ { // enough to need several chunks
+			fmt.Fprintf(&b, "<v>doc%d-value%03d&amp;</v>", i, j)
+		}
+		b.WriteString("</r>")
+		return []byte(b.String())
+	}
+	read := func(d *Decoder) (strs []string, raw [][]byte) {
+		require.NoError(t, d.Root())
+		for {
+			ok, err := d.NextChild()
+			require.NoError(t, err)
+			if !ok {
+				break
+			}
+			text, err := d.Text()
+			require.NoError(t, err)
+			strs = append(strs, d.String(text))
+			b := d.Bytes(len(text))
+			copy(b, text)
+			require.Equal(t, len(b), cap(b), "Bytes is capacity-limited")
+			raw = append(raw, b)
+		}
+		require.NoError(t, d.End())
+		return strs, raw
+	}
+	buf := doc(1)
+	d := NewDecoder(buf, Limits{})
+	first, firstRaw := read(d)
+	// The same decoder reads the same bytes again (as a second DecodeBody does), then a new document in the
+	// same buffer (as a recycled response buffer is), then its values are scribbled over by their owner.
+	d.Reset(buf, Limits{})
+	second, _ := read(d)
+	copy(buf, doc(2))
+	d.Reset(buf, Limits{})
+	third, thirdRaw := read(d)
+	for i := range buf {
+		buf[i] = 'X'
+	}
+	for _, b := range thirdRaw {
+		for i := range b {
+			b[i] = 'Y'
+		}
+		_ = append(b, 'Z') // must not write past the value
+	}
+	require.Len(t, first, 300)
+	for j := range first {
+		want1 := fmt.Sprintf("doc1-value%03d&", j)
+		assert.Equal(t, want1, first[j])
+		assert.Equal(t, want1, second[j])
+		assert.Equal(t, want1, string(firstRaw[j]))
+		assert.Equal(t, fmt.Sprintf("doc2-value%03d&", j), third[j])
+	}
+	assert.Equal(t, "", d.String(nil))
+	assert.Nil(t, d.Bytes(0))
 }

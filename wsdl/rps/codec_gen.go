@@ -61,7 +61,7 @@ func (v *ExecutionStatusType) decodeChild(d *xmltext.Decoder, elem string) (bool
 		if err != nil {
 			return true, err
 		}
-		v.Status = StatusType(t)
+		v.Status = decodeStatusType(d, t)
 		return true, nil
 	case d.LocalIs("StatusCodeData"):
 		if v.StatusCodeData == nil {
@@ -135,28 +135,28 @@ func (v *StatusCodeDataType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		if err != nil {
 			return true, err
 		}
-		v.Subject = string(t)
+		v.Subject = d.String(t)
 		return true, nil
 	case d.LocalIs("Reason"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Reason = string(t)
+		v.Reason = d.String(t)
 		return true, nil
 	case d.LocalIs("SubjectIdentifier"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.SubjectIdentifier = string(t)
+		v.SubjectIdentifier = d.String(t)
 		return true, nil
 	case d.LocalIs("Message"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Message = string(t)
+		v.Message = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -219,14 +219,14 @@ func (v *SubscriptionAddressType) decodeChild(d *xmltext.Decoder, elem string) (
 		if err != nil {
 			return true, err
 		}
-		v.Imsi = string(t)
+		v.Imsi = d.String(t)
 		return true, nil
 	case d.LocalIs("Msisdn"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Msisdn = string(t)
+		v.Msisdn = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -340,21 +340,21 @@ func (v *POL2RuleType) decodeChild(d *xmltext.Decoder, elem string) (bool, error
 		if err != nil {
 			return true, err
 		}
-		v.Subject = POL2SubjectType(t)
+		v.Subject = decodePOL2SubjectType(d, t)
 		return true, nil
 	case d.LocalIs("Action"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Action = POL2ActionType(t)
+		v.Action = decodePOL2ActionType(d, t)
 		return true, nil
 	case d.LocalIs("Qualification"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Qualification = POL2QualificationType(t)
+		v.Qualification = decodePOL2QualificationType(d, t)
 		return true, nil
 	}
 	return false, nil
@@ -427,7 +427,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Aid", t, err)
 		}
@@ -440,7 +440,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		}
 		{
 			var e HexBinary
-			x, err := appendHexDecoded(nil, t)
+			x, err := decodeHex(d, t)
 			if err != nil {
 				return true, fieldError(elem, "Tar", t, err)
 			}
@@ -453,7 +453,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Sin", t, err)
 		}
@@ -464,7 +464,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Sdin", t, err)
 		}
@@ -475,7 +475,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		if err != nil {
 			return true, err
 		}
-		v.Role = SecurityDomainRoleType(t)
+		v.Role = decodeSecurityDomainRoleType(d, t)
 		return true, nil
 	case d.LocalIs("Keyset"):
 		v.Keyset = append(v.Keyset, KeySetType{})
@@ -561,7 +561,7 @@ func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) 
 		if err != nil {
 			return true, err
 		}
-		v.Type = KeysetTypeType(t)
+		v.Type = decodeKeysetTypeType(d, t)
 		return true, nil
 	case d.LocalIs("Cntr"):
 		t, err := d.Text()
@@ -621,7 +621,7 @@ func (v *KeyType) DecodeXML(d *xmltext.Decoder) error {
 
 func (v *KeyType) decodeXML(d *xmltext.Decoder, elem string) error {
 	if t, ok := d.Attr("", "kcv"); ok {
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return fieldError(elem, "kcv", t, err)
 		}
@@ -694,14 +694,14 @@ func (v *KeyComponentType) DecodeXML(d *xmltext.Decoder) error {
 
 func (v *KeyComponentType) decodeXML(d *xmltext.Decoder, elem string) error {
 	if t, ok := d.Attr("", "type"); ok {
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return fieldError(elem, "type", t, err)
 		}
 		v.Type = x
 	}
 	if t, ok := d.Attr("", "value"); ok {
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return fieldError(elem, "value", t, err)
 		}
@@ -797,14 +797,14 @@ func (v *CertificateType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		if err != nil {
 			return true, err
 		}
-		v.CaID = string(t)
+		v.CaID = d.String(t)
 		return true, nil
 	case d.LocalIs("Value"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Value", t, err)
 		}
@@ -891,7 +891,8 @@ func (v *EISType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 		if err != nil {
 			return true, err
 		}
-		v.EumSignature.Inner = append(v.EumSignature.Inner[:0:0], inner...)
+		v.EumSignature.Inner = d.Bytes(len(inner))
+		copy(v.EumSignature.Inner, inner)
 		return true, nil
 	case d.LocalIs("RemainingMemory"):
 		t, err := d.Text()
@@ -935,7 +936,7 @@ func (v *EISType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	case d.LocalIs("ProfileInfo"):
 		v.ProfileInfo = append(v.ProfileInfo, ProfileInfoType{})
@@ -1026,7 +1027,7 @@ func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -1037,7 +1038,7 @@ func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 		if err != nil {
 			return true, err
 		}
-		v.EumID = string(t)
+		v.EumID = d.String(t)
 		return true, nil
 	case d.LocalIs("ProductionDate"):
 		t, err := d.Text()
@@ -1055,21 +1056,21 @@ func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 		if err != nil {
 			return true, err
 		}
-		v.PlatformType = string(t)
+		v.PlatformType = d.String(t)
 		return true, nil
 	case d.LocalIs("PlatformVersion"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.PlatformVersion = string(t)
+		v.PlatformVersion = d.String(t)
 		return true, nil
 	case d.LocalIs("Isd-p-loadfile-aid"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Isd-p-loadfile-aid", t, err)
 		}
@@ -1080,7 +1081,7 @@ func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Isd-p-module-aid", t, err)
 		}
@@ -1174,7 +1175,7 @@ func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string) (bo
 		if err != nil {
 			return true, err
 		}
-		v.CattpVersion = string(t)
+		v.CattpVersion = d.String(t)
 		return true, nil
 	case d.LocalIs("HttpSupport"):
 		t, err := d.Text()
@@ -1192,21 +1193,21 @@ func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string) (bo
 		if err != nil {
 			return true, err
 		}
-		v.HttpVersion = string(t)
+		v.HttpVersion = d.String(t)
 		return true, nil
 	case d.LocalIs("SecurePacketVersion"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.SecurePacketVersion = string(t)
+		v.SecurePacketVersion = d.String(t)
 		return true, nil
 	case d.LocalIs("RemoteProvisioningVersion"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.RemoteProvisioningVersion = string(t)
+		v.RemoteProvisioningVersion = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -1294,14 +1295,14 @@ func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("Isd-p-aid"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Isd-p-aid", t, err)
 		}
@@ -1312,7 +1313,7 @@ func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		if err != nil {
 			return true, err
 		}
-		v.MnoID = string(t)
+		v.MnoID = d.String(t)
 		return true, nil
 	case d.LocalIs("FallbackAttribute"):
 		t, err := d.Text()
@@ -1332,21 +1333,21 @@ func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		if err != nil {
 			return true, err
 		}
-		v.State = ProfileStateType(t)
+		v.State = decodeProfileStateType(d, t)
 		return true, nil
 	case d.LocalIs("Smdp-id"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.SmdpID = string(t)
+		v.SmdpID = d.String(t)
 		return true, nil
 	case d.LocalIs("ProfileType"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.ProfileType = string(t)
+		v.ProfileType = d.String(t)
 		return true, nil
 	case d.LocalIs("AllocatedMemory"):
 		t, err := d.Text()
@@ -1519,7 +1520,7 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -1530,7 +1531,7 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	case d.LocalIs("OperationDate"):
 		t, err := d.Text()
@@ -1548,7 +1549,7 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "OperationType", t, err)
 		}
@@ -1559,7 +1560,7 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		if err != nil {
 			return true, err
 		}
-		v.RequesterID = string(t)
+		v.RequesterID = d.String(t)
 		return true, nil
 	case d.LocalIs("OperationExecutionStatus"):
 		if v.OperationExecutionStatus == nil {
@@ -1571,7 +1572,7 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Isd-p-aid", t, err)
 		}
@@ -1582,14 +1583,14 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("Imei"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Imei", t, err)
 		}
@@ -1600,7 +1601,7 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Meid", t, err)
 		}
@@ -1692,10 +1693,10 @@ func (v *PropertyType) DecodeXML(d *xmltext.Decoder) error {
 
 func (v *PropertyType) decodeXML(d *xmltext.Decoder, elem string) error {
 	if t, ok := d.Attr("", "key"); ok {
-		v.Key = string(t)
+		v.Key = d.String(t)
 	}
 	if t, ok := d.Attr("", "value"); ok {
-		v.Value = string(t)
+		v.Value = d.String(t)
 	}
 	for {
 		ok, err := d.NextChild()
@@ -1775,7 +1776,7 @@ func (v *BaseRequestType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		if err != nil {
 			return true, err
 		}
-		v.FunctionCallIdentifier = string(t)
+		v.FunctionCallIdentifier = d.String(t)
 		return true, nil
 	case d.LocalIs("ValidityPeriod"):
 		t, err := d.Text()
@@ -2006,7 +2007,7 @@ func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -2017,7 +2018,7 @@ func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -2167,7 +2168,7 @@ func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string)
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -2178,21 +2179,21 @@ func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string)
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	case d.LocalIs("ProfileType"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.ProfileType = string(t)
+		v.ProfileType = d.String(t)
 		return true, nil
 	case d.LocalIs("Iccid"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("EnableProfile"):
 		t, err := d.Text()
@@ -2278,14 +2279,14 @@ func (v *ES2DownloadProfileResponse) decodeChild(d *xmltext.Decoder, elem string
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("EuiccResponseData"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "EuiccResponseData", t, err)
 		}
@@ -2366,7 +2367,7 @@ func (v *ES2UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -2377,14 +2378,14 @@ func (v *ES2UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("Smsr-id"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	case d.LocalIs("pol2"):
 		if v.Pol2 == nil {
@@ -2524,7 +2525,7 @@ func (v *ES2UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -2535,14 +2536,14 @@ func (v *ES2UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	case d.LocalIs("Iccid"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("newSubscriptionAddress"):
 		return true, v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress")
@@ -2678,7 +2679,7 @@ func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -2689,14 +2690,14 @@ func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	case d.LocalIs("Iccid"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -2766,7 +2767,7 @@ func (v *ES2EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "EuiccResponseData", t, err)
 		}
@@ -2844,7 +2845,7 @@ func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -2855,14 +2856,14 @@ func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	case d.LocalIs("Iccid"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -2932,7 +2933,7 @@ func (v *ES2DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string)
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "EuiccResponseData", t, err)
 		}
@@ -3010,7 +3011,7 @@ func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -3021,14 +3022,14 @@ func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("Smsr-id"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -3098,7 +3099,7 @@ func (v *ES2DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "EuiccResponseData", t, err)
 		}
@@ -3178,7 +3179,7 @@ func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -3189,14 +3190,14 @@ func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		if err != nil {
 			return true, err
 		}
-		v.SmsrID = string(t)
+		v.SmsrID = d.String(t)
 		return true, nil
 	case d.LocalIs("Iccid"):
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -3332,7 +3333,7 @@ func (v *ES2HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -3343,7 +3344,7 @@ func (v *ES2HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("CompletionTimestamp"):
 		t, err := d.Text()
@@ -3430,7 +3431,7 @@ func (v *ES2HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -3441,7 +3442,7 @@ func (v *ES2HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("CompletionTimestamp"):
 		t, err := d.Text()
@@ -3528,7 +3529,7 @@ func (v *ES2HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -3539,7 +3540,7 @@ func (v *ES2HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("CompletionTimestamp"):
 		t, err := d.Text()
@@ -3693,7 +3694,7 @@ func (v *ES4GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -3836,7 +3837,7 @@ func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -3849,7 +3850,7 @@ func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		}
 		{
 			var e string
-			e = string(t)
+			e = d.String(t)
 			v.Iccid = append(v.Iccid, e)
 		}
 		return true, nil
@@ -3989,7 +3990,7 @@ func (v *ES4UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -4000,7 +4001,7 @@ func (v *ES4UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("pol2"):
 		return true, v.Pol2.decodeXML(d, "pol2")
@@ -4134,7 +4135,7 @@ func (v *ES4UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -4145,7 +4146,7 @@ func (v *ES4UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("newSubscriptionAddress"):
 		return true, v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress")
@@ -4278,7 +4279,7 @@ func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -4289,7 +4290,7 @@ func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -4359,7 +4360,7 @@ func (v *ES4EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "EuiccResponseData", t, err)
 		}
@@ -4434,7 +4435,7 @@ func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -4445,7 +4446,7 @@ func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -4515,7 +4516,7 @@ func (v *ES4DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string)
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "EuiccResponseData", t, err)
 		}
@@ -4590,7 +4591,7 @@ func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -4601,7 +4602,7 @@ func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -4671,7 +4672,7 @@ func (v *ES4DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "EuiccResponseData", t, err)
 		}
@@ -4746,7 +4747,7 @@ func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem strin
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -4757,7 +4758,7 @@ func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem strin
 		if err != nil {
 			return true, err
 		}
-		v.CurrentSmsrID = string(t)
+		v.CurrentSmsrID = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -4886,7 +4887,7 @@ func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string) (boo
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -4897,7 +4898,7 @@ func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string) (boo
 		if err != nil {
 			return true, err
 		}
-		v.TargetSmsrID = string(t)
+		v.TargetSmsrID = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -5028,7 +5029,7 @@ func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -5039,7 +5040,7 @@ func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	}
 	return false, nil
@@ -5111,7 +5112,7 @@ func (v *ES4SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem s
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "EuiccResponseData", t, err)
 		}
@@ -5191,7 +5192,7 @@ func (v *ES4HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -5202,7 +5203,7 @@ func (v *ES4HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("CompletionTimestamp"):
 		t, err := d.Text()
@@ -5289,7 +5290,7 @@ func (v *ES4HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -5300,7 +5301,7 @@ func (v *ES4HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("CompletionTimestamp"):
 		t, err := d.Text()
@@ -5387,7 +5388,7 @@ func (v *ES4HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		x, err := appendHexDecoded(nil, t)
+		x, err := decodeHex(d, t)
 		if err != nil {
 			return true, fieldError(elem, "Eid", t, err)
 		}
@@ -5398,7 +5399,7 @@ func (v *ES4HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 		if err != nil {
 			return true, err
 		}
-		v.Iccid = string(t)
+		v.Iccid = d.String(t)
 		return true, nil
 	case d.LocalIs("CompletionTimestamp"):
 		t, err := d.Text()
@@ -5687,4 +5688,95 @@ func ElementNames() []string {
 		"ES4-HandleProfileDeletedNotification",
 		"ES4-HandleSMSRChangeNotification",
 	}
+}
+
+// decodeStatusType returns t as a StatusType: one of its constants when t spells one, else a copy.
+func decodeStatusType(d *xmltext.Decoder, t []byte) StatusType {
+	switch string(t) {
+	case "EXECUTED_SUCCESS":
+		return StatusTypeEXECUTED_SUCCESS
+	case "EXECUTED_WITHWARNING":
+		return StatusTypeEXECUTED_WITHWARNING
+	case "FAILED":
+		return StatusTypeFAILED
+	case "EXPIRED":
+		return StatusTypeEXPIRED
+	}
+	return StatusType(d.String(t))
+}
+
+// decodePOL2SubjectType returns t as a POL2SubjectType: one of its constants when t spells one, else a copy.
+func decodePOL2SubjectType(d *xmltext.Decoder, t []byte) POL2SubjectType {
+	switch string(t) {
+	case "PROFILE":
+		return POL2SubjectTypePROFILE
+	}
+	return POL2SubjectType(d.String(t))
+}
+
+// decodePOL2ActionType returns t as a POL2ActionType: one of its constants when t spells one, else a copy.
+func decodePOL2ActionType(d *xmltext.Decoder, t []byte) POL2ActionType {
+	switch string(t) {
+	case "ENABLE":
+		return POL2ActionTypeENABLE
+	case "DISABLE":
+		return POL2ActionTypeDISABLE
+	case "DELETE":
+		return POL2ActionTypeDELETE
+	}
+	return POL2ActionType(d.String(t))
+}
+
+// decodePOL2QualificationType returns t as a POL2QualificationType: one of its constants when t spells one, else a copy.
+func decodePOL2QualificationType(d *xmltext.Decoder, t []byte) POL2QualificationType {
+	switch string(t) {
+	case "Not-Allowed":
+		return POL2QualificationTypeNotAllowed
+	case "Auto-Delete":
+		return POL2QualificationTypeAutoDelete
+	}
+	return POL2QualificationType(d.String(t))
+}
+
+// decodeSecurityDomainRoleType returns t as a SecurityDomainRoleType: one of its constants when t spells one, else a copy.
+func decodeSecurityDomainRoleType(d *xmltext.Decoder, t []byte) SecurityDomainRoleType {
+	switch string(t) {
+	case "ISD-R":
+		return SecurityDomainRoleTypeISDR
+	case "ECASD":
+		return SecurityDomainRoleTypeECASD
+	}
+	return SecurityDomainRoleType(d.String(t))
+}
+
+// decodeKeysetTypeType returns t as a KeysetTypeType: one of its constants when t spells one, else a copy.
+func decodeKeysetTypeType(d *xmltext.Decoder, t []byte) KeysetTypeType {
+	switch string(t) {
+	case "SCP03":
+		return KeysetTypeTypeSCP03
+	case "SCP80":
+		return KeysetTypeTypeSCP80
+	case "SCP81":
+		return KeysetTypeTypeSCP81
+	case "TokenGeneration":
+		return KeysetTypeTypeTokenGeneration
+	case "ReceiptVerification":
+		return KeysetTypeTypeReceiptVerification
+	case "CA":
+		return KeysetTypeTypeCA
+	}
+	return KeysetTypeType(d.String(t))
+}
+
+// decodeProfileStateType returns t as a ProfileStateType: one of its constants when t spells one, else a copy.
+func decodeProfileStateType(d *xmltext.Decoder, t []byte) ProfileStateType {
+	switch string(t) {
+	case "Created":
+		return ProfileStateTypeCreated
+	case "Disabled":
+		return ProfileStateTypeDisabled
+	case "Enabled":
+		return ProfileStateTypeEnabled
+	}
+	return ProfileStateType(d.String(t))
 }

@@ -282,3 +282,58 @@ func TestEncodeDoesNotAllocate(t *testing.T) {
 		assert.Zero(t, allocs, name)
 	}
 }
+
+// TestDecodedValuesOwnTheirMemory: decoded strings and bytes copy what they hold (into the decoder's arena),
+// so they survive the document's buffer being reused, the decoder decoding again or being Reset, and a
+// neighbouring value decoded from the same arena being written to or appended to.
+func TestDecodedValuesOwnTheirMemory(t *testing.T) {
+	names := rps.ElementNames()
+	buf := make([]byte, 0, 64<<10)
+	d := xmltext.NewDecoder(nil, xmltext.Limits{})
+	kept := make([]rps.Element, len(names))
+	for i, name := range names {
+		buf = append(buf[:0], document(populated(t, name).AppendXML(nil))...)
+		d.Reset(buf, xmltext.Limits{})
+		// The document twice on the same decoder, as a second Message.DecodeBody does: the two values share
+		// the arena chunk. The owner of the first then scribbles over it.
+		first, _ := rps.NewElement(name)
+		require.NoError(t, d.Root())
+		require.NoError(t, first.DecodeXML(d))
+		kept[i], _ = rps.NewElement(name)
+		require.NoError(t, d.Root())
+		require.NoError(t, kept[i].DecodeXML(d))
+		scribble(reflect.ValueOf(first).Elem())
+		for j := range buf {
+			buf[j] = 'X'
+		}
+	}
+	for i, name := range names {
+		assert.Equal(t, populated(t, name), kept[i], name)
+	}
+}
+
+// scribble overwrites every byte slice reachable from v and appends to it.
+func scribble(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			scribble(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			scribble(v.Field(i))
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			b := v.Bytes()
+			for i := range b {
+				b[i] = 0xEE
+			}
+			_ = append(b, 0xEE, 0xEE, 0xEE, 0xEE)
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			scribble(v.Index(i))
+		}
+	}
+}

@@ -110,16 +110,43 @@ func appendHexDecoded(dst, s []byte) ([]byte, error) {
 	return dst, nil
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
+// decodeHex decodes hexBinary text as appendHexDecoded does, into bytes carved from d's arena (see
+// xmltext.Decoder.Bytes) rather than an allocation of their own; nil when s holds no digits.
+func decodeHex(d *xmltext.Decoder, s []byte) (HexBinary, error) {
+	s = trimSpace(s)
+	if len(s)%2 != 0 {
+		return nil, ErrHex
 	}
-	return 0, false
+	for _, c := range s {
+		if hexValue[c] == 0xFF {
+			return nil, ErrHex
+		}
+	}
+	dst := d.Bytes(len(s) / 2)
+	for i := range dst {
+		dst[i] = hexValue[s[2*i]]<<4 | hexValue[s[2*i+1]]
+	}
+	return dst, nil
+}
+
+// hexValue maps a hex digit of either case to its value and every other byte to 0xFF.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xFF
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+		t[c-'a'+'A'] = c - 'a' + 10
+	}
+	return t
+}()
+
+func unhex(c byte) (byte, bool) {
+	v := hexValue[c]
+	return v, v != 0xFF
 }
 
 func trimSpace(s []byte) []byte {
