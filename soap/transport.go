@@ -129,8 +129,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.viaNetHTTP().RoundTrip(req)
 	}
 	ctx := req.Context()
+	if err := ctx.Err(); err != nil { // an idle connection would otherwise take the request before the AfterFunc runs
+		closeBody(req)
+		return nil, err
+	}
 	for try := 0; ; try++ {
-		pc, reused, err := t.conn(ctx, h, req.URL)
+		var pc *persistConn
+		var reused bool
+		if try == 0 {
+			pc, reused, err = t.conn(ctx, h, req.URL)
+		} else {
+			pc, err = t.dial(ctx, h, req.URL) // the other idle connections are likely as stale
+		}
 		if err != nil {
 			closeBody(req)
 			return nil, err
@@ -153,8 +163,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return nil, err
 		}
-		if req.Body, err = req.GetBody(); err != nil {
-			return nil, err
+		if req.Body != nil && req.Body != http.NoBody { // a body without GetBody went to net/http above
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			rewound := *req // the caller's request is not to be changed
+			rewound.Body = body
+			req = &rewound
 		}
 	}
 }
@@ -247,6 +263,10 @@ func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persis
 		cancel()
 		if err != nil {
 			_ = raw.Close()
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				// Not the context's error: that would read as the caller's own deadline.
+				return nil, &TimeoutError{Awaiting: "the TLS handshake", Limit: t.settings.TLSHandshakeTimeout, Err: os.ErrDeadlineExceeded}
+			}
 			return nil, err
 		}
 		st := tc.ConnectionState()
@@ -264,7 +284,7 @@ func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persis
 // TimeoutError is an attempt that one of the Transport's limits ended (the caller's context ending is
 // reported as the context's error instead).
 type TimeoutError struct {
-	Awaiting string        // "response headers" or "the rest of the response"
+	Awaiting string        // "the TLS handshake", "response headers" or "the rest of the response"
 	Limit    time.Duration // the setting that ran out
 	Err      error
 }
@@ -289,10 +309,9 @@ var aLongTimeAgo = time.Unix(1, 0)
 func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	s := &pc.t.settings
+	// The context's own deadline is left to the AfterFunc below, so that its ending is always seen as
+	// ctx.Err() and not mistaken for one of the transport's limits.
 	deadline := time.Now().Add(s.AttemptTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
 	headerDeadline := time.Now().Add(s.ResponseHeaderTimeout)
 	if deadline.Before(headerDeadline) {
 		headerDeadline = deadline
@@ -343,7 +362,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	_ = pc.conn.SetReadDeadline(deadline)
 	res.TLS = pc.tls
-	res.Body = &connBody{pc: pc, body: res.Body, reusable: !res.Close && !req.Close, stop: stop}
+	res.Body = &connBody{pc: pc, ctx: ctx, body: res.Body, reusable: !res.Close && !req.Close, stop: stop}
 	return res, nil
 }
 
@@ -351,6 +370,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 // it when the body is closed before that.
 type connBody struct {
 	pc       *persistConn
+	ctx      context.Context
 	body     io.ReadCloser
 	reusable bool
 	stop     func() bool
@@ -366,7 +386,9 @@ func (b *connBody) Read(p []byte) (int, error) {
 		b.finish(true)
 	} else if err != nil {
 		b.finish(false)
-		if errors.Is(err, os.ErrDeadlineExceeded) {
+		if ce := b.ctx.Err(); ce != nil {
+			err = ce
+		} else if errors.Is(err, os.ErrDeadlineExceeded) {
 			err = &TimeoutError{Awaiting: "the rest of the response", Limit: b.pc.t.settings.AttemptTimeout, Err: err}
 		}
 	}
@@ -375,7 +397,7 @@ func (b *connBody) Read(p []byte) (int, error) {
 
 func (b *connBody) Close() error {
 	if !b.done {
-		b.finish(false)
+		b.finish(b.body == http.NoBody) // an empty answer leaves nothing unread on the connection
 	}
 	return nil
 }
