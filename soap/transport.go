@@ -29,7 +29,7 @@ type Transport struct {
 	settings TransportSettings
 
 	mu      sync.Mutex
-	hosts   map[string]*hostConns
+	hosts   map[hostKey]*hostConns
 	netHTTP *http.Transport // made on first use, under mu
 }
 
@@ -93,15 +93,17 @@ func NewTransportWith(cfg *tls.Config, s TransportSettings) *Transport {
 	cfg = cfg.Clone()
 	// This transport speaks HTTP/1.1 only; a server must not pick h2 from the offer.
 	cfg.NextProtos = []string{"http/1.1"}
-	return &Transport{cfg: cfg, settings: s, hosts: map[string]*hostConns{}}
+	return &Transport{cfg: cfg, settings: s, hosts: map[hostKey]*hostConns{}}
 }
 
-// hostConns are the idle connections to one scheme://host:port, newest last.
+// hostKey names a gateway as its URLs do: "host" and "host:443" are two keys for one host, which costs
+// at most a second idle list and saves building a key on every request.
+type hostKey struct{ scheme, host string }
+
+// hostConns are the idle connections to one gateway, newest last.
 type hostConns struct {
-	key      string
-	proxy    *url.URL // decided once per host: the environment is read once per process
-	proxyErr error
-	idle     []*persistConn
+	proxy *url.URL // decided once per host: the environment is read once per process
+	idle  []*persistConn
 }
 
 type persistConn struct {
@@ -126,7 +128,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if h.proxy != nil || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
-		return t.viaNetHTTP().RoundTrip(req)
+		return t.viaNetHTTP(req)
 	}
 	ctx := req.Context()
 	if err := ctx.Err(); err != nil { // an idle connection would otherwise take the request before the AfterFunc runs
@@ -182,17 +184,26 @@ func closeBody(req *http.Request) {
 }
 
 // host finds or makes the idle list of the request's host, deciding once whether it goes through a proxy.
+// A Proxy function's error is not remembered: the next request asks again.
 func (t *Transport) host(req *http.Request) (*hostConns, error) {
-	key := req.URL.Scheme + "://" + canonicalAddr(req.URL)
+	k := hostKey{req.URL.Scheme, req.URL.Host}
+	t.mu.Lock()
+	h := t.hosts[k]
+	t.mu.Unlock()
+	if h != nil {
+		return h, nil
+	}
+	proxy, err := t.settings.Proxy(req)
+	if err != nil {
+		return nil, err
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	h := t.hosts[key]
-	if h == nil {
-		h = &hostConns{key: key}
-		h.proxy, h.proxyErr = t.settings.Proxy(req)
-		t.hosts[key] = h
+	if h = t.hosts[k]; h == nil {
+		h = &hostConns{proxy: proxy}
+		t.hosts[k] = h
 	}
-	return h, h.proxyErr
+	return h, nil
 }
 
 func canonicalAddr(u *url.URL) string {
@@ -206,9 +217,9 @@ func canonicalAddr(u *url.URL) string {
 	return net.JoinHostPort(u.Hostname(), port)
 }
 
-func (t *Transport) viaNetHTTP() *http.Transport {
+// viaNetHTTP sends req through a net/http Transport with the same settings, AttemptTimeout included.
+func (t *Transport) viaNetHTTP(req *http.Request) (*http.Response, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.netHTTP == nil {
 		s := t.settings
 		t.netHTTP = &http.Transport{
@@ -221,7 +232,32 @@ func (t *Transport) viaNetHTTP() *http.Transport {
 			MaxIdleConnsPerHost:   s.MaxIdleConnsPerHost,
 		}
 	}
-	return t.netHTTP
+	nh := t.netHTTP
+	t.mu.Unlock()
+	parent := req.Context()
+	ctx, cancel := context.WithTimeout(parent, t.settings.AttemptTimeout)
+	res, err := nh.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		if ctx.Err() == context.DeadlineExceeded && parent.Err() == nil {
+			return nil, &TimeoutError{Awaiting: "the response", Limit: t.settings.AttemptTimeout, Err: err}
+		}
+		return nil, err
+	}
+	res.Body = &cancelOnClose{ReadCloser: res.Body, cancel: cancel}
+	return res, nil
+}
+
+// cancelOnClose ends an attempt's context once its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // conn returns the newest idle connection that is not too old, or dials a new one.

@@ -1287,6 +1287,45 @@ func TestTransportProxyError(t *testing.T) {
 	assert.Zero(t, srv.newConns.Load())
 }
 
+func TestTransportProxyErrorIsNotRemembered(t *testing.T) {
+	srv := startServer(t, plainHTTP, echo)
+	var calls atomic.Int32
+	tr := newTransport(t, nil, func(s *soap.TransportSettings) {
+		s.Proxy = func(*http.Request) (*url.URL, error) {
+			if calls.Add(1) == 1 {
+				return nil, errors.New("proxy configuration not ready")
+			}
+			return nil, nil
+		}
+	})
+	_, err := tr.RoundTrip(newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
+	require.Error(t, err)
+	res, got := roundTrip(t, tr, newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "<req/>", got)
+	_, _ = roundTrip(t, tr, newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
+	assert.Equal(t, int32(2), calls.Load(), "asked again after the failure, then remembered")
+}
+
+func TestTransportFallbackHonoursAttemptTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := startServer(t, plainHTTP, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-release // headers sent, the body never comes
+	})
+	t.Cleanup(func() { close(release) })
+	tr := newTransport(t, nil, func(s *soap.TransportSettings) { s.AttemptTimeout = 100 * time.Millisecond })
+	req := newRequest(t, context.Background(), http.MethodPost, srv.URL, "")
+	req.Body, req.ContentLength = io.NopCloser(strings.NewReader("<unknown-length/>")), -1 // the net/http path
+	res, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	_, err = io.ReadAll(res.Body)
+	require.Error(t, err, "the attempt's deadline ends the body read")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
 // --- misuse ----------------------------------------------------------------------------------------
 
 func TestTransportUnsupportedURL(t *testing.T) {
