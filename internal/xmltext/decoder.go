@@ -2,6 +2,7 @@ package xmltext
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -49,26 +50,34 @@ const (
 	nsXML           = "http://www.w3.org/XML/1998/namespace"
 )
 
+// frame is an open element. Like attr, it holds offsets into the document rather than slices of it: pushing
+// one then stores no pointers (so no write barriers), and SaveTo and Restore copy plain memory.
 type frame struct {
-	qname  []byte // as written, for matching the end tag
-	space  []byte
-	local  int // offset of the local name in qname: past the prefix's colon, 0 without a prefix
-	nsMark int // len(ns) before this element's declarations
+	start, end int // the qname as written, data[start:end], for matching the end tag
+	local      int // where the local name starts: past the prefix's colon, start without a prefix
+	space      int // the namespace: an index in ns, or spaceNone or spaceXML
+	nsMark     int // len(ns) before this element's declarations
 }
 
-func (f *frame) localName() []byte { return f.qname[f.local:] }
+// Values of frame.space that are not indexes in Decoder.ns.
+const (
+	spaceNone = -1 // in no namespace
+	spaceXML  = -2 // the xml prefix's namespace, bound by definition
+)
 
-// prefix is the element's namespace prefix, empty without one.
-func (f *frame) prefix() []byte { return f.qname[:max(f.local-1, 0)] }
+// noFrame stands for the current element when there is none. It is never written.
+var noFrame = frame{space: spaceNone}
 
 type binding struct {
 	prefix []byte // empty for the default namespace
 	uri    []byte
 }
 
+// attr is an attribute of the current element: its name is data[start:end], its local name data[local:end]
+// (local is start without a prefix) and its raw value, still escaped, data[vstart:vend].
 type attr struct {
-	prefix, local []byte
-	value         []byte // raw, still escaped
+	start, local, end int
+	vstart, vend      int
 }
 
 // Decoder is a pull decoder over one complete document held in memory. It never reflects and, on documents
@@ -155,25 +164,31 @@ func (d *Decoder) Bytes(n int) []byte {
 
 // alloc hands out n bytes of the arena, which nothing has used and the Decoder never writes again.
 func (d *Decoder) alloc(n int) []byte {
-	if n > cap(d.arena)-len(d.arena) {
-		next := 2 * d.chunk
-		if d.chunk == 0 {
-			next = arenaMin
-			for next < len(d.data)/16 && next < arenaMax {
-				next *= 2
-			}
-		}
-		next = min(next, arenaMax)
-		if n > next/2 {
-			// A large value gets an allocation of its own and leaves the chunk to small ones.
-			return make([]byte, n)
-		}
-		d.chunk = next
-		d.arena = make([]byte, 0, next)
-	}
 	start := len(d.arena)
+	if n > cap(d.arena)-start {
+		return d.allocChunk(n)
+	}
 	d.arena = d.arena[:start+n]
 	return d.arena[start : start+n : start+n]
+}
+
+// allocChunk is alloc when the chunk is full: it starts a new one, or gives a large value its own memory.
+func (d *Decoder) allocChunk(n int) []byte {
+	next := 2 * d.chunk
+	if d.chunk == 0 {
+		next = arenaMin
+		for next < len(d.data)/16 && next < arenaMax {
+			next *= 2
+		}
+	}
+	next = min(next, arenaMax)
+	if n > next/2 {
+		// A large value gets an allocation of its own and leaves the chunk to small ones.
+		return make([]byte, n)
+	}
+	d.chunk = next
+	d.arena = make([]byte, n, next)
+	return d.arena[:n:n]
 }
 
 // frozenString returns p as a string without copying it. This is the package's only use of unsafe, and
@@ -259,43 +274,62 @@ func (d *Decoder) Offset() int { return d.pos }
 
 func (d *Decoder) top() *frame {
 	if len(d.stack) == 0 {
-		return &frame{}
+		return &noFrame
 	}
 	return &d.stack[len(d.stack)-1]
 }
 
+func (d *Decoder) qname(f *frame) []byte { return d.data[f.start:f.end] }
+
+// prefix is f's namespace prefix, empty without one.
+func (d *Decoder) prefix(f *frame) []byte { return d.data[f.start:max(f.local-1, f.start)] }
+
+// uri is the namespace URI a frame's space stands for.
+func (d *Decoder) uri(space int) []byte {
+	switch {
+	case space >= 0:
+		return d.ns[space].uri
+	case space == spaceXML:
+		return []byte(nsXML)
+	}
+	return nil
+}
+
 // Local is the current element's local name.
-func (d *Decoder) Local() []byte { return d.top().localName() }
+func (d *Decoder) Local() []byte {
+	f := d.top()
+	return d.data[f.local:f.end]
+}
 
 // Space is the current element's namespace URI, empty when it has none.
-func (d *Decoder) Space() []byte { return d.top().space }
+func (d *Decoder) Space() []byte { return d.uri(d.top().space) }
 
 // LocalIs reports whether the current element's local name equals name, ignoring ASCII case: real peers
 // spell Smsr-id, CompletionTimestamp and friends in several casings.
-func (d *Decoder) LocalIs(name string) bool { return equalFoldASCII(d.top().localName(), name) }
+func (d *Decoder) LocalIs(name string) bool { return equalFoldASCII(d.Local(), name) }
 
 // SpaceIs reports whether the current element is in namespace uri.
-func (d *Decoder) SpaceIs(uri string) bool { return string(d.top().space) == uri }
+func (d *Decoder) SpaceIs(uri string) bool { return string(d.Space()) == uri }
 
 // Attr returns the unescaped value of the current element's attribute space:local. Unprefixed attributes
 // are in no namespace (space "").
 func (d *Decoder) Attr(space, local string) ([]byte, bool) {
 	for i := range d.attrs {
 		a := &d.attrs[i]
-		if string(a.local) != local {
+		if string(d.data[a.local:a.end]) != local {
 			continue
 		}
-		if len(a.prefix) == 0 {
+		if a.local == a.start {
 			if space != "" {
 				continue
 			}
 		} else {
-			uri, ok := d.LookupPrefix(a.prefix)
+			uri, ok := d.LookupPrefix(d.data[a.start : a.local-1])
 			if !ok || string(uri) != space {
 				continue
 			}
 		}
-		return d.unescapeAttr(a.value), true
+		return d.unescapeAttr(d.data[a.vstart:a.vend]), true
 	}
 	return nil, false
 }
@@ -303,8 +337,8 @@ func (d *Decoder) Attr(space, local string) ([]byte, bool) {
 // AttrAny returns the first attribute of the current element whose local name is local, in any namespace.
 func (d *Decoder) AttrAny(local string) ([]byte, bool) {
 	for i := range d.attrs {
-		if string(d.attrs[i].local) == local {
-			return d.unescapeAttr(d.attrs[i].value), true
+		if a := &d.attrs[i]; string(d.data[a.local:a.end]) == local {
+			return d.unescapeAttr(d.data[a.vstart:a.vend]), true
 		}
 	}
 	return nil, false
@@ -312,18 +346,24 @@ func (d *Decoder) AttrAny(local string) ([]byte, bool) {
 
 // LookupPrefix resolves a namespace prefix in the current element's scope.
 func (d *Decoder) LookupPrefix(prefix []byte) ([]byte, bool) {
+	space, ok := d.lookup(prefix)
+	return d.uri(space), ok
+}
+
+// lookup is LookupPrefix's answer as a frame's space.
+func (d *Decoder) lookup(prefix []byte) (int, bool) {
 	if string(prefix) == "xml" {
-		return []byte(nsXML), true
+		return spaceXML, true
 	}
 	for i := len(d.ns) - 1; i >= 0; i-- {
 		if bytes.Equal(d.ns[i].prefix, prefix) {
 			if len(d.ns[i].uri) == 0 && len(prefix) != 0 {
-				return nil, false
+				return spaceNone, false
 			}
-			return d.ns[i].uri, true
+			return i, true
 		}
 	}
-	return nil, len(prefix) == 0
+	return spaceNone, len(prefix) == 0
 }
 
 func (d *Decoder) unescapeAttr(v []byte) []byte {
@@ -355,7 +395,7 @@ func (d *Decoder) NextChild() (bool, error) {
 		lt := bytes.IndexByte(d.data[d.pos:], '<')
 		if lt < 0 {
 			d.pos = len(d.data)
-			return false, d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.top().qname)
+			return false, d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.qname(d.top()))
 		}
 		d.pos += lt
 		if d.pos+1 < len(d.data) {
@@ -395,7 +435,7 @@ func (d *Decoder) Text() ([]byte, error) {
 		lt := bytes.IndexByte(d.data[d.pos:], '<')
 		if lt < 0 {
 			d.pos = len(d.data)
-			return nil, d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.top().qname)
+			return nil, d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.qname(d.top()))
 		}
 		seg := d.data[d.pos : d.pos+lt]
 		if len(seg) > 0 {
@@ -442,7 +482,7 @@ func (d *Decoder) Text() ([]byte, error) {
 				return nil, err
 			}
 			if !ok {
-				return nil, d.errf(ErrStructure, "element <%s> has child elements where text was expected", d.top().qname)
+				return nil, d.errf(ErrStructure, "element <%s> has child elements where text was expected", d.qname(d.top()))
 			}
 		}
 	}
@@ -467,7 +507,7 @@ func (d *Decoder) Skip() error {
 		lt := bytes.IndexByte(d.data[d.pos:], '<')
 		if lt < 0 {
 			d.pos = len(d.data)
-			return d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.top().qname)
+			return d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.qname(d.top()))
 		}
 		d.pos += lt
 		if d.pos+1 < len(d.data) && d.data[d.pos+1] == '/' {
@@ -651,6 +691,7 @@ func (d *Decoder) startElement() error {
 		return d.errf(ErrDepth, "more than %d levels", d.lim.MaxDepth)
 	}
 	d.pos++ // '<'
+	start := d.pos
 	qname, colon := d.scanName()
 	if len(qname) == 0 {
 		return d.errf(ErrSyntax, "element name expected")
@@ -683,9 +724,14 @@ func (d *Decoder) startElement() error {
 		if len(d.attrs) >= d.lim.MaxAttrs {
 			return d.errf(ErrAttrs, "more than %d on <%s>", d.lim.MaxAttrs, qname)
 		}
+		a := attr{start: d.pos, local: d.pos}
 		name, acolon := d.scanName()
 		if len(name) == 0 {
 			return d.errf(ErrSyntax, "attribute name expected in <%s>", qname)
+		}
+		a.end = d.pos
+		if acolon > 0 {
+			a.local += acolon + 1
 		}
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != '=' {
@@ -701,14 +747,16 @@ func (d *Decoder) startElement() error {
 		if end < 0 {
 			return d.errf(ErrSyntax, "unterminated value of attribute %s", name)
 		}
-		value := d.data[d.pos+1 : d.pos+1+end]
+		a.vstart, a.vend = d.pos+1, d.pos+1+end
+		value := d.data[a.vstart:a.vend]
 		if bytes.IndexByte(value, '<') >= 0 {
 			return d.errf(ErrSyntax, "< in the value of attribute %s", name)
 		}
 		d.pos += end + 2
 		prefix, local := splitQName(name, acolon)
 		for i := range d.attrs {
-			if bytes.Equal(d.attrs[i].prefix, prefix) && bytes.Equal(d.attrs[i].local, local) {
+			b := &d.attrs[i]
+			if string(d.data[b.local:b.end]) == string(local) && string(d.attrPrefix(b)) == string(prefix) {
 				return d.errf(ErrSyntax, "duplicate attribute %s", name)
 			}
 		}
@@ -718,39 +766,42 @@ func (d *Decoder) startElement() error {
 		case string(prefix) == "xmlns":
 			d.ns = append(d.ns, binding{prefix: local, uri: d.unescapeAttr(value)})
 		}
-		d.attrs = append(d.attrs, attr{prefix: prefix, local: local, value: value})
+		d.attrs = append(d.attrs, a)
 	}
-	prefix, _ := splitQName(qname, colon)
-	f := frame{qname: qname, nsMark: nsMark}
-	if len(prefix) != 0 {
-		f.local = colon + 1
+	local := start
+	if colon > 0 {
+		local += colon + 1
 	}
-	if n := len(d.stack); n > 0 && len(d.ns) == nsMark && bytes.Equal(d.stack[n-1].prefix(), prefix) {
+	prefix := d.data[start:max(local-1, start)]
+	var space int
+	if n := len(d.stack); n > 0 && len(d.ns) == nsMark && string(d.prefix(&d.stack[n-1])) == string(prefix) {
 		// Nothing declared here, and the parent's prefix: the parent's namespace, which the parent
 		// resolved in the same scope.
-		f.space = d.stack[n-1].space
+		space = d.stack[n-1].space
 	} else {
-		space, ok := d.LookupPrefix(prefix)
-		if !ok {
+		var ok bool
+		if space, ok = d.lookup(prefix); !ok {
 			return d.errf(ErrNamespace, "prefix %q of <%s>", prefix, qname)
 		}
-		f.space = space
 	}
 	for i := range d.attrs {
-		if p := d.attrs[i].prefix; len(p) != 0 && string(p) != "xmlns" {
-			if _, ok := d.LookupPrefix(p); !ok {
-				return d.errf(ErrNamespace, "prefix %q of attribute %s", p, d.attrs[i].local)
+		if p := d.attrPrefix(&d.attrs[i]); len(p) != 0 && string(p) != "xmlns" {
+			if _, ok := d.lookup(p); !ok {
+				return d.errf(ErrNamespace, "prefix %q of attribute %s", p, d.data[d.attrs[i].local:d.attrs[i].end])
 			}
 		}
 	}
-	d.stack = append(d.stack, f)
+	d.stack = append(d.stack, frame{start: start, end: start + len(qname), local: local, space: space, nsMark: nsMark})
 	d.empty = empty
 	return nil
 }
 
+// attrPrefix is a's namespace prefix, empty without one.
+func (d *Decoder) attrPrefix(a *attr) []byte { return d.data[a.start:max(a.local-1, a.start)] }
+
 // endElement consumes the end tag at d.pos, which must close the current element.
 func (d *Decoder) endElement() error {
-	if err := d.endTag(d.top().qname); err != nil {
+	if err := d.endTag(d.qname(d.top())); err != nil {
 		return err
 	}
 	d.pop()
@@ -867,15 +918,33 @@ func checkDeclEncoding(decl []byte) error {
 	return fmt.Errorf("encoding %q is not supported, only UTF-8", enc)
 }
 
-// checkChars verifies that data is UTF-8 made only of characters XML 1.0 allows, eight ASCII bytes at a time.
+// checkChars verifies that data is UTF-8 made only of characters XML 1.0 allows, sixteen or eight ASCII
+// bytes at a time.
 func checkChars(data []byte) (int, error) {
+	// A word w of ASCII (w&hi == 0) holds a byte below 0x20 exactly when (w-lo)&hi != 0: the subtraction
+	// borrows from the high bit of the lowest such byte (a borrow can only wrongly flag bytes above it).
 	const hi, lo = 0x8080808080808080, 0x2020202020202020
 	i := 0
 	for i < len(data) {
+		for i+16 <= len(data) {
+			w, v := binary.LittleEndian.Uint64(data[i:]), binary.LittleEndian.Uint64(data[i+8:])
+			if (w|v|(w-lo)|(v-lo))&hi != 0 {
+				break
+			}
+			i += 16
+		}
+		if i == len(data) {
+			break
+		}
 		if i+8 <= len(data) {
-			w := uint64(data[i]) | uint64(data[i+1])<<8 | uint64(data[i+2])<<16 | uint64(data[i+3])<<24 |
-				uint64(data[i+4])<<32 | uint64(data[i+5])<<40 | uint64(data[i+6])<<48 | uint64(data[i+7])<<56
-			if w&hi == 0 && (w-lo)&^w&hi == 0 {
+			if w := binary.LittleEndian.Uint64(data[i:]); w&hi == 0 {
+				if (w-lo)&hi != 0 { // tabs, line ends or worse: look at each
+					for k, c := range data[i : i+8] {
+						if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+							return i + k, fmt.Errorf("control character %#02x", c)
+						}
+					}
+				}
 				i += 8
 				continue
 			}
