@@ -1,6 +1,7 @@
 // Package compserver is the loopback SM-SR every client of the peer comparison talks to: TLS 1.3, ECDSA
-// P-256 mutual TLS (certificates from mtlstest), keep-alive, and answers taken from the esimgw mock
-// (gatewaytest) so that every peer decodes the very bytes esimgw's mock would send.
+// P-256 mutual TLS (certificates from mtlstest), HTTP/1.1 keep-alive, and answers taken from the esimgw
+// mock (gatewaytest) so that every peer decodes the very bytes esimgw's mock would send. Each answer goes
+// out in one write (one TLS record), so that the shared machine spends as little as it can on the server.
 //
 //   - ES4-GetEISRequest: 200 with the mock's ES4-GetEISResponse (an EIS with two profiles), its RelatesTo
 //     set to the request's MessageID, in the SOAP version the request used (gowsdl speaks only 1.1).
@@ -12,6 +13,7 @@
 package compserver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -22,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,15 +51,16 @@ const EID = gatewaytest.DefaultEID
 type Server struct {
 	PKI    *mtlstest.PKI
 	URL    string // https://localhost:port/esim-messaging/3/ES4/ES4SmSrService
-	srv    *http.Server
 	ln     net.Listener
-	cb     *http.Client
+	cb     http.RoundTripper
 	logger *slog.Logger
 
 	getEIS12, getEIS11 [2][]byte // response split around the escaped RelatesTo value
 	callbackAction     string
 
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // connections and callbacks
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
 	ctx     context.Context
 	cancel  context.CancelFunc
 	cbFails sync.Map // error text -> count, for the report
@@ -85,20 +89,25 @@ func New(dir string, logger *slog.Logger) (*Server, error) {
 	}
 	ccfg := pki.ClientTLSConfig()
 	ccfg.MinVersion = tls.VersionTLS13
-	s.cb = &http.Client{Transport: soap.NewTransport(ccfg), Timeout: 30 * time.Second}
+	s.cb = soap.NewTransportWith(ccfg, soap.TransportSettings{AttemptTimeout: 30 * time.Second})
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
 	s.URL = "https://localhost:" + port + "/esim-messaging/3/ES4/ES4SmSrService"
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
-	go func() { _ = s.srv.Serve(s.ln) }()
+	s.conns = map[net.Conn]struct{}{}
+	s.wg.Add(1)
+	go s.accept()
 	return s, nil
 }
 
-// Close stops the server and waits for callbacks in flight.
+// Close stops the server and waits for its connections and the callbacks in flight.
 func (s *Server) Close() {
-	_ = s.srv.Close()
+	_ = s.ln.Close()
 	s.cancel()
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
 	s.wg.Wait()
 }
 
@@ -231,22 +240,91 @@ func scan(data []byte) (mid, replyTo, body, ns string, err error) {
 	}
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-// ServeHTTP answers GetEIS and EnableProfile.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := bytes.NewBuffer((*bp)[:0])
-	if _, err := buf.ReadFrom(io.LimitReader(r.Body, 1<<20)); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.ctx.Err() != nil {
+			s.mu.Unlock()
+			_ = c.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serve(c)
 	}
-	*bp = buf.Bytes()
-	mid, replyTo, body, ns, err := scan(buf.Bytes())
+}
+
+// serve is a minimal HTTP/1.1 server loop: net/http's parser for requests, and each answer written with
+// one Write, so one TLS record. net/http's server writes an answer of this size (4.3 KB) in two records
+// and two system calls, which both sides of every exchange pay for; the comparison is about clients, so
+// the server is kept as cheap as it can be, for every peer alike.
+func (s *Server) serve(c net.Conn) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		_ = c.Close()
+		s.wg.Done()
+	}()
+	if tc, ok := c.(*tls.Conn); ok {
+		hctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			s.logger.Warn("compserver: TLS handshake", "remote", c.RemoteAddr().String(), "error", err)
+			return
+		}
+	}
+	br := bufio.NewReaderSize(c, 16<<10)
+	var in, out []byte
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Minute)) // idle keep-alive limit
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		in, err = readAll(in[:0], req.Body)
+		if err != nil {
+			return
+		}
+		keep := !req.Close && req.ProtoAtLeast(1, 1)
+		out = s.answer(out[:0], req, in, keep)
+		if _, err := c.Write(out); err != nil || !keep {
+			return
+		}
+	}
+}
+
+func readAll(dst []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if len(dst) > 1<<20 {
+			return dst, errors.New("request over 1 MiB")
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+}
+
+// answer appends the whole HTTP answer to req (body in) to out.
+func (s *Server) answer(out []byte, req *http.Request, in []byte, keep bool) []byte {
+	mid, replyTo, body, ns, err := scan(in)
 	if err != nil || mid == "" {
-		http.Error(w, fmt.Sprintf("bad request: %v (MessageID %q)", err, mid), http.StatusBadRequest)
-		return
+		return response(out, http.StatusBadRequest, "text/plain", fmt.Sprintf("bad request: %v (MessageID %q)", err, mid), keep)
 	}
 	switch body {
 	case "ES4-GetEISRequest":
@@ -254,22 +332,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if ns == NS11 {
 			tpl, ct = s.getEIS11, `text/xml; charset=utf-8`
 		}
-		out := append(append(append((*bp)[len(*bp):], tpl[0]...), xmltext.AppendText(nil, mid)...), tpl[1]...)
-		w.Header().Set("Content-Type", ct)
-		w.Header().Set("Content-Length", fmt.Sprint(len(out)))
-		_, _ = w.Write(out)
+		escMID := xmltext.AppendText(nil, mid)
+		out = head(out, http.StatusOK, ct, len(tpl[0])+len(escMID)+len(tpl[1]), keep)
+		return append(append(append(out, tpl[0]...), escMID...), tpl[1]...)
 	case "ES4-EnableProfileRequest":
 		u, err := url.Parse(replyTo)
 		if err != nil || !loopback(u.Hostname()) {
-			http.Error(w, "ReplyTo must be a loopback https URL, got "+replyTo, http.StatusBadRequest)
-			return
+			return response(out, http.StatusBadRequest, "text/plain", "ReplyTo must be a loopback https URL, got "+replyTo, keep)
 		}
-		w.WriteHeader(http.StatusAccepted)
 		s.wg.Add(1)
 		go s.callback(replyTo, mid)
+		return head(out, http.StatusAccepted, "", 0, keep)
 	default:
-		http.Error(w, "unsupported body "+body, http.StatusBadRequest)
+		return response(out, http.StatusBadRequest, "text/plain", "unsupported body "+body, keep)
 	}
+}
+
+func head(out []byte, status int, contentType string, length int, keep bool) []byte {
+	out = fmt.Appendf(out, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+	if contentType != "" {
+		out = append(append(append(out, "Content-Type: "...), contentType...), "\r\n"...)
+	}
+	out = append(strconv.AppendInt(append(out, "Content-Length: "...), int64(length), 10), "\r\n"...)
+	if !keep {
+		out = append(out, "Connection: close\r\n"...)
+	}
+	return append(out, "\r\n"...)
+}
+
+func response(out []byte, status int, contentType, body string, keep bool) []byte {
+	return append(head(out, status, contentType, len(body), keep), body...)
 }
 
 func loopback(host string) bool {
@@ -298,7 +390,7 @@ func (s *Server) callback(replyTo, relatesTo string) {
 		return
 	}
 	req.Header.Set("Content-Type", `application/soap+xml; charset=utf-8; action="`+s.callbackAction+`"`)
-	res, err := s.cb.Do(req)
+	res, err := s.cb.RoundTrip(req)
 	if err != nil {
 		s.fail(err)
 		return
