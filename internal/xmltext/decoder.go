@@ -791,7 +791,16 @@ func (d *Decoder) startElement() error {
 			}
 		}
 	}
-	d.stack = append(d.stack, frame{start: start, end: start + len(qname), local: local, space: space, nsMark: nsMark})
+	// Fields stored one by one into the new slot: a frame literal is built on the stack and copied over
+	// with wide loads that wait on the narrow stores just made.
+	n := len(d.stack)
+	if n == cap(d.stack) {
+		d.stack = append(d.stack, frame{})
+	} else {
+		d.stack = d.stack[:n+1]
+	}
+	f := &d.stack[n]
+	f.start, f.end, f.local, f.space, f.nsMark = start, start+len(qname), local, space, nsMark
 	d.empty = empty
 	return nil
 }
