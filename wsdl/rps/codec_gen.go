@@ -55,21 +55,38 @@ func (v *ExecutionStatusType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *ExecutionStatusType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Status"):
+	switch childOfExecutionStatusType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Status = decodeStatusType(d, t)
 		return true, nil
-	case d.LocalIs("StatusCodeData"):
+	case 1:
 		if v.StatusCodeData == nil {
 			v.StatusCodeData = new(StatusCodeDataType)
 		}
 		return true, v.StatusCodeData.decodeXML(d, "StatusCodeData")
 	}
 	return false, nil
+}
+
+// childOfExecutionStatusType is the index of the ExecutionStatusType child named local, ignoring ASCII case, or -1.
+func childOfExecutionStatusType(local []byte) int {
+	switch string(local) {
+	case "Status":
+		return 0
+	case "StatusCodeData":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Status"):
+		return 0
+	case equalFoldBytes(local, "StatusCodeData"):
+		return 1
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -129,29 +146,29 @@ func (v *StatusCodeDataType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *StatusCodeDataType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Subject"):
+	switch childOfStatusCodeDataType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Subject = d.String(t)
 		return true, nil
-	case d.LocalIs("Reason"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Reason = d.String(t)
 		return true, nil
-	case d.LocalIs("SubjectIdentifier"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SubjectIdentifier = d.String(t)
 		return true, nil
-	case d.LocalIs("Message"):
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -160,6 +177,31 @@ func (v *StatusCodeDataType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfStatusCodeDataType is the index of the StatusCodeDataType child named local, ignoring ASCII case, or -1.
+func childOfStatusCodeDataType(local []byte) int {
+	switch string(local) {
+	case "Subject":
+		return 0
+	case "Reason":
+		return 1
+	case "SubjectIdentifier":
+		return 2
+	case "Message":
+		return 3
+	}
+	switch {
+	case equalFoldBytes(local, "Subject"):
+		return 0
+	case equalFoldBytes(local, "Reason"):
+		return 1
+	case equalFoldBytes(local, "SubjectIdentifier"):
+		return 2
+	case equalFoldBytes(local, "Message"):
+		return 3
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -213,15 +255,15 @@ func (v *SubscriptionAddressType) decodeXML(d *xmltext.Decoder, elem string) err
 }
 
 func (v *SubscriptionAddressType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Imsi"):
+	switch childOfSubscriptionAddressType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Imsi = d.String(t)
 		return true, nil
-	case d.LocalIs("Msisdn"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -230,6 +272,23 @@ func (v *SubscriptionAddressType) decodeChild(d *xmltext.Decoder, elem string) (
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfSubscriptionAddressType is the index of the SubscriptionAddressType child named local, ignoring ASCII case, or -1.
+func childOfSubscriptionAddressType(local []byte) int {
+	switch string(local) {
+	case "Imsi":
+		return 0
+	case "Msisdn":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Imsi"):
+		return 0
+	case equalFoldBytes(local, "Msisdn"):
+		return 1
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -276,12 +335,25 @@ func (v *POL2Type) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *POL2Type) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Rule"):
+	switch childOfPOL2Type(d.Local()) {
+	case 0:
 		v.Rule = append(v.Rule, POL2RuleType{})
 		return true, v.Rule[len(v.Rule)-1].decodeXML(d, "Rule")
 	}
 	return false, nil
+}
+
+// childOfPOL2Type is the index of the POL2Type child named local, ignoring ASCII case, or -1.
+func childOfPOL2Type(local []byte) int {
+	switch string(local) {
+	case "Rule":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "Rule"):
+		return 0
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -334,22 +406,22 @@ func (v *POL2RuleType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *POL2RuleType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Subject"):
+	switch childOfPOL2RuleType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Subject = decodePOL2SubjectType(d, t)
 		return true, nil
-	case d.LocalIs("Action"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Action = decodePOL2ActionType(d, t)
 		return true, nil
-	case d.LocalIs("Qualification"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -358,6 +430,27 @@ func (v *POL2RuleType) decodeChild(d *xmltext.Decoder, elem string) (bool, error
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfPOL2RuleType is the index of the POL2RuleType child named local, ignoring ASCII case, or -1.
+func childOfPOL2RuleType(local []byte) int {
+	switch string(local) {
+	case "Subject":
+		return 0
+	case "Action":
+		return 1
+	case "Qualification":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Subject"):
+		return 0
+	case equalFoldBytes(local, "Action"):
+		return 1
+	case equalFoldBytes(local, "Qualification"):
+		return 2
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -421,8 +514,8 @@ func (v *SecurityDomainType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Aid"):
+	switch childOfSecurityDomainType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -433,7 +526,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		}
 		v.AID = x
 		return true, nil
-	case d.LocalIs("Tar"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -448,7 +541,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 			v.Tar = append(v.Tar, e)
 		}
 		return true, nil
-	case d.LocalIs("Sin"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -459,7 +552,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		}
 		v.Sin = x
 		return true, nil
-	case d.LocalIs("Sdin"):
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -470,18 +563,51 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		}
 		v.Sdin = x
 		return true, nil
-	case d.LocalIs("Role"):
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Role = decodeSecurityDomainRoleType(d, t)
 		return true, nil
-	case d.LocalIs("Keyset"):
+	case 5:
 		v.Keyset = append(v.Keyset, KeySetType{})
 		return true, v.Keyset[len(v.Keyset)-1].decodeXML(d, "Keyset")
 	}
 	return false, nil
+}
+
+// childOfSecurityDomainType is the index of the SecurityDomainType child named local, ignoring ASCII case, or -1.
+func childOfSecurityDomainType(local []byte) int {
+	switch string(local) {
+	case "Aid":
+		return 0
+	case "Tar":
+		return 1
+	case "Sin":
+		return 2
+	case "Sdin":
+		return 3
+	case "Role":
+		return 4
+	case "Keyset":
+		return 5
+	}
+	switch {
+	case equalFoldBytes(local, "Aid"):
+		return 0
+	case equalFoldBytes(local, "Tar"):
+		return 1
+	case equalFoldBytes(local, "Sin"):
+		return 2
+	case equalFoldBytes(local, "Sdin"):
+		return 3
+	case equalFoldBytes(local, "Role"):
+		return 4
+	case equalFoldBytes(local, "Keyset"):
+		return 5
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -544,8 +670,8 @@ func (v *KeySetType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Version"):
+	switch childOfKeySetType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -556,14 +682,14 @@ func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) 
 		}
 		v.Version = x
 		return true, nil
-	case d.LocalIs("Type"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Type = decodeKeysetTypeType(d, t)
 		return true, nil
-	case d.LocalIs("Cntr"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -578,14 +704,43 @@ func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) 
 			v.Cntr = &e
 		}
 		return true, nil
-	case d.LocalIs("Key"):
+	case 3:
 		v.Key = append(v.Key, KeyType{})
 		return true, v.Key[len(v.Key)-1].decodeXML(d, "Key")
-	case d.LocalIs("Certificate"):
+	case 4:
 		v.Certificate = append(v.Certificate, CertificateType{})
 		return true, v.Certificate[len(v.Certificate)-1].decodeXML(d, "Certificate")
 	}
 	return false, nil
+}
+
+// childOfKeySetType is the index of the KeySetType child named local, ignoring ASCII case, or -1.
+func childOfKeySetType(local []byte) int {
+	switch string(local) {
+	case "Version":
+		return 0
+	case "Type":
+		return 1
+	case "Cntr":
+		return 2
+	case "Key":
+		return 3
+	case "Certificate":
+		return 4
+	}
+	switch {
+	case equalFoldBytes(local, "Version"):
+		return 0
+	case equalFoldBytes(local, "Type"):
+		return 1
+	case equalFoldBytes(local, "Cntr"):
+		return 2
+	case equalFoldBytes(local, "Key"):
+		return 3
+	case equalFoldBytes(local, "Certificate"):
+		return 4
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -645,8 +800,8 @@ func (v *KeyType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *KeyType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Index"):
+	switch childOfKeyType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -657,11 +812,28 @@ func (v *KeyType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 		}
 		v.Index = x
 		return true, nil
-	case d.LocalIs("KeyComponents"):
+	case 1:
 		v.KeyComponents = append(v.KeyComponents, KeyComponentType{})
 		return true, v.KeyComponents[len(v.KeyComponents)-1].decodeXML(d, "KeyComponents")
 	}
 	return false, nil
+}
+
+// childOfKeyType is the index of the KeyType child named local, ignoring ASCII case, or -1.
+func childOfKeyType(local []byte) int {
+	switch string(local) {
+	case "Index":
+		return 0
+	case "KeyComponents":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Index"):
+		return 0
+	case equalFoldBytes(local, "KeyComponents"):
+		return 1
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -725,8 +897,6 @@ func (v *KeyComponentType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *KeyComponentType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	}
 	return false, nil
 }
 
@@ -780,8 +950,8 @@ func (v *CertificateType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *CertificateType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Index"):
+	switch childOfCertificateType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -792,14 +962,14 @@ func (v *CertificateType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		}
 		v.Index = x
 		return true, nil
-	case d.LocalIs("CaId"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.CaID = d.String(t)
 		return true, nil
-	case d.LocalIs("Value"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -812,6 +982,27 @@ func (v *CertificateType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfCertificateType is the index of the CertificateType child named local, ignoring ASCII case, or -1.
+func childOfCertificateType(local []byte) int {
+	switch string(local) {
+	case "Index":
+		return 0
+	case "CaId":
+		return 1
+	case "Value":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Index"):
+		return 0
+	case equalFoldBytes(local, "CaId"):
+		return 1
+	case equalFoldBytes(local, "Value"):
+		return 2
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -883,10 +1074,10 @@ func (v *EISType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *EISType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("EumSignedInfo"):
+	switch childOfEISType(d.Local()) {
+	case 0:
 		return true, v.EumSignedInfo.decodeXML(d, "EumSignedInfo")
-	case d.LocalIs("EumSignature"):
+	case 1:
 		inner, err := d.InnerXML()
 		if err != nil {
 			return true, err
@@ -894,7 +1085,7 @@ func (v *EISType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 		v.EumSignature.Inner = d.Bytes(len(inner))
 		copy(v.EumSignature.Inner, inner)
 		return true, nil
-	case d.LocalIs("RemainingMemory"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -905,7 +1096,7 @@ func (v *EISType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 		}
 		v.RemainingMemory = NonNegativeInteger(x)
 		return true, nil
-	case d.LocalIs("AvailableMemoryForProfiles"):
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -916,7 +1107,7 @@ func (v *EISType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 		}
 		v.AvailableMemoryForProfiles = NonNegativeInteger(x)
 		return true, nil
-	case d.LocalIs("LastAuditDate"):
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -931,30 +1122,79 @@ func (v *EISType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 			v.LastAuditDate = &e
 		}
 		return true, nil
-	case d.LocalIs("Smsr-id"):
+	case 5:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case d.LocalIs("ProfileInfo"):
+	case 6:
 		v.ProfileInfo = append(v.ProfileInfo, ProfileInfoType{})
 		return true, v.ProfileInfo[len(v.ProfileInfo)-1].decodeXML(d, "ProfileInfo")
-	case d.LocalIs("Isd-r"):
+	case 7:
 		return true, v.IsdR.decodeXML(d, "Isd-r")
-	case d.LocalIs("AuditTrail"):
+	case 8:
 		if v.AuditTrail == nil {
 			v.AuditTrail = new(AuditTrailType)
 		}
 		return true, v.AuditTrail.decodeXML(d, "AuditTrail")
-	case d.LocalIs("AdditionalProperties"):
+	case 9:
 		if v.AdditionalProperties == nil {
 			v.AdditionalProperties = new(AdditionalPropertiesType)
 		}
 		return true, v.AdditionalProperties.decodeXML(d, "AdditionalProperties")
 	}
 	return false, nil
+}
+
+// childOfEISType is the index of the EISType child named local, ignoring ASCII case, or -1.
+func childOfEISType(local []byte) int {
+	switch string(local) {
+	case "EumSignedInfo":
+		return 0
+	case "EumSignature":
+		return 1
+	case "RemainingMemory":
+		return 2
+	case "AvailableMemoryForProfiles":
+		return 3
+	case "LastAuditDate":
+		return 4
+	case "Smsr-id":
+		return 5
+	case "ProfileInfo":
+		return 6
+	case "Isd-r":
+		return 7
+	case "AuditTrail":
+		return 8
+	case "AdditionalProperties":
+		return 9
+	}
+	switch {
+	case equalFoldBytes(local, "EumSignedInfo"):
+		return 0
+	case equalFoldBytes(local, "EumSignature"):
+		return 1
+	case equalFoldBytes(local, "RemainingMemory"):
+		return 2
+	case equalFoldBytes(local, "AvailableMemoryForProfiles"):
+		return 3
+	case equalFoldBytes(local, "LastAuditDate"):
+		return 4
+	case equalFoldBytes(local, "Smsr-id"):
+		return 5
+	case equalFoldBytes(local, "ProfileInfo"):
+		return 6
+	case equalFoldBytes(local, "Isd-r"):
+		return 7
+	case equalFoldBytes(local, "AuditTrail"):
+		return 8
+	case equalFoldBytes(local, "AdditionalProperties"):
+		return 9
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1021,8 +1261,8 @@ func (v *EumSignedInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfEumSignedInfoType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1033,14 +1273,14 @@ func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Eum-id"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.EumID = d.String(t)
 		return true, nil
-	case d.LocalIs("ProductionDate"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1051,21 +1291,21 @@ func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 		}
 		v.ProductionDate = DateTime{x}
 		return true, nil
-	case d.LocalIs("PlatformType"):
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.PlatformType = d.String(t)
 		return true, nil
-	case d.LocalIs("PlatformVersion"):
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.PlatformVersion = d.String(t)
 		return true, nil
-	case d.LocalIs("Isd-p-loadfile-aid"):
+	case 5:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1076,7 +1316,7 @@ func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 		}
 		v.IsdPLoadfileAID = x
 		return true, nil
-	case d.LocalIs("Isd-p-module-aid"):
+	case 6:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1087,12 +1327,57 @@ func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 		}
 		v.IsdPModuleAID = x
 		return true, nil
-	case d.LocalIs("Ecasd"):
+	case 7:
 		return true, v.Ecasd.decodeXML(d, "Ecasd")
-	case d.LocalIs("EuiccCapabilities"):
+	case 8:
 		return true, v.EuiccCapabilities.decodeXML(d, "EuiccCapabilities")
 	}
 	return false, nil
+}
+
+// childOfEumSignedInfoType is the index of the EumSignedInfoType child named local, ignoring ASCII case, or -1.
+func childOfEumSignedInfoType(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Eum-id":
+		return 1
+	case "ProductionDate":
+		return 2
+	case "PlatformType":
+		return 3
+	case "PlatformVersion":
+		return 4
+	case "Isd-p-loadfile-aid":
+		return 5
+	case "Isd-p-module-aid":
+		return 6
+	case "Ecasd":
+		return 7
+	case "EuiccCapabilities":
+		return 8
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Eum-id"):
+		return 1
+	case equalFoldBytes(local, "ProductionDate"):
+		return 2
+	case equalFoldBytes(local, "PlatformType"):
+		return 3
+	case equalFoldBytes(local, "PlatformVersion"):
+		return 4
+	case equalFoldBytes(local, "Isd-p-loadfile-aid"):
+		return 5
+	case equalFoldBytes(local, "Isd-p-module-aid"):
+		return 6
+	case equalFoldBytes(local, "Ecasd"):
+		return 7
+	case equalFoldBytes(local, "EuiccCapabilities"):
+		return 8
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1158,8 +1443,8 @@ func (v *EuiccCapabilitiesType) decodeXML(d *xmltext.Decoder, elem string) error
 }
 
 func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("CattpSupport"):
+	switch childOfEuiccCapabilitiesType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1170,14 +1455,14 @@ func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string) (bo
 		}
 		v.CattpSupport = x
 		return true, nil
-	case d.LocalIs("CattpVersion"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.CattpVersion = d.String(t)
 		return true, nil
-	case d.LocalIs("HttpSupport"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1188,21 +1473,21 @@ func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string) (bo
 		}
 		v.HttpSupport = x
 		return true, nil
-	case d.LocalIs("HttpVersion"):
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.HttpVersion = d.String(t)
 		return true, nil
-	case d.LocalIs("SecurePacketVersion"):
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SecurePacketVersion = d.String(t)
 		return true, nil
-	case d.LocalIs("RemoteProvisioningVersion"):
+	case 5:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1211,6 +1496,39 @@ func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string) (bo
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfEuiccCapabilitiesType is the index of the EuiccCapabilitiesType child named local, ignoring ASCII case, or -1.
+func childOfEuiccCapabilitiesType(local []byte) int {
+	switch string(local) {
+	case "CattpSupport":
+		return 0
+	case "CattpVersion":
+		return 1
+	case "HttpSupport":
+		return 2
+	case "HttpVersion":
+		return 3
+	case "SecurePacketVersion":
+		return 4
+	case "RemoteProvisioningVersion":
+		return 5
+	}
+	switch {
+	case equalFoldBytes(local, "CattpSupport"):
+		return 0
+	case equalFoldBytes(local, "CattpVersion"):
+		return 1
+	case equalFoldBytes(local, "HttpSupport"):
+		return 2
+	case equalFoldBytes(local, "HttpVersion"):
+		return 3
+	case equalFoldBytes(local, "SecurePacketVersion"):
+		return 4
+	case equalFoldBytes(local, "RemoteProvisioningVersion"):
+		return 5
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1289,15 +1607,15 @@ func (v *ProfileInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Iccid"):
+	switch childOfProfileInfoType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("Isd-p-aid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1308,14 +1626,14 @@ func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		}
 		v.IsdPAID = x
 		return true, nil
-	case d.LocalIs("Mno-id"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.MnoID = d.String(t)
 		return true, nil
-	case d.LocalIs("FallbackAttribute"):
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1326,30 +1644,30 @@ func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		}
 		v.FallbackAttribute = x
 		return true, nil
-	case d.LocalIs("SubscriptionAddress"):
+	case 4:
 		return true, v.SubscriptionAddress.decodeXML(d, "SubscriptionAddress")
-	case d.LocalIs("State"):
+	case 5:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.State = decodeProfileStateType(d, t)
 		return true, nil
-	case d.LocalIs("Smdp-id"):
+	case 6:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmdpID = d.String(t)
 		return true, nil
-	case d.LocalIs("ProfileType"):
+	case 7:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.ProfileType = d.String(t)
 		return true, nil
-	case d.LocalIs("AllocatedMemory"):
+	case 8:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1360,7 +1678,7 @@ func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		}
 		v.AllocatedMemory = NonNegativeInteger(x)
 		return true, nil
-	case d.LocalIs("FreeMemory"):
+	case 9:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1375,10 +1693,63 @@ func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 			v.FreeMemory = &e
 		}
 		return true, nil
-	case d.LocalIs("pol2"):
+	case 10:
 		return true, v.Pol2.decodeXML(d, "pol2")
 	}
 	return false, nil
+}
+
+// childOfProfileInfoType is the index of the ProfileInfoType child named local, ignoring ASCII case, or -1.
+func childOfProfileInfoType(local []byte) int {
+	switch string(local) {
+	case "Iccid":
+		return 0
+	case "Isd-p-aid":
+		return 1
+	case "Mno-id":
+		return 2
+	case "FallbackAttribute":
+		return 3
+	case "SubscriptionAddress":
+		return 4
+	case "State":
+		return 5
+	case "Smdp-id":
+		return 6
+	case "ProfileType":
+		return 7
+	case "AllocatedMemory":
+		return 8
+	case "FreeMemory":
+		return 9
+	case "pol2":
+		return 10
+	}
+	switch {
+	case equalFoldBytes(local, "Iccid"):
+		return 0
+	case equalFoldBytes(local, "Isd-p-aid"):
+		return 1
+	case equalFoldBytes(local, "Mno-id"):
+		return 2
+	case equalFoldBytes(local, "FallbackAttribute"):
+		return 3
+	case equalFoldBytes(local, "SubscriptionAddress"):
+		return 4
+	case equalFoldBytes(local, "State"):
+		return 5
+	case equalFoldBytes(local, "Smdp-id"):
+		return 6
+	case equalFoldBytes(local, "ProfileType"):
+		return 7
+	case equalFoldBytes(local, "AllocatedMemory"):
+		return 8
+	case equalFoldBytes(local, "FreeMemory"):
+		return 9
+	case equalFoldBytes(local, "pol2"):
+		return 10
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1425,12 +1796,25 @@ func (v *AuditTrailType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *AuditTrailType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Record"):
+	switch childOfAuditTrailType(d.Local()) {
+	case 0:
 		v.Record = append(v.Record, AuditTrailRecordType{})
 		return true, v.Record[len(v.Record)-1].decodeXML(d, "Record")
 	}
 	return false, nil
+}
+
+// childOfAuditTrailType is the index of the AuditTrailType child named local, ignoring ASCII case, or -1.
+func childOfAuditTrailType(local []byte) int {
+	switch string(local) {
+	case "Record":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "Record"):
+		return 0
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1514,8 +1898,8 @@ func (v *AuditTrailRecordType) decodeXML(d *xmltext.Decoder, elem string) error 
 }
 
 func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfAuditTrailRecordType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1526,14 +1910,14 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Smsr-id"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case d.LocalIs("OperationDate"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1544,7 +1928,7 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		}
 		v.OperationDate = DateTime{x}
 		return true, nil
-	case d.LocalIs("OperationType"):
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1555,19 +1939,19 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		}
 		v.OperationType = x
 		return true, nil
-	case d.LocalIs("RequesterId"):
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.RequesterID = d.String(t)
 		return true, nil
-	case d.LocalIs("OperationExecutionStatus"):
+	case 5:
 		if v.OperationExecutionStatus == nil {
 			v.OperationExecutionStatus = new(ExecutionStatusType)
 		}
 		return true, v.OperationExecutionStatus.decodeXML(d, "OperationExecutionStatus")
-	case d.LocalIs("Isd-p-aid"):
+	case 6:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1578,14 +1962,14 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		}
 		v.IsdPAID = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 7:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("Imei"):
+	case 8:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1596,7 +1980,7 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		}
 		v.Imei = x
 		return true, nil
-	case d.LocalIs("Meid"):
+	case 9:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1609,6 +1993,55 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfAuditTrailRecordType is the index of the AuditTrailRecordType child named local, ignoring ASCII case, or -1.
+func childOfAuditTrailRecordType(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Smsr-id":
+		return 1
+	case "OperationDate":
+		return 2
+	case "OperationType":
+		return 3
+	case "RequesterId":
+		return 4
+	case "OperationExecutionStatus":
+		return 5
+	case "Isd-p-aid":
+		return 6
+	case "Iccid":
+		return 7
+	case "Imei":
+		return 8
+	case "Meid":
+		return 9
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Smsr-id"):
+		return 1
+	case equalFoldBytes(local, "OperationDate"):
+		return 2
+	case equalFoldBytes(local, "OperationType"):
+		return 3
+	case equalFoldBytes(local, "RequesterId"):
+		return 4
+	case equalFoldBytes(local, "OperationExecutionStatus"):
+		return 5
+	case equalFoldBytes(local, "Isd-p-aid"):
+		return 6
+	case equalFoldBytes(local, "Iccid"):
+		return 7
+	case equalFoldBytes(local, "Imei"):
+		return 8
+	case equalFoldBytes(local, "Meid"):
+		return 9
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1655,12 +2088,25 @@ func (v *AdditionalPropertiesType) decodeXML(d *xmltext.Decoder, elem string) er
 }
 
 func (v *AdditionalPropertiesType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("Property"):
+	switch childOfAdditionalPropertiesType(d.Local()) {
+	case 0:
 		v.Property = append(v.Property, PropertyType{})
 		return true, v.Property[len(v.Property)-1].decodeXML(d, "Property")
 	}
 	return false, nil
+}
+
+// childOfAdditionalPropertiesType is the index of the AdditionalPropertiesType child named local, ignoring ASCII case, or -1.
+func childOfAdditionalPropertiesType(local []byte) int {
+	switch string(local) {
+	case "Property":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "Property"):
+		return 0
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1716,8 +2162,6 @@ func (v *PropertyType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *PropertyType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	}
 	return false, nil
 }
 
@@ -1770,15 +2214,15 @@ func (v *BaseRequestType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *BaseRequestType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("FunctionCallIdentifier"):
+	switch childOfBaseRequestType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.FunctionCallIdentifier = d.String(t)
 		return true, nil
-	case d.LocalIs("ValidityPeriod"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1791,6 +2235,23 @@ func (v *BaseRequestType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfBaseRequestType is the index of the BaseRequestType child named local, ignoring ASCII case, or -1.
+func childOfBaseRequestType(local []byte) int {
+	switch string(local) {
+	case "FunctionCallIdentifier":
+		return 0
+	case "ValidityPeriod":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "FunctionCallIdentifier"):
+		return 0
+	case equalFoldBytes(local, "ValidityPeriod"):
+		return 1
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1850,8 +2311,8 @@ func (v *BaseResponseType) decodeXML(d *xmltext.Decoder, elem string) error {
 }
 
 func (v *BaseResponseType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	case d.LocalIs("ProcessingStart"):
+	switch childOfBaseResponseType(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1866,7 +2327,7 @@ func (v *BaseResponseType) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 			v.ProcessingStart = &e
 		}
 		return true, nil
-	case d.LocalIs("ProcessingEnd"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1881,7 +2342,7 @@ func (v *BaseResponseType) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 			v.ProcessingEnd = &e
 		}
 		return true, nil
-	case d.LocalIs("AcceptableValidityPeriod"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -1892,10 +2353,35 @@ func (v *BaseResponseType) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 		}
 		v.AcceptableValidityPeriod = PositiveInteger(x)
 		return true, nil
-	case d.LocalIs("FunctionExecutionStatus"):
+	case 3:
 		return true, v.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus")
 	}
 	return false, nil
+}
+
+// childOfBaseResponseType is the index of the BaseResponseType child named local, ignoring ASCII case, or -1.
+func childOfBaseResponseType(local []byte) int {
+	switch string(local) {
+	case "ProcessingStart":
+		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	}
+	switch {
+	case equalFoldBytes(local, "ProcessingStart"):
+		return 0
+	case equalFoldBytes(local, "ProcessingEnd"):
+		return 1
+	case equalFoldBytes(local, "AcceptableValidityPeriod"):
+		return 2
+	case equalFoldBytes(local, "FunctionExecutionStatus"):
+		return 3
+	}
+	return -1
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1939,8 +2425,6 @@ func (v *BaseNotificationType) decodeXML(d *xmltext.Decoder, elem string) error 
 }
 
 func (v *BaseNotificationType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch {
-	}
 	return false, nil
 }
 
@@ -2001,8 +2485,8 @@ func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2GetEISRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2013,7 +2497,7 @@ func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Smsr-id"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2022,6 +2506,23 @@ func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2GetEISRequest is the index of the ES2GetEISRequest child named local, ignoring ASCII case, or -1.
+func childOfES2GetEISRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Smsr-id":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Smsr-id"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES2-GetEISResponse".
@@ -2080,14 +2581,27 @@ func (v *ES2GetEISResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eis"):
+	switch childOfES2GetEISResponse(d.Local()) {
+	case 0:
 		if v.Eis == nil {
 			v.Eis = new(EISType)
 		}
 		return true, v.Eis.decodeXML(d, "Eis")
 	}
 	return false, nil
+}
+
+// childOfES2GetEISResponse is the index of the ES2GetEISResponse child named local, ignoring ASCII case, or -1.
+func childOfES2GetEISResponse(local []byte) int {
+	switch string(local) {
+	case "Eis":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "Eis"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES2-DownloadProfileRequest".
@@ -2162,8 +2676,8 @@ func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string)
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2DownloadProfileRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2174,28 +2688,28 @@ func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string)
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("SmSr-id"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case d.LocalIs("ProfileType"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.ProfileType = d.String(t)
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("EnableProfile"):
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2208,6 +2722,35 @@ func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string)
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2DownloadProfileRequest is the index of the ES2DownloadProfileRequest child named local, ignoring ASCII case, or -1.
+func childOfES2DownloadProfileRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "SmSr-id":
+		return 1
+	case "ProfileType":
+		return 2
+	case "Iccid":
+		return 3
+	case "EnableProfile":
+		return 4
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "SmSr-id"):
+		return 1
+	case equalFoldBytes(local, "ProfileType"):
+		return 2
+	case equalFoldBytes(local, "Iccid"):
+		return 3
+	case equalFoldBytes(local, "EnableProfile"):
+		return 4
+	}
+	return -1
 }
 
 // ElementName returns "ES2-DownloadProfileResponse".
@@ -2273,15 +2816,15 @@ func (v *ES2DownloadProfileResponse) decodeChild(d *xmltext.Decoder, elem string
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Iccid"):
+	switch childOfES2DownloadProfileResponse(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("EuiccResponseData"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2294,6 +2837,23 @@ func (v *ES2DownloadProfileResponse) decodeChild(d *xmltext.Decoder, elem string
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2DownloadProfileResponse is the index of the ES2DownloadProfileResponse child named local, ignoring ASCII case, or -1.
+func childOfES2DownloadProfileResponse(local []byte) int {
+	switch string(local) {
+	case "Iccid":
+		return 0
+	case "EuiccResponseData":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Iccid"):
+		return 0
+	case equalFoldBytes(local, "EuiccResponseData"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES2-UpdatePolicyRulesRequest".
@@ -2361,8 +2921,8 @@ func (v *ES2UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2UpdatePolicyRulesRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2373,27 +2933,52 @@ func (v *ES2UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("Smsr-id"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case d.LocalIs("pol2"):
+	case 3:
 		if v.Pol2 == nil {
 			v.Pol2 = new(POL2Type)
 		}
 		return true, v.Pol2.decodeXML(d, "pol2")
 	}
 	return false, nil
+}
+
+// childOfES2UpdatePolicyRulesRequest is the index of the ES2UpdatePolicyRulesRequest child named local, ignoring ASCII case, or -1.
+func childOfES2UpdatePolicyRulesRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "Smsr-id":
+		return 2
+	case "pol2":
+		return 3
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "Smsr-id"):
+		return 2
+	case equalFoldBytes(local, "pol2"):
+		return 3
+	}
+	return -1
 }
 
 // ElementName returns "ES2-UpdatePolicyRulesResponse".
@@ -2448,8 +3033,6 @@ func (v *ES2UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string
 func (v *ES2UpdatePolicyRulesResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
-	}
-	switch {
 	}
 	return false, nil
 }
@@ -2519,8 +3102,8 @@ func (v *ES2UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2UpdateSubscriptionAddressRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2531,24 +3114,49 @@ func (v *ES2UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Smsr-id"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("newSubscriptionAddress"):
+	case 3:
 		return true, v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress")
 	}
 	return false, nil
+}
+
+// childOfES2UpdateSubscriptionAddressRequest is the index of the ES2UpdateSubscriptionAddressRequest child named local, ignoring ASCII case, or -1.
+func childOfES2UpdateSubscriptionAddressRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Smsr-id":
+		return 1
+	case "Iccid":
+		return 2
+	case "newSubscriptionAddress":
+		return 3
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Smsr-id"):
+		return 1
+	case equalFoldBytes(local, "Iccid"):
+		return 2
+	case equalFoldBytes(local, "newSubscriptionAddress"):
+		return 3
+	}
+	return -1
 }
 
 // ElementName returns "ES2-UpdateSubscriptionAddressResponse".
@@ -2605,8 +3213,6 @@ func (v *ES2UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, ele
 func (v *ES2UpdateSubscriptionAddressResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
-	}
-	switch {
 	}
 	return false, nil
 }
@@ -2673,8 +3279,8 @@ func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2EnableProfileRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2685,14 +3291,14 @@ func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("SmSr-id"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2701,6 +3307,27 @@ func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2EnableProfileRequest is the index of the ES2EnableProfileRequest child named local, ignoring ASCII case, or -1.
+func childOfES2EnableProfileRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "SmSr-id":
+		return 1
+	case "Iccid":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "SmSr-id"):
+		return 1
+	case equalFoldBytes(local, "Iccid"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES2-EnableProfileResponse".
@@ -2761,8 +3388,8 @@ func (v *ES2EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("EuiccResponseData"):
+	switch childOfES2EnableProfileResponse(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2775,6 +3402,19 @@ func (v *ES2EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2EnableProfileResponse is the index of the ES2EnableProfileResponse child named local, ignoring ASCII case, or -1.
+func childOfES2EnableProfileResponse(local []byte) int {
+	switch string(local) {
+	case "EuiccResponseData":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "EuiccResponseData"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES2-DisableProfileRequest".
@@ -2839,8 +3479,8 @@ func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2DisableProfileRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2851,14 +3491,14 @@ func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Smsr-id"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2867,6 +3507,27 @@ func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2DisableProfileRequest is the index of the ES2DisableProfileRequest child named local, ignoring ASCII case, or -1.
+func childOfES2DisableProfileRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Smsr-id":
+		return 1
+	case "Iccid":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Smsr-id"):
+		return 1
+	case equalFoldBytes(local, "Iccid"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES2-DisableProfileResponse".
@@ -2927,8 +3588,8 @@ func (v *ES2DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string)
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("EuiccResponseData"):
+	switch childOfES2DisableProfileResponse(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2941,6 +3602,19 @@ func (v *ES2DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string)
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2DisableProfileResponse is the index of the ES2DisableProfileResponse child named local, ignoring ASCII case, or -1.
+func childOfES2DisableProfileResponse(local []byte) int {
+	switch string(local) {
+	case "EuiccResponseData":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "EuiccResponseData"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES2-DeleteProfileRequest".
@@ -3005,8 +3679,8 @@ func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2DeleteProfileRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3017,14 +3691,14 @@ func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("Smsr-id"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3033,6 +3707,27 @@ func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2DeleteProfileRequest is the index of the ES2DeleteProfileRequest child named local, ignoring ASCII case, or -1.
+func childOfES2DeleteProfileRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "Smsr-id":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "Smsr-id"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES2-DeleteProfileResponse".
@@ -3093,8 +3788,8 @@ func (v *ES2DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("EuiccResponseData"):
+	switch childOfES2DeleteProfileResponse(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3107,6 +3802,19 @@ func (v *ES2DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2DeleteProfileResponse is the index of the ES2DeleteProfileResponse child named local, ignoring ASCII case, or -1.
+func childOfES2DeleteProfileResponse(local []byte) int {
+	switch string(local) {
+	case "EuiccResponseData":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "EuiccResponseData"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES2-SetFallBackAttributeRequest".
@@ -3173,8 +3881,8 @@ func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2SetFallBackAttributeRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3185,14 +3893,14 @@ func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Smsr-id"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3201,6 +3909,27 @@ func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2SetFallBackAttributeRequest is the index of the ES2SetFallBackAttributeRequest child named local, ignoring ASCII case, or -1.
+func childOfES2SetFallBackAttributeRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Smsr-id":
+		return 1
+	case "Iccid":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Smsr-id"):
+		return 1
+	case equalFoldBytes(local, "Iccid"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES2-SetFallBackAttributeResponse".
@@ -3257,8 +3986,6 @@ func (v *ES2SetFallBackAttributeResponse) decodeXML(d *xmltext.Decoder, elem str
 func (v *ES2SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
-	}
-	switch {
 	}
 	return false, nil
 }
@@ -3327,8 +4054,8 @@ func (v *ES2HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2HandleProfileDisabledNotification(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3339,14 +4066,14 @@ func (v *ES2HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("CompletionTimestamp"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3359,6 +4086,27 @@ func (v *ES2HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2HandleProfileDisabledNotification is the index of the ES2HandleProfileDisabledNotification child named local, ignoring ASCII case, or -1.
+func childOfES2HandleProfileDisabledNotification(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "CompletionTimestamp":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "CompletionTimestamp"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES2-HandleProfileEnabledNotification".
@@ -3425,8 +4173,8 @@ func (v *ES2HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2HandleProfileEnabledNotification(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3437,14 +4185,14 @@ func (v *ES2HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("CompletionTimestamp"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3457,6 +4205,27 @@ func (v *ES2HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2HandleProfileEnabledNotification is the index of the ES2HandleProfileEnabledNotification child named local, ignoring ASCII case, or -1.
+func childOfES2HandleProfileEnabledNotification(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "CompletionTimestamp":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "CompletionTimestamp"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES2-HandleProfileDeletedNotification".
@@ -3523,8 +4292,8 @@ func (v *ES2HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES2HandleProfileDeletedNotification(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3535,14 +4304,14 @@ func (v *ES2HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("CompletionTimestamp"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3555,6 +4324,27 @@ func (v *ES2HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2HandleProfileDeletedNotification is the index of the ES2HandleProfileDeletedNotification child named local, ignoring ASCII case, or -1.
+func childOfES2HandleProfileDeletedNotification(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "CompletionTimestamp":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "CompletionTimestamp"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES2-HandleSMSRChangeNotification".
@@ -3616,10 +4406,10 @@ func (v *ES2HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem s
 	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eis"):
+	switch childOfES2HandleSMSRChangeNotification(d.Local()) {
+	case 0:
 		return true, v.Eis.decodeXML(d, "Eis")
-	case d.LocalIs("CompletionTimestamp"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3632,6 +4422,23 @@ func (v *ES2HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem s
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES2HandleSMSRChangeNotification is the index of the ES2HandleSMSRChangeNotification child named local, ignoring ASCII case, or -1.
+func childOfES2HandleSMSRChangeNotification(local []byte) int {
+	switch string(local) {
+	case "Eis":
+		return 0
+	case "CompletionTimestamp":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eis"):
+		return 0
+	case equalFoldBytes(local, "CompletionTimestamp"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES4-GetEISRequest".
@@ -3688,8 +4495,8 @@ func (v *ES4GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4GetEISRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3702,6 +4509,19 @@ func (v *ES4GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4GetEISRequest is the index of the ES4GetEISRequest child named local, ignoring ASCII case, or -1.
+func childOfES4GetEISRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES4-GetEISResponse".
@@ -3760,14 +4580,27 @@ func (v *ES4GetEISResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eis"):
+	switch childOfES4GetEISResponse(d.Local()) {
+	case 0:
 		if v.Eis == nil {
 			v.Eis = new(EISType)
 		}
 		return true, v.Eis.decodeXML(d, "Eis")
 	}
 	return false, nil
+}
+
+// childOfES4GetEISResponse is the index of the ES4GetEISResponse child named local, ignoring ASCII case, or -1.
+func childOfES4GetEISResponse(local []byte) int {
+	switch string(local) {
+	case "Eis":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "Eis"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES4-AuditEISRequest".
@@ -3831,8 +4664,8 @@ func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool,
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4AuditEISRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3843,7 +4676,7 @@ func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3856,6 +4689,23 @@ func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4AuditEISRequest is the index of the ES4AuditEISRequest child named local, ignoring ASCII case, or -1.
+func childOfES4AuditEISRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES4-AuditEISResponse".
@@ -3914,14 +4764,27 @@ func (v *ES4AuditEISResponse) decodeChild(d *xmltext.Decoder, elem string) (bool
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eis"):
+	switch childOfES4AuditEISResponse(d.Local()) {
+	case 0:
 		if v.Eis == nil {
 			v.Eis = new(EISType)
 		}
 		return true, v.Eis.decodeXML(d, "Eis")
 	}
 	return false, nil
+}
+
+// childOfES4AuditEISResponse is the index of the ES4AuditEISResponse child named local, ignoring ASCII case, or -1.
+func childOfES4AuditEISResponse(local []byte) int {
+	switch string(local) {
+	case "Eis":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "Eis"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES4-UpdatePolicyRulesRequest".
@@ -3984,8 +4847,8 @@ func (v *ES4UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4UpdatePolicyRulesRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3996,17 +4859,38 @@ func (v *ES4UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("pol2"):
+	case 2:
 		return true, v.Pol2.decodeXML(d, "pol2")
 	}
 	return false, nil
+}
+
+// childOfES4UpdatePolicyRulesRequest is the index of the ES4UpdatePolicyRulesRequest child named local, ignoring ASCII case, or -1.
+func childOfES4UpdatePolicyRulesRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "pol2":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "pol2"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES4-UpdatePolicyRulesResponse".
@@ -4061,8 +4945,6 @@ func (v *ES4UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string
 func (v *ES4UpdatePolicyRulesResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
-	}
-	switch {
 	}
 	return false, nil
 }
@@ -4129,8 +5011,8 @@ func (v *ES4UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4UpdateSubscriptionAddressRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4141,17 +5023,38 @@ func (v *ES4UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("newSubscriptionAddress"):
+	case 2:
 		return true, v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress")
 	}
 	return false, nil
+}
+
+// childOfES4UpdateSubscriptionAddressRequest is the index of the ES4UpdateSubscriptionAddressRequest child named local, ignoring ASCII case, or -1.
+func childOfES4UpdateSubscriptionAddressRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "newSubscriptionAddress":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "newSubscriptionAddress"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES4-UpdateSubscriptionAddressResponse".
@@ -4208,8 +5111,6 @@ func (v *ES4UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, ele
 func (v *ES4UpdateSubscriptionAddressResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
-	}
-	switch {
 	}
 	return false, nil
 }
@@ -4273,8 +5174,8 @@ func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4EnableProfileRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4285,7 +5186,7 @@ func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4294,6 +5195,23 @@ func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4EnableProfileRequest is the index of the ES4EnableProfileRequest child named local, ignoring ASCII case, or -1.
+func childOfES4EnableProfileRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES4-EnableProfileResponse".
@@ -4354,8 +5272,8 @@ func (v *ES4EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("EuiccResponseData"):
+	switch childOfES4EnableProfileResponse(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4368,6 +5286,19 @@ func (v *ES4EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4EnableProfileResponse is the index of the ES4EnableProfileResponse child named local, ignoring ASCII case, or -1.
+func childOfES4EnableProfileResponse(local []byte) int {
+	switch string(local) {
+	case "EuiccResponseData":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "EuiccResponseData"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES4-DisableProfileRequest".
@@ -4429,8 +5360,8 @@ func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4DisableProfileRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4441,7 +5372,7 @@ func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4450,6 +5381,23 @@ func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4DisableProfileRequest is the index of the ES4DisableProfileRequest child named local, ignoring ASCII case, or -1.
+func childOfES4DisableProfileRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES4-DisableProfileResponse".
@@ -4510,8 +5458,8 @@ func (v *ES4DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string)
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("EuiccResponseData"):
+	switch childOfES4DisableProfileResponse(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4524,6 +5472,19 @@ func (v *ES4DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string)
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4DisableProfileResponse is the index of the ES4DisableProfileResponse child named local, ignoring ASCII case, or -1.
+func childOfES4DisableProfileResponse(local []byte) int {
+	switch string(local) {
+	case "EuiccResponseData":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "EuiccResponseData"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES4-DeleteProfileRequest".
@@ -4585,8 +5546,8 @@ func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4DeleteProfileRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4597,7 +5558,7 @@ func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4606,6 +5567,23 @@ func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4DeleteProfileRequest is the index of the ES4DeleteProfileRequest child named local, ignoring ASCII case, or -1.
+func childOfES4DeleteProfileRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES4-DeleteProfileResponse".
@@ -4666,8 +5644,8 @@ func (v *ES4DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("EuiccResponseData"):
+	switch childOfES4DeleteProfileResponse(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4680,6 +5658,19 @@ func (v *ES4DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4DeleteProfileResponse is the index of the ES4DeleteProfileResponse child named local, ignoring ASCII case, or -1.
+func childOfES4DeleteProfileResponse(local []byte) int {
+	switch string(local) {
+	case "EuiccResponseData":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "EuiccResponseData"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES4-PrepareSMSRChangeRequest".
@@ -4741,8 +5732,8 @@ func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem strin
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4PrepareSMSRChangeRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4753,7 +5744,7 @@ func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem strin
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("CurrentSMSRid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4762,6 +5753,23 @@ func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem strin
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4PrepareSMSRChangeRequest is the index of the ES4PrepareSMSRChangeRequest child named local, ignoring ASCII case, or -1.
+func childOfES4PrepareSMSRChangeRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "CurrentSMSRid":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "CurrentSMSRid"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES4-PrepareSMSRChangeResponse".
@@ -4816,8 +5824,6 @@ func (v *ES4PrepareSMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string
 func (v *ES4PrepareSMSRChangeResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
-	}
-	switch {
 	}
 	return false, nil
 }
@@ -4881,8 +5887,8 @@ func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string) (boo
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4SMSRChangeRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4893,7 +5899,7 @@ func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string) (boo
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Target-Smsr-id"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4902,6 +5908,23 @@ func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string) (boo
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4SMSRChangeRequest is the index of the ES4SMSRChangeRequest child named local, ignoring ASCII case, or -1.
+func childOfES4SMSRChangeRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Target-Smsr-id":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Target-Smsr-id"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES4-SMSRChangeResponse".
@@ -4956,8 +5979,6 @@ func (v *ES4SMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string) error
 func (v *ES4SMSRChangeResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
-	}
-	switch {
 	}
 	return false, nil
 }
@@ -5023,8 +6044,8 @@ func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4SetFallBackAttributeRequest(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5035,7 +6056,7 @@ func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5044,6 +6065,23 @@ func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4SetFallBackAttributeRequest is the index of the ES4SetFallBackAttributeRequest child named local, ignoring ASCII case, or -1.
+func childOfES4SetFallBackAttributeRequest(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	}
+	return -1
 }
 
 // ElementName returns "ES4-SetFallBackAttributeResponse".
@@ -5106,8 +6144,8 @@ func (v *ES4SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem s
 	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("EuiccResponseData"):
+	switch childOfES4SetFallBackAttributeResponse(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5120,6 +6158,19 @@ func (v *ES4SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem s
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4SetFallBackAttributeResponse is the index of the ES4SetFallBackAttributeResponse child named local, ignoring ASCII case, or -1.
+func childOfES4SetFallBackAttributeResponse(local []byte) int {
+	switch string(local) {
+	case "EuiccResponseData":
+		return 0
+	}
+	switch {
+	case equalFoldBytes(local, "EuiccResponseData"):
+		return 0
+	}
+	return -1
 }
 
 // ElementName returns "ES4-HandleProfileDisabledNotification".
@@ -5186,8 +6237,8 @@ func (v *ES4HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4HandleProfileDisabledNotification(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5198,14 +6249,14 @@ func (v *ES4HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("CompletionTimestamp"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5218,6 +6269,27 @@ func (v *ES4HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4HandleProfileDisabledNotification is the index of the ES4HandleProfileDisabledNotification child named local, ignoring ASCII case, or -1.
+func childOfES4HandleProfileDisabledNotification(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "CompletionTimestamp":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "CompletionTimestamp"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES4-HandleProfileEnabledNotification".
@@ -5284,8 +6356,8 @@ func (v *ES4HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4HandleProfileEnabledNotification(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5296,14 +6368,14 @@ func (v *ES4HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("CompletionTimestamp"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5316,6 +6388,27 @@ func (v *ES4HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4HandleProfileEnabledNotification is the index of the ES4HandleProfileEnabledNotification child named local, ignoring ASCII case, or -1.
+func childOfES4HandleProfileEnabledNotification(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "CompletionTimestamp":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "CompletionTimestamp"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES4-HandleProfileDeletedNotification".
@@ -5382,8 +6475,8 @@ func (v *ES4HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eid"):
+	switch childOfES4HandleProfileDeletedNotification(d.Local()) {
+	case 0:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5394,14 +6487,14 @@ func (v *ES4HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 		}
 		v.Eid = x
 		return true, nil
-	case d.LocalIs("Iccid"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case d.LocalIs("CompletionTimestamp"):
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5414,6 +6507,27 @@ func (v *ES4HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4HandleProfileDeletedNotification is the index of the ES4HandleProfileDeletedNotification child named local, ignoring ASCII case, or -1.
+func childOfES4HandleProfileDeletedNotification(local []byte) int {
+	switch string(local) {
+	case "Eid":
+		return 0
+	case "Iccid":
+		return 1
+	case "CompletionTimestamp":
+		return 2
+	}
+	switch {
+	case equalFoldBytes(local, "Eid"):
+		return 0
+	case equalFoldBytes(local, "Iccid"):
+		return 1
+	case equalFoldBytes(local, "CompletionTimestamp"):
+		return 2
+	}
+	return -1
 }
 
 // ElementName returns "ES4-HandleSMSRChangeNotification".
@@ -5475,10 +6589,10 @@ func (v *ES4HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem s
 	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
-	switch {
-	case d.LocalIs("Eis"):
+	switch childOfES4HandleSMSRChangeNotification(d.Local()) {
+	case 0:
 		return true, v.Eis.decodeXML(d, "Eis")
-	case d.LocalIs("CompletionTimestamp"):
+	case 1:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5491,6 +6605,23 @@ func (v *ES4HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem s
 		return true, nil
 	}
 	return false, nil
+}
+
+// childOfES4HandleSMSRChangeNotification is the index of the ES4HandleSMSRChangeNotification child named local, ignoring ASCII case, or -1.
+func childOfES4HandleSMSRChangeNotification(local []byte) int {
+	switch string(local) {
+	case "Eis":
+		return 0
+	case "CompletionTimestamp":
+		return 1
+	}
+	switch {
+	case equalFoldBytes(local, "Eis"):
+		return 0
+	case equalFoldBytes(local, "CompletionTimestamp"):
+		return 1
+	}
+	return -1
 }
 
 // NewElement returns a new zero value of the global element named localName: an exact match first,

@@ -352,6 +352,26 @@ func parseBool(s []byte) (bool, error) {
 
 func appendUint(b []byte, n uint64) []byte { return strconv.AppendUint(b, n, 10) }
 
+// equalFoldBytes reports whether b equals s ignoring ASCII case, as the decoder's LocalIs does.
+func equalFoldBytes(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 // equalFoldASCII compares ignoring ASCII case, as the decoder's LocalIs does.
 func equalFoldASCII(a, b string) bool {
 	if len(a) != len(b) {

@@ -197,6 +197,9 @@ func run(in, out string) error {
 			}
 		}
 	}
+	if err := checkChildNames(structs); err != nil {
+		return err
+	}
 	code := generate(structs, consts)
 	formatted, err := format.Source(code)
 	if err != nil {
@@ -206,6 +209,35 @@ func run(in, out string) error {
 		return nil
 	}
 	return os.WriteFile(out, formatted, 0o644)
+}
+
+// checkChildNames makes sure that no two children of a type (its bases' included) have names equal but
+// for case, which childIndex's exact-then-folded matching would otherwise order differently from a
+// case-insensitive comparison in schema order.
+func checkChildNames(structs []*structInfo) error {
+	byName := map[string]*structInfo{}
+	for _, s := range structs {
+		byName[s.name] = s
+	}
+	for _, s := range structs {
+		seen := map[string]string{}
+		for t := s; t != nil; t = byName[t.base] {
+			for _, f := range t.fields {
+				if f.attr {
+					continue
+				}
+				key := strings.ToLower(f.wire)
+				if other, ok := seen[key]; ok {
+					return fmt.Errorf("%s: children %s and %s differ only in case", s.name, other, f.wire)
+				}
+				seen[key] = f.wire
+			}
+			if t.base == "" {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 type gen struct{ bytes.Buffer }
@@ -302,18 +334,45 @@ func (g *gen) structCodec(s *structInfo) {
 	g.p("matched, err := v.decodeChild(d, elem)\nif err != nil {\nreturn err\n}\n")
 	g.p("if !matched {\nif err := d.Skip(); err != nil {\nreturn err\n}\n}\n}\n}\n\n")
 
+	var children []field
+	for _, f := range s.fields {
+		if !f.attr {
+			children = append(children, f)
+		}
+	}
 	g.p("func (v *%s) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {\n", s.name)
 	if s.base != "" {
 		g.p("if ok, err := v.%s.decodeChild(d, elem); ok || err != nil {\nreturn ok, err\n}\n", s.base)
 	}
-	g.p("switch {\n")
-	for _, f := range s.fields {
-		if !f.attr {
-			g.p("case d.LocalIs(%s):\n", lit(f.wire))
+	if len(children) > 0 {
+		g.p("switch childOf%s(d.Local()) {\n", s.name)
+		for i, f := range children {
+			g.p("case %d:\n", i)
 			g.decodeChildField(f)
 		}
+		g.p("}\n")
 	}
-	g.p("}\nreturn false, nil\n}\n\n")
+	g.p("return false, nil\n}\n\n")
+	if len(children) > 0 {
+		g.childIndex(s.name, children)
+	}
+}
+
+// childIndex writes childOf<type>, which maps a child's local name to its index in children: one string
+// switch for names spelt as in the schema, then a case-insensitive comparison with each (peers vary the
+// case). Matching is as if each name were compared ignoring case in order, which requires that no two
+// names differ only in case: run checks.
+func (g *gen) childIndex(name string, children []field) {
+	g.p("// childOf%s is the index of the %s child named local, ignoring ASCII case, or -1.\n", name, name)
+	g.p("func childOf%s(local []byte) int {\nswitch string(local) {\n", name)
+	for i, f := range children {
+		g.p("case %s:\nreturn %d\n", lit(f.wire), i)
+	}
+	g.p("}\nswitch {\n")
+	for i, f := range children {
+		g.p("case equalFoldBytes(local, %s):\nreturn %d\n", lit(f.wire), i)
+	}
+	g.p("}\nreturn -1\n}\n\n")
 }
 
 func (g *gen) appendAttr(f field) {
