@@ -316,29 +316,37 @@ func (v *POL2Type) DecodeXML(d *xmltext.Decoder) error {
 	return v.decodeXML(d, "POL2Type")
 }
 
+// pendingPOL2Type holds the repeated children of a POL2Type being decoded.
+type pendingPOL2Type struct {
+	Rule pending[POL2RuleType]
+}
+
+func (p *pendingPOL2Type) flush(v *POL2Type) {
+	v.Rule = p.Rule.flush(v.Rule)
+}
+
 func (v *POL2Type) decodeXML(d *xmltext.Decoder, elem string) error {
+	var p pendingPOL2Type
 	for {
 		ok, err := d.NextChild()
-		if err != nil || !ok {
-			return err
-		}
-		matched, err := v.decodeChild(d, elem)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if err == nil && ok {
+			var matched bool
+			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+				err = d.Skip()
+			}
+			if err == nil {
+				continue
 			}
 		}
+		p.flush(v)
+		return err
 	}
 }
 
-func (v *POL2Type) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+func (v *POL2Type) decodeChild(d *xmltext.Decoder, elem string, p *pendingPOL2Type) (bool, error) {
 	switch childOfPOL2Type(d.Local()) {
 	case 0:
-		v.Rule = append(v.Rule, POL2RuleType{})
-		return true, v.Rule[len(v.Rule)-1].decodeXML(d, "Rule")
+		return true, p.Rule.next(&v.Rule).decodeXML(d, "Rule")
 	}
 	return false, nil
 }
@@ -495,25 +503,36 @@ func (v *SecurityDomainType) DecodeXML(d *xmltext.Decoder) error {
 	return v.decodeXML(d, "SecurityDomainType")
 }
 
+// pendingSecurityDomainType holds the repeated children of a SecurityDomainType being decoded.
+type pendingSecurityDomainType struct {
+	Tar    pending[HexBinary]
+	Keyset pending[KeySetType]
+}
+
+func (p *pendingSecurityDomainType) flush(v *SecurityDomainType) {
+	v.Tar = p.Tar.flush(v.Tar)
+	v.Keyset = p.Keyset.flush(v.Keyset)
+}
+
 func (v *SecurityDomainType) decodeXML(d *xmltext.Decoder, elem string) error {
+	var p pendingSecurityDomainType
 	for {
 		ok, err := d.NextChild()
-		if err != nil || !ok {
-			return err
-		}
-		matched, err := v.decodeChild(d, elem)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if err == nil && ok {
+			var matched bool
+			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+				err = d.Skip()
+			}
+			if err == nil {
+				continue
 			}
 		}
+		p.flush(v)
+		return err
 	}
 }
 
-func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string, p *pendingSecurityDomainType) (bool, error) {
 	switch childOfSecurityDomainType(d.Local()) {
 	case 0:
 		t, err := d.Text()
@@ -538,7 +557,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 				return true, fieldError(elem, "Tar", t, err)
 			}
 			e = x
-			v.Tar = append(v.Tar, e)
+			*p.Tar.next(&v.Tar) = e
 		}
 		return true, nil
 	case 2:
@@ -571,8 +590,7 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		v.Role = decodeSecurityDomainRoleType(d, t)
 		return true, nil
 	case 5:
-		v.Keyset = append(v.Keyset, KeySetType{})
-		return true, v.Keyset[len(v.Keyset)-1].decodeXML(d, "Keyset")
+		return true, p.Keyset.next(&v.Keyset).decodeXML(d, "Keyset")
 	}
 	return false, nil
 }
@@ -651,25 +669,36 @@ func (v *KeySetType) DecodeXML(d *xmltext.Decoder) error {
 	return v.decodeXML(d, "KeySetType")
 }
 
+// pendingKeySetType holds the repeated children of a KeySetType being decoded.
+type pendingKeySetType struct {
+	Key         pending[KeyType]
+	Certificate pending[CertificateType]
+}
+
+func (p *pendingKeySetType) flush(v *KeySetType) {
+	v.Key = p.Key.flush(v.Key)
+	v.Certificate = p.Certificate.flush(v.Certificate)
+}
+
 func (v *KeySetType) decodeXML(d *xmltext.Decoder, elem string) error {
+	var p pendingKeySetType
 	for {
 		ok, err := d.NextChild()
-		if err != nil || !ok {
-			return err
-		}
-		matched, err := v.decodeChild(d, elem)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if err == nil && ok {
+			var matched bool
+			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+				err = d.Skip()
+			}
+			if err == nil {
+				continue
 			}
 		}
+		p.flush(v)
+		return err
 	}
 }
 
-func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string, p *pendingKeySetType) (bool, error) {
 	switch childOfKeySetType(d.Local()) {
 	case 0:
 		t, err := d.Text()
@@ -705,11 +734,9 @@ func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) 
 		}
 		return true, nil
 	case 3:
-		v.Key = append(v.Key, KeyType{})
-		return true, v.Key[len(v.Key)-1].decodeXML(d, "Key")
+		return true, p.Key.next(&v.Key).decodeXML(d, "Key")
 	case 4:
-		v.Certificate = append(v.Certificate, CertificateType{})
-		return true, v.Certificate[len(v.Certificate)-1].decodeXML(d, "Certificate")
+		return true, p.Certificate.next(&v.Certificate).decodeXML(d, "Certificate")
 	}
 	return false, nil
 }
@@ -774,6 +801,15 @@ func (v *KeyType) DecodeXML(d *xmltext.Decoder) error {
 	return v.decodeXML(d, "KeyType")
 }
 
+// pendingKeyType holds the repeated children of a KeyType being decoded.
+type pendingKeyType struct {
+	KeyComponents pending[KeyComponentType]
+}
+
+func (p *pendingKeyType) flush(v *KeyType) {
+	v.KeyComponents = p.KeyComponents.flush(v.KeyComponents)
+}
+
 func (v *KeyType) decodeXML(d *xmltext.Decoder, elem string) error {
 	if t, ok := d.Attr("", "kcv"); ok {
 		x, err := decodeHex(d, t)
@@ -782,24 +818,24 @@ func (v *KeyType) decodeXML(d *xmltext.Decoder, elem string) error {
 		}
 		v.Kcv = x
 	}
+	var p pendingKeyType
 	for {
 		ok, err := d.NextChild()
-		if err != nil || !ok {
-			return err
-		}
-		matched, err := v.decodeChild(d, elem)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if err == nil && ok {
+			var matched bool
+			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+				err = d.Skip()
+			}
+			if err == nil {
+				continue
 			}
 		}
+		p.flush(v)
+		return err
 	}
 }
 
-func (v *KeyType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+func (v *KeyType) decodeChild(d *xmltext.Decoder, elem string, p *pendingKeyType) (bool, error) {
 	switch childOfKeyType(d.Local()) {
 	case 0:
 		t, err := d.Text()
@@ -813,8 +849,7 @@ func (v *KeyType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 		v.Index = x
 		return true, nil
 	case 1:
-		v.KeyComponents = append(v.KeyComponents, KeyComponentType{})
-		return true, v.KeyComponents[len(v.KeyComponents)-1].decodeXML(d, "KeyComponents")
+		return true, p.KeyComponents.next(&v.KeyComponents).decodeXML(d, "KeyComponents")
 	}
 	return false, nil
 }
@@ -1055,25 +1090,34 @@ func (v *EISType) DecodeXML(d *xmltext.Decoder) error {
 	return v.decodeXML(d, "EISType")
 }
 
+// pendingEISType holds the repeated children of a EISType being decoded.
+type pendingEISType struct {
+	ProfileInfo pending[ProfileInfoType]
+}
+
+func (p *pendingEISType) flush(v *EISType) {
+	v.ProfileInfo = p.ProfileInfo.flush(v.ProfileInfo)
+}
+
 func (v *EISType) decodeXML(d *xmltext.Decoder, elem string) error {
+	var p pendingEISType
 	for {
 		ok, err := d.NextChild()
-		if err != nil || !ok {
-			return err
-		}
-		matched, err := v.decodeChild(d, elem)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if err == nil && ok {
+			var matched bool
+			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+				err = d.Skip()
+			}
+			if err == nil {
+				continue
 			}
 		}
+		p.flush(v)
+		return err
 	}
 }
 
-func (v *EISType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+func (v *EISType) decodeChild(d *xmltext.Decoder, elem string, p *pendingEISType) (bool, error) {
 	switch childOfEISType(d.Local()) {
 	case 0:
 		return true, v.EumSignedInfo.decodeXML(d, "EumSignedInfo")
@@ -1130,8 +1174,7 @@ func (v *EISType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
 		v.SmsrID = d.String(t)
 		return true, nil
 	case 6:
-		v.ProfileInfo = append(v.ProfileInfo, ProfileInfoType{})
-		return true, v.ProfileInfo[len(v.ProfileInfo)-1].decodeXML(d, "ProfileInfo")
+		return true, p.ProfileInfo.next(&v.ProfileInfo).decodeXML(d, "ProfileInfo")
 	case 7:
 		return true, v.IsdR.decodeXML(d, "Isd-r")
 	case 8:
@@ -1777,29 +1820,37 @@ func (v *AuditTrailType) DecodeXML(d *xmltext.Decoder) error {
 	return v.decodeXML(d, "AuditTrailType")
 }
 
+// pendingAuditTrailType holds the repeated children of a AuditTrailType being decoded.
+type pendingAuditTrailType struct {
+	Record pending[AuditTrailRecordType]
+}
+
+func (p *pendingAuditTrailType) flush(v *AuditTrailType) {
+	v.Record = p.Record.flush(v.Record)
+}
+
 func (v *AuditTrailType) decodeXML(d *xmltext.Decoder, elem string) error {
+	var p pendingAuditTrailType
 	for {
 		ok, err := d.NextChild()
-		if err != nil || !ok {
-			return err
-		}
-		matched, err := v.decodeChild(d, elem)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if err == nil && ok {
+			var matched bool
+			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+				err = d.Skip()
+			}
+			if err == nil {
+				continue
 			}
 		}
+		p.flush(v)
+		return err
 	}
 }
 
-func (v *AuditTrailType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+func (v *AuditTrailType) decodeChild(d *xmltext.Decoder, elem string, p *pendingAuditTrailType) (bool, error) {
 	switch childOfAuditTrailType(d.Local()) {
 	case 0:
-		v.Record = append(v.Record, AuditTrailRecordType{})
-		return true, v.Record[len(v.Record)-1].decodeXML(d, "Record")
+		return true, p.Record.next(&v.Record).decodeXML(d, "Record")
 	}
 	return false, nil
 }
@@ -2069,29 +2120,37 @@ func (v *AdditionalPropertiesType) DecodeXML(d *xmltext.Decoder) error {
 	return v.decodeXML(d, "AdditionalPropertiesType")
 }
 
+// pendingAdditionalPropertiesType holds the repeated children of a AdditionalPropertiesType being decoded.
+type pendingAdditionalPropertiesType struct {
+	Property pending[PropertyType]
+}
+
+func (p *pendingAdditionalPropertiesType) flush(v *AdditionalPropertiesType) {
+	v.Property = p.Property.flush(v.Property)
+}
+
 func (v *AdditionalPropertiesType) decodeXML(d *xmltext.Decoder, elem string) error {
+	var p pendingAdditionalPropertiesType
 	for {
 		ok, err := d.NextChild()
-		if err != nil || !ok {
-			return err
-		}
-		matched, err := v.decodeChild(d, elem)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if err == nil && ok {
+			var matched bool
+			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+				err = d.Skip()
+			}
+			if err == nil {
+				continue
 			}
 		}
+		p.flush(v)
+		return err
 	}
 }
 
-func (v *AdditionalPropertiesType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+func (v *AdditionalPropertiesType) decodeChild(d *xmltext.Decoder, elem string, p *pendingAdditionalPropertiesType) (bool, error) {
 	switch childOfAdditionalPropertiesType(d.Local()) {
 	case 0:
-		v.Property = append(v.Property, PropertyType{})
-		return true, v.Property[len(v.Property)-1].decodeXML(d, "Property")
+		return true, p.Property.next(&v.Property).decodeXML(d, "Property")
 	}
 	return false, nil
 }
@@ -4642,25 +4701,34 @@ func (v *ES4AuditEISRequest) DecodeXML(d *xmltext.Decoder) error {
 	return v.decodeXML(d, "ES4-AuditEISRequest")
 }
 
+// pendingES4AuditEISRequest holds the repeated children of a ES4AuditEISRequest being decoded.
+type pendingES4AuditEISRequest struct {
+	Iccid pending[string]
+}
+
+func (p *pendingES4AuditEISRequest) flush(v *ES4AuditEISRequest) {
+	v.Iccid = p.Iccid.flush(v.Iccid)
+}
+
 func (v *ES4AuditEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	var p pendingES4AuditEISRequest
 	for {
 		ok, err := d.NextChild()
-		if err != nil || !ok {
-			return err
-		}
-		matched, err := v.decodeChild(d, elem)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if err == nil && ok {
+			var matched bool
+			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+				err = d.Skip()
+			}
+			if err == nil {
+				continue
 			}
 		}
+		p.flush(v)
+		return err
 	}
 }
 
-func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string, p *pendingES4AuditEISRequest) (bool, error) {
 	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
 		return ok, err
 	}
@@ -4684,7 +4752,7 @@ func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool,
 		{
 			var e string
 			e = d.String(t)
-			v.Iccid = append(v.Iccid, e)
+			*p.Iccid.next(&v.Iccid) = e
 		}
 		return true, nil
 	}

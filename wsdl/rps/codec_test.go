@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -335,5 +336,31 @@ func scribble(v reflect.Value) {
 		for i := 0; i < v.Len(); i++ {
 			scribble(v.Index(i))
 		}
+	}
+}
+
+// TestLongLists: repeated children beyond what the decoder buffers on its stack (lists of structs and of
+// strings, each a little over one and two buffers long) come back complete and in order.
+func TestLongLists(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 17, 40} {
+		resp := populated(t, "ES4-AuditEISResponse").(*rps.ES4AuditEISResponse)
+		p := resp.Eis.ProfileInfo[0]
+		resp.Eis.ProfileInfo = nil
+		for i := 0; i < n; i++ {
+			p.Iccid = fmt.Sprintf("8931%016d", i)
+			p.SmdpID = strings.Repeat("x", i%3) // sometimes absent: nothing may linger in a reused slot
+			resp.Eis.ProfileInfo = append(resp.Eis.ProfileInfo, p)
+		}
+		got := new(rps.ES4AuditEISResponse)
+		require.NoError(t, decode(t, document(resp.AppendXML(nil)), got))
+		assert.Equal(t, resp, got, "%d ProfileInfo", n)
+
+		req := &rps.ES4AuditEISRequest{Eid: hexFor("Eid")}
+		for i := 0; i < n; i++ {
+			req.Iccid = append(req.Iccid, fmt.Sprintf("8931%016d", i))
+		}
+		gotReq := new(rps.ES4AuditEISRequest)
+		require.NoError(t, decode(t, document(req.AppendXML(nil)), gotReq))
+		assert.Equal(t, req, gotReq, "%d Iccid", n)
 	}
 }

@@ -352,6 +352,36 @@ func parseBool(s []byte) (bool, error) {
 
 func appendUint(b []byte, n uint64) []byte { return strconv.AppendUint(b, n, 10) }
 
+// pending holds the elements of a repeated child while its parent is decoded, on the parent decoder's
+// stack, so that the slice they end up in is allocated once at its final length instead of growing an
+// element at a time (1, 2, 4, 8: three or four allocations for a handful of ProfileInfo). A list longer
+// than the buffer moves to the slice a buffer-full at a time.
+type pending[T any] struct {
+	buf [pendingLen]T
+	n   int
+}
+
+const pendingLen = 8
+
+// next returns room for the next element, zero, moving what p holds to *s first if p is full.
+func (p *pending[T]) next(s *[]T) *T {
+	if p.n == len(p.buf) {
+		*s = append(*s, p.buf[:]...)
+		p.buf = [pendingLen]T{}
+		p.n = 0
+	}
+	p.n++
+	return &p.buf[p.n-1]
+}
+
+// flush returns s with what p holds appended.
+func (p *pending[T]) flush(s []T) []T {
+	if p.n == 0 {
+		return s
+	}
+	return append(s, p.buf[:p.n]...)
+}
+
 // equalFoldBytes reports whether b equals s ignoring ASCII case, as the decoder's LocalIs does.
 func equalFoldBytes(b []byte, s string) bool {
 	if len(b) != len(s) {

@@ -220,6 +220,13 @@ func checkChildNames(structs []*structInfo) error {
 		byName[s.name] = s
 	}
 	for _, s := range structs {
+		if b := byName[s.base]; b != nil {
+			for _, f := range b.fields {
+				if f.slice && !f.attr {
+					return fmt.Errorf("%s: base %s has repeated children, which decodeChild cannot take from a base", s.name, b.name)
+				}
+			}
+		}
 		seen := map[string]string{}
 		for t := s; t != nil; t = byName[t.base] {
 			for _, f := range t.fields {
@@ -324,23 +331,48 @@ func (g *gen) structCodec(s *structInfo) {
 	g.p("// end tag. Children are matched by local name in any case and namespace; unknown ones are skipped.\n")
 	g.p("func (v *%s) DecodeXML(d *xmltext.Decoder) error {\n*v = %s{}\nreturn v.decodeXML(d, %s)\n}\n\n", s.name, s.name, lit(name))
 
+	var children, repeated []field
+	for _, f := range s.fields {
+		if !f.attr {
+			children = append(children, f)
+			if f.slice {
+				repeated = append(repeated, f)
+			}
+		}
+	}
+	if len(repeated) > 0 {
+		// Repeated children wait on decodeXML's stack until the end tag (pending in types.go).
+		g.p("// pending%s holds the repeated children of a %s being decoded.\n", s.name, s.name)
+		g.p("type pending%s struct {\n", s.name)
+		for _, f := range repeated {
+			g.p("%s pending[%s]\n", f.goName, f.typ)
+		}
+		g.p("}\n\n")
+		g.p("func (p *pending%s) flush(v *%s) {\n", s.name, s.name)
+		for _, f := range repeated {
+			g.p("v.%s = p.%s.flush(v.%s)\n", f.goName, f.goName, f.goName)
+		}
+		g.p("}\n\n")
+	}
+
 	g.p("func (v *%s) decodeXML(d *xmltext.Decoder, elem string) error {\n", s.name)
 	for _, f := range s.fields {
 		if f.attr {
 			g.decodeAttr(f)
 		}
 	}
-	g.p("for {\nok, err := d.NextChild()\nif err != nil || !ok {\nreturn err\n}\n")
-	g.p("matched, err := v.decodeChild(d, elem)\nif err != nil {\nreturn err\n}\n")
-	g.p("if !matched {\nif err := d.Skip(); err != nil {\nreturn err\n}\n}\n}\n}\n\n")
-
-	var children []field
-	for _, f := range s.fields {
-		if !f.attr {
-			children = append(children, f)
-		}
+	if len(repeated) > 0 {
+		g.p("var p pending%s\n", s.name)
+		g.p("for {\nok, err := d.NextChild()\nif err == nil && ok {\nvar matched bool\n")
+		g.p("if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {\nerr = d.Skip()\n}\n")
+		g.p("if err == nil {\ncontinue\n}\n}\np.flush(v)\nreturn err\n}\n}\n\n")
+		g.p("func (v *%s) decodeChild(d *xmltext.Decoder, elem string, p *pending%s) (bool, error) {\n", s.name, s.name)
+	} else {
+		g.p("for {\nok, err := d.NextChild()\nif err != nil || !ok {\nreturn err\n}\n")
+		g.p("matched, err := v.decodeChild(d, elem)\nif err != nil {\nreturn err\n}\n")
+		g.p("if !matched {\nif err := d.Skip(); err != nil {\nreturn err\n}\n}\n}\n}\n\n")
+		g.p("func (v *%s) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {\n", s.name)
 	}
-	g.p("func (v *%s) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {\n", s.name)
 	if s.base != "" {
 		g.p("if ok, err := v.%s.decodeChild(d, elem); ok || err != nil {\nreturn ok, err\n}\n", s.base)
 	}
@@ -517,8 +549,7 @@ func (g *gen) decodeChildField(f field) {
 	case kStruct:
 		switch {
 		case f.slice:
-			g.p("%s = append(%s, %s{})\n", v, v, f.typ)
-			g.p("return true, %s[len(%s)-1].decodeXML(d, %s)\n", v, v, lit(f.wire))
+			g.p("return true, p.%s.next(&%s).decodeXML(d, %s)\n", f.goName, v, lit(f.wire))
 		case f.ptr:
 			g.p("if %s == nil {\n%s = new(%s)\n}\n", v, v, f.typ)
 			g.p("return true, %s.decodeXML(d, %s)\n", v, lit(f.wire))
@@ -536,7 +567,7 @@ func (g *gen) decodeChildField(f field) {
 	case f.slice:
 		g.p("{\nvar e %s\n", f.typ)
 		g.parseInto(f, "e", false)
-		g.p("%s = append(%s, e)\n}\n", v, v)
+		g.p("*p.%s.next(&%s) = e\n}\n", f.goName, v)
 	case f.ptr:
 		g.p("{\nvar e %s\n", f.typ)
 		g.parseInto(f, "e", false)
