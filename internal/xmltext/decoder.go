@@ -392,12 +392,19 @@ func (d *Decoder) NextChild() (bool, error) {
 		return false, nil
 	}
 	for {
-		lt := bytes.IndexByte(d.data[d.pos:], '<')
-		if lt < 0 {
+		// Children mostly follow each other directly or after indentation: look there before searching.
+		i := d.pos
+		for i < len(d.data) && isSpace(d.data[i]) {
+			i++
+		}
+		if i < len(d.data) && d.data[i] == '<' {
+			d.pos = i
+		} else if lt := bytes.IndexByte(d.data[i:], '<'); lt >= 0 {
+			d.pos = i + lt
+		} else {
 			d.pos = len(d.data)
 			return false, d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.qname(d.top()))
 		}
-		d.pos += lt
 		if d.pos+1 < len(d.data) {
 			switch d.data[d.pos+1] {
 			case '/':
@@ -425,6 +432,22 @@ func (d *Decoder) Text() ([]byte, error) {
 		d.empty = false
 		d.pop()
 		return nil, nil
+	}
+	// The common case, short text with nothing to unescape and then the end tag, in one pass.
+	i, end := d.pos, min(len(d.data), d.pos+shortText)
+	for i < end && textStop[d.data[i]] == 0 {
+		i++
+	}
+	if i+1 < len(d.data) && d.data[i] == '<' && d.data[i+1] == '/' {
+		var text []byte
+		if i > d.pos {
+			text = d.data[d.pos:i]
+		}
+		d.pos = i
+		if err := d.endElement(); err != nil {
+			return nil, err
+		}
+		return text, nil
 	}
 	var (
 		out     []byte
@@ -627,6 +650,13 @@ func (d *Decoder) pop() {
 	d.ns = d.ns[:d.stack[n].nsMark]
 	d.stack = d.stack[:n]
 }
+
+// shortText is how far Text's first pass looks for the end of the text; longer text is searched for with
+// IndexByte, whose call costs more than a loop over a few bytes but which is much faster over many.
+const shortText = 32
+
+// textStop marks the bytes that end Text's first pass: '<', and what needs unescaping.
+var textStop = [256]uint8{'<': 1, '&': 1, '\r': 1}
 
 // plain reports whether character data needs no unescaping: no reference, no carriage return. Text is
 // mostly short, where a loop beats two calls to IndexByte.
