@@ -10,4 +10,7 @@
 // The decoder is a cursor over elements: Root positions on the document element, NextChild walks the
 // children of the current element, Text, Skip and InnerXML consume the current element, and Save/Restore
 // re-read a subtree (the envelope reader dispatches on the body element before the body is decoded).
+// What the cursor returns is valid until its next call; String and Bytes copy values that must outlive
+// that into memory of the Decoder's own that nothing writes again, so decoding many small values costs a
+// few allocations rather than one each.
 package xmltext
