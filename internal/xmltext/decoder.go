@@ -306,7 +306,7 @@ func (d *Decoder) Space() []byte { return d.uri(d.top().space) }
 
 // LocalIs reports whether the current element's local name equals name, ignoring ASCII case: real peers
 // spell Smsr-id, CompletionTimestamp and friends in several casings.
-func (d *Decoder) LocalIs(name string) bool { return equalFoldASCII(d.Local(), name) }
+func (d *Decoder) LocalIs(name string) bool { return EqualFold(d.Local(), name) }
 
 // SpaceIs reports whether the current element is in namespace uri.
 func (d *Decoder) SpaceIs(uri string) bool { return string(d.Space()) == uri }
@@ -914,7 +914,9 @@ func splitQName(name []byte, colon int) (prefix, local []byte) {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-func equalFoldASCII(b []byte, s string) bool {
+// EqualFold reports whether b equals s ignoring ASCII case: how element names are matched (LocalIs), and
+// what generated code and function tables use to match them the same way.
+func EqualFold[B []byte | string](b B, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}
@@ -951,7 +953,7 @@ func checkDeclEncoding(decl []byte) error {
 		return errors.New("unterminated encoding in XML declaration")
 	}
 	enc := rest[1 : 1+end]
-	if equalFoldASCII(enc, "utf-8") || equalFoldASCII(enc, "utf8") || equalFoldASCII(enc, "us-ascii") {
+	if EqualFold(enc, "utf-8") || EqualFold(enc, "utf8") || EqualFold(enc, "us-ascii") {
 		return nil
 	}
 	return fmt.Errorf("encoding %q is not supported, only UTF-8", enc)

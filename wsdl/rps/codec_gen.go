@@ -81,9 +81,9 @@ func childOfExecutionStatusType(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Status"):
+	case xmltext.EqualFold(local, "Status"):
 		return 0
-	case equalFoldBytes(local, "StatusCodeData"):
+	case xmltext.EqualFold(local, "StatusCodeData"):
 		return 1
 	}
 	return -1
@@ -192,13 +192,13 @@ func childOfStatusCodeDataType(local []byte) int {
 		return 3
 	}
 	switch {
-	case equalFoldBytes(local, "Subject"):
+	case xmltext.EqualFold(local, "Subject"):
 		return 0
-	case equalFoldBytes(local, "Reason"):
+	case xmltext.EqualFold(local, "Reason"):
 		return 1
-	case equalFoldBytes(local, "SubjectIdentifier"):
+	case xmltext.EqualFold(local, "SubjectIdentifier"):
 		return 2
-	case equalFoldBytes(local, "Message"):
+	case xmltext.EqualFold(local, "Message"):
 		return 3
 	}
 	return -1
@@ -283,9 +283,9 @@ func childOfSubscriptionAddressType(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Imsi"):
+	case xmltext.EqualFold(local, "Imsi"):
 		return 0
-	case equalFoldBytes(local, "Msisdn"):
+	case xmltext.EqualFold(local, "Msisdn"):
 		return 1
 	}
 	return -1
@@ -358,7 +358,7 @@ func childOfPOL2Type(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "Rule"):
+	case xmltext.EqualFold(local, "Rule"):
 		return 0
 	}
 	return -1
@@ -451,11 +451,11 @@ func childOfPOL2RuleType(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Subject"):
+	case xmltext.EqualFold(local, "Subject"):
 		return 0
-	case equalFoldBytes(local, "Action"):
+	case xmltext.EqualFold(local, "Action"):
 		return 1
-	case equalFoldBytes(local, "Qualification"):
+	case xmltext.EqualFold(local, "Qualification"):
 		return 2
 	}
 	return -1
@@ -612,17 +612,17 @@ func childOfSecurityDomainType(local []byte) int {
 		return 5
 	}
 	switch {
-	case equalFoldBytes(local, "Aid"):
+	case xmltext.EqualFold(local, "Aid"):
 		return 0
-	case equalFoldBytes(local, "Tar"):
+	case xmltext.EqualFold(local, "Tar"):
 		return 1
-	case equalFoldBytes(local, "Sin"):
+	case xmltext.EqualFold(local, "Sin"):
 		return 2
-	case equalFoldBytes(local, "Sdin"):
+	case xmltext.EqualFold(local, "Sdin"):
 		return 3
-	case equalFoldBytes(local, "Role"):
+	case xmltext.EqualFold(local, "Role"):
 		return 4
-	case equalFoldBytes(local, "Keyset"):
+	case xmltext.EqualFold(local, "Keyset"):
 		return 5
 	}
 	return -1
@@ -756,15 +756,15 @@ func childOfKeySetType(local []byte) int {
 		return 4
 	}
 	switch {
-	case equalFoldBytes(local, "Version"):
+	case xmltext.EqualFold(local, "Version"):
 		return 0
-	case equalFoldBytes(local, "Type"):
+	case xmltext.EqualFold(local, "Type"):
 		return 1
-	case equalFoldBytes(local, "Cntr"):
+	case xmltext.EqualFold(local, "Cntr"):
 		return 2
-	case equalFoldBytes(local, "Key"):
+	case xmltext.EqualFold(local, "Key"):
 		return 3
-	case equalFoldBytes(local, "Certificate"):
+	case xmltext.EqualFold(local, "Certificate"):
 		return 4
 	}
 	return -1
@@ -863,9 +863,9 @@ func childOfKeyType(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Index"):
+	case xmltext.EqualFold(local, "Index"):
 		return 0
-	case equalFoldBytes(local, "KeyComponents"):
+	case xmltext.EqualFold(local, "KeyComponents"):
 		return 1
 	}
 	return -1
@@ -1030,11 +1030,11 @@ func childOfCertificateType(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Index"):
+	case xmltext.EqualFold(local, "Index"):
 		return 0
-	case equalFoldBytes(local, "CaId"):
+	case xmltext.EqualFold(local, "CaId"):
 		return 1
-	case equalFoldBytes(local, "Value"):
+	case xmltext.EqualFold(local, "Value"):
 		return 2
 	}
 	return -1
@@ -1216,25 +1216,25 @@ func childOfEISType(local []byte) int {
 		return 9
 	}
 	switch {
-	case equalFoldBytes(local, "EumSignedInfo"):
+	case xmltext.EqualFold(local, "EumSignedInfo"):
 		return 0
-	case equalFoldBytes(local, "EumSignature"):
+	case xmltext.EqualFold(local, "EumSignature"):
 		return 1
-	case equalFoldBytes(local, "RemainingMemory"):
+	case xmltext.EqualFold(local, "RemainingMemory"):
 		return 2
-	case equalFoldBytes(local, "AvailableMemoryForProfiles"):
+	case xmltext.EqualFold(local, "AvailableMemoryForProfiles"):
 		return 3
-	case equalFoldBytes(local, "LastAuditDate"):
+	case xmltext.EqualFold(local, "LastAuditDate"):
 		return 4
-	case equalFoldBytes(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Smsr-id"):
 		return 5
-	case equalFoldBytes(local, "ProfileInfo"):
+	case xmltext.EqualFold(local, "ProfileInfo"):
 		return 6
-	case equalFoldBytes(local, "Isd-r"):
+	case xmltext.EqualFold(local, "Isd-r"):
 		return 7
-	case equalFoldBytes(local, "AuditTrail"):
+	case xmltext.EqualFold(local, "AuditTrail"):
 		return 8
-	case equalFoldBytes(local, "AdditionalProperties"):
+	case xmltext.EqualFold(local, "AdditionalProperties"):
 		return 9
 	}
 	return -1
@@ -1401,23 +1401,23 @@ func childOfEumSignedInfoType(local []byte) int {
 		return 8
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Eum-id"):
+	case xmltext.EqualFold(local, "Eum-id"):
 		return 1
-	case equalFoldBytes(local, "ProductionDate"):
+	case xmltext.EqualFold(local, "ProductionDate"):
 		return 2
-	case equalFoldBytes(local, "PlatformType"):
+	case xmltext.EqualFold(local, "PlatformType"):
 		return 3
-	case equalFoldBytes(local, "PlatformVersion"):
+	case xmltext.EqualFold(local, "PlatformVersion"):
 		return 4
-	case equalFoldBytes(local, "Isd-p-loadfile-aid"):
+	case xmltext.EqualFold(local, "Isd-p-loadfile-aid"):
 		return 5
-	case equalFoldBytes(local, "Isd-p-module-aid"):
+	case xmltext.EqualFold(local, "Isd-p-module-aid"):
 		return 6
-	case equalFoldBytes(local, "Ecasd"):
+	case xmltext.EqualFold(local, "Ecasd"):
 		return 7
-	case equalFoldBytes(local, "EuiccCapabilities"):
+	case xmltext.EqualFold(local, "EuiccCapabilities"):
 		return 8
 	}
 	return -1
@@ -1558,17 +1558,17 @@ func childOfEuiccCapabilitiesType(local []byte) int {
 		return 5
 	}
 	switch {
-	case equalFoldBytes(local, "CattpSupport"):
+	case xmltext.EqualFold(local, "CattpSupport"):
 		return 0
-	case equalFoldBytes(local, "CattpVersion"):
+	case xmltext.EqualFold(local, "CattpVersion"):
 		return 1
-	case equalFoldBytes(local, "HttpSupport"):
+	case xmltext.EqualFold(local, "HttpSupport"):
 		return 2
-	case equalFoldBytes(local, "HttpVersion"):
+	case xmltext.EqualFold(local, "HttpVersion"):
 		return 3
-	case equalFoldBytes(local, "SecurePacketVersion"):
+	case xmltext.EqualFold(local, "SecurePacketVersion"):
 		return 4
-	case equalFoldBytes(local, "RemoteProvisioningVersion"):
+	case xmltext.EqualFold(local, "RemoteProvisioningVersion"):
 		return 5
 	}
 	return -1
@@ -1769,27 +1769,27 @@ func childOfProfileInfoType(local []byte) int {
 		return 10
 	}
 	switch {
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 0
-	case equalFoldBytes(local, "Isd-p-aid"):
+	case xmltext.EqualFold(local, "Isd-p-aid"):
 		return 1
-	case equalFoldBytes(local, "Mno-id"):
+	case xmltext.EqualFold(local, "Mno-id"):
 		return 2
-	case equalFoldBytes(local, "FallbackAttribute"):
+	case xmltext.EqualFold(local, "FallbackAttribute"):
 		return 3
-	case equalFoldBytes(local, "SubscriptionAddress"):
+	case xmltext.EqualFold(local, "SubscriptionAddress"):
 		return 4
-	case equalFoldBytes(local, "State"):
+	case xmltext.EqualFold(local, "State"):
 		return 5
-	case equalFoldBytes(local, "Smdp-id"):
+	case xmltext.EqualFold(local, "Smdp-id"):
 		return 6
-	case equalFoldBytes(local, "ProfileType"):
+	case xmltext.EqualFold(local, "ProfileType"):
 		return 7
-	case equalFoldBytes(local, "AllocatedMemory"):
+	case xmltext.EqualFold(local, "AllocatedMemory"):
 		return 8
-	case equalFoldBytes(local, "FreeMemory"):
+	case xmltext.EqualFold(local, "FreeMemory"):
 		return 9
-	case equalFoldBytes(local, "pol2"):
+	case xmltext.EqualFold(local, "pol2"):
 		return 10
 	}
 	return -1
@@ -1862,7 +1862,7 @@ func childOfAuditTrailType(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "Record"):
+	case xmltext.EqualFold(local, "Record"):
 		return 0
 	}
 	return -1
@@ -2071,25 +2071,25 @@ func childOfAuditTrailRecordType(local []byte) int {
 		return 9
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Smsr-id"):
 		return 1
-	case equalFoldBytes(local, "OperationDate"):
+	case xmltext.EqualFold(local, "OperationDate"):
 		return 2
-	case equalFoldBytes(local, "OperationType"):
+	case xmltext.EqualFold(local, "OperationType"):
 		return 3
-	case equalFoldBytes(local, "RequesterId"):
+	case xmltext.EqualFold(local, "RequesterId"):
 		return 4
-	case equalFoldBytes(local, "OperationExecutionStatus"):
+	case xmltext.EqualFold(local, "OperationExecutionStatus"):
 		return 5
-	case equalFoldBytes(local, "Isd-p-aid"):
+	case xmltext.EqualFold(local, "Isd-p-aid"):
 		return 6
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 7
-	case equalFoldBytes(local, "Imei"):
+	case xmltext.EqualFold(local, "Imei"):
 		return 8
-	case equalFoldBytes(local, "Meid"):
+	case xmltext.EqualFold(local, "Meid"):
 		return 9
 	}
 	return -1
@@ -2162,7 +2162,7 @@ func childOfAdditionalPropertiesType(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "Property"):
+	case xmltext.EqualFold(local, "Property"):
 		return 0
 	}
 	return -1
@@ -2305,9 +2305,9 @@ func childOfBaseRequestType(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "FunctionCallIdentifier"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case equalFoldBytes(local, "ValidityPeriod"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
 	}
 	return -1
@@ -2431,13 +2431,13 @@ func childOfBaseResponseType(local []byte) int {
 		return 3
 	}
 	switch {
-	case equalFoldBytes(local, "ProcessingStart"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
-	case equalFoldBytes(local, "ProcessingEnd"):
+	case xmltext.EqualFold(local, "ProcessingEnd"):
 		return 1
-	case equalFoldBytes(local, "AcceptableValidityPeriod"):
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
 		return 2
-	case equalFoldBytes(local, "FunctionExecutionStatus"):
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
 		return 3
 	}
 	return -1
@@ -2576,9 +2576,9 @@ func childOfES2GetEISRequest(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Smsr-id"):
 		return 1
 	}
 	return -1
@@ -2657,7 +2657,7 @@ func childOfES2GetEISResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "Eis"):
+	case xmltext.EqualFold(local, "Eis"):
 		return 0
 	}
 	return -1
@@ -2798,15 +2798,15 @@ func childOfES2DownloadProfileRequest(local []byte) int {
 		return 4
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "SmSr-id"):
+	case xmltext.EqualFold(local, "SmSr-id"):
 		return 1
-	case equalFoldBytes(local, "ProfileType"):
+	case xmltext.EqualFold(local, "ProfileType"):
 		return 2
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 3
-	case equalFoldBytes(local, "EnableProfile"):
+	case xmltext.EqualFold(local, "EnableProfile"):
 		return 4
 	}
 	return -1
@@ -2907,9 +2907,9 @@ func childOfES2DownloadProfileResponse(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 0
-	case equalFoldBytes(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "EuiccResponseData"):
 		return 1
 	}
 	return -1
@@ -3028,13 +3028,13 @@ func childOfES2UpdatePolicyRulesRequest(local []byte) int {
 		return 3
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Smsr-id"):
 		return 2
-	case equalFoldBytes(local, "pol2"):
+	case xmltext.EqualFold(local, "pol2"):
 		return 3
 	}
 	return -1
@@ -3206,13 +3206,13 @@ func childOfES2UpdateSubscriptionAddressRequest(local []byte) int {
 		return 3
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Smsr-id"):
 		return 1
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 2
-	case equalFoldBytes(local, "newSubscriptionAddress"):
+	case xmltext.EqualFold(local, "newSubscriptionAddress"):
 		return 3
 	}
 	return -1
@@ -3379,11 +3379,11 @@ func childOfES2EnableProfileRequest(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "SmSr-id"):
+	case xmltext.EqualFold(local, "SmSr-id"):
 		return 1
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 2
 	}
 	return -1
@@ -3470,7 +3470,7 @@ func childOfES2EnableProfileResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "EuiccResponseData"):
 		return 0
 	}
 	return -1
@@ -3579,11 +3579,11 @@ func childOfES2DisableProfileRequest(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Smsr-id"):
 		return 1
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 2
 	}
 	return -1
@@ -3670,7 +3670,7 @@ func childOfES2DisableProfileResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "EuiccResponseData"):
 		return 0
 	}
 	return -1
@@ -3779,11 +3779,11 @@ func childOfES2DeleteProfileRequest(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Smsr-id"):
 		return 2
 	}
 	return -1
@@ -3870,7 +3870,7 @@ func childOfES2DeleteProfileResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "EuiccResponseData"):
 		return 0
 	}
 	return -1
@@ -3981,11 +3981,11 @@ func childOfES2SetFallBackAttributeRequest(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Smsr-id"):
 		return 1
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 2
 	}
 	return -1
@@ -4158,11 +4158,11 @@ func childOfES2HandleProfileDisabledNotification(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "CompletionTimestamp"):
+	case xmltext.EqualFold(local, "CompletionTimestamp"):
 		return 2
 	}
 	return -1
@@ -4277,11 +4277,11 @@ func childOfES2HandleProfileEnabledNotification(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "CompletionTimestamp"):
+	case xmltext.EqualFold(local, "CompletionTimestamp"):
 		return 2
 	}
 	return -1
@@ -4396,11 +4396,11 @@ func childOfES2HandleProfileDeletedNotification(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "CompletionTimestamp"):
+	case xmltext.EqualFold(local, "CompletionTimestamp"):
 		return 2
 	}
 	return -1
@@ -4492,9 +4492,9 @@ func childOfES2HandleSMSRChangeNotification(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eis"):
+	case xmltext.EqualFold(local, "Eis"):
 		return 0
-	case equalFoldBytes(local, "CompletionTimestamp"):
+	case xmltext.EqualFold(local, "CompletionTimestamp"):
 		return 1
 	}
 	return -1
@@ -4577,7 +4577,7 @@ func childOfES4GetEISRequest(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
 	}
 	return -1
@@ -4656,7 +4656,7 @@ func childOfES4GetEISResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "Eis"):
+	case xmltext.EqualFold(local, "Eis"):
 		return 0
 	}
 	return -1
@@ -4768,9 +4768,9 @@ func childOfES4AuditEISRequest(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
 	}
 	return -1
@@ -4849,7 +4849,7 @@ func childOfES4AuditEISResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "Eis"):
+	case xmltext.EqualFold(local, "Eis"):
 		return 0
 	}
 	return -1
@@ -4951,11 +4951,11 @@ func childOfES4UpdatePolicyRulesRequest(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "pol2"):
+	case xmltext.EqualFold(local, "pol2"):
 		return 2
 	}
 	return -1
@@ -5115,11 +5115,11 @@ func childOfES4UpdateSubscriptionAddressRequest(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "newSubscriptionAddress"):
+	case xmltext.EqualFold(local, "newSubscriptionAddress"):
 		return 2
 	}
 	return -1
@@ -5274,9 +5274,9 @@ func childOfES4EnableProfileRequest(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
 	}
 	return -1
@@ -5363,7 +5363,7 @@ func childOfES4EnableProfileResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "EuiccResponseData"):
 		return 0
 	}
 	return -1
@@ -5460,9 +5460,9 @@ func childOfES4DisableProfileRequest(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
 	}
 	return -1
@@ -5549,7 +5549,7 @@ func childOfES4DisableProfileResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "EuiccResponseData"):
 		return 0
 	}
 	return -1
@@ -5646,9 +5646,9 @@ func childOfES4DeleteProfileRequest(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
 	}
 	return -1
@@ -5735,7 +5735,7 @@ func childOfES4DeleteProfileResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "EuiccResponseData"):
 		return 0
 	}
 	return -1
@@ -5832,9 +5832,9 @@ func childOfES4PrepareSMSRChangeRequest(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "CurrentSMSRid"):
+	case xmltext.EqualFold(local, "CurrentSMSRid"):
 		return 1
 	}
 	return -1
@@ -5987,9 +5987,9 @@ func childOfES4SMSRChangeRequest(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Target-Smsr-id"):
+	case xmltext.EqualFold(local, "Target-Smsr-id"):
 		return 1
 	}
 	return -1
@@ -6144,9 +6144,9 @@ func childOfES4SetFallBackAttributeRequest(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
 	}
 	return -1
@@ -6235,7 +6235,7 @@ func childOfES4SetFallBackAttributeResponse(local []byte) int {
 		return 0
 	}
 	switch {
-	case equalFoldBytes(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "EuiccResponseData"):
 		return 0
 	}
 	return -1
@@ -6350,11 +6350,11 @@ func childOfES4HandleProfileDisabledNotification(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "CompletionTimestamp"):
+	case xmltext.EqualFold(local, "CompletionTimestamp"):
 		return 2
 	}
 	return -1
@@ -6469,11 +6469,11 @@ func childOfES4HandleProfileEnabledNotification(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "CompletionTimestamp"):
+	case xmltext.EqualFold(local, "CompletionTimestamp"):
 		return 2
 	}
 	return -1
@@ -6588,11 +6588,11 @@ func childOfES4HandleProfileDeletedNotification(local []byte) int {
 		return 2
 	}
 	switch {
-	case equalFoldBytes(local, "Eid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 0
-	case equalFoldBytes(local, "Iccid"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 1
-	case equalFoldBytes(local, "CompletionTimestamp"):
+	case xmltext.EqualFold(local, "CompletionTimestamp"):
 		return 2
 	}
 	return -1
@@ -6684,9 +6684,9 @@ func childOfES4HandleSMSRChangeNotification(local []byte) int {
 		return 1
 	}
 	switch {
-	case equalFoldBytes(local, "Eis"):
+	case xmltext.EqualFold(local, "Eis"):
 		return 0
-	case equalFoldBytes(local, "CompletionTimestamp"):
+	case xmltext.EqualFold(local, "CompletionTimestamp"):
 		return 1
 	}
 	return -1
@@ -6832,7 +6832,7 @@ func NewElement(localName string) (Element, bool) {
 		"ES4-HandleSMSRChangeNotification",
 	}
 	for _, n := range names {
-		if equalFoldASCII(n, localName) {
+		if xmltext.EqualFold(n, localName) {
 			return NewElement(n)
 		}
 	}

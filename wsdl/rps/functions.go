@@ -6,7 +6,11 @@ package rps
 // (inferred from the GSMA ES3/ES7 pattern, capital B in "CallBack"), sections from 4.4, KPN support from
 // section 8. The tables are built by functions, so callers cannot change them.
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/esimgw/esimgw/internal/xmltext"
+)
 
 // Interface is an SGP.02 interface.
 type Interface string
@@ -174,7 +178,7 @@ func Notifications() []Notification {
 // FunctionByName returns the function of iface named name (e.g. "EnableProfile"), ignoring ASCII case.
 func FunctionByName(iface Interface, name string) (Function, bool) {
 	for _, f := range Functions() {
-		if f.Interface == iface && equalFoldASCII(f.Name, name) {
+		if f.Interface == iface && xmltext.EqualFold(f.Name, name) {
 			return f, true
 		}
 	}
@@ -186,9 +190,9 @@ func FunctionByName(iface Interface, name string) (Function, bool) {
 func FunctionByElement(local string) (Function, Role, bool) {
 	for _, f := range Functions() {
 		switch {
-		case equalFoldASCII(f.RequestElement, local):
+		case xmltext.EqualFold(f.RequestElement, local):
 			return f, RoleRequest, true
-		case equalFoldASCII(f.ResponseElement, local):
+		case xmltext.EqualFold(f.ResponseElement, local):
 			return f, RoleResponse, true
 		}
 	}
@@ -269,7 +273,7 @@ func actionVariants(f Function) []variant {
 // case.
 func NotificationByElement(local string) (Notification, bool) {
 	for _, n := range Notifications() {
-		if equalFoldASCII(n.Element, local) {
+		if xmltext.EqualFold(n.Element, local) {
 			return n, true
 		}
 	}

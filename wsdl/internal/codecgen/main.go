@@ -402,7 +402,7 @@ func (g *gen) childIndex(name string, children []field) {
 	}
 	g.p("}\nswitch {\n")
 	for i, f := range children {
-		g.p("case equalFoldBytes(local, %s):\nreturn %d\n", lit(f.wire), i)
+		g.p("case xmltext.EqualFold(local, %s):\nreturn %d\n", lit(f.wire), i)
 	}
 	g.p("}\nreturn -1\n}\n\n")
 }
@@ -594,7 +594,7 @@ func (g *gen) newElement(structs []*structInfo) {
 	for _, n := range names {
 		g.p("%s,\n", lit(n))
 	}
-	g.p("}\nfor _, n := range names {\nif equalFoldASCII(n, localName) {\nreturn NewElement(n)\n}\n}\nreturn nil, false\n}\n\n")
+	g.p("}\nfor _, n := range names {\nif xmltext.EqualFold(n, localName) {\nreturn NewElement(n)\n}\n}\nreturn nil, false\n}\n\n")
 	g.p("// ElementNames returns the local names of all global elements, in schema order.\n")
 	g.p("func ElementNames() []string {\nreturn []string{\n")
 	for _, n := range names {
