@@ -66,24 +66,12 @@ func NewTransport(cfg *tls.Config) *Transport {
 // NewTransportWith is NewTransport with explicit settings.
 func NewTransportWith(cfg *tls.Config, s TransportSettings) *Transport {
 	d := DefaultTransportSettings()
-	if s.DialTimeout <= 0 {
-		s.DialTimeout = d.DialTimeout
-	}
-	if s.TLSHandshakeTimeout <= 0 {
-		s.TLSHandshakeTimeout = d.TLSHandshakeTimeout
-	}
-	if s.ResponseHeaderTimeout <= 0 {
-		s.ResponseHeaderTimeout = d.ResponseHeaderTimeout
-	}
-	if s.AttemptTimeout <= 0 {
-		s.AttemptTimeout = d.AttemptTimeout
-	}
-	if s.IdleConnTimeout <= 0 {
-		s.IdleConnTimeout = d.IdleConnTimeout
-	}
-	if s.MaxIdleConnsPerHost <= 0 {
-		s.MaxIdleConnsPerHost = d.MaxIdleConnsPerHost
-	}
+	positiveOr(&s.DialTimeout, d.DialTimeout)
+	positiveOr(&s.TLSHandshakeTimeout, d.TLSHandshakeTimeout)
+	positiveOr(&s.ResponseHeaderTimeout, d.ResponseHeaderTimeout)
+	positiveOr(&s.AttemptTimeout, d.AttemptTimeout)
+	positiveOr(&s.IdleConnTimeout, d.IdleConnTimeout)
+	positiveOr(&s.MaxIdleConnsPerHost, d.MaxIdleConnsPerHost)
 	if s.Proxy == nil {
 		s.Proxy = d.Proxy
 	}
@@ -94,6 +82,13 @@ func NewTransportWith(cfg *tls.Config, s TransportSettings) *Transport {
 	// This transport speaks HTTP/1.1 only; a server must not pick h2 from the offer.
 	cfg.NextProtos = []string{"http/1.1"}
 	return &Transport{cfg: cfg, settings: s, hosts: map[hostKey]*hostConns{}}
+}
+
+// positiveOr sets *v to def unless it is positive.
+func positiveOr[T time.Duration | int](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // hostKey names a gateway as its URLs do: "host" and "host:443" are two keys for one host, which costs
