@@ -35,25 +35,27 @@ type Transport struct {
 
 // TransportSettings are the limits of a Transport; zero fields take the defaults of DefaultTransportSettings.
 type TransportSettings struct {
-	DialTimeout           time.Duration // TCP connect
-	TLSHandshakeTimeout   time.Duration
-	ResponseHeaderTimeout time.Duration // from the request written to the status line and headers read
-	AttemptTimeout        time.Duration // the whole exchange, response body included; the context may cap it sooner
-	IdleConnTimeout       time.Duration // an idle connection older than this is closed, not reused
-	MaxIdleConnsPerHost   int
-	Proxy                 func(*http.Request) (*url.URL, error) // nil: http.ProxyFromEnvironment
+	DialTimeout            time.Duration // TCP connect
+	TLSHandshakeTimeout    time.Duration
+	ResponseHeaderTimeout  time.Duration // from the request written to the status line and headers read
+	AttemptTimeout         time.Duration // the whole exchange, response body included; the context may cap it sooner
+	IdleConnTimeout        time.Duration // an idle connection older than this is closed, not reused
+	MaxIdleConnsPerHost    int
+	MaxResponseHeaderBytes int64                                 // status line and headers, 1xx answers included
+	Proxy                  func(*http.Request) (*url.URL, error) // nil: http.ProxyFromEnvironment
 }
 
 // DefaultTransportSettings are the settings NewTransport uses.
 func DefaultTransportSettings() TransportSettings {
 	return TransportSettings{
-		DialTimeout:           10 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		AttemptTimeout:        DefaultAttemptTimeout,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConnsPerHost:   256,
-		Proxy:                 http.ProxyFromEnvironment,
+		DialTimeout:            10 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  60 * time.Second,
+		AttemptTimeout:         DefaultAttemptTimeout,
+		IdleConnTimeout:        90 * time.Second,
+		MaxIdleConnsPerHost:    256,
+		MaxResponseHeaderBytes: 1 << 20,
+		Proxy:                  http.ProxyFromEnvironment,
 	}
 }
 
@@ -72,6 +74,7 @@ func NewTransportWith(cfg *tls.Config, s TransportSettings) *Transport {
 	positiveOr(&s.AttemptTimeout, d.AttemptTimeout)
 	positiveOr(&s.IdleConnTimeout, d.IdleConnTimeout)
 	positiveOr(&s.MaxIdleConnsPerHost, d.MaxIdleConnsPerHost)
+	positiveOr(&s.MaxResponseHeaderBytes, d.MaxResponseHeaderBytes)
 	if s.Proxy == nil {
 		s.Proxy = d.Proxy
 	}
@@ -85,7 +88,7 @@ func NewTransportWith(cfg *tls.Config, s TransportSettings) *Transport {
 }
 
 // positiveOr sets *v to def unless it is positive.
-func positiveOr[T time.Duration | int](v *T, def T) {
+func positiveOr[T time.Duration | int | int64](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}
@@ -104,11 +107,37 @@ type hostConns struct {
 type persistConn struct {
 	t      *Transport
 	host   *hostConns
-	conn   net.Conn
+	raw    net.Conn // the TCP connection
+	conn   net.Conn // raw, or the TLS connection over it
 	tls    *tls.ConnectionState
+	meter  meteredReader // between conn and br: bounds what response headers may take
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	idleAt time.Time
+}
+
+// meteredReader reads from r while left is positive; a negative left means no bound.
+type meteredReader struct {
+	r    io.Reader
+	left int64
+}
+
+// errHeaderTooLarge is what the meter returns once response headers used up their bound.
+var errHeaderTooLarge = errors.New("soap: transport: response headers over MaxResponseHeaderBytes")
+
+func (m *meteredReader) Read(p []byte) (int, error) {
+	if m.left < 0 {
+		return m.r.Read(p)
+	}
+	if m.left == 0 {
+		return 0, errHeaderTooLarge
+	}
+	if int64(len(p)) > m.left {
+		p = p[:m.left]
+	}
+	n, err := m.r.Read(p)
+	m.left -= int64(n)
+	return n, err
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -130,46 +159,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	for try := 0; ; try++ {
-		var pc *persistConn
-		var reused bool
-		if try == 0 {
-			pc, reused, err = t.conn(ctx, h, req.URL)
-		} else {
-			pc, err = t.dial(ctx, h, req.URL) // the other idle connections are likely as stale
-		}
-		if err != nil {
-			closeBody(req)
-			return nil, err
-		}
-		res, err := pc.roundTrip(req)
-		if err == nil {
-			return res, nil
-		}
-		// A reused connection the server had already closed fails before any answer arrived; the request
-		// never reached the application, so it goes once more on a new connection (as net/http does for
-		// requests that can be rewound). Anything else is the caller's to retry.
-		var stale *staleConnError
-		if !reused || try > 0 || !errors.As(err, &stale) || ctx.Err() != nil {
-			closeBody(req)
-			if ce := ctx.Err(); ce != nil {
-				return nil, ce
-			}
-			if errors.As(err, &stale) {
-				err = stale.err
-			}
-			return nil, err
-		}
-		if req.Body != nil && req.Body != http.NoBody { // a body without GetBody went to net/http above
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, err
-			}
-			rewound := *req // the caller's request is not to be changed
-			rewound.Body = body
-			req = &rewound
-		}
+	pc, err := t.conn(ctx, h, req.URL)
+	if err != nil {
+		closeBody(req)
+		return nil, err
 	}
+	res, err := pc.roundTrip(req)
+	if err != nil {
+		closeBody(req)
+		if ce := ctx.Err(); ce != nil {
+			return nil, ce
+		}
+		return nil, err
+	}
+	return res, nil
 }
 
 func closeBody(req *http.Request) {
@@ -218,13 +221,14 @@ func (t *Transport) viaNetHTTP(req *http.Request) (*http.Response, error) {
 	if t.netHTTP == nil {
 		s := t.settings
 		t.netHTTP = &http.Transport{
-			Proxy:                 s.Proxy,
-			DialContext:           (&net.Dialer{Timeout: s.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-			TLSClientConfig:       t.cfg,
-			TLSHandshakeTimeout:   s.TLSHandshakeTimeout,
-			ResponseHeaderTimeout: s.ResponseHeaderTimeout,
-			IdleConnTimeout:       s.IdleConnTimeout,
-			MaxIdleConnsPerHost:   s.MaxIdleConnsPerHost,
+			Proxy:                  s.Proxy,
+			DialContext:            (&net.Dialer{Timeout: s.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			TLSClientConfig:        t.cfg,
+			TLSHandshakeTimeout:    s.TLSHandshakeTimeout,
+			ResponseHeaderTimeout:  s.ResponseHeaderTimeout,
+			IdleConnTimeout:        s.IdleConnTimeout,
+			MaxIdleConnsPerHost:    s.MaxIdleConnsPerHost,
+			MaxResponseHeaderBytes: s.MaxResponseHeaderBytes,
 		}
 	}
 	nh := t.netHTTP
@@ -255,23 +259,60 @@ func (b *cancelOnClose) Close() error {
 	return err
 }
 
-// conn returns the newest idle connection that is not too old, or dials a new one.
-func (t *Transport) conn(ctx context.Context, h *hostConns, u *url.URL) (*persistConn, bool, error) {
+// conn returns the newest idle connection that is not too old and still quiet, or dials a new one.
+//
+// A connection is not used again once anything arrived on it unasked: the server closed it while it sat
+// idle, or sent bytes after the last answer (an answer longer than it said, a second answer, an alert).
+// Whatever it reads next would not be the next request's answer. Nothing is ever resent here: a request
+// that fails on a connection that looked alive is the caller's to retry (soap.Client resends the very
+// same bytes, and the gateway de-duplicates on their FunctionCallIdentifier).
+func (t *Transport) conn(ctx context.Context, h *hostConns, u *url.URL) (*persistConn, error) {
+	for {
+		pc := t.popIdle(h)
+		if pc == nil {
+			return t.dial(ctx, h, u)
+		}
+		if pc.quiet() {
+			return pc, nil
+		}
+		_ = pc.conn.Close()
+	}
+}
+
+// popIdle takes the newest idle connection of h, closing the ones past IdleConnTimeout on the way.
+func (t *Transport) popIdle(h *hostConns) *persistConn {
 	now := time.Now()
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	for n := len(h.idle); n > 0; n = len(h.idle) {
 		pc := h.idle[n-1]
 		h.idle[n-1] = nil
 		h.idle = h.idle[:n-1]
 		if now.Sub(pc.idleAt) < t.settings.IdleConnTimeout {
-			t.mu.Unlock()
-			return pc, true, nil
+			return pc
 		}
 		_ = pc.conn.Close()
 	}
-	t.mu.Unlock()
-	pc, err := t.dial(ctx, h, u)
-	return pc, false, err
+	return nil
+}
+
+// quiet reports whether nothing arrived on the idle connection: nothing buffered, no TLS record waiting
+// in the TLS layer, and nothing (no data, no end of stream) in the socket.
+func (pc *persistConn) quiet() bool {
+	if pc.br.Buffered() > 0 {
+		return false
+	}
+	if pc.tls != nil {
+		// A read with a deadline in the past returns at once: with a record the TLS layer already holds
+		// (data or an alert), or with a timeout, which a tls.Conn does not keep as an error.
+		_ = pc.conn.SetReadDeadline(aLongTimeAgo)
+		_, err := pc.br.Peek(1)
+		_ = pc.conn.SetReadDeadline(time.Time{})
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return false
+		}
+	}
+	return socketQuiet(pc.raw)
 }
 
 func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persistConn, error) {
@@ -281,7 +322,7 @@ func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persis
 	if err != nil {
 		return nil, err
 	}
-	pc := &persistConn{t: t, host: h, conn: raw}
+	pc := &persistConn{t: t, host: h, raw: raw, conn: raw}
 	if u.Scheme == "https" {
 		cfg := t.cfg
 		if cfg.ServerName == "" {
@@ -307,7 +348,8 @@ func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persis
 		}
 		pc.conn, pc.tls = tc, &st
 	}
-	pc.br = bufio.NewReaderSize(pc.conn, 8<<10)
+	pc.meter = meteredReader{r: pc.conn, left: -1}
+	pc.br = bufio.NewReaderSize(&pc.meter, 8<<10)
 	pc.bw = bufio.NewWriterSize(pc.conn, 8<<10)
 	return pc, nil
 }
@@ -328,12 +370,6 @@ func (e *TimeoutError) Unwrap() error { return e.Err }
 // Timeout reports true, as net.Error does for timeouts.
 func (e *TimeoutError) Timeout() bool { return true }
 
-// staleConnError marks a failure on a reused connection before any byte of an answer arrived.
-type staleConnError struct{ err error }
-
-func (e *staleConnError) Error() string { return e.err.Error() }
-func (e *staleConnError) Unwrap() error { return e.err }
-
 // aLongTimeAgo is a deadline in the past: setting it makes blocked reads and writes return at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
@@ -353,34 +389,30 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { _ = pc.conn.SetDeadline(aLongTimeAgo) })
 	}
-	fail := func(err error, stale bool) (*http.Response, error) {
+	fail := func(err error, awaiting string) (*http.Response, error) {
 		stop()
 		_ = pc.conn.Close()
 		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
-			if headerDeadline.Before(deadline) {
-				return nil, &TimeoutError{Awaiting: "response headers", Limit: s.ResponseHeaderTimeout, Err: err}
+			limit := s.AttemptTimeout
+			if awaiting == "response headers" && headerDeadline.Before(deadline) {
+				limit = s.ResponseHeaderTimeout
 			}
-			return nil, &TimeoutError{Awaiting: "response headers", Limit: s.AttemptTimeout, Err: err}
-		}
-		if stale {
-			return nil, &staleConnError{err}
+			return nil, &TimeoutError{Awaiting: awaiting, Limit: limit, Err: err}
 		}
 		return nil, err
 	}
 	if err := req.Write(pc.bw); err != nil {
-		return fail(err, true)
+		return fail(err, "the request to be written")
 	}
 	if err := pc.bw.Flush(); err != nil {
-		return fail(err, true)
+		return fail(err, "the request to be written")
 	}
-	if _, err := pc.br.Peek(1); err != nil {
-		return fail(err, true)
-	}
+	pc.meter.left = s.MaxResponseHeaderBytes
 	var res *http.Response
 	for {
 		var err error
 		if res, err = http.ReadResponse(pc.br, req); err != nil {
-			return fail(err, false)
+			return fail(err, "response headers")
 		}
 		// 1xx answers (100 Continue, 103 Early Hints) precede the real one.
 		if res.StatusCode >= 200 || res.StatusCode == http.StatusSwitchingProtocols {
@@ -389,8 +421,9 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		_ = res.Body.Close()
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
-		return fail(errors.New("soap: transport: unexpected 101 Switching Protocols"), false)
+		return fail(errors.New("soap: transport: unexpected 101 Switching Protocols"), "")
 	}
+	pc.meter.left = -1
 	_ = pc.conn.SetReadDeadline(deadline)
 	res.TLS = pc.tls
 	res.Body = &connBody{pc: pc, ctx: ctx, body: res.Body, reusable: !res.Close && !req.Close, stop: stop}
@@ -398,18 +431,22 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // connBody returns the connection to the idle list once the answer has been read to its end, and closes
-// it when the body is closed before that.
+// it when the body is closed before that. Close may run while a Read is blocked (it ends that Read).
 type connBody struct {
 	pc       *persistConn
 	ctx      context.Context
 	body     io.ReadCloser
 	reusable bool
 	stop     func() bool
+	mu       sync.Mutex
 	done     bool
 }
 
 func (b *connBody) Read(p []byte) (int, error) {
-	if b.done {
+	b.mu.Lock()
+	done := b.done
+	b.mu.Unlock()
+	if done {
 		return 0, io.EOF
 	}
 	n, err := b.body.Read(p)
@@ -427,14 +464,19 @@ func (b *connBody) Read(p []byte) (int, error) {
 }
 
 func (b *connBody) Close() error {
-	if !b.done {
-		b.finish(b.body == http.NoBody) // an empty answer leaves nothing unread on the connection
-	}
+	b.finish(b.body == http.NoBody) // an empty answer leaves nothing unread on the connection
 	return nil
 }
 
+// finish ends the exchange once: the connection goes back to the idle list or is closed.
 func (b *connBody) finish(atEOF bool) {
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return
+	}
 	b.done = true
+	b.mu.Unlock()
 	// stop reports false when the context's function already ran (or is running): the deadline it set
 	// would poison the connection, so it is not reused.
 	ok := b.stop() && atEOF && b.reusable
@@ -447,16 +489,36 @@ func (b *connBody) finish(atEOF bool) {
 	pc.t.putIdle(pc)
 }
 
+// putIdle adds pc to its host's idle list, and closes the oldest ones there that have outlived
+// IdleConnTimeout (they would otherwise wait for a burst to reach them).
 func (t *Transport) putIdle(pc *persistConn) {
-	pc.idleAt = time.Now()
+	now := time.Now()
+	pc.idleAt = now
+	var expired []*persistConn
 	t.mu.Lock()
-	if len(pc.host.idle) >= t.settings.MaxIdleConnsPerHost {
-		t.mu.Unlock()
-		_ = pc.conn.Close()
-		return
+	idle := pc.host.idle
+	i := 0
+	for i < len(idle) && now.Sub(idle[i].idleAt) >= t.settings.IdleConnTimeout {
+		i++
 	}
-	pc.host.idle = append(pc.host.idle, pc)
+	if i > 0 {
+		expired = append(expired, idle[:i]...)
+		n := copy(idle, idle[i:])
+		clear(idle[n:])
+		idle = idle[:n]
+	}
+	full := len(idle) >= t.settings.MaxIdleConnsPerHost
+	if !full {
+		idle = append(idle, pc)
+	}
+	pc.host.idle = idle
 	t.mu.Unlock()
+	if full {
+		_ = pc.conn.Close()
+	}
+	for _, old := range expired {
+		_ = old.conn.Close()
+	}
 }
 
 // CloseIdleConnections closes the connections that are not in use (http.Client.CloseIdleConnections calls it).

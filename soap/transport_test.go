@@ -629,7 +629,9 @@ func TestTransportInformationalAnswers(t *testing.T) {
 
 // --- stale connections and retries -----------------------------------------------------------------
 
-func TestTransportStaleIdleConnectionIsRetriedOnce(t *testing.T) {
+// An idle connection the server closed is seen as closed before the request goes out: the request takes
+// a new connection and the server sees it once.
+func TestTransportStaleIdleConnectionIsNotUsed(t *testing.T) {
 	tests := []struct {
 		name   string
 		method string
@@ -672,7 +674,7 @@ func TestTransportStaleIdleConnectionIsRetriedOnce(t *testing.T) {
 				res, got := roundTrip(t, tr, req)
 				assert.Equal(t, http.StatusAccepted, res.StatusCode)
 				assert.Empty(t, got)
-				assert.Equal(t, int32(2), srv.newConns.Load(), "one retry on a new connection")
+				assert.Equal(t, int32(2), srv.newConns.Load(), "the request went on a new connection")
 				mu.Lock()
 				assert.Equal(t, []string{"GET /first ", tt.method + " /second " + want}, seen, "the server sees the request once")
 				mu.Unlock()
@@ -682,8 +684,8 @@ func TestTransportStaleIdleConnectionIsRetriedOnce(t *testing.T) {
 	}
 }
 
-// When the server drops every idle connection (a restart, a load balancer's idle timeout), the one retry
-// goes on a new connection, not on the next equally stale idle one.
+// When the server drops every idle connection (a restart, a load balancer's idle timeout), each is seen as
+// closed and the request goes on a new connection.
 func TestTransportAllIdleConnectionsStale(t *testing.T) {
 	b := new(barrier)
 	var after atomic.Int32
@@ -732,9 +734,10 @@ func TestTransportFreshConnectionFailureIsNotRetried(t *testing.T) {
 	}
 }
 
-// A reused connection that closes before any answer is retried once, on a new connection; when that
-// fails too, the error is returned.
-func TestTransportRetriesAtMostOnce(t *testing.T) {
+// A request written on a connection that looked alive is never resent by the Transport when the
+// connection then fails: the server may have acted on it (soap.Client's RetryPolicy decides, with the
+// same bytes).
+func TestTransportNeverResendsAWrittenRequest(t *testing.T) {
 	var requests atomic.Int32
 	srv := startServer(t, mutualTLS, func(w http.ResponseWriter, r *http.Request) {
 		if requests.Add(1) == 1 {
@@ -750,9 +753,107 @@ func TestTransportRetriesAtMostOnce(t *testing.T) {
 	get(t, tr, srv.URL)
 	_, err := tr.RoundTrip(newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
 	require.Error(t, err)
-	assert.NotContains(t, fmt.Sprintf("%T", err), "stale", "the internal marker does not escape")
-	assert.Equal(t, int32(3), requests.Load(), "first request, then the failing one and its single retry")
-	assert.Equal(t, int32(2), srv.newConns.Load())
+	assert.Equal(t, int32(2), requests.Load(), "the failing request reached the server once")
+	assert.Equal(t, int32(1), srv.newConns.Load())
+}
+
+// A server that sends more than one answer (or more than an answer's length) on a connection: the bytes
+// left over must never be taken for the next request's answer.
+func TestTransportUnsolicitedBytesRetireTheConnection(t *testing.T) {
+	answer := func(body string) string {
+		return "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	}
+	pki := newPKI(t)
+	for _, cfg := range []*tls.Config{nil, pki.ServerTLSConfig()} {
+		name := "plain"
+		if cfg != nil {
+			name = "TLS"
+		}
+		t.Run(name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := startRaw(t, cfg, func(c net.Conn, br *bufio.Reader) {
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					i := n.Add(1)
+					out := answer("answer-to-" + req.URL.Path)
+					if i == 1 {
+						out += answer("a second answer to " + req.URL.Path) // in the same write
+					}
+					if _, err := io.WriteString(c, out); err != nil {
+						return
+					}
+					if i == 2 {
+						// and, on the next connection, one more after a pause: in the socket, not the buffer
+						time.Sleep(20 * time.Millisecond)
+						_, _ = io.WriteString(c, answer("late"))
+					}
+				}
+			})
+			var clientCfg *tls.Config
+			if cfg != nil {
+				clientCfg = pki.ClientTLSConfig()
+			}
+			tr := newTransport(t, clientCfg)
+			for i, path := range []string{"/1", "/2", "/3"} {
+				if i == 2 {
+					time.Sleep(100 * time.Millisecond) // the late answer has arrived on the idle connection
+				}
+				_, got := roundTrip(t, tr, newRequest(t, context.Background(), http.MethodPost, srv.URL+path, "<req/>"))
+				assert.Equal(t, "answer-to-"+path, got)
+			}
+			assert.Equal(t, int32(3), srv.accepted.Load(), "each connection with stray bytes was retired")
+		})
+	}
+}
+
+func TestTransportResponseHeadersAreBounded(t *testing.T) {
+	srv := startRaw(t, nil, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Huge: "+strings.Repeat("a", 64<<10)+"\r\nContent-Length: 0\r\n\r\n")
+	})
+	tr := newTransport(t, nil, func(s *soap.TransportSettings) { s.MaxResponseHeaderBytes = 16 << 10 })
+	_, err := tr.RoundTrip(newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "MaxResponseHeaderBytes")
+	assert.Equal(t, int64(1<<20), soap.DefaultTransportSettings().MaxResponseHeaderBytes)
+}
+
+// Close may end a Read that is blocked on the body, from another goroutine (-race checks the hand-over).
+func TestTransportCloseWhileReading(t *testing.T) {
+	release := make(chan struct{})
+	srv := startServer(t, mutualTLS, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/next" {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "part")
+		w.(http.Flusher).Flush()
+		<-release
+	})
+	t.Cleanup(func() { close(release) })
+	tr := newTransport(t, srv.clientTLS)
+	res, err := tr.RoundTrip(newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
+	require.NoError(t, err)
+	read := make(chan error, 1)
+	go func() { _, err := io.ReadAll(res.Body); read <- err }()
+	time.Sleep(20 * time.Millisecond) // let the reader block
+	require.NoError(t, res.Body.Close())
+	select {
+	case err := <-read:
+		require.Error(t, err, "the blocked Read ends")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end the blocked Read")
+	}
+	_, _ = roundTrip(t, tr, newRequest(t, context.Background(), http.MethodPost, srv.URL+"/next", "<req/>"))
+	assert.Equal(t, int32(2), srv.newConns.Load(), "the closed connection was not reused")
 }
 
 func TestTransportMutualTLSRefusedWithoutClientCertificate(t *testing.T) {
