@@ -169,6 +169,7 @@ func (c *Client) Call(ctx context.Context, endpoint string, h *Header, body Body
 // Post serves senders that keep the exact bytes (the mock gateway's callbacks).
 func (c *Client) Post(ctx context.Context, endpoint, action string, payload []byte) (*Response, error) {
 	var b backoff.BackOff // made at the first failure: nearly every call succeeds at once
+	start := time.Now()
 	for attempts := 1; ; attempts++ {
 		r, err := c.once(ctx, endpoint, action, payload)
 		if err == nil {
@@ -187,7 +188,8 @@ func (c *Client) Post(ctx context.Context, endpoint, action string, payload []by
 				b = c.newBackOff()
 			}
 			wait = b.NextBackOff()
-			retry = wait != backoff.Stop
+			// MaxElapsed counts from the call's start, the first attempt included.
+			retry = c.retry.MaxElapsed <= 0 || time.Since(start)+wait <= c.retry.MaxElapsed
 		}
 		if retry {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "soap: retrying call",
@@ -215,7 +217,7 @@ func (c *Client) newBackOff() backoff.BackOff {
 	if c.retry.MaxInterval > 0 {
 		b.MaxInterval = c.retry.MaxInterval
 	}
-	b.MaxElapsedTime = c.retry.MaxElapsed
+	b.MaxElapsedTime = 0 // Post checks MaxElapsed from the start of the call
 	b.Reset()
 	return b
 }
@@ -280,8 +282,9 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 	m, err := c.pools.read(bp, c.read)
 	if err != nil {
 		if res.StatusCode >= 300 {
-			return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
+			err = &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
 		}
+		c.pools.bufs.Put(bp) // only now: the snippet quoted it
 		return nil, err
 	}
 	m.HTTPHeader, m.TLS = res.Header, res.TLS

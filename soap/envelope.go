@@ -1,6 +1,7 @@
 package soap
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -391,7 +392,7 @@ func readHeader(d *xmltext.Decoder, h *Header, strs *stringArena) error {
 			if err != nil {
 				return malformed(err)
 			}
-			h.Security = inner
+			h.Security = bytes.Clone(inner) // the envelope's buffer may be recycled (Message.Release)
 		default:
 			if mu, ok := d.Attr(NSEnvelope, "mustUnderstand"); ok && (string(mu) == "true" || string(mu) == "1") {
 				return &EnvelopeError{Kind: ErrMustUnderstand, Detail: fmt.Sprintf("{%s}%s", d.Space(), d.Local())}

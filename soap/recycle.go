@@ -23,8 +23,8 @@ func (p *messagePools) buffer() *[]byte {
 	return new([]byte)
 }
 
-// read decodes the envelope in *bp into a pooled Message that owns bp from then on. On failure bp goes
-// back to the pool: nothing returned refers to it (errors copy what they quote).
+// read decodes the envelope in *bp into a pooled Message that owns bp from then on. On failure bp stays
+// the caller's (to quote from, then to put back): errors copy what they quote.
 func (p *messagePools) read(bp *[]byte, opts ReadOptions) (*Message, error) {
 	m, _ := p.msgs.Get().(*Message)
 	if m == nil {
@@ -40,7 +40,6 @@ func (p *messagePools) read(bp *[]byte, opts ReadOptions) (*Message, error) {
 		*m = Message{}
 		p.msgs.Put(m)
 		p.decs.Put(d)
-		p.bufs.Put(bp)
 		return nil, err
 	}
 	m.recycle, m.buf = p, bp
@@ -49,9 +48,10 @@ func (p *messagePools) read(bp *[]byte, opts ReadOptions) (*Message, error) {
 
 // Release hands the Message's memory (its envelope bytes, decoder and the Message itself) back to the
 // Client that read it, for the next response. Call it only when nothing refers to the Message any more:
-// after Release it must not be used. Values decoded from it with DecodeBody stay valid, since decoding
-// copies, and so do the Header's strings. A Message that is not released, or one ReadMessage or a Handler
-// made, is simply left to the garbage collector.
+// after Release it must not be used, and what Raw and BodyXML returned is no longer valid. Values decoded
+// from it with DecodeBody stay valid, since decoding copies, and so does a copy of its Header (strings
+// and Security alike). A Message that is not released, or one ReadMessage or a Handler made, is simply
+// left to the garbage collector.
 func (m *Message) Release() {
 	p := m.recycle
 	if p == nil {

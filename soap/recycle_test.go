@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -24,7 +25,8 @@ func TestReleaseKeepsDecodedValues(t *testing.T) {
 	mt.RegisterResponder(http.MethodPost, endpoint, func(*http.Request) (*http.Response, error) {
 		n++
 		id := strconv.Itoa(n)
-		reply := AppendEnvelope(nil, &Header{RelatesTo: "relates-" + id, Action: "urn:answer-" + id},
+		sec := []byte(`<wsse:Security xmlns:wsse="` + NSWSSecurity + `"><wsse:Token>secret-` + id + `</wsse:Token></wsse:Security>`)
+		reply := AppendEnvelope(nil, &Header{RelatesTo: "relates-" + id, Action: "urn:answer-" + id, Extra: sec},
 			&testBody{Name: "ES4-GetEISResponse", Eid: strings.Repeat(id, 32), Iccd: "iccid-" + id})
 		r := httpmock.NewBytesResponse(http.StatusOK, reply)
 		r.Header.Set("Content-Type", "application/soap+xml")
@@ -34,6 +36,7 @@ func TestReleaseKeepsDecodedValues(t *testing.T) {
 		body      testBody
 		relatesTo string
 		action    string
+		security  []byte
 	}
 	var all []kept
 	for i := 1; i <= 50; i++ {
@@ -42,7 +45,7 @@ func TestReleaseKeepsDecodedValues(t *testing.T) {
 		require.NoError(t, err)
 		var k kept
 		require.NoError(t, resp.Message.DecodeBody(&k.body))
-		k.relatesTo, k.action = resp.Message.Header.RelatesTo, resp.Message.Header.Action
+		k.relatesTo, k.action, k.security = resp.Message.Header.RelatesTo, resp.Message.Header.Action, resp.Message.Header.Security
 		resp.Message.Release()
 		all = append(all, k)
 	}
@@ -52,6 +55,7 @@ func TestReleaseKeepsDecodedValues(t *testing.T) {
 		assert.Equal(t, "iccid-"+id, k.body.Iccd, "call %d", i+1)
 		assert.Equal(t, "relates-"+id, k.relatesTo, "call %d", i+1)
 		assert.Equal(t, "urn:answer-"+id, k.action, "call %d", i+1)
+		assert.Contains(t, string(k.security), "secret-"+id+"<", "call %d", i+1)
 	}
 }
 
@@ -102,4 +106,22 @@ func TestReadInto(t *testing.T) {
 			}
 		})
 	}
+}
+
+// MaxElapsed bounds the whole call, the first attempt included: a first attempt that used it up is not
+// followed by another.
+func TestMaxElapsedCountsTheFirstAttempt(t *testing.T) {
+	c, mt := mockedClient(t, WithRetryPolicy(RetryPolicy{MaxAttempts: 5, InitialInterval: time.Millisecond, MaxElapsed: 100 * time.Millisecond}))
+	calls := 0
+	mt.RegisterResponder(http.MethodPost, endpoint, func(*http.Request) (*http.Response, error) {
+		calls++
+		time.Sleep(150 * time.Millisecond)
+		return httpmock.NewStringResponse(http.StatusServiceUnavailable, ""), nil
+	})
+	h, body := request()
+	_, err := c.Call(context.Background(), endpoint, h, body)
+	var ce *CallError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, 1, ce.Attempts)
+	assert.Equal(t, 1, calls)
 }
