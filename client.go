@@ -358,8 +358,9 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 		return x, fmt.Errorf("%w: HTTP %d without a body to %s %s", ErrUnexpectedResponse, r.StatusCode, c.iface, fn.Name)
 	}
 	// A synchronous answer names the request it answers; one naming another request is not ours, whatever
-	// its body says. An absent RelatesTo is tolerated: the HTTP exchange pairs them already.
-	if rel := r.Message.Header.RelatesTo; rel != "" && rel != h.MessageID {
+	// its body says. An absent RelatesTo is tolerated (the HTTP exchange pairs them already), and so is
+	// one spelling our MessageID differently but naming our transaction, as callbacks are matched too.
+	if rel := r.Message.Header.RelatesTo; rel != "" && rel != h.MessageID && !sameTransaction(rel, h.MessageID) {
 		return x, fmt.Errorf("%w: %s %s answered with RelatesTo %q, not the request's MessageID %q",
 			ErrUnexpectedResponse, c.iface, fn.Name, rel, h.MessageID)
 	}
@@ -369,6 +370,16 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 		fe.FunctionCallIdentifier = key.FunctionCallIdentifier
 	}
 	return x, err
+}
+
+// sameTransaction reports whether two MessageIDs carry the same TransactionId.
+func sameTransaction(a, b string) bool {
+	ma, err := soap.ParseMessageID(a)
+	if err != nil || ma.TransactionID == "" {
+		return false
+	}
+	mb, err := soap.ParseMessageID(b)
+	return err == nil && ma.TransactionID == mb.TransactionID
 }
 
 // decodeResponse decodes m's body into resp and maps its FunctionExecutionStatus.

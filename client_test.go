@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -1064,5 +1065,35 @@ func assertClosed(t *testing.T, ch <-chan struct{}) {
 	case <-ch:
 	default:
 		t.Fatal("not resolved")
+	}
+}
+
+// A sync answer whose RelatesTo spells our MessageID otherwise (another date format, say) but names our
+// transaction is ours; one naming another transaction is not.
+func TestClientCallRelatesToByTransaction(t *testing.T) {
+	for _, sameTx := range []bool{true, false} {
+		t.Run(fmt.Sprint("same transaction ", sameTx), func(t *testing.T) {
+			g := newFakeGateway(t, func(m *soap.Message) (*http.Response, error) {
+				mid, err := soap.ParseMessageID(m.Header.MessageID)
+				require.NoError(t, err)
+				tx := mid.TransactionID
+				if !sameTx {
+					tx = "urn:uuid:00000000-0000-4000-8000-000000000000"
+				}
+				rel := soap.NewMessageIDInTransaction(ourOID, tx, testNow.Add(time.Hour)).String()
+				require.NotEqual(t, m.Header.MessageID, rel)
+				return soapResponse(http.StatusOK, &soap.Header{RelatesTo: rel},
+					&rps.ES4GetEISResponse{BaseResponseType: statusBase(rps.StatusTypeEXECUTED_SUCCESS)}), nil
+			})
+			c := newEngine(t, "ES4", g)
+			fn := mustFunction(t, rps.ES4, "GetEIS")
+			req := &rps.ES4GetEISRequest{Eid: rps.HexBinary{0x89, 0x04}}
+			_, err := c.Call(t.Context(), fn, req, &rps.ES4GetEISResponse{})
+			if sameTx {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, esimgw.ErrUnexpectedResponse)
+			}
+		})
 	}
 }

@@ -31,6 +31,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/esimgw/esimgw/soap"
 )
 
 // Exit codes.
@@ -106,14 +108,22 @@ func Message(err error) string {
 		return ""
 	}
 	msg := err.Error()
-	var ue *url.Error
-	if errors.As(err, &ue) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		cause := ue.Err
-		var oe *net.OpError
-		if errors.As(cause, &oe) && oe.Err != nil {
-			cause = oe.Err
+	var (
+		ue *url.Error
+		ce *soap.CallError
+		oe *net.OpError
+	)
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		switch {
+		case errors.As(err, &ue): // through an http.Client
+			cause := ue.Err
+			if errors.As(cause, &oe) && oe.Err != nil {
+				cause = oe.Err
+			}
+			msg = "cannot reach the gateway at " + ue.URL + ": " + cause.Error()
+		case errors.As(err, &ce) && errors.As(err, &oe) && oe.Err != nil: // soap.Transport's own errors
+			msg = "cannot reach the gateway at " + ce.Endpoint + ": " + oe.Err.Error()
 		}
-		msg = "cannot reach the gateway at " + ue.URL + ": " + cause.Error()
 	}
 	for _, p := range []string{"esimgw: ", "mtls: ", "soap: ", "es2: ", "es4: "} {
 		msg = strings.TrimPrefix(msg, p)

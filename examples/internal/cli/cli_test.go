@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/esimgw/esimgw/soap"
 )
 
 func TestExecReportsOneLine(t *testing.T) {
@@ -45,4 +49,26 @@ func TestKPNDefaults(t *testing.T) {
 	assert.Equal(t, "https://rsp.kpnthings.com/esim-messaging/3/ES2/ES2SmDpService", a.ES2URL)
 	assert.Equal(t, "https://rsp.kpnthings.com/esim-messaging/3/ES4/ES4SmSrService", a.ES4URL)
 	assert.False(t, a.Embedded())
+}
+
+func TestMessageNamesTheUnreachableGateway(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{name: "soap.Transport", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Action: "a", Attempts: 4, Err: refused},
+			want: "cannot reach the gateway at https://smsr.example/ES4: connect: connection refused"},
+		{name: "http.Client", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Err: &url.Error{Op: "Post", URL: "https://smsr.example/ES4", Err: refused}},
+			want: "cannot reach the gateway at https://smsr.example/ES4: connect: connection refused"},
+		{name: "deadline stays a deadline", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Err: context.DeadlineExceeded},
+			want: "calling https://smsr.example/ES4 () failed after 0 attempt(s): context deadline exceeded"},
+		{name: "prefixes dropped", err: errors.New("esimgw: something"), want: "something"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Message(tt.err))
+		})
+	}
 }
