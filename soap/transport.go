@@ -20,10 +20,14 @@ import (
 // goroutine. net/http's Transport hands every request to a writer goroutine and every answer back from
 // a reader goroutine; for small SOAP calls those hand-overs and the scheduler work behind them cost more
 // CPU than the TLS records do (bench/README.md). Requests through a proxy (http.ProxyFromEnvironment)
-// and requests whose body length is unknown go through a net/http Transport with the same settings.
+// and requests with a body but no GetBody (one that cannot be read twice) go through a net/http Transport
+// with the same settings.
 //
 // Request and response syntax is net/http's own (http.Request.Write, http.ReadResponse), so header
-// validation, chunked bodies and Connection: close behave as they do there.
+// validation, chunked bodies and Connection: close behave as they do there. Unlike net/http it never
+// sends a request twice: a connection is reused only while nothing arrived on it unasked, and a request
+// that fails after it was written is the caller's to retry. It does not turn user:password in the URL
+// into an Authorization header (SM-SRs authenticate the client by its certificate).
 type Transport struct {
 	cfg      *tls.Config
 	settings TransportSettings
