@@ -17,7 +17,7 @@ import (
 
 // Errors of the client engine, for errors.Is.
 var (
-	// ErrNoReplyTo: an asynchronous function without a replyTo address gets no callback (KPN R8), so the
+	// ErrNoReplyTo: an asynchronous function without a replyTo address gets no callback (docs/kpn.md R8), so the
 	// client refuses to send it unless WithoutReplyTo was given.
 	ErrNoReplyTo = errors.New("esimgw: asynchronous call without a replyTo address")
 	// ErrNoDispatcher: an asynchronous call needs the Dispatcher that will receive its callback.
@@ -40,7 +40,7 @@ func (e *SendError) Error() string {
 
 func (e *SendError) Unwrap() error { return e.Err }
 
-// KPNSetFallBackValidity is the ValidityPeriod KPN applies to SetFallBackAttribute, whatever is asked (R10).
+// KPNSetFallBackValidity is the ValidityPeriod KPN applies to SetFallBackAttribute, whatever is asked (docs/kpn.md R10).
 const KPNSetFallBackValidity = 720 * time.Second
 
 // Client is the engine ES2 and ES4 clients share: it builds the WS-Addressing headers (From with the
@@ -93,7 +93,7 @@ func WithEntity(entityID, entityName string) Option {
 func WithFromAddress(base string) Option { return func(c *clientConfig) { c.fromBase = base } }
 
 // WithProviderEntityID adds KPN's X-KPN-ProviderEntityId (the profile vendor's OID) to wsa:From on every
-// call; WithCallProviderEntityID overrides it per call (R7).
+// call; WithCallProviderEntityID overrides it per call, since the vendor changes with the profile (docs/kpn.md R7).
 func WithProviderEntityID(oid string) Option { return func(c *clientConfig) { c.provider = oid } }
 
 // WithPeerEntityID sets the EntityId written into wsa:To: the gateway's OID.
@@ -116,7 +116,7 @@ func WithoutReplyTo() Option { return func(c *clientConfig) { c.noReplyTo = true
 func WithValidityPeriod(d time.Duration) Option { return func(c *clientConfig) { c.validity = d } }
 
 // WithKPN applies what KPN's RSP Gateway requires: '?' separators in wsa:From and the fixed 720 s
-// ValidityPeriod of SetFallBackAttribute (R6, R10).
+// ValidityPeriod of SetFallBackAttribute (docs/kpn.md R6, R10).
 func WithKPN() Option { return func(c *clientConfig) { c.kpn = true } }
 
 // WithDispatcher names the Dispatcher whose CallbackServer receives this client's callbacks.
@@ -257,7 +257,7 @@ func WithCallValidityPeriod(d time.Duration) CallOption {
 	return func(c *callConfig) { c.validity = d }
 }
 
-// WithCallProviderEntityID sets X-KPN-ProviderEntityId for this call: the vendor of the profile managed (R7).
+// WithCallProviderEntityID sets X-KPN-ProviderEntityId for this call: the vendor of the profile managed (docs/kpn.md R7).
 func WithCallProviderEntityID(oid string) CallOption { return func(c *callConfig) { c.provider = oid } }
 
 // WithCallReplyTo sets this call's replyTo address.

@@ -2,7 +2,7 @@ package esimgw
 
 import "strings"
 
-// Subject codes (StatusCodeData/Subject), sgp02-wire.md section 6.2. Only the
+// Subject codes (StatusCodeData/Subject), docs/wire.md section 6.2. Only the
 // codes confirmed by a source are listed; SubjectName knows the same set.
 const (
 	SubjectFunctionRequester   = "1.1"
@@ -24,8 +24,8 @@ const (
 	SubjectSMSR                = "8.7"
 )
 
-// Reason codes (StatusCodeData/Reason), sgp02-wire.md section 6.3, confirmed
-// ones only. The unverified ones ([U] in the spec digest) have names in
+// Reason codes (StatusCodeData/Reason), docs/wire.md section 6.3, confirmed
+// ones only. The unverified ones have names in
 // ReasonName but deliberately no constants, so no code decides on them.
 const (
 	ReasonUnknownIdentity           = "1.1" // unknown (identification or authentication)

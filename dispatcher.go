@@ -25,7 +25,7 @@ const (
 )
 
 // Notification is an ES2 or ES4 HandleXxxNotification: a state change the gateway reports unasked (a
-// local switch on the device, a fall-back). KPN sends none for an enable you requested (R9): take
+// local switch on the device, a fall-back). KPN sends none for an enable you requested (docs/kpn.md R9): take
 // completion of your own calls from their Operation, never from a notification.
 type Notification struct {
 	Interface           string // "ES2" or "ES4"
@@ -96,7 +96,8 @@ const (
 	InboundCallback InboundKind = iota
 	// InboundNotification is a HandleXxxNotification.
 	InboundNotification
-	// InboundUnknown is a body element this library does not know (KPN adds functions: R14).
+	// InboundUnknown is a body element this library does not know: acknowledged, never refused, because KPN
+	// adds functions over time (docs/kpn.md R14).
 	InboundUnknown
 )
 

@@ -532,7 +532,7 @@ func TestDispatcherUnknownElements(t *testing.T) {
 		wantIface string
 		wantElem  bool
 	}{
-		{name: "function KPN added later (R14)", body: rawBody{"ES4-SetEmergencyProfileAttributeResponse",
+		{name: "function KPN added later (docs/kpn.md R14)", body: rawBody{"ES4-SetEmergencyProfileAttributeResponse",
 			`<rps:ES4-SetEmergencyProfileAttributeResponse><rps:FunctionExecutionStatus><rps:Status>EXECUTED_SUCCESS</rps:Status></rps:FunctionExecutionStatus></rps:ES4-SetEmergencyProfileAttributeResponse>`},
 			wantFunc: "SetEmergencyProfileAttributeResponse", wantIface: "ES4"},
 		{name: "known name in a foreign namespace", body: rawBody{"ES4-EnableProfileResponse",
@@ -548,7 +548,7 @@ func TestDispatcherUnknownElements(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d, rec := newRecordingDispatcher()
 			status, _ := postEnvelope(t, serveHTTP(t, d), envelope(&soap.Header{Action: "http://gsma.com/ES4/Future/Whatever"}, tt.body))
-			assert.Equal(t, http.StatusAccepted, status, "unknown elements are acknowledged, not refused (R14)")
+			assert.Equal(t, http.StatusAccepted, status, "unknown elements are acknowledged, not refused (docs/kpn.md R14)")
 			got := rec.all()
 			require.Len(t, got, 1)
 			in := got[0]

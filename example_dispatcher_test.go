@@ -18,7 +18,7 @@ import (
 
 // A Dispatcher behind a CallbackServer with mutual TLS: the set-up that receives a gateway's callbacks and
 // notifications. The throw-away PKI stands for your OV server certificate and the CA of the gateway's
-// client certificate (KPN R3); the allow-list pins the gateway's subject.
+// client certificate, which KPN requires (docs/kpn.md R3); the allow-list pins the gateway's subject.
 func ExampleNewCallbackServer() {
 	quiet := slog.New(slog.DiscardHandler)
 	dir, _ := os.MkdirTemp("", "esimgw-example")
@@ -97,7 +97,7 @@ func ExampleNewCallbackServer() {
 
 // The unmatched handler receives callbacks nobody waits for any more (after a restart, or once a Wait gave
 // up), notifications without a handler, and body elements this library does not know (KPN adds functions,
-// R14). What it stores lets the application resume: esimgw sends its FunctionCallIdentifier as the
+// docs/kpn.md R14). What it stores lets the application resume: esimgw sends its FunctionCallIdentifier as the
 // TransactionId, so FunctionCallIdentifier() names the call a callback answers. Returning an error answers
 // HTTP 500, so the gateway delivers the message again.
 func ExampleWithUnmatchedHandler() {

@@ -12,7 +12,7 @@ import (
 // the constants below; the local values of outcome.go never come off the wire.
 type Status string
 
-// The StatusType enumeration (sgp02-wire.md section 6.1).
+// The StatusType enumeration (docs/wire.md section 6.1).
 const (
 	StatusExecutedSuccess     Status = "EXECUTED_SUCCESS"
 	StatusExecutedWithWarning Status = "EXECUTED_WITHWARNING"

@@ -8,7 +8,7 @@ import (
 )
 
 // Field names used in ValidationError.Field. They are the wire element names
-// (sgp02-wire.md section 5), so a message reads like the request it rejects.
+// (docs/wire.md section 5), so a message reads like the request it rejects.
 const (
 	FieldEID                    = "Eid"
 	FieldICCID                  = "Iccid"

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The example values of sgp02-wire.md section 9.
+// The example values of docs/wire.md section 9.
 const (
 	specEID   = "89049032123451234512345678901235"
 	specICCID = "89310410106543789305"

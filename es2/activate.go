@@ -110,7 +110,7 @@ type activateConfig struct {
 
 // WithNotificationVerifier verifies the enable by waiting for a HandleProfileEnabledNotification through w,
 // which must be the notification handler of the Dispatcher the client's callbacks go to. KPN sends none
-// for an enable you asked for (R9): with KPN use WithAuditVerifier, or no verifier.
+// for an enable you asked for (docs/kpn.md R9): with KPN use WithAuditVerifier, or no verifier.
 func WithNotificationVerifier(w *Watcher) ActivateOption {
 	return func(c *activateConfig) { c.watcher = w }
 }

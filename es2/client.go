@@ -33,7 +33,7 @@ type Client struct {
 
 // NewClient returns a client for the SM-DP at endpoint (e.g.
 // https://rsp.kpnthings.com/esim-messaging/3/ES2/ES2SmDpService) managing eUICCs of the SM-SR smsrID. The
-// SM-SR ID is required: it goes into every request and KPN checks access with it (R11). Asynchronous
+// SM-SR ID is required: it goes into every request and KPN checks access with it (docs/kpn.md R11). Asynchronous
 // functions need esimgw.WithDispatcher and esimgw.WithReplyTo; esimgw.WithEntity is always required.
 func NewClient(endpoint, smsrID string, opts ...esimgw.Option) (*Client, error) {
 	if err := esimgw.ValidateOID(FieldSmsrID, smsrID); err != nil {
@@ -195,7 +195,7 @@ func (c *Client) UpdateSubscriptionAddress(ctx context.Context, eid, iccid strin
 }
 
 // EnableProfile asks the SM-DP to have the SM-SR enable a profile (asynchronous, SGP.02 5.3.5). KPN sends no
-// HandleProfileEnabledNotification for it (R9): its completion is the operation's.
+// HandleProfileEnabledNotification for it (docs/kpn.md R9): its completion is the operation's.
 func (c *Client) EnableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.profileOp(ctx, "EnableProfile", eid, iccid, func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES2EnableProfileRequest{Eid: e, SmsrID: c.smsrID, Iccid: iccid}, new(rps.ES2EnableProfileResponse)
@@ -217,7 +217,7 @@ func (c *Client) DeleteProfile(ctx context.Context, eid, iccid string, opts ...e
 }
 
 // SetFallBackAttribute makes a profile the eUICC's fall-back profile (asynchronous, SGP.02 v4.0). With
-// esimgw.WithKPN the ValidityPeriod is KPN's fixed 720 s (R10). The element names are inferred (no source
+// esimgw.WithKPN the ValidityPeriod is KPN's fixed 720 s (docs/kpn.md R10). The element names are inferred (no source
 // publishes them).
 func (c *Client) SetFallBackAttribute(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.profileOp(ctx, "SetFallBackAttribute", eid, iccid, func(e rps.HexBinary) (rps.Request, rps.Response) {

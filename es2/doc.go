@@ -28,6 +28,6 @@
 // ES2+ progress. A profile downloaded but not enabled is a warning (Outcome EXECUTED_WITHWARNING), not an
 // error.
 //
-// KPN sends no HandleProfileEnabledNotification for an enable you asked for (kpn.md R9): against KPN,
+// KPN sends no HandleProfileEnabledNotification for an enable you asked for (docs/kpn.md R9): against KPN,
 // verify with an ES4 audit, or take the callback's word.
 package es2

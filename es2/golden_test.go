@@ -148,7 +148,7 @@ func bodyOf(t *testing.T, env string) string {
 	return strings.Replace(body, name, name+` xmlns:rps="`+soap.NSRPS+`"`, 1)
 }
 
-// TestElementSpellings pins the digest's spellings: SmSr-id in DownloadProfile and EnableProfile, Smsr-id
+// TestElementSpellings pins docs/wire.md section 5.2's spellings: SmSr-id in DownloadProfile and EnableProfile, Smsr-id
 // elsewhere, Eid-Iccid-Smsr-id order in DeleteProfile.
 func TestElementSpellings(t *testing.T) {
 	for _, tc := range []struct{ name, want string }{

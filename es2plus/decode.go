@@ -106,7 +106,7 @@ var knownFields = [...]string{"header", "eid", "iccid", "profileType", "timestam
 
 // Decode parses and validates a HandleDownloadProgressInfo body. Field rules
 // break with a *FieldError, malformed JSON with a *SyntaxError. It accepts
-// the variants seen in the wild (es2plus.md 2.5): "timeStamp" and other
+// the variants seen in the wild (docs/es2plus.md section 5): "timeStamp" and other
 // case variants of field names, epoch seconds as timestamp, a string
 // notificationPointId, an ICCID padded with 'F'. Unknown top-level fields
 // are kept in Extra. An unparsable resultData does not fail Decode (see

@@ -13,7 +13,7 @@ import (
 	"github.com/esimgw/esimgw/es2plus"
 )
 
-// specExample is es2plus.md 2.2's example, with a real resultData.
+// specExample is the example body of docs/es2plus.md section 2, with a real resultData.
 func specExample() string {
 	rd := base64.StdEncoding.EncodeToString(pird(errorResult([]byte{5}, []byte{10}, nil)))
 	return `{"header":{"functionRequesterIdentifier":"1.3.6.1.4.1.99999","functionCallIdentifier":"hdpi-000042"},

@@ -42,7 +42,7 @@ type NotificationPoint int
 
 // Notification points. 1-4 are SGP.22's; 6-8 follow Telna's documentation
 // (local enable, disable, delete) and are unverified against SGP.22 (see
-// es2plus.md 2.3): their names come from [NotificationPoint.Name], a table
+// docs/es2plus.md section 3): their names come from [NotificationPoint.Name], a table
 // that can be corrected without an API change.
 const (
 	PointEligibilityRetryLimit     NotificationPoint = 1 // download retries exhausted (sent on failure)

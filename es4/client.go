@@ -117,7 +117,7 @@ func (c *Client) AuditEIS(ctx context.Context, eid string, iccids []string, opts
 
 // EnableProfile (5.5.5, asynchronous; served by KPN) enables profile iccid, disabling the one enabled
 // before. Completion comes from the returned operation only: KPN sends no HandleProfileEnabledNotification
-// for an enable you asked for (R9).
+// for an enable you asked for (docs/kpn.md R9).
 func (c *Client) EnableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*ResultOperation, error) {
 	return c.start(ctx, c.fn.enableProfile, eid, esimgw.ValidateICCID(iccid), func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES4EnableProfileRequest{Eid: e, Iccid: iccid}, &rps.ES4EnableProfileResponse{}
@@ -144,7 +144,7 @@ func (c *Client) DeleteProfile(ctx context.Context, eid, iccid string, opts ...e
 // fall-back attribute, taking it from the profile that had it. Its element names are inferred (no public
 // schema has them; see rps.ES4SetFallBackAttributeRequest).
 //
-// KPN fixes its ValidityPeriod at 720 s whatever is asked (R10): with esimgw.WithKPN the client sends 720
+// KPN fixes its ValidityPeriod at 720 s whatever is asked (docs/kpn.md R10): with esimgw.WithKPN the client sends 720
 // and logs a warning when a different period was asked for. The result can take that long, so wait with a
 // deadline of at least esimgw.KPNSetFallBackValidity plus a margin for the callback's delivery and retries
 // (say 720 s + 2 min); a shorter one abandons the operation and the late callback goes to the unmatched

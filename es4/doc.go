@@ -24,7 +24,7 @@
 // 202) with an *esimgw.Operation, and its Wait returns the result when the SM-SR posts it to replyTo.
 // Size Wait's context from the request's ValidityPeriod plus a margin: a Wait that gives up abandons the
 // operation (the late callback then goes to the unmatched handler), while the function may still complete
-// on the eUICC. For KPN's SetFallBackAttribute that is 720 s plus a margin (R10).
+// on the eUICC. For KPN's SetFallBackAttribute that is 720 s plus a margin (docs/kpn.md R10).
 //
 // Every argument is validated before anything is sent (EID check digits, ICCID Luhn digit, OIDs, POL2
 // rules, ValidityPeriod): a bad one is an *esimgw.ValidationError and no request leaves. A function that
@@ -39,6 +39,6 @@
 // KPN serves AuditEIS, EnableProfile and SetFallBackAttribute on ES4, and sends HandleProfileEnabled and
 // HandleProfileDisabled notifications; the other functions are available on request, and only for KPN's
 // own RSP SIMs. An EnableProfile you requested produces no ProfileEnabled notification: take completion
-// from the operation (R9). Use esimgw.WithCallProviderEntityID to name the profile vendor's OID per call
-// (X-KPN-ProviderEntityId, R7).
+// from the operation (docs/kpn.md R9). Use esimgw.WithCallProviderEntityID to name the profile vendor's OID per call
+// (X-KPN-ProviderEntityId, docs/kpn.md R7).
 package es4

@@ -48,7 +48,7 @@
 // ES2 functions act on the same eUICC state as ES4 (the SM-DP relays to the SM-SR).
 //
 // Refusals come back as FAILED (EXPIRED for time-outs) with these codes. [I] marks choices inferred where
-// the wire digest (sgp02-wire.md section 6) has no source.
+// docs/wire.md section 6 has no source.
 //
 //	rule                                              Subject  Reason  SubjectIdentifier
 //	Eid not 32 hex digits / bad check digits          8.1.1    2.1     Eid
@@ -142,5 +142,5 @@
 //	bulk.Run(ctx, bulk.Seq(gatewaytest.FleetEIDs(100_000)), setFallBack, sink, bulk.WithConcurrency(64))
 //
 // The Actions are wsdl/rps's function table (rps.Functions); callback Actions and SetFallBackAttribute's
-// are inferred there (sgp02-wire.md 4.2, 4.4).
+// are inferred there (docs/wire.md sections 4.2, 4.4).
 package gatewaytest

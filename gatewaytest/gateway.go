@@ -480,7 +480,7 @@ func (g *Gateway) entityAddress(iface Interface) soap.EntityAddress {
 		oid, name, u = g.SMDPID, "SM-DP", g.ES2URL
 	}
 	if g.cfg.behavior == ProfileKPN {
-		// KPN: host only, '?' separators (kpn.md R6).
+		// KPN: host only, '?' separators (docs/kpn.md R6).
 		return soap.EntityAddress{Base: strings.TrimSuffix(u, pathOf(iface)), EntityID: oid, EntityName: "KPN", Separator: soap.SeparatorQuestion}
 	}
 	return soap.EntityAddress{Base: u, EntityID: oid, EntityName: name, Separator: soap.SeparatorAmpersand}

@@ -3,7 +3,7 @@ package gatewaytest
 import "github.com/esimgw/esimgw/wsdl/rps"
 
 // The function table is wsdl/rps's (rps.Functions, rps.Notifications): request Actions confirmed by the
-// GSMA WSDL, callback Actions and SetFallBackAttribute inferred (sgp02-wire.md 4.2, 4.4).
+// GSMA WSDL, callback Actions and SetFallBackAttribute inferred (docs/wire.md sections 4.2, 4.4).
 
 // Interface names an SGP.02 interface the mock serves.
 type Interface = rps.Interface
@@ -14,7 +14,7 @@ const (
 	ES4 = rps.ES4 // operator to SM-SR
 )
 
-// Paths the mock serves the interfaces at (KPN's, sgp02-wire.md section 1).
+// Paths the mock serves the interfaces at (KPN's, docs/wire.md section 1).
 const (
 	ES2Path = "/esim-messaging/3/ES2/ES2SmDpService"
 	ES4Path = "/esim-messaging/3/ES4/ES4SmSrService"

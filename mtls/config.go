@@ -51,7 +51,8 @@ func WithMinVersion(v uint16) ConfigOption {
 // example "CN=gw.example,O=Example,C=NL"), equals one of subjects. The chain
 // is verified first as usual; a valid certificate with another subject fails
 // the handshake with a *SubjectNotAllowedError naming it. On a server config
-// it pins client certificates (R3: KPN's subject); on a client config, the
+// it pins client certificates (the gateway's subject: KPN's client certificate must be verified and may be
+// pinned, docs/kpn.md R3); on a client config, the
 // server certificate. The check also runs on resumed sessions.
 func WithAllowedSubjects(subjects ...string) ConfigOption {
 	return func(o *configOptions) { o.allowed = append(o.allowed, subjects...) }

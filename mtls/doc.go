@@ -1,6 +1,7 @@
 // Package mtls builds the mutual-TLS configurations esimgw needs: the client
 // side that calls a gateway's ES2/ES4 endpoints and the server side that
-// receives its callbacks and notifications (KPN requirements R2, R3, R4).
+// receives its callbacks and notifications: KPN requires mTLS both ways and one client certificate rotated
+// without a restart (docs/kpn.md R2, R3, R4).
 //
 // # Certificates
 //

@@ -5,13 +5,13 @@ import (
 	"strings"
 )
 
-// Query parameter names of an entity address (sgp02-wire.md section 2, kpn.md R6).
+// Query parameter names of an entity address (docs/wire.md section 2, docs/kpn.md R6).
 const (
 	// ParamEntityID carries the entity's OID (ObjectIdentifierType).
 	ParamEntityID = "EntityId"
 	// ParamEntityName carries an optional human label such as "KPN" or "SM-SR".
 	ParamEntityName = "EntityName"
-	// ParamKPNProviderEntityID is KPN's optional parameter naming the profile vendor's OID (kpn.md R7).
+	// ParamKPNProviderEntityID is KPN's optional parameter naming the profile vendor's OID (docs/kpn.md R7).
 	ParamKPNProviderEntityID = "X-KPN-ProviderEntityId"
 )
 
@@ -259,7 +259,7 @@ func (a EntityAddress) Param(name string) (string, bool) {
 func (a EntityAddress) ProviderEntityID() (string, bool) { return a.Param(ParamKPNProviderEntityID) }
 
 // WithProviderEntityID returns a copy of a whose X-KPN-ProviderEntityId is oid, or which has none when
-// oid is empty. The vendor OID changes per call (kpn.md R7), so this never touches a's Extra.
+// oid is empty. The vendor OID changes per call (docs/kpn.md R7), so this never touches a's Extra.
 func (a EntityAddress) WithProviderEntityID(oid string) EntityAddress {
 	return a.WithParam(ParamKPNProviderEntityID, oid)
 }

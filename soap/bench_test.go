@@ -32,7 +32,7 @@ func hexEID() rps.HexBinary {
 	return b
 }
 
-// families are the message shapes an operator's back end handles, one of each (sgp02-wire.md section 9).
+// families are the message shapes an operator's back end handles, one of each (docs/wire.md section 9).
 func families() []family {
 	from := "https://mno.example.org/rsp?EntityId=1.3.6.1.4.1.99999.10&EntityName=ExampleMNO"
 	to := "https://smsr.example.net/esim-messaging/3/ES4/ES4SmSrService?EntityId=1.3.6.1.4.1.99999.20"

@@ -22,7 +22,7 @@ type BodyReader interface {
 	DecodeXML(d *xmltext.Decoder) error
 }
 
-// Header is the WS-Addressing header block of an SGP.02 message (sgp02-wire.md section 2). Addresses are
+// Header is the WS-Addressing header block of an SGP.02 message (docs/wire.md section 2). Addresses are
 // kept as strings: EntityAddress and MessageID parse and build them.
 type Header struct {
 	From      string // wsa:From/wsa:Address

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Query parameter names of a GSMA MessageID (sgp02-wire.md section 2, RPSHeader).
+// Query parameter names of a GSMA MessageID (docs/wire.md section 2).
 const (
 	ParamTransactionID = "TransactionId"
 	ParamMessageDate   = "MessageDate"

@@ -1,6 +1,6 @@
 package soap
 
-// Namespaces used on the wire (see ../shared/spec/sgp02-wire.md sections 1-3).
+// Namespaces used on the wire (docs/wire.md sections 1-3).
 const (
 	// NSEnvelope is the SOAP 1.2 envelope namespace.
 	NSEnvelope = "http://www.w3.org/2003/05/soap-envelope"

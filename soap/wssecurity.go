@@ -24,7 +24,7 @@ const (
 // redacted replaces the password wherever a UsernameToken is printed.
 const redacted = "[REDACTED]"
 
-// UsernameToken is a WS-Security UsernameToken for outgoing calls (kpn.md R5: optional, advised on
+// UsernameToken is a WS-Security UsernameToken for outgoing calls (docs/kpn.md R5: optional, advised on
 // function calls only). With Digest, the password travels as Base64(SHA-1(nonce ‖ created ‖ password));
 // otherwise as PasswordText, which only the TLS tunnel protects.
 //
@@ -220,7 +220,7 @@ const (
 )
 
 // UsernameTokenVerifier checks the wsse:Security header of an inbound request (the mock gateway's side of
-// kpn.md R5). It holds no state, so it does not detect a replayed nonce within MaxAge.
+// docs/kpn.md R5). It holds no state, so it does not detect a replayed nonce within MaxAge.
 type UsernameTokenVerifier struct {
 	// Expect holds the credentials; Expect.Digest refuses PasswordText. Expect prints redacted.
 	Expect UsernameToken

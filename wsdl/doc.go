@@ -1,7 +1,7 @@
 // Package wsdl holds esimgw's WSDL 1.1 and XSD description of the SGP.02 ES2 and ES4 interfaces, and the
 // go:generate pipeline that turns it into the Go body types of package rps.
 //
-// The files were written by the esimgw project from the wire facts in shared/spec/sgp02-wire.md (element
+// The files were written by the esimgw project from the wire facts in docs/wire.md (element
 // names, order and spelling, Action URIs); nothing is copied from GSMA or vendor files:
 //
 //   - xsd/euicc.common.types.xsd: EISType and its supporting types, POL2Type, SubscriptionAddressType,

@@ -1,6 +1,6 @@
 // Command enable enables a profile on an eUICC with ES4 EnableProfile and waits for the SM-SR's callback,
 // which is the only completion signal: KPN sends no ProfileEnabled notification for an enable you asked
-// for (kpn.md R9). The profile enabled before is disabled by the eUICC.
+// for (docs/kpn.md R9). The profile enabled before is disabled by the eUICC.
 //
 // Without gateway flags it runs against an embedded mock gateway and enables one of its seeded profiles:
 //

@@ -6,7 +6,7 @@
 //
 //	go run ./examples/fallback
 //
-// Against KPN's RSP Gateway, which runs SetFallBackAttribute with a fixed 720 s validity (kpn.md R10), so
+// Against KPN's RSP Gateway, which runs SetFallBackAttribute with a fixed 720 s validity (docs/kpn.md R10), so
 // the program waits up to 14 minutes unless -timeout says otherwise:
 //
 //	go run ./examples/fallback -kpn -eid $EID -iccid $ICCID \

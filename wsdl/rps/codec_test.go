@@ -115,7 +115,7 @@ func TestRequiredFalseIsWritten(t *testing.T) {
 	assert.Contains(t, string(theirs), "<EnableProfile>false</EnableProfile>")
 }
 
-// TestDecodeVariants: what real peers send (digest 5.2-5.4 variants) decodes.
+// TestDecodeVariants: what real peers send (docs/wire.md sections 5.2-5.4, variants) decodes.
 func TestDecodeVariants(t *testing.T) {
 	const ns = `xmlns:rps="http://namespaces.gsma.org/esim-messaging/3" xmlns:v1="http://namespaces.gsma.org/esim-messaging/1"`
 	tests := []struct {

@@ -1,7 +1,7 @@
 package rps
 
 // The SGP.02 ES2 and ES4 function table, hand-written because gowsdl v0.5.0 turns every SOAP 1.2 action
-// into '' (shared/spec/gowsdl-v0.5.0.md). Values are those of shared/spec/sgp02-wire.md: request and sync
+// into '' (docs/gowsdl.md). Values are those of docs/wire.md: request and sync
 // response Actions from section 4.1 (confirmed by the GSMA WSDL), callback Actions from section 4.2
 // (inferred from the GSMA ES3/ES7 pattern, capital B in "CallBack"), sections from 4.4, KPN support from
 // section 8. The tables are built by functions, so callers cannot change them.
@@ -61,7 +61,7 @@ type Function struct {
 	// pattern (inferred: no source publishes ES2/ES4 callback Actions). Receivers dispatch on the body
 	// element, not on this.
 	ResponseAction string
-	KPN            bool   // served by KPN's RSP Gateway (kpn.md, digest section 8)
+	KPN            bool   // served by KPN's RSP Gateway (docs/kpn.md)
 	Section        string // SGP.02 section, "" when unknown
 	// SectionInferred marks a section number that follows the numbering pattern but is not confirmed.
 	SectionInferred bool
@@ -201,7 +201,7 @@ func FunctionByElement(local string) (Function, Role, bool) {
 
 // FunctionByAction returns the function an Action URI belongs to, and whether it is the request's or the
 // response's (sync reply or callback). Besides the Actions of the table it recognises the variants real
-// peers send (digest section 4.3: Njiwa's "ProfileManagent" typos and ES3 prefixes, WHTY's suffixed
+// peers send (docs/wire.md section 4.3: Njiwa's "ProfileManagent" typos and ES3 prefixes, WHTY's suffixed
 // forms); those are never emitted.
 func FunctionByAction(action string) (Function, Role, bool) {
 	fs := Functions()
@@ -228,7 +228,7 @@ type variant struct {
 	role   Role
 }
 
-// actionVariants lists the non-GSMA Actions seen for f (sgp02-wire.md section 4.2 "Seen in the wild" and
+// actionVariants lists the non-GSMA Actions seen for f (docs/wire.md sections 4.2 and
 // section 4.3).
 func actionVariants(f Function) []variant {
 	p := string(f.Interface) + "-" + f.Name

@@ -284,7 +284,7 @@ type ES2DownloadProfileRequest struct {
 
 // ES2DownloadProfileResponse is the global element ES2-DownloadProfileResponse
 // (euicc.request.ES2.xsd). EuiccResponseData is not in the ES2 responses of the v3 GSMA schema; real
-// SM-DPs send it, so esimgw accepts it (digest 5.2 notes).
+// SM-DPs send it, so esimgw accepts it (docs/wire.md section 5.2).
 type ES2DownloadProfileResponse struct {
 	XMLName xml.Name `xml:"http://namespaces.gsma.org/esim-messaging/3 ES2-DownloadProfileResponse"`
 	BaseResponseType
@@ -340,7 +340,7 @@ type ES2EnableProfileRequest struct {
 
 // ES2EnableProfileResponse is the global element ES2-EnableProfileResponse (euicc.request.ES2.xsd).
 // EuiccResponseData is not in the ES2 responses of the v3 GSMA schema; real SM-DPs send it, so esimgw
-// accepts it (digest 5.2 notes).
+// accepts it (docs/wire.md section 5.2).
 type ES2EnableProfileResponse struct {
 	XMLName xml.Name `xml:"http://namespaces.gsma.org/esim-messaging/3 ES2-EnableProfileResponse"`
 	BaseResponseType
@@ -358,7 +358,7 @@ type ES2DisableProfileRequest struct {
 
 // ES2DisableProfileResponse is the global element ES2-DisableProfileResponse (euicc.request.ES2.xsd).
 // EuiccResponseData is not in the ES2 responses of the v3 GSMA schema; real SM-DPs send it, so esimgw
-// accepts it (digest 5.2 notes).
+// accepts it (docs/wire.md section 5.2).
 type ES2DisableProfileResponse struct {
 	XMLName xml.Name `xml:"http://namespaces.gsma.org/esim-messaging/3 ES2-DisableProfileResponse"`
 	BaseResponseType
@@ -377,7 +377,7 @@ type ES2DeleteProfileRequest struct {
 
 // ES2DeleteProfileResponse is the global element ES2-DeleteProfileResponse (euicc.request.ES2.xsd).
 // EuiccResponseData is not in the ES2 responses of the v3 GSMA schema; real SM-DPs send it, so esimgw
-// accepts it (digest 5.2 notes).
+// accepts it (docs/wire.md section 5.2).
 type ES2DeleteProfileResponse struct {
 	XMLName xml.Name `xml:"http://namespaces.gsma.org/esim-messaging/3 ES2-DeleteProfileResponse"`
 	BaseResponseType
@@ -387,7 +387,7 @@ type ES2DeleteProfileResponse struct {
 // ES2SetFallBackAttributeRequest is the global element ES2-SetFallBackAttributeRequest
 // (euicc.request.ES2.xsd). Inferred by esimgw: SGP.02 v4.0 function documented by KPN (section 5.5.21
 // on ES4); its XML is not published in any source found, so this follows the pattern of the other
-// functions (digest 4.4). Verify before relying on it.
+// functions (docs/wire.md section 4.4). Verify before relying on it.
 type ES2SetFallBackAttributeRequest struct {
 	XMLName xml.Name `xml:"http://namespaces.gsma.org/esim-messaging/3 ES2-SetFallBackAttributeRequest"`
 	BaseRequestType
@@ -399,7 +399,7 @@ type ES2SetFallBackAttributeRequest struct {
 // ES2SetFallBackAttributeResponse is the global element ES2-SetFallBackAttributeResponse
 // (euicc.request.ES2.xsd). Inferred by esimgw: SGP.02 v4.0 function documented by KPN (section 5.5.21
 // on ES4); its XML is not published in any source found, so this follows the pattern of the other
-// functions (digest 4.4). Verify before relying on it.
+// functions (docs/wire.md section 4.4). Verify before relying on it.
 type ES2SetFallBackAttributeResponse struct {
 	XMLName xml.Name `xml:"http://namespaces.gsma.org/esim-messaging/3 ES2-SetFallBackAttributeResponse"`
 	BaseResponseType
@@ -587,7 +587,7 @@ type ES4SMSRChangeResponse struct {
 // ES4SetFallBackAttributeRequest is the global element ES4-SetFallBackAttributeRequest
 // (euicc.request.ES4.xsd). Inferred by esimgw: SGP.02 v4.0 function documented by KPN (section 5.5.21
 // on ES4); its XML is not published in any source found, so this follows the pattern of the other
-// functions (digest 4.4). Verify before relying on it.
+// functions (docs/wire.md section 4.4). Verify before relying on it.
 type ES4SetFallBackAttributeRequest struct {
 	XMLName xml.Name `xml:"http://namespaces.gsma.org/esim-messaging/3 ES4-SetFallBackAttributeRequest"`
 	BaseRequestType
@@ -598,7 +598,7 @@ type ES4SetFallBackAttributeRequest struct {
 // ES4SetFallBackAttributeResponse is the global element ES4-SetFallBackAttributeResponse
 // (euicc.request.ES4.xsd). Inferred by esimgw: SGP.02 v4.0 function documented by KPN (section 5.5.21
 // on ES4); its XML is not published in any source found, so this follows the pattern of the other
-// functions (digest 4.4). Verify before relying on it.
+// functions (docs/wire.md section 4.4). Verify before relying on it.
 type ES4SetFallBackAttributeResponse struct {
 	XMLName xml.Name `xml:"http://namespaces.gsma.org/esim-messaging/3 ES4-SetFallBackAttributeResponse"`
 	BaseResponseType

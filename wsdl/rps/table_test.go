@@ -12,8 +12,8 @@ import (
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
-// TestFunctionTable asserts every row against shared/spec/sgp02-wire.md sections 4.1 (request and sync
-// response Actions), 4.2 (callback Actions) and 8 (KPN support), typed out here from the digest.
+// TestFunctionTable asserts every row against docs/wire.md sections 4.1 (request and sync
+// response Actions), 4.2 (callback Actions) and 8 (KPN support), typed out here from that page (KPN support: docs/kpn.md).
 func TestFunctionTable(t *testing.T) {
 	type row struct {
 		iface          rps.Interface
@@ -80,7 +80,7 @@ func TestFunctionTable(t *testing.T) {
 			assert.Equal(t, f, byName)
 		})
 	}
-	// Sections the digest confirms.
+	// Sections docs/wire.md section 4.4 marks confirmed.
 	for _, c := range []struct {
 		iface         rps.Interface
 		name, section string
@@ -169,7 +169,7 @@ func TestActionVariants(t *testing.T) {
 	assert.False(t, ok)
 }
 
-// TestChildOrder: element names, namespace and child order of every element, as in digest 5.1-5.3.
+// TestChildOrder: element names, namespace and child order of every element, as in docs/wire.md sections 5.1-5.3.
 func TestChildOrder(t *testing.T) {
 	req := []string{"FunctionCallIdentifier", "ValidityPeriod"}
 	resp := []string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
@@ -235,7 +235,7 @@ func TestChildOrder(t *testing.T) {
 			assert.Equal(t, want[name], kids)
 		})
 	}
-	// The EIS, digest 5.4.
+	// The EIS, docs/wire.md section 5.4.
 	c := canonOf(t, document(populated(t, "ES4-GetEISResponse").AppendXML(nil)))
 	eis := c.Kids[len(c.Kids)-1]
 	var kids []string
@@ -252,7 +252,7 @@ func TestChildOrder(t *testing.T) {
 		"ProfileType", "AllocatedMemory", "FreeMemory", "pol2"}, pi)
 }
 
-// TestWSDLs: the four WSDL files carry the table's Actions and the digest's service names, SOAP 1.2.
+// TestWSDLs: the four WSDL files carry the table's Actions and docs/wire.md's service names, SOAP 1.2.
 func TestWSDLs(t *testing.T) {
 	const (
 		nsWSDL   = "http://schemas.xmlsoap.org/wsdl/"

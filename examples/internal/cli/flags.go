@@ -13,7 +13,7 @@ import (
 	"github.com/esimgw/esimgw/gatewaytest"
 )
 
-// KPN's production endpoints (kpn.md R1).
+// KPN's production endpoints (docs/kpn.md R1).
 const (
 	KPNES2URL = "https://rsp.kpnthings.com" + gatewaytest.ES2Path
 	KPNES4URL = "https://rsp.kpnthings.com" + gatewaytest.ES4Path

@@ -1,6 +1,6 @@
 // Command postprocess rewrites the Go file gowsdl v0.5.0 generates from wsdl/rps.wsdl into the package
 // esimgw uses, fixing on the syntax tree what the generator gets wrong (measured in
-// shared/spec/gowsdl-v0.5.0.md):
+// docs/gowsdl.md):
 //
 //   - xs:hexBinary becomes HexBinary (hex text on the wire, not raw bytes), xs:dateTime becomes DateTime,
 //     xs:positiveInteger and xs:nonNegativeInteger become PositiveInteger and NonNegativeInteger (gowsdl
