@@ -8,9 +8,12 @@ package wsdl
 //     comment); it reads the XSDs again for what gowsdl ignores (minOccurs, maxOccurs, choices).
 //  3. internal/codecgen reads the post-processed rps/rps.go and writes rps/codec_gen.go, the reflection-free
 //     AppendXML/DecodeXML methods and NewElement.
+//  4. internal/readmetable writes the README's supported-functions table from rps.Functions and
+//     rps.Notifications.
 //
 // Every step is deterministic: running the pipeline twice leaves the tree unchanged, which CI checks.
 
 //go:generate go tool gowsdl -o rps.go -p rps -d . rps.wsdl
 //go:generate go run ./internal/postprocess -in rps/rps.go -out rps/rps.go xsd/euicc.request.ES2.xsd xsd/euicc.request.ES4.xsd
 //go:generate go run ./internal/codecgen -in rps/rps.go -out rps/codec_gen.go
+//go:generate go run ./internal/readmetable -readme ../README.md
