@@ -123,4 +123,3 @@ func TestREADMESampleMatches(t *testing.T) {
 	}
 	assert.Equal(t, norm(code), norm(string(m[1])), "README sample and readmeSample differ")
 }
-
