@@ -2,7 +2,10 @@ module github.com/esimgw/esimgw
 
 go 1.24
 
-tool github.com/hooklift/gowsdl/cmd/gowsdl
+tool (
+	github.com/hooklift/gowsdl/cmd/gowsdl
+	honnef.co/go/tools/cmd/staticcheck
+)
 
 require (
 	github.com/beevik/etree v1.8.1
@@ -12,4 +15,12 @@ require (
 	github.com/stretchr/testify v1.12.1
 )
 
-require go.yaml.in/yaml/v3 v3.0.5 // indirect
+require (
+	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/exp/typeparams v0.0.0-20231108232855-2478ac86f678 // indirect
+	golang.org/x/mod v0.23.0 // indirect
+	golang.org/x/sync v0.11.0 // indirect
+	golang.org/x/tools v0.30.0 // indirect
+	honnef.co/go/tools v0.6.1 // indirect
+)

@@ -71,7 +71,6 @@ type config struct {
 	total       int64
 	stopOnError bool
 	logger      *slog.Logger
-	now         func() time.Time
 }
 
 // DefaultConcurrency is the number of workers unless WithConcurrency says otherwise.
@@ -105,9 +104,6 @@ func WithStopOnError() Option { return func(c *config) { c.stopOnError = true } 
 // WithLogger sets the logger for the start and end of a run (default: none).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// withClock replaces time.Now (tests).
-func withClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
-
 type job struct {
 	index int64
 	eid   string
@@ -124,7 +120,7 @@ type job struct {
 // flight still deliver their outcomes; EIDs not yet read are not reported), if src fails, or, with
 // WithStopOnError, after the first failure.
 func Run[T any](ctx context.Context, src Source, fn func(ctx context.Context, eid string) (T, error), sink func(Outcome[T]), opts ...Option) (Summary, error) {
-	cfg := config{concurrency: DefaultConcurrency, interval: 100 * time.Millisecond, now: time.Now}
+	cfg := config{concurrency: DefaultConcurrency, interval: 100 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -139,10 +135,10 @@ func Run[T any](ctx context.Context, src Source, fn func(ctx context.Context, ei
 	if s, ok := src.(interface{ Stop() }); ok {
 		defer s.Stop()
 	}
-	start := cfg.now()
+	start := time.Now()
 	var lim *limiter
 	if cfg.rate > 0 {
-		lim = newLimiter(cfg.rate, cfg.burst, cfg.now)
+		lim = newLimiter(cfg.rate, cfg.burst, time.Now)
 	}
 	if cfg.logger != nil {
 		cfg.logger.LogAttrs(ctx, slog.LevelInfo, "bulk: run started",
@@ -227,7 +223,7 @@ func Run[T any](ctx context.Context, src Source, fn func(ctx context.Context, ei
 			sink(o)
 		}
 		if cfg.progress != nil {
-			now := cfg.now()
+			now := time.Now()
 			if now.Sub(lastReport) >= cfg.interval {
 				lastReport = now
 				p.Started = max(started.Load(), p.Done)
@@ -237,7 +233,7 @@ func Run[T any](ctx context.Context, src Source, fn func(ctx context.Context, ei
 		}
 	}
 	// Every worker has exited, so the feeder has closed jobs and srcErr is settled.
-	sum := Summary{Read: p.Done, Succeeded: p.Succeeded, Failed: p.Failed, Elapsed: cfg.now().Sub(start)}
+	sum := Summary{Read: p.Done, Succeeded: p.Succeeded, Failed: p.Failed, Elapsed: time.Since(start)}
 	if cfg.progress != nil {
 		p.Started, p.InFlight, p.Elapsed, p.Final = p.Done, 0, sum.Elapsed, true
 		cfg.progress(p)

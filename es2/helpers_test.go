@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -171,13 +170,4 @@ func deliver(t *testing.T, d *esimgw.Dispatcher, rec recorded, resp rps.Response
 	require.NoError(t, err)
 	_, err = d.ServeSOAP(context.Background(), m)
 	require.NoError(t, err)
-}
-
-func bodyName(rec recorded) string { return rec.Message.BodyName }
-
-func containsAll(t *testing.T, s string, subs ...string) {
-	t.Helper()
-	for _, sub := range subs {
-		require.True(t, strings.Contains(s, sub), "%q does not contain %q", s, sub)
-	}
 }

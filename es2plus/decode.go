@@ -100,10 +100,6 @@ func invalid(field, format string, a ...any) error {
 	return &FieldError{Field: field, Err: ErrInvalid, Reason: fmt.Sprintf(format, a...)}
 }
 
-// known top-level fields, in their canonical spelling.
-var knownFields = [...]string{"header", "eid", "iccid", "profileType", "timestamp",
-	"notificationPointId", "notificationPointStatus", "resultData"}
-
 // Decode parses and validates a HandleDownloadProgressInfo body. Field rules
 // break with a *FieldError, malformed JSON with a *SyntaxError. It accepts
 // the variants seen in the wild (docs/es2plus.md section 5): "timeStamp" and other

@@ -119,10 +119,3 @@ func (d *dedup) expireLocked() {
 		d.forgetLocked(s)
 	}
 }
-
-// len returns the number of remembered notifications (for tests).
-func (d *dedup) len() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.done.Len()
-}

@@ -1,5 +1,5 @@
-// Package wsdl holds esimgw's WSDL 1.1 and XSD description of the SGP.02 ES2 and ES4 interfaces, and the
-// go:generate pipeline that turns it into the Go body types of package rps.
+// Package wsdl holds esimgw's WSDL 1.1 and XSD description of the SGP.02 ES2 and ES4 interfaces, and
+// the go:generate pipeline that turns it into the Go body types of package rps.
 //
 // The files were written by the esimgw project from the wire facts in docs/wire.md (element
 // names, order and spelling, Action URIs); nothing is copied from GSMA or vendor files:

@@ -36,7 +36,6 @@ type Proc struct {
 	cancel      context.CancelFunc
 	out, errOut buffer
 	done        chan int
-	code        int
 }
 
 // Start runs a program in the background; Stop or Wait ends it.

@@ -47,16 +47,15 @@ const (
 )
 
 type field struct {
-	goName  string
-	wire    string
-	attr    bool
-	omit    bool
-	typ     string // element Go type name, without * or []
-	kind    kind
-	ptr     bool
-	slice   bool
-	enum    bool
-	newName string // for slices of structs
+	goName string
+	wire   string
+	attr   bool
+	omit   bool
+	typ    string // element Go type name, without * or []
+	kind   kind
+	ptr    bool
+	slice  bool
+	enum   bool
 }
 
 // enumConst is a constant of an enumerated string type.

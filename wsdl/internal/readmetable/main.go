@@ -130,7 +130,7 @@ func run(path string, check bool) error {
 		return nil
 	}
 	if check {
-		return fmt.Errorf("%s: the supported-functions table is out of date: run go generate ./wsdl/...", path)
+		return fmt.Errorf("%s: the supported-functions table is out of date (run go generate ./wsdl/...)", path)
 	}
 	return os.WriteFile(path, updated, 0o644)
 }
