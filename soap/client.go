@@ -31,6 +31,7 @@ type Client struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	read     ReadOptions
+	version  Version   // SOAP12 unless WithSOAPVersion
 	bufs     sync.Pool // request envelopes
 	pools    messagePools
 }
@@ -84,6 +85,12 @@ func WithLogger(l *slog.Logger) ClientOption { return func(cl *Client) { cl.logg
 
 // WithClock sets the clock used for WS-Security timestamps (tests).
 func WithClock(now func() time.Time) ClientOption { return func(cl *Client) { cl.now = now } }
+
+// WithSOAPVersion sets the envelope version of every call: SOAP12 (the default, SGP.02's binding) or
+// SOAP11 for gateways that speak only SOAP 1.1 (JAX-WS on its default binding, such as Njiwa): a SOAP 1.1
+// envelope, Content-Type text/xml and the Action repeated in a SOAPAction header. Answers are read in
+// whichever version they come.
+func WithSOAPVersion(v Version) ClientOption { return func(cl *Client) { cl.version = v } }
 
 // WithResponseReadOptions sets the XML limits used to decode responses.
 func WithResponseReadOptions(o ReadOptions) ClientOption { return func(cl *Client) { cl.read = o } }
@@ -160,7 +167,7 @@ func (c *Client) Call(ctx context.Context, endpoint string, h *Header, body Body
 		_, _ = rand.Read(nonce[:])
 		hdr.Extra = c.security(append([]byte(nil), h.Extra...), c.now(), nonce[:])
 	}
-	payload := AppendEnvelope((*bp)[:0], &hdr, body)
+	payload := AppendEnvelopeVersion((*bp)[:0], c.version, &hdr, body)
 	*bp = payload
 	return c.Post(ctx, endpoint, h.Action, payload)
 }
@@ -242,7 +249,7 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 	if err != nil {
 		return nil, backoff.Permanent(err)
 	}
-	req.Header.Set("Content-Type", contentType(action))
+	c.version.SetActionHeaders(req.Header, action)
 	var res *http.Response
 	if c.rt != nil {
 		// Straight to the Transport: http.Client would copy the headers for redirects on every call, and a
@@ -280,6 +287,12 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
 	}
 	m, err := c.pools.read(bp, c.read)
+	if err != nil && errors.Is(err, ErrEmptyBody) && res.StatusCode < 300 {
+		// An envelope with an empty Body on a 2xx is a one-way acknowledgement (node-soap and others
+		// send one for a 202): the request was accepted, exactly as with no body at all.
+		c.pools.bufs.Put(bp)
+		return &Response{StatusCode: res.StatusCode}, nil
+	}
 	if err != nil {
 		if res.StatusCode >= 300 {
 			err = &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}

@@ -255,8 +255,9 @@ func TestHandler(t *testing.T) {
 
 	res, _ = post(`<x/>`, soapCT)
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-	res, _ = post(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><x/></s:Body></s:Envelope>`, "text/xml")
+	res, body = post(`<s:Envelope xmlns:s="http://example.org/soap-envelope"><s:Body><x/></s:Body></s:Envelope>`, soapCT)
 	assert.Equal(t, http.StatusInternalServerError, res.StatusCode, "VersionMismatch is not a Sender fault")
+	assert.Contains(t, string(body), `<env:Upgrade><env:SupportedEnvelope qname="s12:Envelope"`, "a VersionMismatch names the versions understood")
 	res, _ = post(env("ok"), "application/json")
 	assert.Equal(t, http.StatusUnsupportedMediaType, res.StatusCode)
 	res, _ = post(`<a>`+strings.Repeat("x", 5000)+`</a>`, soapCT)

@@ -43,13 +43,25 @@ type Header struct {
 // AppendEnvelope appends a complete SOAP 1.2 envelope carrying h and body. It declares the env, wsa and
 // rps prefixes on env:Envelope and sets env:mustUnderstand on wsa:To and wsa:Action, as gSOAP-based SM-SRs do.
 func AppendEnvelope(b []byte, h *Header, body BodyWriter) []byte {
-	b = append(b, `<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="`+NSEnvelope+
-		`" xmlns:wsa="`+NSAddressing+`" xmlns:rps="`+NSRPS+`"><env:Header>`...)
+	return AppendEnvelopeVersion(b, SOAP12, h, body)
+}
+
+// AppendEnvelopeVersion is AppendEnvelope for SOAP version v: with SOAP11 the env prefix is bound to the
+// SOAP 1.1 namespace, mustUnderstand is written "1", and a *Fault body is written in SOAP 1.1 form
+// (faultcode, faultstring, detail).
+func AppendEnvelopeVersion(b []byte, v Version, h *Header, body BodyWriter) []byte {
+	b = append(b, `<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="`...)
+	b = append(b, v.Namespace()...)
+	b = append(b, `" xmlns:wsa="`+NSAddressing+`" xmlns:rps="`+NSRPS+`"><env:Header>`...)
 	b = append(b, h.Extra...)
+	mu := ` env:mustUnderstand="true">`
+	if v == SOAP11 {
+		mu = ` env:mustUnderstand="1">` // SOAP 1.1 allows only "0" and "1"
+	}
 	b = appendHeader(b, "<wsa:From><wsa:Address>", h.From, "</wsa:Address></wsa:From>")
-	b = appendHeader(b, `<wsa:To env:mustUnderstand="true">`, h.To, "</wsa:To>")
+	b = appendHeader2(b, "<wsa:To", mu, h.To, "</wsa:To>")
 	b = appendHeader(b, "<wsa:MessageID>", h.MessageID, "</wsa:MessageID>")
-	b = appendHeader(b, `<wsa:Action env:mustUnderstand="true">`, h.Action, "</wsa:Action>")
+	b = appendHeader2(b, "<wsa:Action", mu, h.Action, "</wsa:Action>")
 	b = appendHeader(b, "<wsa:ReplyTo><wsa:Address>", h.ReplyTo, "</wsa:Address></wsa:ReplyTo>")
 	if h.RelatesTo != "" {
 		b = append(b, "<wsa:RelatesTo"...)
@@ -63,10 +75,23 @@ func AppendEnvelope(b []byte, h *Header, body BodyWriter) []byte {
 		b = append(b, "</wsa:RelatesTo>"...)
 	}
 	b = append(b, "</env:Header><env:Body>"...)
-	if body != nil {
+	if f, ok := body.(*Fault); ok && v == SOAP11 {
+		b = f.appendXML11(b)
+	} else if body != nil {
 		b = body.AppendXML(b)
 	}
 	return append(b, "</env:Body></env:Envelope>"...)
+}
+
+// appendHeader2 is appendHeader with the opening tag in two parts.
+func appendHeader2(b []byte, open1, open2, v, closing string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, open1...)
+	b = append(b, open2...)
+	b = xmltext.AppendText(b, v)
+	return append(b, closing...)
 }
 
 // appendHeader appends open, v escaped and closing, unless v is empty (an absent header).
@@ -85,10 +110,14 @@ var (
 	ErrMalformed = errors.New("malformed XML")
 	// ErrNotEnvelope: well-formed XML that is not a SOAP envelope.
 	ErrNotEnvelope = errors.New("not a SOAP envelope")
-	// ErrVersionMismatch: a SOAP 1.1 (or other) envelope namespace.
-	ErrVersionMismatch = errors.New("SOAP version mismatch: want SOAP 1.2")
+	// ErrVersionMismatch: an envelope namespace that is neither SOAP 1.2 nor SOAP 1.1.
+	ErrVersionMismatch = errors.New("SOAP version mismatch: want SOAP 1.2 (or 1.1)")
 	// ErrBody: no env:Body, or a Body that does not hold exactly one element.
 	ErrBody = errors.New("SOAP body must hold exactly one element")
+	// ErrEmptyBody: an env:Body with no element at all, the one-way acknowledgement node-soap and other
+	// stacks answer a 2xx with. errors.Is(err, ErrBody) holds for it too. Client takes such a 2xx
+	// answer as an acceptance; a receiver refuses it as a message.
+	ErrEmptyBody = fmt.Errorf("%w: env:Body is empty", ErrBody)
 	// ErrMustUnderstand: a header marked mustUnderstand that this library does not process.
 	ErrMustUnderstand = errors.New("header not understood")
 	// ErrTooLarge: the message is over the configured size limit.
@@ -103,6 +132,9 @@ type EnvelopeError struct {
 	// Header is the addressing header block when it was read in full before the failure (a message cut
 	// short in its body), nil otherwise: enough to tell the sender's operation its answer was unreadable.
 	Header *Header
+	// Version is the envelope's SOAP version once its root element was read (SOAP12 before that): the
+	// version a fault answering it is written in.
+	Version Version
 }
 
 func (e *EnvelopeError) Error() string {
@@ -144,9 +176,10 @@ func (f *Fault) ElementName() string { return "Fault" }
 // BodyName what type to decode it into.
 type Message struct {
 	Header    Header
-	BodyName  string // local name of the body element, e.g. "ES4-EnableProfileResponse"
-	BodySpace string // its namespace URI
-	Fault     *Fault // set when the body is an env:Fault
+	Version   Version // the envelope's SOAP version: SOAP 1.1 peers are answered in SOAP 1.1
+	BodyName  string  // local name of the body element, e.g. "ES4-EnableProfileResponse"
+	BodySpace string  // its namespace URI
+	Fault     *Fault  // set when the body is an env:Fault
 
 	// HTTP carries what the transport knew about the message: set by Handler and Client.
 	HTTPHeader http.Header
@@ -197,11 +230,12 @@ type ReadOptions struct {
 	Limits xmltext.Limits
 }
 
-// ReadMessage decodes an inbound SOAP 1.2 envelope. It is tolerant where real peers differ (WS-Addressing
-// headers matched by local name, in any case, in the 2005/08 or 2007/05 namespace, any prefixes, comments
-// and white space anywhere) and strict where it must be: malformed XML, DOCTYPE, over-deep documents, a
-// SOAP 1.1 envelope, a Body without exactly one element and unknown mustUnderstand headers are refused
-// with an *EnvelopeError. data is kept, not copied.
+// ReadMessage decodes an inbound SOAP 1.2 or SOAP 1.1 envelope (Message.Version says which). It is
+// tolerant where real peers differ (WS-Addressing headers matched by local name, in any case, in the
+// 2005/08 or 2007/05 namespace or in none, any prefixes, comments and white space anywhere) and strict
+// where it must be: malformed XML, DOCTYPE, over-deep documents, another envelope namespace, a Body
+// without exactly one element and unknown mustUnderstand headers are refused with an *EnvelopeError.
+// data is kept, not copied.
 func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 	m := &Message{}
 	if err := m.read(xmltext.NewDecoder(data, opts.Limits), data); err != nil {
@@ -219,18 +253,27 @@ func (m *Message) read(d *xmltext.Decoder, data []byte) error {
 	if !d.LocalIs("Envelope") {
 		return &EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("root element is <%s>", d.Local())}
 	}
-	if !d.SpaceIs(NSEnvelope) {
+	switch {
+	case d.SpaceIs(NSEnvelope):
+		m.Version = SOAP12
+	case d.SpaceIs(NSEnvelope11):
+		m.Version = SOAP11
+	default:
 		return &EnvelopeError{Kind: ErrVersionMismatch, Detail: fmt.Sprintf("envelope namespace %q", d.Space())}
 	}
+	envNS := m.Version.Namespace()
 	strs := &m.strs
 	seenBody, headerRead := false, false
-	// withHeader attaches the headers read so far to a failure found after them.
+	// withHeader attaches the version, and the headers read so far, to a failure found after them.
 	withHeader := func(err error) error {
 		var ee *EnvelopeError
-		if headerRead && errors.As(err, &ee) {
-			strs.finish()
-			h := m.Header
-			ee.Header = &h
+		if errors.As(err, &ee) {
+			ee.Version = m.Version
+			if headerRead {
+				strs.finish()
+				h := m.Header
+				ee.Header = &h
+			}
 		}
 		return err
 	}
@@ -243,22 +286,22 @@ func (m *Message) read(d *xmltext.Decoder, data []byte) error {
 			break
 		}
 		switch {
-		case d.SpaceIs(NSEnvelope) && string(d.Local()) == "Header" && !seenBody:
-			if err := readHeader(d, &m.Header, strs); err != nil {
-				return err
+		case d.SpaceIs(envNS) && string(d.Local()) == "Header" && !seenBody:
+			if err := readHeader(d, envNS, &m.Header, strs); err != nil {
+				return withHeader(err)
 			}
 			headerRead = true
-		case d.SpaceIs(NSEnvelope) && string(d.Local()) == "Body" && !seenBody:
+		case d.SpaceIs(envNS) && string(d.Local()) == "Body" && !seenBody:
 			seenBody = true
-			if err := m.readBody(d, strs); err != nil {
+			if err := m.readBody(d, envNS, strs); err != nil {
 				return withHeader(err)
 			}
 		default:
-			return &EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("unexpected <%s> in env:Envelope", d.Local())}
+			return withHeader(&EnvelopeError{Kind: ErrNotEnvelope, Detail: fmt.Sprintf("unexpected <%s> in env:Envelope", d.Local())})
 		}
 	}
 	if !seenBody {
-		return &EnvelopeError{Kind: ErrBody, Detail: "no env:Body"}
+		return withHeader(&EnvelopeError{Kind: ErrBody, Detail: "no env:Body"})
 	}
 	if err := d.End(); err != nil {
 		return withHeader(malformed(err))
@@ -305,25 +348,25 @@ func malformed(err error) error {
 	return &EnvelopeError{Kind: ErrMalformed, Err: err}
 }
 
-func (m *Message) readBody(d *xmltext.Decoder, strs *stringArena) error {
+func (m *Message) readBody(d *xmltext.Decoder, envNS string, strs *stringArena) error {
 	ok, err := d.NextChild()
 	if err != nil {
 		return malformed(err)
 	}
 	if !ok {
-		return &EnvelopeError{Kind: ErrBody, Detail: "env:Body is empty"}
+		return &EnvelopeError{Kind: ErrEmptyBody}
 	}
 	strs.set(&m.BodyName, d.Local())
 	switch {
 	case d.SpaceIs(NSRPS):
 		m.BodySpace = NSRPS
-	case d.SpaceIs(NSEnvelope):
-		m.BodySpace = NSEnvelope
+	case d.SpaceIs(envNS):
+		m.BodySpace = envNS
 	default:
 		m.BodySpace = string(d.Space())
 	}
 	d.SaveTo(&m.body)
-	if m.BodySpace == NSEnvelope && string(d.Local()) == "Fault" {
+	if m.BodySpace == envNS && string(d.Local()) == "Fault" {
 		f, err := DecodeFault(d)
 		if err != nil {
 			return malformed(err)
@@ -342,11 +385,14 @@ func (m *Message) readBody(d *xmltext.Decoder, strs *stringArena) error {
 	return nil
 }
 
+// isAddressingNS reports whether a header in namespace space may be a WS-Addressing header: 2005/08, the
+// 2007/05 metadata namespace Njiwa uses, or no namespace at all (operators' integration templates write
+// <RelatesTo> and <MessageID> unqualified). The local name decides.
 func isAddressingNS(space []byte) bool {
-	return string(space) == NSAddressing || string(space) == NSAddressingMetadata
+	return len(space) == 0 || string(space) == NSAddressing || string(space) == NSAddressingMetadata
 }
 
-func readHeader(d *xmltext.Decoder, h *Header, strs *stringArena) error {
+func readHeader(d *xmltext.Decoder, envNS string, h *Header, strs *stringArena) error {
 	for {
 		ok, err := d.NextChild()
 		if err != nil {
@@ -394,7 +440,7 @@ func readHeader(d *xmltext.Decoder, h *Header, strs *stringArena) error {
 			}
 			h.Security = bytes.Clone(inner) // the envelope's buffer may be recycled (Message.Release)
 		default:
-			if mu, ok := d.Attr(NSEnvelope, "mustUnderstand"); ok && (string(mu) == "true" || string(mu) == "1") {
+			if mu, ok := d.Attr(envNS, "mustUnderstand"); ok && (string(trimSpace(mu)) == "true" || string(trimSpace(mu)) == "1") {
 				return &EnvelopeError{Kind: ErrMustUnderstand, Detail: fmt.Sprintf("{%s}%s", d.Space(), d.Local())}
 			}
 			if err := d.Skip(); err != nil {

@@ -18,9 +18,6 @@ const (
 	FaultReceiver            = "env:Receiver"
 )
 
-// nsSOAP11 is the SOAP 1.1 envelope namespace: Njiwa (JAX-WS, SOAP 1.1) answers with 1.1 faults.
-const nsSOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-
 // Fault is a SOAP 1.2 fault, received or to be sent, usable as an error.
 //
 // Code and Subcodes are QNames. DecodeFault rewrites the prefix of a QName in a namespace our envelopes
@@ -315,7 +312,7 @@ func qnameText(d *xmltext.Decoder, soap11 bool) (string, error) {
 		return "wsa:" + local, nil
 	case NSRPS:
 		return "rps:" + local, nil
-	case nsSOAP11:
+	case NSEnvelope11:
 		if soap11 {
 			switch local {
 			case "Client":
@@ -335,4 +332,45 @@ func splitPrefix(qname string) (prefix, local string) {
 		return qname[:i], qname[i+1:]
 	}
 	return "", qname
+}
+
+// appendXML11 appends f as a SOAP 1.1 env:Fault (the envelope binds env to the SOAP 1.1 namespace). SOAP
+// 1.1 has no subcodes: as the WS-Addressing SOAP binding prescribes for 1.1 and JAX-WS does, the
+// outermost subcode becomes the faultcode, and the SOAP 1.2 codes map to their 1.1 names (Sender to
+// Client, Receiver to Server).
+func (f *Fault) appendXML11(b []byte) []byte {
+	code := f.Code
+	switch code {
+	case "", FaultReceiver:
+		code = "env:Server"
+	case FaultSender:
+		code = "env:Client"
+	case FaultDataEncodingUnknown:
+		code = "env:Client" // SOAP 1.1 has no DataEncodingUnknown
+	}
+	if len(f.Subcodes) > 0 {
+		code = f.Subcodes[0]
+	}
+	b = append(b, "<env:Fault><faultcode>"...)
+	b = xmltext.AppendText(b, code)
+	b = append(b, "</faultcode><faultstring"...)
+	if f.Lang != "" {
+		b = append(b, ` xml:lang="`...)
+		b = xmltext.AppendAttr(b, f.Lang)
+		b = append(b, '"')
+	}
+	b = append(b, '>')
+	b = xmltext.AppendText(b, f.Reason)
+	b = append(b, "</faultstring>"...)
+	if f.Role != "" {
+		b = append(b, "<faultactor>"...)
+		b = xmltext.AppendText(b, f.Role)
+		b = append(b, "</faultactor>"...)
+	}
+	if len(f.Detail) > 0 {
+		b = append(b, "<detail>"...)
+		b = append(b, f.Detail...)
+		b = append(b, "</detail>"...)
+	}
+	return append(b, "</env:Fault>"...)
 }

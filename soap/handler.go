@@ -46,9 +46,11 @@ func (f MessageHandlerFunc) ServeSOAP(ctx context.Context, m *Message) (*Reply, 
 // few thousand profiles fits, a memory-exhaustion attempt does not.
 const DefaultMaxMessageBytes = 8 << 20
 
-// Handler is the http.Handler that decodes SOAP 1.2 envelopes POSTed to it and hands them to a
-// MessageHandler. It refuses what is not a well-formed SOAP 1.2 envelope with a SOAP fault (400), and
-// bodies over the size limit with 413.
+// Handler is the http.Handler that decodes SOAP envelopes POSTed to it and hands them to a MessageHandler.
+// SOAP 1.2 is SGP.02's binding; SOAP 1.1 envelopes (text/xml with a SOAPAction header, as JAX-WS peers
+// such as Njiwa send them) are accepted too, and every answer, fault or reply, is written in the version
+// the request came in. It refuses what is not a well-formed envelope with a SOAP fault (400; 500 in SOAP
+// 1.1, whose HTTP binding knows no other fault status), and bodies over the size limit with 413.
 type Handler struct {
 	next     MessageHandler
 	maxBytes int64
@@ -85,17 +87,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "SOAP endpoint: POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/soap+xml" && mt != "text/xml" && mt != "application/xml") {
-			h.fault(w, r, http.StatusUnsupportedMediaType, SenderFault("unsupported content type "+ct))
+			h.fault(w, r, versionOfContentType(ct), http.StatusUnsupportedMediaType, SenderFault("unsupported content type "+ct))
 			return
 		}
 	}
 	data, err := readInto(nil, r.Body, r.ContentLength, h.maxBytes)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
-			h.fault(w, r, http.StatusRequestEntityTooLarge, SenderFault(err.Error()))
+			h.fault(w, r, versionOfContentType(ct), http.StatusRequestEntityTooLarge, SenderFault(err.Error()))
 			return
 		}
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "soap: reading request body", slog.String("remote", r.RemoteAddr), slog.Any("error", err))
@@ -106,15 +109,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ee *EnvelopeError
 		f := SenderFault(err.Error())
+		v := versionOfContentType(ct)
 		if errors.As(err, &ee) {
 			f = ee.Fault()
+			if ee.Version == SOAP11 || ee.Kind == ErrVersionMismatch {
+				// Known from the envelope; an unknown envelope version gets SOAP 1.2's answer, with
+				// the Upgrade header naming what is understood.
+				v = ee.Version
+			} else if ee.Header != nil {
+				v = SOAP12
+			}
 			if mh, ok := h.next.(MalformedMessageHandler); ok && ee.Header != nil {
 				if herr := mh.ServeMalformed(r.Context(), ee.Header, err); herr != nil {
 					f = ReceiverFault("malformed message not processed: " + herr.Error())
 				}
 			}
 		}
-		h.fault(w, r, f.StatusCode(), f)
+		h.fault(w, r, v, f.StatusCode(), f)
 		return
 	}
 	m.HTTPHeader, m.TLS, m.RemoteAddr = r.Header, r.TLS, r.RemoteAddr
@@ -124,7 +135,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(err, &f) {
 			f = ReceiverFault("message not processed: " + err.Error())
 		}
-		h.fault(w, r, f.StatusCode(), f)
+		h.fault(w, r, m.Version, f.StatusCode(), f)
 		return
 	}
 	if reply == nil {
@@ -135,22 +146,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	h.write(w, status, &reply.Header, reply.Body)
+	h.write(w, m.Version, status, &reply.Header, reply.Body)
 }
 
-func (h *Handler) fault(w http.ResponseWriter, r *http.Request, status int, f *Fault) {
+// upgradeHeader is the env:Upgrade header block (SOAP 1.2 part 1, 5.4.7) a VersionMismatch fault carries.
+const upgradeHeader = `<env:Upgrade><env:SupportedEnvelope qname="s12:Envelope" xmlns:s12="` + NSEnvelope +
+	`"/><env:SupportedEnvelope qname="s11:Envelope" xmlns:s11="` + NSEnvelope11 + `"/></env:Upgrade>`
+
+func (h *Handler) fault(w http.ResponseWriter, r *http.Request, v Version, status int, f *Fault) {
+	if v == SOAP11 && status == http.StatusBadRequest {
+		// SOAP 1.1's HTTP binding (and WS-I Basic Profile R1126) answers every fault with 500.
+		status = http.StatusInternalServerError
+	}
 	h.logger.LogAttrs(r.Context(), slog.LevelWarn, "soap: answering with a fault",
-		slog.String("remote", r.RemoteAddr), slog.Int("status", status), slog.String("reason", f.Reason))
-	h.write(w, status, &Header{}, f)
+		slog.String("remote", r.RemoteAddr), slog.String("version", v.String()), slog.Int("status", status), slog.String("reason", f.Reason))
+	hdr := &Header{}
+	if f.Code == FaultVersionMismatch && v == SOAP12 {
+		hdr.Extra = []byte(upgradeHeader)
+	}
+	h.write(w, v, status, hdr, f)
 }
 
-func (h *Handler) write(w http.ResponseWriter, status int, hdr *Header, body BodyWriter) {
+func (h *Handler) write(w http.ResponseWriter, v Version, status int, hdr *Header, body BodyWriter) {
 	bp, _ := h.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
 	}
-	buf := AppendEnvelope((*bp)[:0], hdr, body)
-	w.Header().Set("Content-Type", contentType(hdr.Action))
+	buf := AppendEnvelopeVersion((*bp)[:0], v, hdr, body)
+	w.Header().Set("Content-Type", v.ContentType(hdr.Action))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf)
 	*bp = buf

@@ -4,6 +4,9 @@ package soap
 const (
 	// NSEnvelope is the SOAP 1.2 envelope namespace.
 	NSEnvelope = "http://www.w3.org/2003/05/soap-envelope"
+	// NSEnvelope11 is the SOAP 1.1 envelope namespace: JAX-WS peers on their default binding (Njiwa) use
+	// it. Handler and ReadMessage accept it; Client sends it with WithSOAPVersion(SOAP11).
+	NSEnvelope11 = "http://schemas.xmlsoap.org/soap/envelope/"
 	// NSAddressing is WS-Addressing 1.0 (2005/08), the namespace SGP.02 peers send headers in.
 	NSAddressing = "http://www.w3.org/2005/08/addressing"
 	// NSAddressingMetadata is the 2007/05 metadata namespace Njiwa wrongly puts its headers in;

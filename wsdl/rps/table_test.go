@@ -332,6 +332,15 @@ func TestWSDLs(t *testing.T) {
 			assert.Equal(t, "http://www.w3.org/2003/05/soap/bindings/HTTP/", sb.SelectAttrValue("transport", ""))
 			assert.Equal(t, "document", sb.SelectAttrValue("style", ""))
 			assert.Len(t, b.SelectElements("operation"), len(ops))
+			// Issue 17, defect 5: every SOAP 1.2 operation carries soapAction = the wsa:Action of its input,
+			// or zeep sends action="None", node-soap action="" and Metro answers ActionMismatch.
+			for _, bo := range b.SelectElements("operation") {
+				name := bo.SelectAttrValue("name", "")
+				so := bo.SelectElement("operation")
+				require.NotNil(t, so, name)
+				assert.Equal(t, nsSOAP12, so.NamespaceURI(), name)
+				assert.Equal(t, ops[name].inAction, so.SelectAttrValue("soapAction", ""), "soapAction of %s", name)
+			}
 			svc := root.SelectElement("service")
 			require.NotNil(t, svc)
 			assert.Equal(t, nsWSDL, svc.NamespaceURI())
