@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -150,12 +149,6 @@ func (l *ledger) waited(fcID string, err error) {
 	l.results[fcID]++
 }
 
-func (l *ledger) count(fcID string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.results[fcID]
-}
-
 func (l *ledger) unmatchedOf(fcID string) []*esimgw.Inbound {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -288,13 +281,4 @@ func injectedNames(reqs []gatewaytest.Request) []string {
 		}
 	}
 	return out
-}
-
-func containsAll(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
 }
