@@ -14,6 +14,14 @@ if ! command -v xmllint >/dev/null 2>&1; then
 	fi
 fi
 
+# PostgreSQL for the store and campaign tests (internal/pgtest). ESIMGW_TEST_DATABASE_URL wins; otherwise a
+# server on 127.0.0.1:5432 is used, and when none answers Debian's postgresql is installed and started. The
+# tests never skip: with no database they fail and say why.
+if [ -z "${ESIMGW_TEST_DATABASE_URL:-}" ]; then
+	bash scripts/postgres.sh
+	export ESIMGW_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+fi
+
 go vet ./...
 go test -race -count=1 -timeout 15m ./...
 
