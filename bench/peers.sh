@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Peer comparison: esimgw against gowsdl's generated client + runtime, node-soap, Python zeep and a minimal
-# hand-written encoding/xml + net/http client, all against one loopback comparison server
-# (bench/cmd/compserver), in one run, peers alternating inside every round. Installs what it needs
+# hand-written encoding/xml + net/http client, and against the transport floor (rawtls: keep-alive mTLS
+# POSTs of esimgw's own request bytes with no XML and no correlation, sync and async with a raw callback
+# listener; rawhttp: the same through net/http), all against one loopback comparison server
+# (bench/cmd/compserver), in one run, peers alternating inside every round. Every esimgw figure is also
+# printed as a fraction of the rawtls floor. Installs what it needs
 # (npm soap@1.13.0 into bench/node_modules, Debian python3-zeep if it installs), generates gowsdl's client
 # into bench/out/ (gitignored), prints one table and writes it to bench/out/results.md.
 #
 #   bench/peers.sh                     # defaults: 2 rounds, 4 s measured per run, 1 s warm-up
 #   ROUNDS=3 DUR=5 bench/peers.sh
+#   PEERS="esimgw rawtls rawhttp" bench/peers.sh   # only these peers (default: all)
 #
 # Loopback only: every server binds 127.0.0.1 and the comparison server posts callbacks to loopback only.
 set -euo pipefail
@@ -16,12 +20,15 @@ OUT=$ROOT/bench/out
 ROUNDS=${ROUNDS:-2}
 DUR=${DUR:-4}
 WARM=${WARM:-1}
+PEERS=${PEERS:-esimgw rawtls rawhttp handwritten gowsdl node-soap zeep}
+want() { [[ " $PEERS " == *" $1 "* ]]; }
 mkdir -p "$OUT/bin" "$OUT/pki" "$OUT/raw"
 rm -f "$OUT"/raw/*.json
 
 echo "== building Go programs" >&2
 go build -o "$OUT/bin/" ./bench/cmd/compserver ./bench/cmd/goclient
 
+if want gowsdl; then
 echo "== gowsdl: generating the client from a SOAP 1.1 copy of wsdl/ES4_SmSr.wsdl" >&2
 rm -rf "$OUT/gowsdl-src" "$OUT/es4gw" "$OUT/gowsdlclient"
 mkdir -p "$OUT/gowsdl-src" "$OUT/gowsdlclient"
@@ -33,10 +40,11 @@ go tool gowsdl -o es4gw.go -p es4gw -d "$OUT" "$OUT/gowsdl-src/ES4_SmSr.wsdl" >&
 printf 'package es4gw\n\ntype NonNegativeInteger uint64\ntype PositiveInteger uint64\n' > "$OUT/es4gw/sidecar.go"
 cp bench/gowsdl/main.go.tmpl "$OUT/gowsdlclient/main.go"
 go build -o "$OUT/bin/gowsdlclient" ./bench/out/gowsdlclient
+fi
 
 echo "== node-soap" >&2
 HAVE_NODE=0
-if command -v node >/dev/null && command -v npm >/dev/null; then
+if want node-soap && command -v node >/dev/null && command -v npm >/dev/null; then
   if [ ! -d bench/node_modules/soap ]; then
     npm install --prefix "$ROOT/bench" --no-save --no-package-lock --no-audit --no-fund soap@1.13.0 >&2 || true
   fi
@@ -45,11 +53,11 @@ fi
 
 echo "== zeep" >&2
 HAVE_ZEEP=0
-if ! /usr/bin/python3 -c 'import zeep' 2>/dev/null; then
+if want zeep && ! /usr/bin/python3 -c 'import zeep' 2>/dev/null; then
   (DEBIAN_FRONTEND=noninteractive apt-get install -y python3-zeep >&2 || \
    { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-zeep >&2; }) || true
 fi
-/usr/bin/python3 -c 'import zeep' 2>/dev/null && HAVE_ZEEP=1
+want zeep && /usr/bin/python3 -c 'import zeep' 2>/dev/null && HAVE_ZEEP=1
 
 echo "== comparison server" >&2
 rm -rf "$OUT/pki"; mkdir -p "$OUT/pki"
@@ -65,6 +73,7 @@ echo "   $URL" >&2
 # measure PEER SCENARIO C CMD...: runs CMD under /usr/bin/time, appends a JSON line with cpu and rss.
 measure() {
   local peer=$1 scen=$2 c=$3; shift 3
+  want "$peer" || return 0
   local tf; tf=$(mktemp)
   local line
   if line=$(/usr/bin/time -f '%U %S %M' -o "$tf" "$@" 2> "$OUT/raw/$peer-$scen-$c.err" | tail -1) && [ -n "$line" ]; then
@@ -84,6 +93,8 @@ for round in $(seq "$ROUNDS"); do
   echo "== round $round/$ROUNDS" >&2
   for c in 1 8 64; do
     measure esimgw sync $c "$OUT/bin/goclient" -peer esimgw -scenario sync -c $c "${COMMON[@]}"
+    measure rawtls sync $c "$OUT/bin/goclient" -peer rawtls -scenario sync -c $c "${COMMON[@]}"
+    measure rawhttp sync $c "$OUT/bin/goclient" -peer rawhttp -scenario sync -c $c "${COMMON[@]}"
     measure handwritten sync $c "$OUT/bin/goclient" -peer handwritten -scenario sync -c $c "${COMMON[@]}"
     measure gowsdl sync $c "$OUT/bin/gowsdlclient" -c $c "${COMMON[@]}"
     [ $HAVE_NODE = 1 ] && measure node-soap sync $c node bench/node/client.js --scenario=sync --c=$c "${NCOMMON[@]}"
@@ -91,6 +102,8 @@ for round in $(seq "$ROUNDS"); do
   done
   for c in 8 64; do
     measure esimgw async $c "$OUT/bin/goclient" -peer esimgw -scenario async -c $c "${COMMON[@]}"
+    measure rawtls async $c "$OUT/bin/goclient" -peer rawtls -scenario async -c $c "${COMMON[@]}"
+    measure rawhttp async $c "$OUT/bin/goclient" -peer rawhttp -scenario async -c $c "${COMMON[@]}"
     [ $HAVE_NODE = 1 ] && measure node-soap async $c node bench/node/client.js --scenario=async --c=$c "${NCOMMON[@]}"
   done
 done

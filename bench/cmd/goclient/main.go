@@ -1,7 +1,8 @@
 // Command goclient is the Go side of bench/peers.sh: it drives the comparison server with esimgw
-// (-peer esimgw, sync GetEIS or the async EnableProfile round trip through esimgw's CallbackServer) or
-// with the minimal hand-written encoding/xml + net/http client (-peer handwritten, sync only), and prints
-// one loadgen JSON line.
+// (-peer esimgw, sync GetEIS or the async EnableProfile round trip through esimgw's CallbackServer), with
+// the minimal hand-written encoding/xml + net/http client (-peer handwritten, sync only), or with one of
+// the transport floors (-peer rawtls or rawhttp, sync and async: the bytes esimgw sends, no XML, see
+// floor.go), and prints one loadgen JSON line.
 package main
 
 import (
@@ -31,7 +32,7 @@ import (
 )
 
 func main() {
-	peer := flag.String("peer", "esimgw", "esimgw or handwritten")
+	peer := flag.String("peer", "esimgw", "esimgw, handwritten, rawtls or rawhttp")
 	scenario := flag.String("scenario", "sync", "sync (GetEIS) or async (EnableProfile + callback + Wait)")
 	url := flag.String("url", "", "comparison server URL")
 	dir := flag.String("dir", "", "PKI directory written by compserver")
@@ -131,6 +132,12 @@ func run(peer, scenario, url, dir string, conc int, dur, warm time.Duration, max
 		}
 	case peer == "handwritten" && scenario == "sync":
 		call = handwritten(url, ccfg, conc)
+	case peer == "rawtls" || peer == "rawhttp":
+		var stop func()
+		if call, stop, err = floorPeer(ctx, peer, scenario, url, ccfg, scfg); err != nil {
+			return err
+		}
+		defer stop()
 	default:
 		return fmt.Errorf("no %s client for scenario %s", peer, scenario)
 	}
