@@ -36,6 +36,14 @@ type Notification struct {
 	EIS                 *rps.EISType // SMSRChange only: the part of the EIS relevant to the operator
 	Header              soap.Header  // the notification's addressing headers
 	Element             rps.Element  // the decoded body
+	// Sequence numbers arrivals at this dispatcher (1, 2, ...): for one EID, a notification with a higher
+	// Sequence arrived later and is handed over only after the earlier ones (see Dispatcher).
+	Sequence uint64
+	// Err is set when the body has a value its schema type does not allow (an enumeration, a boolean, a
+	// date, hex): the fields hold what was read before it, and Element and Message the rest. Such a
+	// notification goes to the unmatched handler, never to the NotificationHandler, so that the
+	// application decides what a half-readable notification means; it is acknowledged once handed over.
+	Err error
 }
 
 // NotificationHandler receives notifications. An error answers a SOAP fault with HTTP 500, so the gateway
@@ -124,10 +132,12 @@ type Inbound struct {
 	// Callbacks only:
 	RelatesTo     string
 	TransactionID string
-	Err           error         // the *FunctionError of a FAILED or EXPIRED result
-	Warning       *Warning      // EXECUTED_WITHWARNING
-	Operation     *OperationKey // the operation it answers, when known (duplicates)
-	Notification  *Notification // notifications only
+	// Err is, for a callback, the *FunctionError of a FAILED or EXPIRED result; for a notification, why
+	// its body could not be read (Notification.Err; the raw body is in Message.BodyXML).
+	Err          error
+	Warning      *Warning      // EXECUTED_WITHWARNING
+	Operation    *OperationKey // the operation it answers, when known (duplicates)
+	Notification *Notification // notifications only
 }
 
 // FunctionCallIdentifier is the FunctionCallIdentifier of the call a callback answers: the operation's
@@ -141,10 +151,16 @@ func (in *Inbound) FunctionCallIdentifier() string {
 
 // Dispatcher is the soap.MessageHandler behind a CallbackServer: it resolves callbacks of ES2 and ES4
 // operations through its Tracker, passes notifications to the NotificationHandler, and everything else
-// (callbacks nobody waits for, notifications nobody handles, unknown elements) to the unmatched handler.
-// It dispatches on the body element's local name; wsa:Action is only a hint, since real systems misspell it.
+// (callbacks nobody waits for, notifications nobody handles or with unreadable values, unknown elements)
+// to the unmatched handler. It dispatches on the body element's local name; wsa:Action is only a hint,
+// since real systems misspell it.
+//
+// Notifications of one EID are handed over one at a time, in arrival order; those of different EIDs
+// concurrently. Each carries its arrival Sequence. Order across replicas of the callback server is not
+// kept: an audit (ES4 AuditEIS) is the truth about an eUICC's state.
 type Dispatcher struct {
-	seen        seenSet // notifications handed over (or being handed over), by MessageID
+	seen        seenSet      // notifications handed over (or being handed over), by MessageID
+	order       arrivalQueue // one notification of an EID at a time, in arrival order
 	tracker     *Tracker
 	notify      NotificationHandler
 	unmatched   func(ctx context.Context, in *Inbound) error
@@ -213,9 +229,14 @@ func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 	}
 	iface, name := splitElementName(el.ElementName())
 	if err := m.DecodeBody(el); err != nil {
-		// A body we cannot read will not improve on retry: refuse it as the sender's fault. A callback's
-		// operation is resolved with that error all the same, so that its waiter learns the result is
-		// unreadable instead of waiting for a retry that will not come.
+		// A notification is the only copy of a state change: hand it over with what was read and the
+		// problem attached, never drop it (issue 17, defect 1).
+		if n := partialNotification(iface, name, el, m, err); n != nil {
+			return nil, d.notification(ctx, m, n)
+		}
+		// Any other body we cannot read will not improve on retry: refuse it as the sender's fault. A
+		// callback's operation is resolved with that error all the same, so that its waiter learns the
+		// result is unreadable instead of waiting for a retry that will not come.
 		if _, isResponse := el.(rps.Response); isResponse {
 			function := strings.TrimSuffix(name, "Response")
 			res, txID, derr := d.resolveMalformed(&m.Header, fmt.Errorf("%s %s: %w", iface, name, err))
@@ -286,7 +307,13 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 
 func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notification) error {
 	in := &Inbound{Kind: InboundNotification, Interface: n.Interface, Function: "Handle" + string(n.Kind) + "Notification",
-		Message: m, Element: n.Element, Notification: n}
+		Message: m, Element: n.Element, Notification: n, Err: n.Err}
+	seq, leave, err := d.order.enter(ctx, orderKey(n))
+	n.Sequence = seq
+	if err != nil {
+		return fmt.Errorf("waiting for the earlier notifications of EID %s: %w", orderKey(n), err)
+	}
+	defer leave()
 	// A gateway that lost our 202 posts the notification again: hand each over once. The MessageID is
 	// claimed while the handler runs and released if it fails, so that the gateway's retry gets through.
 	id := m.Header.MessageID
@@ -298,7 +325,7 @@ func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notif
 		}
 		return nil
 	}
-	err := d.handNotification(ctx, in, n)
+	err = d.handNotification(ctx, in, n)
 	if err != nil && id != "" {
 		d.seen.release(id)
 	}
@@ -306,7 +333,7 @@ func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notif
 }
 
 func (d *Dispatcher) handNotification(ctx context.Context, in *Inbound, n *Notification) error {
-	if d.notify == nil {
+	if d.notify == nil || n.Err != nil {
 		return d.handOver(ctx, in)
 	}
 	err := d.notify.HandleNotification(ctx, n)

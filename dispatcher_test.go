@@ -604,6 +604,48 @@ func TestDispatcherMalformedValues(t *testing.T) {
 			key, op := pendingKey(t, d.Tracker())
 			h := &soap.Header{RelatesTo: key.MessageID}
 
+			if !tt.callback {
+				// A notification is the only copy of a state change (issue 17, defect 1): it goes to the
+				// unmatched handler with what was read and the decode error, and is acknowledged only then.
+				var reply *soap.Reply
+				var err error
+				require.NotPanics(t, func() { reply, err = d.ServeSOAP(context.Background(), readMessage(t, h, tt.body)) })
+				assert.Nil(t, reply)
+				require.NoError(t, err)
+				got := rec.all()
+				require.Len(t, got, 1)
+				in := got[0]
+				assert.Equal(t, esimgw.InboundNotification, in.Kind)
+				require.NotNil(t, in.Notification)
+				assert.ErrorIs(t, in.Err, esimgw.ErrMalformedNotification)
+				assert.ErrorIs(t, in.Notification.Err, esimgw.ErrMalformedNotification)
+				var fe *rps.FieldError
+				assert.ErrorAs(t, in.Err, &fe, "the field and value that broke it")
+				raw, rerr := in.Message.BodyXML()
+				require.NoError(t, rerr)
+				assert.NotEmpty(t, raw, "the raw body is there")
+				assert.Zero(t, notified, "a half-readable notification never reaches the typed handler")
+
+				// Over HTTP: 202 once handed over; 500 (retry later) when the hand-over fails.
+				h2 := &soap.Header{MessageID: soap.NewMessageID(peerOID, testNow).String()}
+				status, resp := postEnvelope(t, serveHTTP(t, d), envelope(h2, tt.body))
+				assert.Equal(t, http.StatusAccepted, status, "%s", resp)
+				rec.mu.Lock()
+				rec.fail = 1
+				rec.mu.Unlock()
+				status, _ = postEnvelope(t, serveHTTP(t, d), envelope(&soap.Header{}, tt.body))
+				assert.Equal(t, http.StatusInternalServerError, status)
+				assert.Len(t, rec.all(), 2)
+
+				assert.Equal(t, 1, d.Tracker().Pending(), "an unreadable notification resolves nothing")
+				select {
+				case <-op.Done():
+					t.Fatal("resolved by an unreadable notification")
+				default:
+				}
+				return
+			}
+
 			var reply *soap.Reply
 			var err error
 			require.NotPanics(t, func() { reply, err = d.ServeSOAP(context.Background(), readMessage(t, h, tt.body)) })
@@ -616,18 +658,8 @@ func TestDispatcherMalformedValues(t *testing.T) {
 			status, resp := postEnvelope(t, serveHTTP(t, d), envelope(h, tt.body))
 			assert.Equal(t, http.StatusBadRequest, status)
 			assert.Equal(t, soap.FaultSender, faultOf(t, resp).Code)
-
 			assert.Zero(t, notified)
 			assert.Empty(t, rec.all())
-			if !tt.callback {
-				assert.Equal(t, 1, d.Tracker().Pending(), "an unreadable notification resolves nothing")
-				select {
-				case <-op.Done():
-					t.Fatal("resolved by an unreadable notification")
-				default:
-				}
-				return
-			}
 			// The waiter learns the result exists but is unreadable, instead of waiting for a retry that a
 			// 400 will not bring; the HTTP copy was a duplicate of the first and resolved nothing more.
 			assert.Equal(t, 0, d.Tracker().Pending())

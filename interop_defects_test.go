@@ -5,7 +5,9 @@ package esimgw_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -56,4 +58,105 @@ func TestDefect4EmptyBodyEnvelopeIsAcceptance(t *testing.T) {
 		assert.Nil(t, x.Response)
 		assert.Equal(t, 1, d.Tracker().Pending(), "the operation waits for its callback")
 	}
+}
+
+// vendorSMSRChange is an SMSRChange notification as a vendor's SM-SR posts it: its EIS has values outside
+// their schema types (Status 00, Role 1, FallbackAttribute 01).
+const vendorSMSRChange = `<rps:ES4-HandleSMSRChangeNotification><rps:Eis><rps:EumSignedInfo><rps:Eid>` + testEID + `</rps:Eid>` +
+	`<rps:Eum-id>1.3.6.1.4.1.99999.30</rps:Eum-id><rps:ProductionDate>2020-01-01T00:00:00Z</rps:ProductionDate></rps:EumSignedInfo>` +
+	`<rps:RemainingMemory>2048</rps:RemainingMemory><rps:AvailableMemoryForProfiles>1024</rps:AvailableMemoryForProfiles>` +
+	`<rps:Smsr-id>` + peerOID + `</rps:Smsr-id>` +
+	`<rps:ProfileInfo><rps:Iccid>` + testICCID + `</rps:Iccid><rps:FallbackAttribute>01</rps:FallbackAttribute><rps:State>Enabled</rps:State></rps:ProfileInfo>` +
+	`<rps:Isd-r><rps:Aid>A0000005591010FFFFFFFF8900000100</rps:Aid><rps:Role>1</rps:Role></rps:Isd-r>` +
+	`<rps:AuditTrail><rps:Record><rps:OperationExecutionStatus><rps:Status>00</rps:Status></rps:OperationExecutionStatus></rps:Record></rps:AuditTrail>` +
+	`</rps:Eis><rps:CompletionTimestamp>2024-05-01T10:00:41Z</rps:CompletionTimestamp></rps:ES4-HandleSMSRChangeNotification>`
+
+// Defect 1: a notification with schema-invalid values was refused with 400 and so lost. It is handed over
+// (to the unmatched handler, with what was read, the decode error and the raw body) and acknowledged only
+// after the hand-over.
+func TestDefect1NotificationWithInvalidValuesIsHandedOver(t *testing.T) {
+	typed := 0
+	d, rec := newRecordingDispatcher(esimgw.WithNotificationHandler(esimgw.Notifications{
+		SMSRChange: func(context.Context, *esimgw.Notification) error { typed++; return nil }}))
+	url := serveHTTP(t, d)
+	body := rawBody{"ES4-HandleSMSRChangeNotification", vendorSMSRChange}
+
+	rec.fail = 1 // the store is down: not acknowledged, so the SM-SR posts it again
+	status, _ := postEnvelope(t, url, envelope(&soap.Header{MessageID: "//" + peerOID + "/urn:uuid:smsr-1"}, body))
+	assert.Equal(t, http.StatusInternalServerError, status)
+	status, resp := postEnvelope(t, url, envelope(&soap.Header{MessageID: "//" + peerOID + "/urn:uuid:smsr-1"}, body))
+	require.Equal(t, http.StatusAccepted, status, "%s", resp)
+
+	got := rec.all()
+	require.Len(t, got, 1, "handed over once")
+	in := got[0]
+	assert.Equal(t, esimgw.InboundNotification, in.Kind)
+	assert.Equal(t, "HandleSMSRChangeNotification", in.Function)
+	require.NotNil(t, in.Notification)
+	n := in.Notification
+	assert.Equal(t, esimgw.SMSRChange, n.Kind)
+	assert.ErrorIs(t, n.Err, esimgw.ErrMalformedNotification)
+	var fe *rps.FieldError
+	require.ErrorAs(t, n.Err, &fe)
+	assert.Equal(t, "FallbackAttribute", fe.Field)
+	assert.Equal(t, "01", fe.Value)
+	require.NotNil(t, n.EIS, "what was read before the bad value")
+	assert.Equal(t, testEID, n.EIS.EumSignedInfo.Eid.String())
+	assert.Equal(t, peerOID, n.EIS.SmsrID)
+	raw, err := in.Message.BodyXML()
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "<rps:Role>1</rps:Role>", "the raw body, for what was not read")
+	assert.Zero(t, typed, "never to the typed handler as if it were whole")
+}
+
+// Defect 9: notifications of one EID are handed over one at a time in arrival order, with a growing
+// Sequence; another EID is not held up by them.
+func TestDefect9NotificationsOfOneEIDInArrivalOrder(t *testing.T) {
+	const otherEID = "89049032123451234512345678901316"
+	release := make(chan struct{})
+	var mu sync.Mutex
+	running := map[string]int{}
+	maxRunning := 0
+	var order []uint64
+	handler := func(ctx context.Context, n *esimgw.Notification) error {
+		mu.Lock()
+		running[n.Eid]++
+		maxRunning = max(maxRunning, running[n.Eid])
+		if n.Eid == testEID {
+			order = append(order, n.Sequence)
+		}
+		first := n.Eid == testEID && len(order) == 1
+		mu.Unlock()
+		if first {
+			<-release // the first of testEID is slow
+		} else {
+			time.Sleep(time.Millisecond)
+		}
+		mu.Lock()
+		running[n.Eid]--
+		mu.Unlock()
+		return nil
+	}
+	d, _ := newRecordingDispatcher(esimgw.WithNotificationHandler(esimgw.Notifications{ProfileEnabled: handler, ProfileDisabled: handler}))
+	post := func(eid, kind string) error {
+		name := "ES4-Handle" + kind + "Notification"
+		_, err := d.ServeSOAP(context.Background(), readMessage(t, &soap.Header{}, rawBody{name, notificationXML(name, "Eid", eid, testICCID, "CompletionTimestamp", "2024-05-01T10:00:41Z")}))
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { assert.NoError(t, post(testEID, "ProfileDisabled")) })
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(order) == 1 }, 5*time.Second, time.Millisecond)
+	for i := range 8 {
+		wg.Go(func() { assert.NoError(t, post(testEID, []string{"ProfileEnabled", "ProfileDisabled"}[i%2])) })
+	}
+	// Another EID goes through while testEID's first is still being handled.
+	require.NoError(t, post(otherEID, "ProfileEnabled"))
+	mu.Lock()
+	assert.Len(t, order, 1, "the later notifications of the EID wait for the first")
+	mu.Unlock()
+	close(release)
+	wg.Wait()
+	assert.Equal(t, 1, maxRunning, "never two of one EID at once")
+	require.Len(t, order, 9)
+	assert.IsIncreasing(t, order, "handed over in arrival order")
 }
