@@ -388,14 +388,14 @@ func (g *Gateway) simulate(eid, iccid string, f func(*EUICC, *Profile) ([]notice
 		return refused("8.2.1", "3.9", iccid, "unknown ICCID on eUICC %s", e.EID)
 	}
 	notices, err := f(e, p)
+	var batches []*noticeBatch
+	if err == nil {
+		batches = g.reserveLocked(notices)
+	}
 	g.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	g.spawn(func() {
-		for _, n := range notices {
-			g.sendNotification(n)
-		}
-	})
+	g.release(batches)
 	return nil
 }

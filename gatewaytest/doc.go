@@ -102,6 +102,10 @@
 // EnableProfile=true, an ES2-HandleProfileEnabledNotification once the callback went out (the es2 Activate
 // flow verifies with it). The KPN profile sends ES4 ProfileEnabled/ProfileDisabled only.
 //
+// Order: as an SM-SR does, the notifications of one EID are posted one after the other, in the order of
+// the state changes, each only once the previous one was acknowledged or given up (those of an API call
+// after its callback); notifications of different EIDs go out concurrently.
+//
 // # Profiles of behaviour
 //
 // ProfileGSMA (default) serves every ES2/ES4 function. ProfileKPN: From addresses with '?' separators

@@ -169,6 +169,7 @@ type Gateway struct {
 	reorder      []*pendingSend
 	reorderSize  int
 	notify       map[Interface]string
+	lanes        map[string]*noticeLane // per-EID notification order (order.go)
 	seq          int
 	closed       bool
 	busy         int           // goroutines spawned and not finished

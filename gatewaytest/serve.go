@@ -217,6 +217,7 @@ func (g *Gateway) runAsync(c *call, immediate bool) {
 		validity = g.cfg.defaultValidity
 	}
 	var resp rps.Element
+	var batches []*noticeBatch
 	if unreachable || latency > validity {
 		if !g.sleep(validity) {
 			return
@@ -228,6 +229,10 @@ func (g *Gateway) runAsync(c *call, immediate bool) {
 		}
 		g.mu.Lock()
 		resp = g.executeLocked(c)
+		// The notices of this change keep their place in their EIDs' lanes from now on, and go out
+		// after the callback.
+		batches = g.reserveLocked(c.after)
+		c.after = nil
 		g.mu.Unlock()
 	}
 	if c.hdr.ReplyTo == "" || c.hdr.ReplyTo == soap.AddressAnonymous {
@@ -235,13 +240,7 @@ func (g *Gateway) runAsync(c *call, immediate bool) {
 	} else {
 		g.sendCallback(c, resp)
 	}
-	g.mu.Lock()
-	notices := c.after
-	c.after = nil
-	g.mu.Unlock()
-	for _, n := range notices {
-		g.sendNotification(n)
-	}
+	g.release(batches)
 }
 
 func (g *Gateway) expired(c *call, validity time.Duration, unreachable bool) rps.Element {
