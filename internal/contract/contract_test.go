@@ -1,0 +1,64 @@
+package contract_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/es2"
+	"github.com/esimgw/esimgw/es4"
+	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/contract"
+)
+
+// sgp02Subject is the fixture on gatewaytest's default seed, for es2 and es4 alike.
+func sgp02Subject(gw *gatewaytest.Gateway, m esimgw.ProfileManager) contract.Subject {
+	return contract.Subject{
+		Manager:       m,
+		EID:           gatewaytest.DefaultEID,
+		EnabledICCID:  gatewaytest.DefaultEnabledICCID,
+		DisabledICCID: gatewaytest.DefaultDisabledICCID,
+		UnknownICCID:  esimgw.ICCIDWithLuhn("8931041099999999999"),
+		DownloadICCID: gatewaytest.CatalogICCID,
+		State: func(eid string) map[string]esimgw.ProfileState {
+			e, ok := gw.EUICC(eid)
+			if !ok {
+				return nil
+			}
+			st := make(map[string]esimgw.ProfileState, len(e.Profiles))
+			for _, p := range e.Profiles {
+				switch p.State {
+				case gatewaytest.StateEnabled:
+					st[p.ICCID] = esimgw.ProfileStateEnabled
+				case gatewaytest.StateDisabled:
+					st[p.ICCID] = esimgw.ProfileStateDisabled
+				default:
+					st[p.ICCID] = esimgw.ProfileStateCreated
+				}
+			}
+			return st
+		},
+		Requests: func() int { return gw.Stats().Requests },
+	}
+}
+
+func TestContractES4(t *testing.T) {
+	contract.Run(t, func(t *testing.T) contract.Subject {
+		gw := gatewaytest.Start(t)
+		op := gatewaytest.NewOperator(t, gw)
+		c, err := es4.NewClient(gw.ES4URL, op.Options...)
+		require.NoError(t, err)
+		return sgp02Subject(gw, c.Manager())
+	})
+}
+
+func TestContractES2(t *testing.T) {
+	contract.Run(t, func(t *testing.T) contract.Subject {
+		gw := gatewaytest.Start(t)
+		op := gatewaytest.NewOperator(t, gw)
+		c, err := es2.NewClient(gw.ES2URL, gw.SMSRID, op.Options...)
+		require.NoError(t, err)
+		return sgp02Subject(gw, c.Manager())
+	})
+}
