@@ -165,34 +165,34 @@ func TestUnauthorizedRenewsOnceAndRetries(t *testing.T) {
 }
 
 func TestWindowLimiterNeverExceedsItsWindow(t *testing.T) {
-	const n, window = 5, 50 * time.Millisecond
+	// reserve is tested with a made-up clock: measuring wake-ups would test the scheduler instead.
+	const n, window = 5, time.Second
 	l := NewWindowLimiter(n, window)
-	var mu sync.Mutex
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	var starts []time.Time
-	var wg sync.WaitGroup
-	for range 40 {
-		wg.Go(func() {
-			require.NoError(t, l.Wait(context.Background()))
-			mu.Lock()
-			starts = append(starts, time.Now())
-			mu.Unlock()
-		})
+	for i := range 40 {
+		now := t0.Add(time.Duration(i) * 30 * time.Millisecond) // callers arrive faster than the limit
+		s := l.reserve(now)
+		require.False(t, s.Before(now), "no start before its request")
+		starts = append(starts, s)
 	}
-	wg.Wait()
-	sortTimes(starts)
+	for i := 1; i < len(starts); i++ {
+		require.False(t, starts[i].Before(starts[i-1]), "starts never go back")
+	}
 	for i := n; i < len(starts); i++ {
-		assert.GreaterOrEqual(t, starts[i].Sub(starts[i-n]), window-time.Millisecond, "start %d", i)
+		assert.GreaterOrEqual(t, starts[i].Sub(starts[i-n]), window, "start %d", i)
 	}
+	assert.Equal(t, t0.Add(7*window+120*time.Millisecond), starts[39], "and no slower than the limit: 5 a second")
+	// After a quiet spell a caller starts at once.
+	assert.Equal(t, t0.Add(time.Hour), l.reserve(t0.Add(time.Hour)))
+
 	assert.Nil(t, NewWindowLimiter(0, time.Second))
 	assert.NoError(t, (*WindowLimiter)(nil).Wait(context.Background()))
-}
-
-func sortTimes(ts []time.Time) {
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && ts[j].Before(ts[j-1]); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
-		}
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	busy := NewWindowLimiter(1, time.Hour)
+	require.NoError(t, busy.Wait(context.Background()))
+	assert.ErrorIs(t, busy.Wait(ctx), context.Canceled)
 }
 
 func TestParseRetryAfter(t *testing.T) {
