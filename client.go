@@ -61,6 +61,7 @@ type Client struct {
 	dispatcher *Dispatcher
 	logger     *slog.Logger
 	now        func() time.Time
+	tel        *clientTelemetry // nil unless WithTracerProvider or WithMeterProvider
 }
 
 type clientConfig struct {
@@ -77,6 +78,7 @@ type clientConfig struct {
 	dispatcher                                     *Dispatcher
 	logger                                         *slog.Logger
 	now                                            func() time.Time
+	telemetry                                      telemetryConfig
 }
 
 // Option configures a Client (and so es2.Client and es4.Client).
@@ -226,6 +228,7 @@ func NewClient(iface, endpoint string, opts ...Option) (*Client, error) {
 	return &Client{
 		iface: iface, endpoint: endpoint, to: to, from: from, fromText: from.String(), replyTo: c.replyTo, noReplyTo: c.noReplyTo,
 		validity: c.validity, kpn: c.kpn, soap: sc, dispatcher: c.dispatcher, logger: c.logger, now: c.now,
+		tel: newClientTelemetry(c.telemetry, endpoint),
 	}, nil
 }
 
@@ -344,16 +347,18 @@ func isURLSafe(s string) bool {
 
 // Call sends a synchronous function's request and decodes its response into resp. A FAILED or EXPIRED
 // status is returned as a *FunctionError; EXECUTED_WITHWARNING as Exchange.Warning.
-func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*Exchange, error) {
+func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (x *Exchange, err error) {
 	h, key, err := c.prepare(fn, req, opts)
 	if err != nil {
 		return nil, err
 	}
+	ctx, obs := c.observe(ctx, key, req, false)
+	defer func() { obs.end(x, err) }()
 	r, err := c.soap.Call(ctx, c.endpoint, h, req)
 	if err != nil {
 		return nil, err
 	}
-	x := &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
+	x = &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
 	if r.Message == nil {
 		return x, fmt.Errorf("%w: HTTP %d without a body to %s %s", ErrUnexpectedResponse, r.StatusCode, c.iface, fn.Name)
 	}
@@ -433,7 +438,9 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 	if err != nil {
 		return nil, nil, err
 	}
+	ctx, obs := c.observe(ctx, key, req, true)
 	r, err := c.soap.Call(ctx, c.endpoint, h, req)
+	obs.sent(r, err)
 	if err != nil {
 		if !t.Withdraw(p) {
 			// The callback came while the answer to the request was still awaited (a 202 held past the

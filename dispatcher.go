@@ -167,6 +167,8 @@ type Dispatcher struct {
 	duplicate   func(ctx context.Context, in *Inbound)
 	logger      *slog.Logger
 	trackerOpts []TrackerOption
+	telemetry   telemetryConfig      // WithDispatcherTracerProvider, WithDispatcherMeterProvider
+	tel         *dispatcherTelemetry // nil when neither was given
 }
 
 // DispatcherOption configures a Dispatcher.
@@ -212,6 +214,7 @@ func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
 	if d.tracker == nil {
 		d.tracker = NewTracker(append([]TrackerOption{WithTrackerLogger(d.logger)}, d.trackerOpts...)...)
 	}
+	d.tel = newDispatcherTelemetry(d.telemetry, d.tracker)
 	return d
 }
 
@@ -222,6 +225,13 @@ func (d *Dispatcher) Tracker() *Tracker { return d.tracker }
 // waiting operation, the notification handler or the unmatched handler), so the 202 that follows is an
 // honest acknowledgement.
 func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, error) {
+	if d.tel != nil {
+		return d.tel.serve(ctx, m, d.serveSOAP)
+	}
+	return d.serveSOAP(ctx, m)
+}
+
+func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, error) {
 	el, known := rps.NewElement(m.BodyName)
 	if !known || (m.BodySpace != rps.Namespace && m.BodySpace != soap.NSRPSv1) {
 		iface, name := splitElementName(m.BodyName)
@@ -240,6 +250,7 @@ func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 		if _, isResponse := el.(rps.Response); isResponse {
 			function := strings.TrimSuffix(name, "Response")
 			res, txID, derr := d.resolveMalformed(&m.Header, fmt.Errorf("%s %s: %w", iface, name, err))
+			d.tel.noteCallback(ctx, iface, function, res, nil, derr)
 			if res.Match == Unmatched {
 				if herr := d.handOver(ctx, &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m,
 					RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: derr}); herr != nil {
@@ -287,6 +298,7 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 	warn, ferr := ResponseStatus(iface, function, resp)
 	txID := TransactionIDFromMessageID(m.Header.MessageID)
 	res := d.tracker.Deliver(Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr})
+	d.tel.noteCallback(ctx, iface, function, res, warn, ferr)
 	in := &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m, Element: resp,
 		RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: ferr, Warning: warn}
 	switch res.Match {
@@ -318,6 +330,7 @@ func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notif
 	// claimed while the handler runs and released if it fails, so that the gateway's retry gets through.
 	id := m.Header.MessageID
 	if id != "" && !d.seen.claim(id) {
+		d.tel.noteNotification(ctx, n, Duplicate.String())
 		d.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: duplicate notification acknowledged, handed over once",
 			slog.String("function", in.Interface+" "+in.Function), slog.String("messageID", id))
 		if d.duplicate != nil {
@@ -325,6 +338,7 @@ func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notif
 		}
 		return nil
 	}
+	d.tel.noteNotification(ctx, n, matchHandled)
 	err = d.handNotification(ctx, in, n)
 	if err != nil && id != "" {
 		d.seen.release(id)
@@ -385,6 +399,7 @@ func (s *seenSet) release(key string) {
 
 // handOver gives in to the unmatched handler, or logs it with every identifier when there is none.
 func (d *Dispatcher) handOver(ctx context.Context, in *Inbound) error {
+	d.tel.noteUnmatched(ctx, in)
 	if d.unmatched != nil {
 		if err := d.unmatched(ctx, in); err != nil {
 			return fmt.Errorf("unmatched handler: %w", err)

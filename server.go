@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/esimgw/esimgw/mtls"
 	"github.com/esimgw/esimgw/soap"
 )
@@ -52,6 +54,7 @@ type serverConfig struct {
 	maxBody      int64
 	timeouts     Timeouts
 	logger       *slog.Logger
+	meter        metric.MeterProvider // WithServerMeterProvider
 }
 
 type route struct {
@@ -160,7 +163,8 @@ func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackSe
 		return nil, errors.New("esimgw: callback server TLS below 1.2 is not allowed")
 	}
 	mux := http.NewServeMux()
-	if err := handle(mux, c.soapPath, soap.NewHandler(h, soap.WithMaxMessageBytes(c.maxBody), soap.WithHandlerLogger(c.logger))); err != nil {
+	refusals := newRefusalCounter(c.meter)
+	if err := handle(mux, c.soapPath, refusals.wrap(soap.NewHandler(h, soap.WithMaxMessageBytes(c.maxBody), soap.WithHandlerLogger(c.logger)))); err != nil {
 		return nil, err
 	}
 	for _, r := range c.extra {
@@ -188,7 +192,7 @@ func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackSe
 		WriteTimeout:      t.Write,
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(refusalLogHandler{c.logger.Handler()}, slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(refusalLogHandler{c.logger.Handler(), refusals}, slog.LevelWarn),
 	}
 	return s, nil
 }
@@ -208,14 +212,26 @@ func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 // refusalLogHandler tags net/http's own log lines (TLS handshake refusals: no client certificate, unknown
 // CA, expired certificate, plain HTTP on the TLS port) so they read as refusals. net/http writes one line a
 // refused connection and never includes key material.
-type refusalLogHandler struct{ slog.Handler }
+type refusalLogHandler struct {
+	slog.Handler
+	refusals *refusalCounter // nil without WithServerMeterProvider
+}
 
 func (h refusalLogHandler) Handle(ctx context.Context, r slog.Record) error {
 	r.AddAttrs(slog.String("component", "esimgw.CallbackServer"))
 	if strings.Contains(r.Message, "TLS handshake error") || strings.Contains(r.Message, "HTTP request to an HTTPS server") {
 		r.Message = "esimgw: connection refused: " + strings.TrimPrefix(r.Message, "http: ")
+		h.refusals.handshake(r.Message)
+	}
+	if h.refusals != nil && !h.Handler.Enabled(ctx, r.Level) {
+		return nil // Enabled said yes only so that the refusal is counted
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// Enabled is true when refusals are counted, whatever the logger's level: they are counted from these lines.
+func (h refusalLogHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.refusals != nil || h.Handler.Enabled(ctx, l)
 }
 
 // Handler is the server's routing handler, for mounting in an http.Server of your own (which then owns

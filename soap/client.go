@@ -199,6 +199,7 @@ func (c *Client) Post(ctx context.Context, endpoint, action string, payload []by
 			retry = c.retry.MaxElapsed <= 0 || time.Since(start)+wait <= c.retry.MaxElapsed
 		}
 		if retry {
+			traceRetry(ctx, attempts, wait, err)
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "soap: retrying call",
 				slog.String("endpoint", endpoint), slog.String("action", action), slog.Int("attempt", attempts), slog.Any("error", err))
 			t := time.NewTimer(wait)
