@@ -136,6 +136,8 @@ type CallbackServer struct {
 	handler http.Handler
 	logger  *slog.Logger
 	tls     bool
+	// tlsConfig is the configuration served, kept for ReadinessCheck: net/http writes srv.TLSConfig.
+	tlsConfig *tls.Config
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -183,7 +185,7 @@ func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackSe
 			cfg.MinVersion = tls.VersionTLS12
 		}
 	}
-	s := &CallbackServer{handler: mux, logger: c.logger, tls: cfg != nil}
+	s := &CallbackServer{handler: mux, logger: c.logger, tls: cfg != nil, tlsConfig: cfg}
 	s.srv = &http.Server{
 		Handler:           mux,
 		TLSConfig:         cfg,
