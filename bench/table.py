@@ -33,8 +33,8 @@ floor = [(scen, c) for scen in ('sync', 'async') for c in sorted({k[1] for k in 
          if (scen, c, 'esimgw') in rows and (scen, c, 'rawtls') in rows]
 if floor:
     print()
-    print('| scenario | callers | esimgw ops/s | rawtls floor ops/s | esimgw / floor | rawhttp / floor | esimgw / (sync floor / 2) |')
-    print('|---|---:|---:|---:|---:|---:|---:|')
+    print('| scenario | callers | esimgw ops/s | rawtls floor ops/s | esimgw / floor | rawhttp / floor | esimgw / (sync floor / 2) | client CPU us/call esimgw / rawtls | esimgw allocs/call |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
     for scen, c in floor:
         e, f = rows[(scen, c, 'esimgw')]['ops'], rows[(scen, c, 'rawtls')]['ops']
         h = rows.get((scen, c, 'rawhttp'))
@@ -43,8 +43,12 @@ if floor:
         s = rows.get(('sync', c, 'rawtls'))
         if scen == 'async' and s and s['ops'] > 0:
             half = '%.0f%%' % (100 * e / (s['ops'] / 2))
-        print('| %s | %d | %.0f | %.0f | %.0f%% | %s | %s |' % (scen, c, e, f, 100 * e / f if f > 0 else 0, hf, half))
+        er, fr = rows[(scen, c, 'esimgw')], rows[(scen, c, 'rawtls')]
+        cpu = '%.1f / %.1f' % (er.get('cpu_us_per_call', 0), fr.get('cpu_us_per_call', 0))
+        print('| %s | %d | %.0f | %.0f | %.0f%% | %s | %s | %s | %.1f |' % (scen, c, e, f, 100 * e / f if f > 0 else 0, hf, half,
+                                                             cpu, er.get('allocs_per_call', 0)))
     print()
     print('rawtls: keep-alive mTLS, one connection per caller, esimgw\'s request bytes prebuilt, only status, headers and')
     print('Content-Length read; async adds the server\'s callback to a raw listener answering a prebuilt 202. The server')
     print('(compserver) is the same for every peer, and its CPU counts against every peer alike on a shared machine.')
+    print('Client CPU and allocations per call are measured inside the client process over the measured window only.')

@@ -42,6 +42,7 @@ func main() {
 	max := flag.Int64("n", 200000, "maximum measured calls")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the run to this file")
+	benchFmt := flag.Bool("benchfmt", false, "print the result as a Go benchmark line (for benchstat) instead of JSON")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -55,7 +56,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*peer, *scenario, *url, *dir, *conc, *dur, *warm, *max); err != nil {
+	if err := run(*peer, *scenario, *url, *dir, *conc, *dur, *warm, *max, *benchFmt); err != nil {
 		fmt.Fprintln(os.Stderr, "goclient:", err)
 		os.Exit(1)
 	}
@@ -90,7 +91,7 @@ func tlsConfigs(dir string) (client, server *tls.Config, err error) {
 	return client, server, nil
 }
 
-func run(peer, scenario, url, dir string, conc int, dur, warm time.Duration, max int64) error {
+func run(peer, scenario, url, dir string, conc int, dur, warm time.Duration, max int64, benchFmt bool) error {
 	ccfg, scfg, err := tlsConfigs(dir)
 	if err != nil {
 		return err
@@ -144,7 +145,12 @@ func run(peer, scenario, url, dir string, conc int, dur, warm time.Duration, max
 	if err := call(ctx); err != nil {
 		return fmt.Errorf("first call: %w", err)
 	}
-	loadgen.Print(os.Stdout, loadgen.Run(ctx, peer, scenario, conc, warm, dur, max, call))
+	r := loadgen.Run(ctx, peer, scenario, conc, warm, dur, max, call)
+	if benchFmt {
+		loadgen.PrintBench(os.Stdout, r)
+	} else {
+		loadgen.Print(os.Stdout, r)
+	}
 	return nil
 }
 
