@@ -112,6 +112,7 @@ type persistConn struct {
 	t      *Transport
 	host   *hostConns
 	raw    net.Conn // the TCP connection
+	probe  *socketProbe
 	conn   net.Conn // raw, or the TLS connection over it
 	tls    *tls.ConnectionState
 	meter  meteredReader // between conn and br: bounds what response headers may take
@@ -316,7 +317,7 @@ func (pc *persistConn) quiet() bool {
 			return false
 		}
 	}
-	return socketQuiet(pc.raw)
+	return pc.probe.socketQuiet(pc.raw)
 }
 
 func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persistConn, error) {
@@ -326,7 +327,7 @@ func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persis
 	if err != nil {
 		return nil, err
 	}
-	pc := &persistConn{t: t, host: h, raw: raw, conn: raw}
+	pc := &persistConn{t: t, host: h, raw: raw, conn: raw, probe: newSocketProbe(raw)}
 	if u.Scheme == "https" {
 		cfg := t.cfg
 		if cfg.ServerName == "" {
@@ -405,7 +406,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	if err := req.Write(pc.bw); err != nil {
+	if err := writeRequest(pc.bw, req); err != nil {
 		return fail(err, "the request to be written")
 	}
 	if err := pc.bw.Flush(); err != nil {
@@ -415,7 +416,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	var res *http.Response
 	for {
 		var err error
-		if res, err = http.ReadResponse(pc.br, req); err != nil {
+		if res, err = readResponse(pc.br, req); err != nil {
 			return fail(err, "response headers")
 		}
 		// 1xx answers (100 Continue, 103 Early Hints) precede the real one.

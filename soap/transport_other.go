@@ -4,5 +4,9 @@ package soap
 
 import "net"
 
-// socketQuiet cannot peek at a socket here; the TLS and buffer checks still run.
-func socketQuiet(net.Conn) bool { return true }
+// socketProbe cannot peek at a socket here; the TLS and buffer checks still run.
+type socketProbe struct{}
+
+func newSocketProbe(net.Conn) *socketProbe { return &socketProbe{} }
+
+func (*socketProbe) socketQuiet(net.Conn) bool { return true }

@@ -8,23 +8,40 @@ import (
 	"syscall"
 )
 
-// socketQuiet reports whether nothing waits in c's socket: no byte and no end of stream. It peeks
-// without blocking and consumes nothing.
-func socketQuiet(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
+// socketProbe peeks at a connection's socket without blocking and consumes nothing. It is made once per
+// connection (SyscallConn and the peek's closure would otherwise allocate on every reuse check).
+type socketProbe struct {
+	rc    syscall.RawConn // nil: the connection has no socket to peek at
+	quiet bool
+	b     [1]byte
+	peek  func(fd uintptr) bool
+}
+
+func newSocketProbe(c net.Conn) *socketProbe {
+	p := &socketProbe{}
+	if sc, ok := c.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			p.rc = rc
+		}
+	}
+	p.peek = func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), p.b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		p.quiet = n <= 0 && (errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK))
+		return true // never wait for readiness
+	}
+	return p
+}
+
+// socketQuiet reports whether nothing waits in the socket: no byte and no end of stream. A connection
+// without a socket (not a syscall.Conn) counts as quiet; one whose socket cannot be reached does not.
+func (p *socketProbe) socketQuiet(c net.Conn) bool {
+	if _, ok := c.(syscall.Conn); !ok {
 		return true
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	if p.rc == nil {
 		return false
 	}
-	quiet := false
-	var b [1]byte
-	err = rc.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		quiet = n <= 0 && (errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK))
-		return true // never wait for readiness
-	})
-	return err == nil && quiet
+	p.quiet = false
+	err := p.rc.Read(p.peek)
+	return err == nil && p.quiet
 }

@@ -1,0 +1,358 @@
+package soap
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// The Transport's request writer and response reader for the shape every SOAP exchange has: a request
+// with a known Content-Length and a few plain headers, and an HTTP/1.1 answer whose head arrives in one
+// piece with a Content-Length. They produce what http.Request.Write and http.ReadResponse would, with a
+// fraction of the work and allocations (bench/README.md, issue 21); anything outside that shape (chunked
+// bodies, trailers, a header net/http would rewrite, a head split over reads, Connection headers, HEAD
+// requests, 1xx answers...) goes to net/http's own functions, so syntax and edge cases stay net/http's.
+
+// writeRequest writes req to w as http.Request.Write would, or calls it when req is not of the plain shape.
+// Like Request.Write, it closes the body and leaves flushing to the caller.
+func writeRequest(w *bufio.Writer, req *http.Request) error {
+	if !plainRequest(req) {
+		return req.Write(w)
+	}
+	u := req.URL
+	host := req.Host
+	if host == "" {
+		host = u.Host
+	}
+	w.WriteString(req.Method)
+	w.WriteByte(' ')
+	w.WriteString(u.RequestURI()) // no allocation for a path without query or escapes
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	ua := "Go-http-client/1.1"
+	if v, ok := req.Header["User-Agent"]; ok {
+		ua = ""
+		if len(v) > 0 {
+			ua = v[0]
+		}
+	}
+	if ua != "" {
+		w.WriteString("\r\nUser-Agent: ")
+		w.WriteString(ua)
+	}
+	// Always: plainRequest leaves only methods net/http sends a length for even when it is 0.
+	w.WriteString("\r\nContent-Length: ")
+	w.Write(strconv.AppendInt(w.AvailableBuffer(), req.ContentLength, 10))
+	w.WriteString("\r\n")
+	// Sorted by name, as net/http writes them, without sorting a slice of them: a SOAP request has two
+	// or three headers.
+	for last := ""; ; {
+		next, found := "", false
+		for k := range req.Header {
+			if k > last && (!found || k < next) && k != "User-Agent" {
+				next, found = k, true
+			}
+		}
+		if !found {
+			break
+		}
+		for _, v := range req.Header[next] {
+			w.WriteString(next)
+			w.WriteString(": ")
+			w.WriteString(v)
+			w.WriteString("\r\n")
+		}
+		last = next
+	}
+	_, err := w.WriteString("\r\n")
+	if err == nil && req.ContentLength > 0 {
+		err = copyBody(w, req.Body, req.ContentLength)
+	}
+	if req.Body != nil {
+		if cerr := req.Body.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// copyBody copies exactly n bytes of body to w, reading straight into w's buffer, and fails as net/http
+// does when body holds fewer or more.
+func copyBody(w *bufio.Writer, body io.Reader, n int64) error {
+	copied := int64(0)
+	for {
+		if w.Available() == 0 {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
+		room := w.AvailableBuffer()[:w.Available()]
+		want := n - copied
+		if want == 0 {
+			want = 1 // one more byte is the proof of a body longer than announced; it is not written
+		}
+		room = room[:min(int64(len(room)), want)]
+		k, err := body.Read(room)
+		if copied == n {
+			if k > 0 {
+				copied += int64(k)
+				for err == nil { // count the rest, for the same message as net/http's
+					k, err = body.Read(room)
+					copied += int64(k)
+				}
+			}
+			if err != nil && err != io.EOF {
+				return err
+			}
+			if copied != n {
+				return fmt.Errorf("http: ContentLength=%d with Body length %d", n, copied)
+			}
+			return nil
+		}
+		if k > 0 {
+			_, _ = w.Write(room[:k]) // room is w's own free buffer: this only advances it
+			copied += int64(k)
+		}
+		if err == io.EOF && copied < n {
+			return fmt.Errorf("http: ContentLength=%d with Body length %d", n, copied)
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+	}
+}
+
+// plainRequest reports whether req is one writeRequest writes itself: a known, non-negative length (a
+// body for a positive one), no transfer coding, trailer or Connection handling, and names and values
+// net/http would write unchanged.
+func plainRequest(req *http.Request) bool {
+	if req.Method == "" || req.Method == http.MethodGet || req.Method == http.MethodHead || !token(req.Method) ||
+		req.ContentLength < 0 || (req.ContentLength > 0) != (req.Body != nil && req.Body != http.NoBody) ||
+		len(req.TransferEncoding) != 0 || req.Trailer != nil || req.Close || req.ProtoMajor > 1 ||
+		req.URL == nil || req.URL.Opaque != "" || req.URL.Scheme == "" {
+		return false
+	}
+	if req.ContentLength == 0 && req.Body != nil && req.Body != http.NoBody {
+		return false // net/http probes such a body to decide between no body and a chunked one
+	}
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	if host == "" || !plainHost(host) {
+		return false
+	}
+	if len(req.Header) > 8 {
+		return false
+	}
+	for k, vs := range req.Header {
+		if !token(k) {
+			return false
+		}
+		if k == "Connection" || k == "Transfer-Encoding" || k == "Trailer" || k == "Host" || k == "Content-Length" {
+			return false
+		}
+		for _, v := range vs {
+			if !plainValue(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// token reports whether s is a non-empty RFC 9110 token (header names, methods).
+func token(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !tokenByte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var tokenByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// plainValue reports whether net/http writes v as is: visible ASCII, spaces and tabs inside, no leading or
+// trailing white space (it trims that), nothing it would replace or refuse.
+func plainValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f || c >= 0x80 {
+			return false
+		}
+	}
+	return v == "" || (v[0] != ' ' && v[0] != '\t' && v[len(v)-1] != ' ' && v[len(v)-1] != '\t')
+}
+
+// plainHost reports whether h is an ASCII host[:port] net/http would write unchanged (no zone, no IDNA).
+func plainHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// plainResponse is what readResponse allocates for an answer, in one piece.
+type plainResponse struct {
+	res  http.Response
+	body lengthBody
+	vals [6]string // room for the header values, sliced into the Header map
+}
+
+// readResponse reads an answer to req from br as http.ReadResponse would. When br already holds the
+// complete head of an HTTP/1.1 answer of the plain shape (a final status, a single Content-Length, no
+// Transfer-Encoding, Connection or Trailer, at most six headers, no obsolete line folding), it parses it
+// itself; otherwise, with nothing consumed, it calls http.ReadResponse.
+func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodHead {
+		return http.ReadResponse(br, req)
+	}
+	if _, err := br.Peek(1); err != nil {
+		return http.ReadResponse(br, req)
+	}
+	buf, _ := br.Peek(br.Buffered())
+	end := bytes.Index(buf, []byte("\r\n\r\n"))
+	if end < 0 {
+		return http.ReadResponse(br, req)
+	}
+	pr := parseHead(buf[:end+2])
+	if pr == nil {
+		return http.ReadResponse(br, req)
+	}
+	_, _ = br.Discard(end + 4)
+	pr.res.Request = req
+	if pr.res.ContentLength == 0 {
+		pr.res.Body = http.NoBody
+	} else {
+		pr.body = lengthBody{r: br, left: pr.res.ContentLength}
+		pr.res.Body = &pr.body
+	}
+	return &pr.res, nil
+}
+
+// parseHead parses a response head (status line and header lines, each ending in CRLF, without the empty
+// line) of the plain shape, or returns nil.
+func parseHead(head []byte) *plainResponse {
+	const proto = "HTTP/1.1 "
+	if len(head) < len(proto)+5 || string(head[:len(proto)]) != proto {
+		return nil
+	}
+	nl := bytes.IndexByte(head, '\n')
+	if nl < 0 || head[nl-1] != '\r' {
+		return nil
+	}
+	status := head[len(proto) : nl-1]
+	if len(status) < 3 || (len(status) > 3 && status[3] != ' ') {
+		return nil
+	}
+	code := 0
+	for _, c := range status[:3] {
+		if c < '0' || c > '9' {
+			return nil
+		}
+		code = code*10 + int(c-'0')
+	}
+	if code < 200 || code == http.StatusNoContent || code == http.StatusNotModified {
+		return nil // no body by definition, or an interim answer: net/http's rules
+	}
+	// One string for the whole head: the status text, header names and values are slices of it.
+	all := string(head)
+	pr := &plainResponse{}
+	pr.res.Status = all[len(proto) : nl-1]
+	pr.res.StatusCode, pr.res.Proto, pr.res.ProtoMajor, pr.res.ProtoMinor = code, "HTTP/1.1", 1, 1
+	pr.res.Header = make(http.Header, 4)
+	n, length := 0, int64(-1)
+	for rest := nl + 1; rest < len(head); {
+		eol := bytes.IndexByte(head[rest:], '\n')
+		if eol < 1 || head[rest+eol-1] != '\r' {
+			return nil
+		}
+		line := all[rest : rest+eol-1]
+		rest += eol + 1
+		colon := strings.IndexByte(line, ':')
+		if colon < 1 || n == len(pr.vals) {
+			return nil
+		}
+		k, v := line[:colon], strings.Trim(line[colon+1:], " \t")
+		if !token(k) || !plainValue(v) {
+			return nil // obsolete folding, a space before the colon, control bytes: net/http decides
+		}
+		if textproto.CanonicalMIMEHeaderKey(k) != k {
+			k = textproto.CanonicalMIMEHeaderKey(k)
+		}
+		switch k {
+		case "Transfer-Encoding", "Connection", "Trailer", "Pragma":
+			return nil // transfer and connection rules, and the Pragma fix-up ReadResponse makes
+		case "Content-Length":
+			if length >= 0 {
+				return nil
+			}
+			l, err := strconv.ParseUint(v, 10, 63)
+			if err != nil {
+				return nil
+			}
+			length = int64(l)
+		}
+		if _, dup := pr.res.Header[k]; dup {
+			return nil
+		}
+		pr.vals[n] = v
+		pr.res.Header[k] = pr.vals[n : n+1 : n+1]
+		n++
+	}
+	if length < 0 {
+		return nil
+	}
+	pr.res.ContentLength = length
+	return pr
+}
+
+// lengthBody is an answer's body of known length, read from the connection's reader.
+type lengthBody struct {
+	r    *bufio.Reader
+	left int64
+}
+
+func (b *lengthBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if b.left == 0 {
+		return n, io.EOF
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// Close does nothing: connBody decides what becomes of the connection.
+func (b *lengthBody) Close() error { return nil }
