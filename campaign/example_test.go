@@ -1,0 +1,27 @@
+package campaign_test
+
+import (
+	"fmt"
+
+	"github.com/esimgw/esimgw/campaign"
+)
+
+// Every request of a campaign carries a FunctionCallIdentifier made from the campaign's key, the round
+// (1, then one more for each RetryFailed) and the EID, so that a retried job repeats its call instead of
+// making a new one.
+func ExampleFunctionCallIdentifier() {
+	fmt.Println(campaign.FunctionCallIdentifier("fallback-2026-12", 1, "89049032000001000000000000000017"))
+	// Output:
+	// cmp-fallback-2026-12-1-89049032000001000000000000000017
+}
+
+// The functions a campaign can run.
+func ExampleFunctions() {
+	for _, f := range campaign.Functions()[:3] {
+		fmt.Println(f)
+	}
+	// Output:
+	// ES2.DeleteProfile
+	// ES2.DisableProfile
+	// ES2.EnableProfile
+}

@@ -1,0 +1,221 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/es2"
+	"github.com/esimgw/esimgw/es4"
+)
+
+// ArgKind says what per-EID argument a campaign function takes.
+type ArgKind int
+
+const (
+	// ArgNone: the function takes the EID only; an argument on an input line is a bad line.
+	ArgNone ArgKind = iota
+	// ArgICCID: an ICCID is required (the line's, else the campaign's default).
+	ArgICCID
+	// ArgOptionalICCID: an ICCID may be given (AuditEIS: audit only that profile).
+	ArgOptionalICCID
+	// ArgOID: an OID is required (an SM-SR ID).
+	ArgOID
+)
+
+// Clients are the gateway clients a Worker calls: ES4 for the ES4.* functions, ES2 for the ES2.* ones. A
+// campaign whose function needs a client the Worker lacks fails its EIDs with a clear error.
+type Clients struct {
+	ES4 *es4.Client
+	ES2 *es2.Client
+}
+
+// call is what starting a function gave: a final outcome (synchronous functions, a FAILED answer at once)
+// or an operation whose result comes later.
+type call struct {
+	final   bool
+	outcome esimgw.Outcome
+	op      operation
+}
+
+// operation is the untyped view of an *esimgw.Operation[T] a worker needs.
+type operation interface {
+	Done() <-chan struct{}
+	Abandon() bool
+	// outcome reads the result; only after Done is closed.
+	outcome() esimgw.Outcome
+}
+
+type resultOp[T any] struct {
+	*esimgw.Operation[T]
+	warning func(T) *esimgw.Warning
+}
+
+func (o resultOp[T]) outcome() esimgw.Outcome {
+	v, err := o.Wait(context.Background()) // Done is closed: Wait returns at once
+	if err != nil {
+		return esimgw.OutcomeOf(nil, err)
+	}
+	return esimgw.OutcomeOf(o.warning(v), nil)
+}
+
+func resultWarning(r *esimgw.Result) *esimgw.Warning {
+	if r == nil {
+		return nil
+	}
+	return r.Warning
+}
+
+func eisWarning(r *esimgw.EISResult) *esimgw.Warning {
+	if r == nil {
+		return nil
+	}
+	return r.Warning
+}
+
+func started[T any](op *esimgw.Operation[T], err error, warning func(T) *esimgw.Warning) (call, error) {
+	if err != nil {
+		return call{}, err
+	}
+	return call{op: resultOp[T]{op, warning}}, nil
+}
+
+// finished is the call of a synchronous function: an outcome now, or an error to retry.
+func finished(warn *esimgw.Warning, err error) (call, error) {
+	o := esimgw.OutcomeOf(warn, err)
+	if err != nil && o.Status == esimgw.StatusError {
+		return call{}, err // transport and the like: the job retries with the same identifier
+	}
+	return call{final: true, outcome: o}, nil
+}
+
+// function is one entry of the function table.
+type function struct {
+	name     string // "ES4.EnableProfile"
+	arg      ArgKind
+	argField string // for ArgOID: the element the OID goes into
+	start    func(ctx context.Context, c Clients, eid, arg string, opts []esimgw.CallOption) (call, error)
+}
+
+// ErrNoClient is the error of an EID whose campaign function needs a client the Worker was not given.
+var ErrNoClient = errors.New("campaign: the worker has no client for this function's interface")
+
+func es4Fn(name string, arg ArgKind, argField string, f func(ctx context.Context, c *es4.Client, eid, arg string, opts []esimgw.CallOption) (call, error)) function {
+	return function{name: "ES4." + name, arg: arg, argField: argField, start: func(ctx context.Context, c Clients, eid, a string, opts []esimgw.CallOption) (call, error) {
+		if c.ES4 == nil {
+			return call{}, ErrNoClient
+		}
+		return f(ctx, c.ES4, eid, a, opts)
+	}}
+}
+
+func es2Fn(name string, arg ArgKind, f func(ctx context.Context, c *es2.Client, eid, arg string, opts []esimgw.CallOption) (call, error)) function {
+	return function{name: "ES2." + name, arg: arg, start: func(ctx context.Context, c Clients, eid, a string, opts []esimgw.CallOption) (call, error) {
+		if c.ES2 == nil {
+			return call{}, ErrNoClient
+		}
+		return f(ctx, c.ES2, eid, a, opts)
+	}}
+}
+
+type profileFn[C any] func(C, context.Context, string, string, ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error)
+
+func es4Profile(name string, m profileFn[*es4.Client]) function {
+	return es4Fn(name, ArgICCID, "", func(ctx context.Context, c *es4.Client, eid, iccid string, opts []esimgw.CallOption) (call, error) {
+		op, err := m(c, ctx, eid, iccid, opts...)
+		return started(op, err, resultWarning)
+	})
+}
+
+func es2Profile(name string, m profileFn[*es2.Client]) function {
+	return es2Fn(name, ArgICCID, func(ctx context.Context, c *es2.Client, eid, iccid string, opts []esimgw.CallOption) (call, error) {
+		op, err := m(c, ctx, eid, iccid, opts...)
+		return started(op, err, resultWarning)
+	})
+}
+
+// functionTable lists what a campaign can run. ES2 DownloadProfile and es2.Activate take a request of
+// several fields per EID and are not in it yet.
+func functionTable() []function {
+	return []function{
+		es4Fn("GetEIS", ArgNone, "", func(ctx context.Context, c *es4.Client, eid, _ string, opts []esimgw.CallOption) (call, error) {
+			r, err := c.GetEIS(ctx, eid, opts...)
+			return finished(eisWarning(r), err)
+		}),
+		es4Fn("AuditEIS", ArgOptionalICCID, "", func(ctx context.Context, c *es4.Client, eid, iccid string, opts []esimgw.CallOption) (call, error) {
+			var iccids []string
+			if iccid != "" {
+				iccids = []string{iccid}
+			}
+			op, err := c.AuditEIS(ctx, eid, iccids, opts...)
+			return started(op, err, eisWarning)
+		}),
+		es4Profile("EnableProfile", (*es4.Client).EnableProfile),
+		es4Profile("DisableProfile", (*es4.Client).DisableProfile),
+		es4Profile("DeleteProfile", (*es4.Client).DeleteProfile),
+		es4Profile("SetFallBackAttribute", (*es4.Client).SetFallBackAttribute),
+		es4Fn("PrepareSMSRChange", ArgOID, "CurrentSMSRid", func(ctx context.Context, c *es4.Client, eid, oid string, opts []esimgw.CallOption) (call, error) {
+			op, err := c.PrepareSMSRChange(ctx, eid, oid, opts...)
+			return started(op, err, resultWarning)
+		}),
+		es4Fn("SMSRChange", ArgOID, "Target-Smsr-id", func(ctx context.Context, c *es4.Client, eid, oid string, opts []esimgw.CallOption) (call, error) {
+			op, err := c.SMSRChange(ctx, eid, oid, opts...)
+			return started(op, err, resultWarning)
+		}),
+		es2Fn("GetEIS", ArgNone, func(ctx context.Context, c *es2.Client, eid, _ string, opts []esimgw.CallOption) (call, error) {
+			r, err := c.GetEIS(ctx, eid, opts...)
+			return finished(eisWarning(r), err)
+		}),
+		es2Profile("EnableProfile", (*es2.Client).EnableProfile),
+		es2Profile("DisableProfile", (*es2.Client).DisableProfile),
+		es2Profile("DeleteProfile", (*es2.Client).DeleteProfile),
+		es2Profile("SetFallBackAttribute", (*es2.Client).SetFallBackAttribute),
+	}
+}
+
+// Functions returns the names a Spec's Function may take, sorted: "ES2.DeleteProfile", ...
+func Functions() []string {
+	var names []string
+	for _, f := range functionTable() {
+		names = append(names, f.name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func lookupFunction(name string) (function, error) {
+	for _, f := range functionTable() {
+		if strings.EqualFold(f.name, name) {
+			return f, nil
+		}
+	}
+	return function{}, &esimgw.ValidationError{Field: "Function", Value: name, Rule: "must be one of " + strings.Join(Functions(), ", ")}
+}
+
+// checkArg validates an entry's argument (or the default) for f and returns the argument to store.
+func (f function) checkArg(arg string) error {
+	switch f.arg {
+	case ArgNone:
+		if arg != "" {
+			return fmt.Errorf("%s takes no argument, got %q", f.name, arg)
+		}
+	case ArgICCID:
+		if arg == "" {
+			return fmt.Errorf("%s needs an ICCID (on the line or as the campaign's default argument)", f.name)
+		}
+		return esimgw.ValidateICCID(arg)
+	case ArgOptionalICCID:
+		if arg != "" {
+			return esimgw.ValidateICCID(arg)
+		}
+	case ArgOID:
+		if arg == "" {
+			return fmt.Errorf("%s needs an OID for %s (on the line or as the campaign's default argument)", f.name, f.argField)
+		}
+		return esimgw.ValidateOID(f.argField, arg)
+	}
+	return nil
+}
