@@ -1,7 +1,10 @@
 package contract_test
 
 import (
+	"context"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -10,6 +13,8 @@ import (
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/contract"
+	"github.com/esimgw/esimgw/thingspace"
+	"github.com/esimgw/esimgw/thingspace/thingspacetest"
 )
 
 // sgp02Subject is the fixture on gatewaytest's default seed, for es2 and es4 alike.
@@ -60,5 +65,37 @@ func TestContractES2(t *testing.T) {
 		c, err := es2.NewClient(gw.ES2URL, gw.SMSRID, op.Options...)
 		require.NoError(t, err)
 		return sgp02Subject(gw, c.Manager())
+	})
+}
+
+func TestContractThingSpace(t *testing.T) {
+	contract.Run(t, func(t *testing.T) contract.Subject {
+		ts := thingspacetest.Start(t)
+		c, err := thingspace.NewClient(ts.ClientOptions()...)
+		require.NoError(t, err)
+		recv := httptest.NewServer(c.CallbackHandler())
+		t.Cleanup(recv.Close)
+		require.NoError(t, c.RegisterCallback(context.Background(), "", recv.URL))
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = ts.WaitIdle(ctx)
+		})
+		return contract.Subject{
+			Manager:       c,
+			EID:           thingspacetest.DefaultEID,
+			EnabledICCID:  thingspacetest.EnabledICCID,
+			DisabledICCID: thingspacetest.DisabledICCID,
+			UnknownICCID:  esimgw.ICCIDWithLuhn("8931041099999999999"),
+			DownloadICCID: thingspacetest.CatalogICCID,
+			State: func(eid string) map[string]esimgw.ProfileState {
+				out := map[string]esimgw.ProfileState{}
+				for iccid, st := range ts.EUICC(eid) {
+					out[iccid] = esimgw.ProfileState(st)
+				}
+				return out
+			},
+			Requests: func() int { return ts.Stats().Requests },
+		}
 	})
 }
