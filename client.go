@@ -354,7 +354,7 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 	}
 	ctx, obs := c.observe(ctx, key, req, false)
 	defer func() { obs.end(x, err) }()
-	r, err := c.soap.Call(ctx, c.endpoint, h, req)
+	r, err := c.soap.CallInto(ctx, c.endpoint, h, req, resp) // the answer's body is decoded as its envelope is read
 	if err != nil {
 		return nil, err
 	}

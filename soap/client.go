@@ -156,6 +156,13 @@ func (e *CallError) Unwrap() error { return e.Err }
 // Call posts one envelope carrying h and body to endpoint, retrying transport failures and 502/503/504 per
 // the RetryPolicy under ctx. It returns a *Fault (wrapped in *CallError) when the peer answered with one.
 func (c *Client) Call(ctx context.Context, endpoint string, h *Header, body BodyWriter) (*Response, error) {
+	return c.CallInto(ctx, endpoint, h, body, nil)
+}
+
+// CallInto is Call for a caller that knows which answer it expects: when the answer's body is into's
+// element, it is decoded into into in the same pass as the envelope (ReadMessageInto), and the
+// Message's DecodeBody(into) returns that outcome without reading the body again.
+func (c *Client) CallInto(ctx context.Context, endpoint string, h *Header, body BodyWriter, into BodyReader) (*Response, error) {
 	bp, _ := c.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
@@ -169,16 +176,20 @@ func (c *Client) Call(ctx context.Context, endpoint string, h *Header, body Body
 	}
 	payload := AppendEnvelopeVersion((*bp)[:0], c.version, &hdr, body)
 	*bp = payload
-	return c.Post(ctx, endpoint, h.Action, payload)
+	return c.post(ctx, endpoint, h.Action, payload, into)
 }
 
 // Post sends an already encoded envelope, with the same retries as Call. Call is the usual entry point;
 // Post serves senders that keep the exact bytes (the mock gateway's callbacks).
 func (c *Client) Post(ctx context.Context, endpoint, action string, payload []byte) (*Response, error) {
+	return c.post(ctx, endpoint, action, payload, nil)
+}
+
+func (c *Client) post(ctx context.Context, endpoint, action string, payload []byte, into BodyReader) (*Response, error) {
 	var b backoff.BackOff // made at the first failure: nearly every call succeeds at once
 	start := time.Now()
 	for attempts := 1; ; attempts++ {
-		r, err := c.once(ctx, endpoint, action, payload)
+		r, err := c.once(ctx, endpoint, action, payload, into)
 		if err == nil {
 			r.Attempts = attempts
 			return r, nil
@@ -245,7 +256,7 @@ func retryable(err error) bool {
 	return true // transport: refused, reset, EOF, TLS or timeout while dialling
 }
 
-func (c *Client) once(ctx context.Context, endpoint, action string, payload []byte) (*Response, error) {
+func (c *Client) once(ctx context.Context, endpoint, action string, payload []byte, into BodyReader) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
 	if err != nil {
 		return nil, backoff.Permanent(err)
@@ -287,7 +298,7 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		c.pools.bufs.Put(bp)
 		return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
 	}
-	m, err := c.pools.read(bp, c.read)
+	m, err := c.pools.read(bp, c.read, into)
 	if err != nil && errors.Is(err, ErrEmptyBody) && res.StatusCode < 300 {
 		// An envelope with an empty Body on a 2xx is a one-way acknowledgement (node-soap and others
 		// send one for a 202): the request was accepted, exactly as with no body at all.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/esimgw/esimgw/internal/xmltext"
 )
@@ -190,6 +191,10 @@ type Message struct {
 	dec  *xmltext.Decoder // the decoder ReadMessage used, kept to re-read the body
 	body xmltext.State
 	strs stringArena
+	// into is the BodyReader ReadMessageInto decoded the body into while reading the envelope, nil when
+	// it did not; intoErr is what that decoding returned, for DecodeBody(into) to return.
+	into    BodyReader
+	intoErr error
 
 	recycle *messagePools // where Release returns the message, its decoder and its buffer; nil: nowhere
 	buf     *[]byte       // data's backing array, from recycle
@@ -200,12 +205,20 @@ func (m *Message) Raw() []byte { return m.data }
 
 // DecodeBody decodes the body element into v. It may be called more than once, but not concurrently.
 func (m *Message) DecodeBody(v BodyReader) error {
+	if m.into != nil && v == m.into {
+		return m.bodyError(m.intoErr)
+	}
 	if m.dec == nil {
 		return &EnvelopeError{Kind: ErrBody, Detail: "message has no decoded body"}
 	}
 	d := m.dec
 	d.Restore(&m.body)
-	if err := v.DecodeXML(d); err != nil {
+	return m.bodyError(v.DecodeXML(d))
+}
+
+// bodyError is how DecodeBody reports what decoding the body returned.
+func (m *Message) bodyError(err error) error {
+	if err != nil {
 		var xe *xmltext.Error
 		if errors.As(err, &xe) {
 			return &EnvelopeError{Kind: ErrMalformed, Detail: "body " + m.BodyName, Err: err}
@@ -237,15 +250,32 @@ type ReadOptions struct {
 // without exactly one element and unknown mustUnderstand headers are refused with an *EnvelopeError.
 // data is kept, not copied.
 func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
+	return ReadMessageInto(data, opts, nil)
+}
+
+// ReadMessageInto is ReadMessage for a receiver that knows which body it expects: when the body element
+// is into's (into's ElementName, compared as element names are, ignoring ASCII case), it is decoded into
+// into while the envelope is read, in one pass over the document instead of two, and DecodeBody(into)
+// then returns the outcome of that decoding without reading the body again. Any other body is left for
+// DecodeBody as with ReadMessage; into must be a pointer. What is refused and what the Message holds are
+// ReadMessage's in every case, a body that does not decode included: that error is DecodeBody's.
+func ReadMessageInto(data []byte, opts ReadOptions, into BodyReader) (*Message, error) {
 	m := &Message{}
-	if err := m.read(xmltext.NewDecoder(data, opts.Limits), data); err != nil {
+	if err := m.read(xmltext.NewDecoder(data, opts.Limits), data, into); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// read decodes data into the zero Message m with d, which is positioned at the start of data.
-func (m *Message) read(d *xmltext.Decoder, data []byte) error {
+// namedBody is a BodyReader that names its element, as the generated types do.
+type namedBody interface {
+	BodyReader
+	ElementName() string
+}
+
+// read decodes data into the zero Message m with d, which is positioned at the start of data, decoding
+// the body into into on the way when it is into's element (see ReadMessageInto).
+func (m *Message) read(d *xmltext.Decoder, data []byte, into BodyReader) error {
 	m.data, m.dec = data, d
 	if err := d.Root(); err != nil {
 		return malformed(err)
@@ -293,7 +323,7 @@ func (m *Message) read(d *xmltext.Decoder, data []byte) error {
 			headerRead = true
 		case d.SpaceIs(envNS) && string(d.Local()) == "Body" && !seenBody:
 			seenBody = true
-			if err := m.readBody(d, envNS, strs); err != nil {
+			if err := m.readBody(d, envNS, strs, into); err != nil {
 				return withHeader(err)
 			}
 		default:
@@ -348,7 +378,7 @@ func malformed(err error) error {
 	return &EnvelopeError{Kind: ErrMalformed, Err: err}
 }
 
-func (m *Message) readBody(d *xmltext.Decoder, envNS string, strs *stringArena) error {
+func (m *Message) readBody(d *xmltext.Decoder, envNS string, strs *stringArena, into BodyReader) error {
 	ok, err := d.NextChild()
 	if err != nil {
 		return malformed(err)
@@ -372,6 +402,17 @@ func (m *Message) readBody(d *xmltext.Decoder, envNS string, strs *stringArena) 
 			return malformed(err)
 		}
 		m.Fault = f
+	} else if nb, ok := into.(namedBody); ok && xmltext.EqualFold(d.Local(), nb.ElementName()) && reflect.TypeOf(into).Kind() == reflect.Pointer {
+		// Decoded where it stands. If that fails, the body is skipped from its start as ReadMessage
+		// would, so that the document is refused or accepted exactly as there, and the error waits for
+		// DecodeBody.
+		m.into = into
+		if m.intoErr = into.DecodeXML(d); m.intoErr != nil {
+			d.Restore(&m.body)
+			if err := d.Skip(); err != nil {
+				return malformed(err)
+			}
+		}
 	} else if err := d.Skip(); err != nil {
 		return malformed(err)
 	}

@@ -23,9 +23,10 @@ func (p *messagePools) buffer() *[]byte {
 	return new([]byte)
 }
 
-// read decodes the envelope in *bp into a pooled Message that owns bp from then on. On failure bp stays
-// the caller's (to quote from, then to put back): errors copy what they quote.
-func (p *messagePools) read(bp *[]byte, opts ReadOptions) (*Message, error) {
+// read decodes the envelope in *bp into a pooled Message that owns bp from then on, its body into into
+// when it is into's element (ReadMessageInto). On failure bp stays the caller's (to quote from, then to
+// put back): errors copy what they quote.
+func (p *messagePools) read(bp *[]byte, opts ReadOptions, into BodyReader) (*Message, error) {
 	m, _ := p.msgs.Get().(*Message)
 	if m == nil {
 		m = &Message{}
@@ -36,7 +37,7 @@ func (p *messagePools) read(bp *[]byte, opts ReadOptions) (*Message, error) {
 	} else {
 		d.Reset(*bp, opts.Limits)
 	}
-	if err := m.read(d, *bp); err != nil {
+	if err := m.read(d, *bp, into); err != nil {
 		*m = Message{}
 		p.msgs.Put(m)
 		p.decs.Put(d)
