@@ -433,8 +433,8 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 	if err != nil {
 		return nil, nil, err
 	}
-	t := c.dispatcher.Tracker()
-	p, err := t.Register(key)
+	s := c.dispatcher.Store()
+	p, err := s.RegisterOperation(ctx, key, c.deadline(validityOf(req)))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -442,7 +442,7 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 	r, err := c.soap.Call(ctx, c.endpoint, h, req)
 	obs.sent(r, err)
 	if err != nil {
-		if !t.Withdraw(p) {
+		if withdrawn, _ := s.WithdrawOperation(context.WithoutCancel(ctx), p, nil); !withdrawn {
 			// The callback came while the answer to the request was still awaited (a 202 held past the
 			// caller's deadline, a reset after execution): the result is here, so the gateway evidently
 			// accepted the request. Failing now would drop a result nobody else will see.
@@ -462,14 +462,19 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 		warn, ferr := c.decodeResponse(fn, r.Message, resp)
 		var fe *FunctionError
 		if ferr != nil && !errors.As(ferr, &fe) {
-			t.Withdraw(p)
+			_, _ = s.WithdrawOperation(context.WithoutCancel(ctx), p, nil)
 			return nil, nil, ferr
 		}
 		x.Warning = warn
 		if fe != nil {
 			fe.FunctionCallIdentifier = key.FunctionCallIdentifier
 		}
-		t.Resolve(p, resp, ferr)
+		if _, err := s.ResolveOperation(context.WithoutCancel(ctx), p, resp, ferr); err != nil {
+			// The answer is in hand: give it to this caller even though the store could not keep it.
+			c.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: the store could not record a synchronous answer",
+				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID), slog.Any("error", err))
+			return NewResolvedPending(key, resp, ferr), x, nil
+		}
 	}
 	return p, x, nil
 }
@@ -483,7 +488,13 @@ func StartOperation[T any](ctx context.Context, c *Client, fn rps.Function, req 
 		return nil, err
 	}
 	key := p.Key()
-	return NewOperation(c.dispatcher.Tracker(), p, func(v any, err error) (T, error) {
+	return NewOperation(c.dispatcher.Store(), p, typedConvert(key, convert)), nil
+}
+
+// typedConvert adapts a response converter to NewOperation: the error it gets is the *FunctionError of a
+// FAILED or EXPIRED result (derived from the response when the store handed over only the response).
+func typedConvert[T any](key OperationKey, convert func(resp rps.Response, warn *Warning, err error) (T, error)) func(v any, err error) (T, error) {
+	return func(v any, err error) (T, error) {
 		var fe *FunctionError
 		if errors.As(err, &fe) && fe.FunctionCallIdentifier == "" {
 			fe.FunctionCallIdentifier = key.FunctionCallIdentifier
@@ -498,5 +509,18 @@ func StartOperation[T any](ctx context.Context, c *Client, fn rps.Function, req 
 			return zero, err
 		}
 		return convert(r, warn, err)
-	}), nil
+	}
+}
+
+// deadline is when the gateway gives up on a request with this validity period: the store may forget the
+// operation a while after it. Zero when the request states none.
+func (c *Client) deadline(validity time.Duration) time.Time {
+	if validity <= 0 {
+		return time.Time{}
+	}
+	return c.now().Add(validity)
+}
+
+func validityOf(req rps.Request) time.Duration {
+	return time.Duration(req.RequestBase().ValidityPeriod) * time.Second
 }

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/esimgw/esimgw/soap"
@@ -159,9 +159,8 @@ func (in *Inbound) FunctionCallIdentifier() string {
 // concurrently. Each carries its arrival Sequence. Order across replicas of the callback server is not
 // kept: an audit (ES4 AuditEIS) is the truth about an eUICC's state.
 type Dispatcher struct {
-	seen        seenSet      // notifications handed over (or being handed over), by MessageID
+	store       Store
 	order       arrivalQueue // one notification of an EID at a time, in arrival order
-	tracker     *Tracker
 	notify      NotificationHandler
 	unmatched   func(ctx context.Context, in *Inbound) error
 	duplicate   func(ctx context.Context, in *Inbound)
@@ -192,8 +191,25 @@ func WithDuplicateHandler(f func(ctx context.Context, in *Inbound)) DispatcherOp
 	return func(d *Dispatcher) { d.duplicate = f }
 }
 
-// WithTracker uses t to correlate callbacks (default: a new Tracker).
-func WithTracker(t *Tracker) DispatcherOption { return func(d *Dispatcher) { d.tracker = t } }
+// WithTracker uses t to correlate callbacks (default: a new Tracker). It is WithStore(t).
+func WithTracker(t *Tracker) DispatcherOption {
+	return func(d *Dispatcher) {
+		if t != nil {
+			d.store = t
+		}
+	}
+}
+
+// WithStore keeps pending operations, results and handed-over MessageIDs in s (default: a new Tracker,
+// in memory). Replicas that share one durable store (pgstore) can each take any callback, and a restarted
+// process resumes its operations from it.
+func WithStore(s Store) DispatcherOption {
+	return func(d *Dispatcher) {
+		if s != nil {
+			d.store = s
+		}
+	}
+}
 
 // WithTrackerOptions configures the Tracker the dispatcher creates.
 func WithTrackerOptions(opts ...TrackerOption) DispatcherOption {
@@ -207,19 +223,25 @@ func WithDispatcherLogger(l *slog.Logger) DispatcherOption {
 
 // NewDispatcher returns a Dispatcher. One serves any number of ES2 and ES4 clients.
 func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
-	d := &Dispatcher{logger: slog.Default(), seen: seenSet{size: DefaultDuplicateWindow}}
+	d := &Dispatcher{logger: slog.Default()}
 	for _, o := range opts {
 		o(d)
 	}
-	if d.tracker == nil {
-		d.tracker = NewTracker(append([]TrackerOption{WithTrackerLogger(d.logger)}, d.trackerOpts...)...)
+	if d.store == nil {
+		d.store = NewTracker(append([]TrackerOption{WithTrackerLogger(d.logger)}, d.trackerOpts...)...)
 	}
-	d.tel = newDispatcherTelemetry(d.telemetry, d.tracker)
+	d.tel = newDispatcherTelemetry(d.telemetry, d.store)
 	return d
 }
 
-// Tracker is the dispatcher's operation tracker.
-func (d *Dispatcher) Tracker() *Tracker { return d.tracker }
+// Tracker is the dispatcher's in-memory store, or nil when it was given another Store.
+func (d *Dispatcher) Tracker() *Tracker {
+	t, _ := d.store.(*Tracker)
+	return t
+}
+
+// Store is where the dispatcher keeps its operations.
+func (d *Dispatcher) Store() Store { return d.store }
 
 // ServeSOAP implements soap.MessageHandler. It returns only after the message was handed over (to the
 // waiting operation, the notification handler or the unmatched handler), so the 202 that follows is an
@@ -249,7 +271,10 @@ func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 		// result is unreadable instead of waiting for a retry that will not come.
 		if _, isResponse := el.(rps.Response); isResponse {
 			function := strings.TrimSuffix(name, "Response")
-			res, txID, derr := d.resolveMalformed(&m.Header, fmt.Errorf("%s %s: %w", iface, name, err))
+			res, txID, derr, serr := d.resolveMalformed(ctx, &m.Header, fmt.Errorf("%s %s: %w", iface, name, err))
+			if serr != nil {
+				return nil, serr
+			}
 			d.tel.noteCallback(ctx, iface, function, res, nil, derr)
 			if res.Match == Unmatched {
 				if herr := d.handOver(ctx, &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m,
@@ -280,7 +305,10 @@ func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 // formed) but whose headers were read resolves its operation with ErrMalformedCallback, so that the waiter
 // learns its result exists but cannot be read instead of waiting for a retry the 400 will not bring.
 func (d *Dispatcher) ServeMalformed(ctx context.Context, h *soap.Header, cause error) error {
-	res, txID, _ := d.resolveMalformed(h, cause)
+	res, txID, _, serr := d.resolveMalformed(ctx, h, cause)
+	if serr != nil {
+		return serr
+	}
 	d.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: malformed message refused",
 		slog.String("match", res.Match.String()), slog.String("messageID", h.MessageID),
 		slog.String("relatesTo", h.RelatesTo), slog.String("transactionID", txID), slog.Any("error", cause))
@@ -288,16 +316,31 @@ func (d *Dispatcher) ServeMalformed(ctx context.Context, h *soap.Header, cause e
 }
 
 // resolveMalformed resolves the operation an unreadable callback answers with ErrMalformedCallback.
-func (d *Dispatcher) resolveMalformed(h *soap.Header, cause error) (DeliveryResult, string, error) {
+func (d *Dispatcher) resolveMalformed(ctx context.Context, h *soap.Header, cause error) (DeliveryResult, string, error, error) {
 	txID := TransactionIDFromMessageID(h.MessageID)
 	err := fmt.Errorf("%w: %w", ErrMalformedCallback, cause)
-	return d.tracker.Deliver(Delivery{RelatesTo: h.RelatesTo, TransactionID: txID, MessageID: h.MessageID, Err: err}), txID, err
+	res, serr := d.store.DeliverCallback(ctx, Delivery{RelatesTo: h.RelatesTo, TransactionID: txID, MessageID: h.MessageID, Err: err})
+	if serr != nil {
+		return res, txID, err, retryLater(serr)
+	}
+	return res, txID, err, nil
+}
+
+// retryLater is the answer to a message that could not be handed over for a reason that will pass (the
+// store is down, a copy is being handed over elsewhere): HTTP 503, so the gateway delivers it again.
+func retryLater(err error) error {
+	f := soap.ReceiverFault("message not processed, deliver it again later: " + err.Error())
+	f.HTTPStatus = http.StatusServiceUnavailable
+	return f
 }
 
 func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, function string, resp rps.Response) error {
 	warn, ferr := ResponseStatus(iface, function, resp)
 	txID := TransactionIDFromMessageID(m.Header.MessageID)
-	res := d.tracker.Deliver(Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr})
+	res, err := d.store.DeliverCallback(ctx, Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr})
+	if err != nil {
+		return retryLater(err)
+	}
 	d.tel.noteCallback(ctx, iface, function, res, warn, ferr)
 	in := &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m, Element: resp,
 		RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: ferr, Warning: warn}
@@ -314,7 +357,7 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 		}
 		return nil
 	}
-	return d.handOver(ctx, in)
+	return d.handOverOnce(ctx, in, ScopeUnmatched, func() error { return d.handOver(ctx, in) })
 }
 
 func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notification) error {
@@ -326,24 +369,53 @@ func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notif
 		return fmt.Errorf("waiting for the earlier notifications of EID %s: %w", orderKey(n), err)
 	}
 	defer leave()
-	// A gateway that lost our 202 posts the notification again: hand each over once. The MessageID is
-	// claimed while the handler runs and released if it fails, so that the gateway's retry gets through.
-	id := m.Header.MessageID
-	if id != "" && !d.seen.claim(id) {
-		d.tel.noteNotification(ctx, n, Duplicate.String())
-		d.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: duplicate notification acknowledged, handed over once",
+	return d.handOverOnce(ctx, in, ScopeNotification, func() error {
+		d.tel.noteNotification(ctx, n, matchHandled)
+		return d.handNotification(ctx, in, n)
+	})
+}
+
+// handOverOnce hands a message over at most once by its MessageID: a gateway that lost our 202 posts it
+// again, perhaps to another replica. The MessageID is claimed while hand runs, committed once it
+// succeeded and released if it failed, so that the gateway's retry gets through. A copy arriving while
+// another is being handed over is answered 503: acknowledging it would lose the message if that
+// hand-over then failed.
+func (d *Dispatcher) handOverOnce(ctx context.Context, in *Inbound, scope MessageScope, hand func() error) error {
+	id := in.Message.Header.MessageID
+	if id == "" {
+		return hand()
+	}
+	claim, err := d.store.ClaimMessage(ctx, scope, id)
+	if err != nil {
+		return retryLater(err)
+	}
+	switch claim {
+	case HandedOver:
+		if in.Notification != nil {
+			d.tel.noteNotification(ctx, in.Notification, Duplicate.String())
+		}
+		d.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: duplicate "+in.Kind.String()+" acknowledged, handed over once",
 			slog.String("function", in.Interface+" "+in.Function), slog.String("messageID", id))
 		if d.duplicate != nil {
 			d.duplicate(ctx, in)
 		}
 		return nil
+	case InProgress:
+		return retryLater(fmt.Errorf("a copy of %s %s (MessageID %s) is being handed over", in.Interface, in.Function, id))
 	}
-	d.tel.noteNotification(ctx, n, matchHandled)
-	err = d.handNotification(ctx, in, n)
-	if err != nil && id != "" {
-		d.seen.release(id)
+	if err := hand(); err != nil {
+		if rerr := d.store.ReleaseMessage(context.WithoutCancel(ctx), scope, id); rerr != nil {
+			d.logger.LogAttrs(ctx, slog.LevelError, "esimgw: releasing a message claim failed; the gateway's retry waits for its lease",
+				slog.String("messageID", id), slog.Any("error", rerr))
+		}
+		return err
 	}
-	return err
+	if err := d.store.CommitMessage(context.WithoutCancel(ctx), scope, id); err != nil {
+		// Handed over but not recorded: answering 5xx makes the gateway retry, and a second hand-over is
+		// the lesser harm than a lost one (the handler sees the same MessageID).
+		return retryLater(err)
+	}
+	return nil
 }
 
 func (d *Dispatcher) handNotification(ctx context.Context, in *Inbound, n *Notification) error {
@@ -358,43 +430,6 @@ func (d *Dispatcher) handNotification(ctx context.Context, in *Inbound, n *Notif
 		return fmt.Errorf("notification handler: %w", err)
 	}
 	return nil
-}
-
-// seenSet remembers the last size keys claimed, oldest forgotten first.
-type seenSet struct {
-	size int
-	mu   sync.Mutex
-	keys map[string]struct{}
-	ring []string
-	next int
-}
-
-// claim records key and reports whether it was new.
-func (s *seenSet) claim(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.keys[key]; ok {
-		return false
-	}
-	if s.keys == nil {
-		s.keys = make(map[string]struct{})
-	}
-	if len(s.ring) < s.size {
-		s.ring = append(s.ring, key)
-	} else {
-		delete(s.keys, s.ring[s.next])
-		s.ring[s.next] = key
-		s.next = (s.next + 1) % s.size
-	}
-	s.keys[key] = struct{}{}
-	return true
-}
-
-// release forgets key; its ring slot is left to be reused in turn.
-func (s *seenSet) release(key string) {
-	s.mu.Lock()
-	delete(s.keys, key)
-	s.mu.Unlock()
 }
 
 // handOver gives in to the unmatched handler, or logs it with every identifier when there is none.

@@ -51,3 +51,50 @@ func TestNotificationHandedOverOnce(t *testing.T) {
 	assert.Equal(t, 2, handled, "n1 once, n2 once")
 	assert.Equal(t, 1, duplicates)
 }
+
+// A copy that arrives while the first is still being handed over is not acknowledged: if that hand-over
+// failed, the acknowledged copy would be lost. It gets 503 so the gateway delivers it again.
+func TestNotificationCopyDuringHandOverGets503(t *testing.T) {
+	inHandler, release := make(chan struct{}), make(chan struct{})
+	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(slog.New(slog.DiscardHandler)),
+		esimgw.WithNotificationHandler(esimgw.Notifications{ProfileEnabled: func(context.Context, *esimgw.Notification) error {
+			close(inHandler)
+			<-release
+			return nil
+		}}))
+	body := &rps.ES4HandleProfileEnabledNotification{Eid: rps.HexBinary{0x89, 0x04}, Iccid: "89310410106543789305",
+		CompletionTimestamp: rps.NewDateTime(time.Date(2024, 5, 1, 10, 0, 41, 0, time.UTC))}
+	post := func() error {
+		m, err := soap.ReadMessage(soap.AppendEnvelope(nil, &soap.Header{MessageID: "//1.2/urn:uuid:n1"}, body), soap.ReadOptions{})
+		require.NoError(t, err)
+		_, err = d.ServeSOAP(context.Background(), m)
+		return err
+	}
+	first := make(chan error)
+	go func() { first <- post() }()
+	<-inHandler
+	err := post()
+	var f *soap.Fault
+	require.ErrorAs(t, err, &f)
+	assert.Equal(t, 503, f.StatusCode())
+	close(release)
+	require.NoError(t, <-first)
+	require.NoError(t, post(), "after the hand-over a copy is a duplicate: acknowledged")
+}
+
+// A callback nobody waits for reaches the unmatched handler once, however often the gateway sends it.
+func TestUnmatchedCallbackHandedOverOnce(t *testing.T) {
+	var unmatched, duplicates int
+	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(slog.New(slog.DiscardHandler)),
+		esimgw.WithUnmatchedHandler(func(context.Context, *esimgw.Inbound) error { unmatched++; return nil }),
+		esimgw.WithDuplicateHandler(func(context.Context, *esimgw.Inbound) { duplicates++ }))
+	body := &rps.ES4EnableProfileResponse{BaseResponseType: rps.BaseResponseType{FunctionExecutionStatus: rps.ExecutionStatusType{Status: rps.StatusTypeEXECUTED_SUCCESS}}}
+	for range 3 {
+		m, err := soap.ReadMessage(soap.AppendEnvelope(nil, &soap.Header{MessageID: "//1.2/urn:uuid:cb1", RelatesTo: "//1.2/urn:uuid:gone"}, body), soap.ReadOptions{})
+		require.NoError(t, err)
+		_, err = d.ServeSOAP(context.Background(), m)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, unmatched)
+	assert.Equal(t, 2, duplicates)
+}

@@ -14,7 +14,7 @@ import (
 // it is never lost. Wait may be called more than once and from several
 // goroutines; all see the same result.
 type Operation[T any] struct {
-	t       *Tracker
+	s       Store
 	p       *Pending
 	convert func(value any, err error) (T, error)
 
@@ -23,16 +23,19 @@ type Operation[T any] struct {
 	err    error
 }
 
-// NewOperation wraps a registered Pending. convert turns the delivered value
-// and error into the typed result; it is called once, on the first Wait after
-// the resolution. A nil convert asserts value.(T) and passes err through.
+// NewOperation wraps a Pending that s registered (or attached). convert turns
+// the delivered value and error into the typed result; it is called once, on
+// the first Wait after the resolution. A nil convert asserts value.(T) and
+// passes err through.
 //
-// A nil t or p gives an operation that is already abandoned.
-func NewOperation[T any](t *Tracker, p *Pending, convert func(value any, err error) (T, error)) *Operation[T] {
+// A nil s or p, or a p that the Tracker s did not register, gives an operation
+// that is already abandoned.
+func NewOperation[T any](s Store, p *Pending, convert func(value any, err error) (T, error)) *Operation[T] {
 	if convert == nil {
 		convert = assertResult[T]
 	}
-	if p == nil || t == nil || p.t != t {
+	t, isTracker := s.(*Tracker)
+	if p == nil || s == nil || (isTracker && p.t != t && p.t != nil) {
 		done := make(chan struct{})
 		close(done)
 		var key OperationKey
@@ -41,7 +44,7 @@ func NewOperation[T any](t *Tracker, p *Pending, convert func(value any, err err
 		}
 		p = &Pending{key: key, done: done, state: stateWithdrawn, err: ErrAbandoned}
 	}
-	return &Operation[T]{t: t, p: p, convert: convert}
+	return &Operation[T]{s: s, p: p, convert: convert}
 }
 
 func assertResult[T any](value any, err error) (T, error) {
@@ -105,8 +108,10 @@ func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
 		if c := context.Cause(ctx); c != nil && c != ctx.Err() {
 			cause = fmt.Errorf("%w: %w", cause, c)
 		}
-		if o.t != nil {
-			o.t.withdraw(o.p, cause) // loses to a concurrent resolution
+		if o.s != nil {
+			// Loses to a concurrent resolution. A store that cannot record the withdrawal still withdraws
+			// locally, and its record stays pending: a late callback is then kept for a resume, not lost.
+			_, _ = o.s.WithdrawOperation(context.WithoutCancel(ctx), o.p, cause)
 		}
 		<-o.p.done // closed: by our withdrawal or by whoever got there first
 	}
@@ -142,17 +147,19 @@ func (o *Operation[T]) read() (T, error) {
 // synchronous 200 FAILED answer. It reports whether the operation was still
 // pending (false: a callback or Abandon came first).
 func (o *Operation[T]) Resolve(value any, err error) bool {
-	if o.t == nil {
+	if o.s == nil {
 		return false
 	}
-	return o.t.Resolve(o.p, value, err)
+	ok, _ := o.s.ResolveOperation(context.Background(), o.p, value, err)
+	return ok
 }
 
 // Abandon withdraws the operation: Wait returns ErrAbandoned and a later
 // callback is Unmatched. It reports whether the operation was still pending.
 func (o *Operation[T]) Abandon() bool {
-	if o.t == nil {
+	if o.s == nil {
 		return false
 	}
-	return o.t.Withdraw(o.p)
+	ok, _ := o.s.WithdrawOperation(context.Background(), o.p, nil)
+	return ok
 }

@@ -420,7 +420,7 @@ type dispatcherTelemetry struct {
 	links           linkTable
 }
 
-func newDispatcherTelemetry(cfg telemetryConfig, tracker *Tracker) *dispatcherTelemetry {
+func newDispatcherTelemetry(cfg telemetryConfig, store Store) *dispatcherTelemetry {
 	if !cfg.enabled() {
 		return nil
 	}
@@ -436,10 +436,14 @@ func newDispatcherTelemetry(cfg telemetryConfig, tracker *Tracker) *dispatcherTe
 		metric.WithDescription("Time to hand one inbound message over (to its operation, the notification or the unmatched handler)."))
 	pending, _ := meter.Int64ObservableUpDownCounter(MetricPendingOperation, metric.WithUnit("{operation}"),
 		metric.WithDescription("Asynchronous operations registered and awaiting their callback."))
-	_, _ = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		o.ObserveInt64(pending, int64(tracker.Pending()))
-		return nil
-	}, pending)
+	// Only the in-memory store counts its operations for free; a shared store's count is every replica's
+	// and costs a query, so it is not observed on every collection.
+	if tracker, ok := store.(*Tracker); ok {
+		_, _ = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+			o.ObserveInt64(pending, int64(tracker.Pending()))
+			return nil
+		}, pending)
+	}
 	return t
 }
 

@@ -96,12 +96,43 @@ const (
 // Pending is one registered operation. It is created by Tracker.Register and
 // normally wrapped in an Operation.
 type Pending struct {
-	key   OperationKey
-	t     *Tracker
-	done  chan struct{} // closed once resolved or withdrawn
-	state uint8         // guarded by t.mu
-	value any           // written before done is closed, read after
-	err   error
+	key        OperationKey
+	t          *Tracker
+	done       chan struct{} // closed once resolved or withdrawn
+	state      uint8         // guarded by t.mu
+	value      any           // written before done is closed, read after
+	err        error
+	registered time.Time // set by RegisterOperation only
+	deadline   time.Time
+}
+
+// NewResolvedPending returns a Pending that is already resolved with value and err: what a Store's
+// AttachOperation returns for an operation whose result it holds.
+func NewResolvedPending(key OperationKey, value any, err error) *Pending {
+	done := make(chan struct{})
+	close(done)
+	return &Pending{key: key, done: done, state: stateResolved, value: value, err: err}
+}
+
+// NewWithdrawnPending returns a Pending that was given up with cause (ErrAbandoned when nil).
+func NewWithdrawnPending(key OperationKey, cause error) *Pending {
+	if cause == nil {
+		cause = ErrAbandoned
+	}
+	done := make(chan struct{})
+	close(done)
+	return &Pending{key: key, done: done, state: stateWithdrawn, err: cause}
+}
+
+// Result returns the value and error the operation was resolved with, and whether it was resolved (as
+// opposed to pending or withdrawn, when value is nil and err the withdrawal's cause, or nil while pending).
+func (p *Pending) Result() (value any, err error, resolved bool) {
+	select {
+	case <-p.done:
+	default:
+		return nil, nil, false
+	}
+	return p.value, p.err, p.state == stateResolved
 }
 
 // Key returns the operation's key.
@@ -169,6 +200,7 @@ type Tracker struct {
 	byMsg      map[string]*Pending
 	byTx       map[string]*Pending
 	recent     recentSet
+	seen       seenSet // notification and unmatched-message claims
 	maxPending int
 	logger     *slog.Logger
 	now        func() time.Time
@@ -180,6 +212,7 @@ func NewTracker(opts ...TrackerOption) *Tracker {
 		byMsg:  make(map[string]*Pending),
 		byTx:   make(map[string]*Pending),
 		recent: recentSet{size: DefaultDuplicateWindow},
+		seen:   seenSet{size: DefaultDuplicateWindow},
 		logger: slog.New(slog.DiscardHandler),
 		now:    time.Now,
 	}
@@ -291,9 +324,9 @@ func (t *Tracker) Resolve(p *Pending, value any, err error) bool {
 
 func (t *Tracker) resolveLocked(p *Pending, value any, err error, now time.Time) {
 	t.unindex(p)
-	t.recent.add(p.key, now)
 	p.state = stateResolved
 	p.value, p.err = value, err
+	t.recent.add(p, now)
 	close(p.done)
 }
 
@@ -407,12 +440,13 @@ type recentSet struct {
 }
 
 type recentEntry struct {
-	key OperationKey
+	p   *Pending // resolved; kept so that AttachOperation can hand its result over
 	seq uint64
 	at  time.Time // zero unless maxAge > 0
 }
 
-func (r *recentSet) add(k OperationKey, now time.Time) {
+func (r *recentSet) add(p *Pending, now time.Time) {
+	k := p.key
 	if r.size == 0 {
 		return
 	}
@@ -420,15 +454,15 @@ func (r *recentSet) add(k OperationKey, now time.Time) {
 		r.byMsg = make(map[string]uint64)
 		r.byTx = make(map[string]uint64)
 	}
-	e := recentEntry{key: k, seq: r.seq, at: now}
+	e := recentEntry{p: p, seq: r.seq, at: now}
 	slot := int(r.seq % uint64(r.size))
 	if slot < len(r.ring) {
 		old := r.ring[slot]
-		if s, ok := r.byMsg[old.key.MessageID]; ok && s == old.seq {
-			delete(r.byMsg, old.key.MessageID)
+		if s, ok := r.byMsg[old.p.key.MessageID]; ok && s == old.seq {
+			delete(r.byMsg, old.p.key.MessageID)
 		}
-		if s, ok := r.byTx[old.key.TransactionID]; ok && s == old.seq {
-			delete(r.byTx, old.key.TransactionID)
+		if s, ok := r.byTx[old.p.key.TransactionID]; ok && s == old.seq {
+			delete(r.byTx, old.p.key.TransactionID)
 		}
 		r.ring[slot] = e
 	} else {
@@ -442,8 +476,16 @@ func (r *recentSet) add(k OperationKey, now time.Time) {
 }
 
 func (r *recentSet) lookup(id string, tx bool, now time.Time) (OperationKey, bool) {
-	if r.size == 0 || id == "" {
+	p, ok := r.find(id, tx, now)
+	if !ok {
 		return OperationKey{}, false
+	}
+	return p.key, true
+}
+
+func (r *recentSet) find(id string, tx bool, now time.Time) (*Pending, bool) {
+	if r.size == 0 || id == "" {
+		return nil, false
 	}
 	m := r.byMsg
 	if tx {
@@ -451,13 +493,13 @@ func (r *recentSet) lookup(id string, tx bool, now time.Time) (OperationKey, boo
 	}
 	s, ok := m[id]
 	if !ok {
-		return OperationKey{}, false
+		return nil, false
 	}
 	e := &r.ring[int(s%uint64(r.size))]
 	if e.seq != s || (r.maxAge > 0 && now.Sub(e.at) > r.maxAge) {
-		return OperationKey{}, false
+		return nil, false
 	}
-	return e.key, true
+	return e.p, true
 }
 
 // recentLen returns how many keys the duplicate window holds (for tests).
