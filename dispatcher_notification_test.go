@@ -52,34 +52,57 @@ func TestNotificationHandedOverOnce(t *testing.T) {
 	assert.Equal(t, 1, duplicates)
 }
 
-// A copy that arrives while the first is still being handed over is not acknowledged: if that hand-over
-// failed, the acknowledged copy would be lost. It gets 503 so the gateway delivers it again.
-func TestNotificationCopyDuringHandOverGets503(t *testing.T) {
-	inHandler, release := make(chan struct{}), make(chan struct{})
-	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(slog.New(slog.DiscardHandler)),
-		esimgw.WithNotificationHandler(esimgw.Notifications{ProfileEnabled: func(context.Context, *esimgw.Notification) error {
-			close(inHandler)
-			<-release
-			return nil
-		}}))
-	body := &rps.ES4HandleProfileEnabledNotification{Eid: rps.HexBinary{0x89, 0x04}, Iccid: "89310410106543789305",
-		CompletionTimestamp: rps.NewDateTime(time.Date(2024, 5, 1, 10, 0, 41, 0, time.UTC))}
-	post := func() error {
-		m, err := soap.ReadMessage(soap.AppendEnvelope(nil, &soap.Header{MessageID: "//1.2/urn:uuid:n1"}, body), soap.ReadOptions{})
+// A copy that arrives while the first is still being handed over waits for it (notifications of one EID
+// are handed over one at a time): if the first fails, the copy is handed over; if it succeeds, the copy is
+// a duplicate. Where the copy cannot wait (at another replica, which sees the claim InProgress), it is
+// answered 503, never acknowledged.
+func TestNotificationCopyDuringHandOver(t *testing.T) {
+	for _, firstFails := range []bool{true, false} {
+		inHandler, release := make(chan struct{}, 2), make(chan struct{})
+		var calls int
+		d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(slog.New(slog.DiscardHandler)),
+			esimgw.WithNotificationHandler(esimgw.Notifications{ProfileEnabled: func(context.Context, *esimgw.Notification) error {
+				calls++
+				inHandler <- struct{}{}
+				<-release
+				if calls == 1 && firstFails {
+					return errors.New("application store down")
+				}
+				return nil
+			}}))
+		body := &rps.ES4HandleProfileEnabledNotification{Eid: rps.HexBinary{0x89, 0x04}, Iccid: "89310410106543789305",
+			CompletionTimestamp: rps.NewDateTime(time.Date(2024, 5, 1, 10, 0, 41, 0, time.UTC))}
+		post := func() error {
+			m, err := soap.ReadMessage(soap.AppendEnvelope(nil, &soap.Header{MessageID: "//1.2/urn:uuid:n1"}, body), soap.ReadOptions{})
+			require.NoError(t, err)
+			_, err = d.ServeSOAP(context.Background(), m)
+			return err
+		}
+		first, second := make(chan error), make(chan error)
+		go func() { first <- post() }()
+		<-inHandler
+		go func() { second <- post() }()
+		close(release)
+		if firstFails {
+			require.Error(t, <-first)
+			require.NoError(t, <-second, "the copy is handed over when the first hand-over failed")
+			assert.Equal(t, 2, calls)
+		} else {
+			require.NoError(t, <-first)
+			require.NoError(t, <-second, "the copy is acknowledged as a duplicate")
+			assert.Equal(t, 1, calls)
+		}
+
+		claim, err := d.Store().ClaimMessage(context.Background(), esimgw.ScopeNotification, "//1.2/urn:uuid:n2")
+		require.NoError(t, err)
+		require.Equal(t, esimgw.Claimed, claim, "another replica holds n2 now")
+		m, err := soap.ReadMessage(soap.AppendEnvelope(nil, &soap.Header{MessageID: "//1.2/urn:uuid:n2"}, body), soap.ReadOptions{})
 		require.NoError(t, err)
 		_, err = d.ServeSOAP(context.Background(), m)
-		return err
+		var f *soap.Fault
+		require.ErrorAs(t, err, &f)
+		assert.Equal(t, 503, f.StatusCode(), "a copy of a message being handed over is not acknowledged")
 	}
-	first := make(chan error)
-	go func() { first <- post() }()
-	<-inHandler
-	err := post()
-	var f *soap.Fault
-	require.ErrorAs(t, err, &f)
-	assert.Equal(t, 503, f.StatusCode())
-	close(release)
-	require.NoError(t, <-first)
-	require.NoError(t, post(), "after the hand-over a copy is a duplicate: acknowledged")
 }
 
 // A callback nobody waits for reaches the unmatched handler once, however often the gateway sends it.
