@@ -34,7 +34,20 @@
 //	body namespace, element order, env:Sender, reason "schema validation failed: ..."
 //	  spelling, missing element,
 //	  bad value (hex, boolean, ...)
-//	malformed XML, SOAP 1.1        env:Sender / env:VersionMismatch (package soap)
+//	malformed XML                  env:Sender (package soap)
+//
+// On top of these, WithStrict (on by default) refuses what a JAX-WS (Metro) gateway refuses, with Metro's
+// fault: env:Sender, HTTP 500, reason "A header representing a Message Addressing Property is not valid
+// ...", the header's QName in wsa:ProblemHeaderQName (the interop suite checks the mock against Metro):
+//
+//	a wsa header twice (not RelatesTo)  wsa:InvalidAddressingHeader / wsa:InvalidCardinality
+//	HTTP action (Content-Type action=   wsa:InvalidAddressingHeader / wsa:ActionMismatch
+//	  or SOAPAction) not wsa:Action;
+//	  an empty one is no contradiction
+//	a SOAP 1.1 envelope                 env:VersionMismatch (answered in SOAP 1.1)
+//
+// WithStrict(false) accepts those three (SOAP 1.1 included, for a SOAP 1.1 client mode); the schema checks
+// above stay.
 //
 // An async request without wsa:ReplyTo is accepted (202) and executed, but gets no callback (KPN).
 //

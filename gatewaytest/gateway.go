@@ -73,7 +73,17 @@ type config struct {
 	recordLimit     int
 	dedupWindow     int
 	fleet           int
+	lenient         bool // WithStrict(false)
 }
+
+// WithStrict switches the checks a JAX-WS (Metro) gateway makes on top of the schema checks on (the
+// default) or off: a WS-Addressing header given twice is refused with wsa:InvalidCardinality, an HTTP
+// action (Content-Type action= or SOAPAction) that contradicts wsa:Action with wsa:ActionMismatch, both as
+// Metro answers them (env:Sender, subcode wsa:InvalidAddressingHeader, HTTP 500, the header's QName in
+// wsa:ProblemHeaderQName), and a SOAP 1.1 envelope with env:VersionMismatch. WithStrict(false) accepts
+// all three, SOAP 1.1 included, for testing a SOAP 1.1 client mode or a sloppy peer's shapes; the schema
+// checks stay.
+func WithStrict(on bool) Option { return func(c *config) { c.lenient = !on } }
 
 // Option configures a Gateway.
 type Option func(*config)

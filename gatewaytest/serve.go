@@ -86,6 +86,11 @@ func (ep *endpoint) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply
 	if err != nil {
 		return refuse(soap.SenderFault("malformed envelope: " + err.Error()))
 	}
+	if !g.cfg.lenient {
+		if f := checkJAXWS(env, m); f != nil {
+			return refuse(f)
+		}
+	}
 	if f := checkHeaders(env); f != nil {
 		return refuse(f)
 	}

@@ -2,6 +2,7 @@ package gatewaytest
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -15,11 +16,57 @@ import (
 
 // Subcodes of the WS-Addressing faults the mock answers with (WS-Addressing 1.0 SOAP Binding, section 6).
 const (
-	SubcodeHeaderRequired  = "wsa:MessageAddressingHeaderRequired"
-	SubcodeInvalidHeader   = "wsa:InvalidAddressingHeader"
-	SubcodeActionNotSupp   = "wsa:ActionNotSupported"
-	schemaValidationPrefix = "schema validation failed: "
+	SubcodeHeaderRequired = "wsa:MessageAddressingHeaderRequired"
+	SubcodeInvalidHeader  = "wsa:InvalidAddressingHeader"
+	SubcodeActionNotSupp  = "wsa:ActionNotSupported"
+	// Sub-subcodes under wsa:InvalidAddressingHeader, as Metro answers them (WithStrict).
+	SubcodeInvalidCardinality = "wsa:InvalidCardinality"
+	SubcodeActionMismatch     = "wsa:ActionMismatch"
+	schemaValidationPrefix    = "schema validation failed: "
+	// metroReason is Metro's reason text for every invalid addressing header.
+	metroReason = "A header representing a Message Addressing Property is not valid and the message cannot be processed"
 )
+
+// cardinalityOne are the WS-Addressing headers a message may carry at most once (RelatesTo may repeat).
+var cardinalityOne = [...]string{"To", "From", "ReplyTo", "FaultTo", "Action", "MessageID"}
+
+// metroFault is the fault Metro answers an invalid addressing header with: env:Sender /
+// wsa:InvalidAddressingHeader / sub, HTTP 500 (Metro sends every fault with 500), the header's QName as
+// wsa:ProblemHeaderQName in the detail.
+func metroFault(sub, header, why string) *soap.Fault {
+	f := soap.SenderFault(metroReason+": "+why, SubcodeInvalidHeader, sub)
+	f.HTTPStatus = http.StatusInternalServerError
+	f.Detail = []byte(`<wsa:ProblemHeaderQName xmlns:wsa="` + soap.NSAddressing + `">wsa:` + header + `</wsa:ProblemHeaderQName>`)
+	return f
+}
+
+// checkJAXWS makes the checks of WithStrict: at most one of each addressing header, an HTTP action that
+// agrees with wsa:Action (an empty one is no contradiction), and SOAP 1.2.
+func checkJAXWS(env *etree.Element, m *soap.Message) *soap.Fault {
+	if m.Version != soap.SOAP12 {
+		return soap.VersionMismatchFault("this endpoint speaks SOAP 1.2 only (" + soap.NSEnvelope + ")")
+	}
+	for _, part := range env.ChildElements() {
+		if part.Tag != "Header" || part.NamespaceURI() != soap.NSEnvelope {
+			continue
+		}
+		seen := map[string]int{}
+		for _, h := range part.ChildElements() {
+			if h.NamespaceURI() == soap.NSAddressing {
+				seen[h.Tag]++
+			}
+		}
+		for _, name := range cardinalityOne {
+			if seen[name] > 1 {
+				return metroFault(SubcodeInvalidCardinality, name, fmt.Sprintf("wsa:%s appears %d times", name, seen[name]))
+			}
+		}
+	}
+	if a, ok := soap.HTTPAction(m.HTTPHeader); ok && a != "" && a != m.Header.Action {
+		return metroFault(SubcodeActionMismatch, "Action", fmt.Sprintf("the HTTP action %q is not wsa:Action %q", a, m.Header.Action))
+	}
+	return nil
+}
 
 var addressingNames = map[string]bool{"From": true, "To": true, "MessageID": true, "Action": true, "ReplyTo": true,
 	"RelatesTo": true, "FaultTo": true, "ReferenceParameters": true}
@@ -27,7 +74,7 @@ var addressingNames = map[string]bool{"From": true, "To": true, "MessageID": tru
 // checkHeaders refuses WS-Addressing headers in another namespace than 2005/08 or with another spelling.
 func checkHeaders(env *etree.Element) *soap.Fault {
 	for _, part := range env.ChildElements() {
-		if part.Tag != "Header" || part.NamespaceURI() != soap.NSEnvelope {
+		if part.Tag != "Header" || !isEnvelopeNS(part.NamespaceURI()) {
 			continue
 		}
 		for _, h := range part.ChildElements() {
@@ -42,6 +89,8 @@ func checkHeaders(env *etree.Element) *soap.Fault {
 	}
 	return nil
 }
+
+func isEnvelopeNS(ns string) bool { return ns == soap.NSEnvelope || ns == soap.NSEnvelope11 }
 
 func capitalised(s string) string {
 	if s == "" {
@@ -58,7 +107,7 @@ func capitalised(s string) string {
 // bodyElement returns the first element of env:Body.
 func bodyElement(env *etree.Element) *etree.Element {
 	for _, part := range env.ChildElements() {
-		if part.Tag == "Body" && part.NamespaceURI() == soap.NSEnvelope {
+		if part.Tag == "Body" && isEnvelopeNS(part.NamespaceURI()) {
 			if c := part.ChildElements(); len(c) > 0 {
 				return c[0]
 			}

@@ -32,7 +32,12 @@ func TestStrictWire(t *testing.T) {
 		body      string
 		status    int
 		subcode   string
+		subcodes  []string // instead of subcode: nested subcodes (Metro's wsa:InvalidAddressingHeader/...)
 		reasonHas string
+		// httpAction is the action outside the envelope: "" sends the header's wsa:Action, "-" none.
+		httpAction string
+		lenient    bool // WithStrict(false)
+		detail     string
 	}{
 		{name: "well formed", body: body(good), status: http.StatusAccepted},
 		{name: "missing MessageID", headers: func(o *op) string { return hdrs(o, enable, "MessageID") }, body: body(good),
@@ -63,19 +68,43 @@ func TestStrictWire(t *testing.T) {
 			gatewaytest.DefaultEID + `</rps:Eid>`), status: 400, reasonHas: "missing element Iccid"},
 		{name: "unknown element", body: body(good + `<rps:Extra>1</rps:Extra>`), status: 400, reasonHas: "unexpected element Extra"},
 		{name: "bad hex", body: body(strings.Replace(good, gatewaytest.DefaultEID, "zz", 1)), status: 400, reasonHas: "schema validation"},
+		// Issue 17, defect 6: what Metro refuses, with Metro's fault (HTTP 500, ProblemHeaderQName).
+		{name: "MessageID twice", headers: func(o *op) string {
+			return hdrs(o, enable, "") + `<wsa:MessageID>//` + o.g.OperatorID + `/urn:uuid:second</wsa:MessageID>`
+		}, body: body(good), status: 500, subcodes: []string{gatewaytest.SubcodeInvalidHeader, gatewaytest.SubcodeInvalidCardinality},
+			reasonHas: "wsa:MessageID appears 2 times", detail: "wsa:MessageID"},
+		{name: "Action twice (zeep's plugin plus a hand-written one)", headers: func(o *op) string {
+			return hdrs(o, enable, "") + `<wsa:Action>` + enable + `</wsa:Action>`
+		}, body: body(good), status: 500, subcodes: []string{gatewaytest.SubcodeInvalidHeader, gatewaytest.SubcodeInvalidCardinality}, detail: "wsa:Action"},
+		{name: "To twice", headers: func(o *op) string { return hdrs(o, enable, "") + `<wsa:To>https://elsewhere</wsa:To>` },
+			body: body(good), status: 500, subcodes: []string{gatewaytest.SubcodeInvalidHeader, gatewaytest.SubcodeInvalidCardinality}, detail: "wsa:To"},
+		{name: "HTTP action contradicts wsa:Action", httpAction: "http://gsma.com/ES4/PlatformManagement/ES4-DisableProfile", body: body(good),
+			status: 500, subcodes: []string{gatewaytest.SubcodeInvalidHeader, gatewaytest.SubcodeActionMismatch}, detail: "wsa:Action"},
+		{name: "no HTTP action is no contradiction", httpAction: "-", body: body(good), status: http.StatusAccepted},
+		{name: "lenient: MessageID twice accepted", lenient: true, headers: func(o *op) string {
+			return hdrs(o, enable, "") + `<wsa:MessageID>//` + o.g.OperatorID + `/urn:uuid:second</wsa:MessageID>`
+		}, body: body(good), status: http.StatusAccepted},
+		{name: "lenient: contradicting HTTP action accepted", lenient: true, httpAction: "urn:whatever", body: body(good), status: http.StatusAccepted},
 		{name: "KPN: function outside the subset", profile: gatewaytest.ProfileKPN,
 			headers: func(o *op) string { return hdrs(o, "http://gsma.com/ES4/PlatformManagement/ES4-DisableProfile", "") },
 			body:    `<rps:ES4-DisableProfileRequest>` + good + `</rps:ES4-DisableProfileRequest>`, status: 400, subcode: gatewaytest.SubcodeActionNotSupp},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := newOp(t, gatewaytest.WithProfile(tc.profile))
+			o := newOp(t, gatewaytest.WithProfile(tc.profile), gatewaytest.WithStrict(!tc.lenient))
 			h := hdrs(o, enable, "")
 			if tc.headers != nil {
 				h = tc.headers(o)
 			}
+			action := tc.httpAction
+			switch action {
+			case "":
+				action = h[strings.Index(h, "<wsa:Action>")+len("<wsa:Action>") : strings.Index(h, "</wsa:Action>")]
+			case "-":
+				action = ""
+			}
 			payload := `<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="` + soap.NSEnvelope + `" xmlns:wsa="` +
 				soap.NSAddressing + `" xmlns:rps="` + soap.NSRPS + `"><env:Header>` + h + `</env:Header><env:Body>` + tc.body + `</env:Body></env:Envelope>`
-			resp, err := o.client.Post(context.Background(), o.g.ES4URL, enable, []byte(payload))
+			resp, err := o.client.Post(context.Background(), o.g.ES4URL, action, []byte(payload))
 			if tc.status == http.StatusAccepted {
 				require.NoError(t, err)
 				assert.Equal(t, http.StatusAccepted, resp.StatusCode)
@@ -87,6 +116,12 @@ func TestStrictWire(t *testing.T) {
 			assert.Equal(t, soap.FaultSender, f.Code)
 			if tc.subcode != "" {
 				assert.Equal(t, []string{tc.subcode}, f.Subcodes)
+			}
+			if tc.subcodes != nil {
+				assert.Equal(t, tc.subcodes, f.Subcodes)
+			}
+			if tc.detail != "" {
+				assert.Contains(t, string(f.Detail), ">"+tc.detail+"</", "Metro names the header in wsa:ProblemHeaderQName")
 			}
 			assert.Contains(t, f.Reason, tc.reasonHas)
 			reqs := o.g.Requests()
@@ -162,4 +197,25 @@ func TestRetriedRequestExecutedOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, r1.Message.Header.MessageID, r2.Message.Header.MessageID)
 	assert.Equal(t, 1, o.g.Executions(gb.FunctionCallIdentifier))
+}
+
+// TestStrictSOAP11: a SOAP 1.2 gateway refuses a SOAP 1.1 envelope (VersionMismatch, answered in SOAP
+// 1.1); WithStrict(false) takes it, so that a SOAP 1.1 client mode can be tried against the mock.
+func TestStrictSOAP11(t *testing.T) {
+	for _, strict := range []bool{true, false} {
+		o := newOp(t, gatewaytest.WithStrict(strict))
+		c11 := soap.NewClient(soap.WithTLSConfig(o.g.ClientTLSConfig()), soap.WithSOAPVersion(soap.SOAP11),
+			soap.WithRetryPolicy(soap.RetryPolicy{MaxAttempts: 1}))
+		body := &rps.ES4EnableProfileRequest{BaseRequestType: base(), Eid: hexEID(t, gatewaytest.DefaultEID), Iccid: gatewaytest.DefaultDisabledICCID}
+		resp, err := c11.Call(context.Background(), o.g.ES4URL, o.header(t, body), body)
+		if strict {
+			var f *soap.Fault
+			require.ErrorAs(t, err, &f)
+			assert.Equal(t, soap.FaultVersionMismatch, f.Code)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusAccepted, resp.StatusCode)
+		o.cb.next(t, "ES4-EnableProfileResponse")
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/interop"
+	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
@@ -472,10 +473,92 @@ func TestJAXWS(t *testing.T) {
 		sent := r.es4Calls(t, l.URL)
 		assertServed(t, p.stop(), sent)
 	})
+	t.Run("the mock refuses what Metro refuses, with the same fault", func(t *testing.T) {
+		r := newRig(t)
+		p := startPeer(t, nil, append(java, r.cfgPath, "server")...)
+		l := p.next()
+		require.Equal(t, "listening", l.Event)
+		compareRefusals(t, r, l.URL)
+	})
 	t.Run("notifier posts to the callback server", func(t *testing.T) {
 		r := newRig(t)
 		res := startPeer(t, nil, append(java, r.cfgPath, "notify")...).results()
 		assert.Len(t, res, 4)
 		r.assertNotificationsOnce(t, standardNotifications(), false)
 	})
+}
+
+// compareRefusals posts the same sloppy GetEIS requests (a header twice, an HTTP action that contradicts
+// wsa:Action) to Metro and to the mock (issue 17, defect 6) and requires the same fault from both: code,
+// subcodes, HTTP status and the header named in wsa:ProblemHeaderQName. A well-formed one must pass both.
+func compareRefusals(t *testing.T, r *rig, metroURL string) {
+	t.Helper()
+	client := soap.NewClient(soap.WithTLSConfig(r.gw.ClientTLSConfig()), soap.WithRetryPolicy(soap.RetryPolicy{MaxAttempts: 1}))
+	const action = "http://gsma.com/ES4/ProfileManagement/ES4-GetEISRequest"
+	envelope := func(url, extra string) []byte {
+		from := soap.EntityAddress{Base: "https://operator.example/rsp", EntityID: r.gw.OperatorID, Separator: soap.SeparatorAmpersand}
+		h := &soap.Header{From: from.String(), To: url, MessageID: soap.NewMessageID(r.gw.OperatorID, time.Now()).String(), Action: action}
+		b := soap.AppendEnvelope(nil, h, &rps.ES4GetEISRequest{BaseRequestType: rps.BaseRequestType{FunctionCallIdentifier: "esimgw-refusal"},
+			Eid: mustHex(t, gatewaytest.DefaultEID)})
+		return bytes.Replace(b, []byte("</env:Header>"), []byte(extra+"</env:Header>"), 1)
+	}
+	wsa := `xmlns:w="http://www.w3.org/2005/08/addressing"`
+	for _, tc := range []struct {
+		name, extra, httpAction string
+		refused                 bool
+	}{
+		{name: "well formed", httpAction: action},
+		{name: "MessageID twice", extra: `<w:MessageID ` + wsa + `>urn:uuid:` + "0d1c0f8e-2f7a-4e55-9a4a-3a8c2a000002" + `</w:MessageID>`, httpAction: action, refused: true},
+		{name: "To twice", extra: `<w:To ` + wsa + `>https://elsewhere.example</w:To>`, httpAction: action, refused: true},
+		{name: "From twice", extra: `<w:From ` + wsa + `><w:Address>https://other.example</w:Address></w:From>`, httpAction: action, refused: true},
+		{name: "HTTP action contradicts wsa:Action", httpAction: "http://gsma.com/ES4/ProfileManagement/ES4-AuditEIS", refused: true},
+		{name: "no HTTP action", httpAction: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var faults [2]*soap.Fault
+			for i, url := range []string{metroURL, r.gw.ES4URL} {
+				_, err := client.Post(t.Context(), url, tc.httpAction, envelope(url, tc.extra))
+				if !tc.refused {
+					require.NoError(t, err, "%s", url)
+					continue
+				}
+				require.ErrorAs(t, err, &faults[i], "%s", url)
+			}
+			if !tc.refused {
+				return
+			}
+			metro, mock := faults[0], faults[1]
+			assert.Equal(t, metro.Code, mock.Code)
+			assert.Equal(t, metro.Subcodes, mock.Subcodes)
+			assert.Equal(t, metro.HTTPStatus, mock.HTTPStatus)
+			assert.Equal(t, problemHeader(metro.Detail), problemHeader(mock.Detail))
+			assert.NotEmpty(t, problemHeader(mock.Detail))
+		})
+	}
+}
+
+// problemHeader is the local name in a wsa:ProblemHeaderQName detail (prefixes differ).
+func problemHeader(detail []byte) string {
+	s := string(detail)
+	i := strings.Index(s, "ProblemHeaderQName")
+	if i < 0 {
+		return ""
+	}
+	s = s[i:]
+	start, end := strings.Index(s, ">"), strings.Index(s, "</")
+	if start < 0 || end < start {
+		return ""
+	}
+	q := s[start+1 : end]
+	if j := strings.LastIndex(q, ":"); j >= 0 {
+		q = q[j+1:]
+	}
+	return q
+}
+
+func mustHex(t *testing.T, s string) rps.HexBinary {
+	t.Helper()
+	b, err := rps.ParseHexBinary(s)
+	require.NoError(t, err)
+	return b
 }
