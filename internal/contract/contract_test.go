@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/digirm"
+	"github.com/esimgw/esimgw/digirm/digirmtest"
 	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
@@ -96,6 +98,31 @@ func TestContractThingSpace(t *testing.T) {
 				return out
 			},
 			Requests: func() int { return ts.Stats().Requests },
+		}
+	})
+}
+
+func TestContractDigiRM(t *testing.T) {
+	contract.Run(t, func(t *testing.T) contract.Subject {
+		drm := digirmtest.Start(t, digirmtest.WithActionDuration(20*time.Millisecond))
+		c, err := digirm.NewClient(drm.ClientOptions()...)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+		return contract.Subject{
+			Manager:       c,
+			EID:           digirmtest.DefaultEID,
+			EnabledICCID:  digirmtest.EnabledICCID,
+			DisabledICCID: digirmtest.DisabledICCID,
+			UnknownICCID:  esimgw.ICCIDWithLuhn("8931041099999999999"),
+			DownloadICCID: digirmtest.CatalogICCID,
+			State: func(eid string) map[string]esimgw.ProfileState {
+				out := map[string]esimgw.ProfileState{}
+				for iccid, st := range drm.Profiles(eid) {
+					out[iccid] = digirm.Profile{Status: st}.State()
+				}
+				return out
+			},
+			Requests: func() int { return drm.Stats().Requests },
 		}
 	})
 }

@@ -371,22 +371,11 @@ func (e *UncertainError) Unwrap() error { return e.Err }
 
 // attempt sends the request once. wrote reports whether any of it reached the connection.
 func (c *Client) attempt(ctx context.Context, r Request, target string, body []byte, ctype string, renewed *bool) (*Response, bool, error) {
-	if err := c.waitPause(ctx); err != nil {
+	release, err := c.admit(ctx)
+	if err != nil {
 		return nil, false, err
 	}
-	if c.sem != nil {
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
-		}
-		defer func() { <-c.sem }()
-	}
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, false, err
-		}
-	}
+	defer release()
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{
 		WroteHeaderField: func(string, []string) { wrote.Store(true) },
@@ -447,6 +436,43 @@ func (c *Client) attempt(ctx context.Context, r Request, target string, body []b
 		}
 	}
 	return nil, true, ae
+}
+
+// admit waits until the request may be sent: no pause in force, a concurrency slot, a start in the rate
+// window, and still no pause (a 429 may have come in while it waited for the others). The returned
+// function gives the concurrency slot back.
+func (c *Client) admit(ctx context.Context) (func(), error) {
+	for {
+		if err := c.waitPause(ctx); err != nil {
+			return nil, err
+		}
+		if c.sem != nil {
+			select {
+			case c.sem <- struct{}{}:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		release := func() {
+			if c.sem != nil {
+				<-c.sem
+			}
+		}
+		if err := c.limiter.Wait(ctx); err != nil {
+			release()
+			return nil, err
+		}
+		if !c.paused() {
+			return release, nil
+		}
+		release() // its rate slot is given up: erring on the side of sending less
+	}
+}
+
+func (c *Client) paused() bool {
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	return time.Now().Before(c.pauseUntil)
 }
 
 // pause holds every request of the client until d from now (a 429 counts the account, not the request).
