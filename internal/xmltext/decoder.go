@@ -433,10 +433,10 @@ func (d *Decoder) Text() ([]byte, error) {
 		d.pop()
 		return nil, nil
 	}
-	// The common case, short text with nothing to unescape and then the end tag, in one pass.
-	i, end := d.pos, min(len(d.data), d.pos+shortText)
-	for i < end && textStop[d.data[i]] == 0 {
-		i++
+	// The common case, text with nothing to unescape and then the end tag, in one pass.
+	i := len(d.data)
+	if k := indexTextStop(d.data[d.pos:]); k >= 0 {
+		i = d.pos + k
 	}
 	if i+1 < len(d.data) && d.data[i] == '<' && d.data[i+1] == '/' {
 		var text []byte
@@ -650,10 +650,6 @@ func (d *Decoder) pop() {
 	d.ns = d.ns[:d.stack[n].nsMark]
 	d.stack = d.stack[:n]
 }
-
-// shortText is how far Text's first pass looks for the end of the text; longer text is searched for with
-// IndexByte, whose call costs more than a loop over a few bytes but which is much faster over many.
-const shortText = 32
 
 // textStop marks the bytes that end Text's first pass: '<', and what needs unescaping.
 var textStop = [256]uint8{'<': 1, '&': 1, '\r': 1}
@@ -886,18 +882,32 @@ var nameTable = [256]uint8{
 }
 
 // scanName consumes a name at d.pos and returns it with the offset of its first colon, -1 if it has none.
+// It goes a word at a time (see scan.go), flagging every byte below '0' and every byte from '8' to '?':
+// all bytes that end a name are among them, and so is ':', while letters, most digits and UTF-8 pass
+// unflagged. Only a flagged byte ('-', '.', '8', '9' and the like included) is looked up in nameTable.
 func (d *Decoder) scanName() ([]byte, int) {
 	data, start, colon := d.data, d.pos, -1
 	i := start
-	for ; i < len(data); i++ {
-		if c := nameTable[data[i]]; c != nameByte {
-			if c == nameStop {
-				break
+	for {
+		if i+8 <= len(data) {
+			w := binary.LittleEndian.Uint64(data[i : i+8])
+			t := (w-'0'*lsbs)&^w&msbs | zeros(w&0xF8F8F8F8F8F8F8F8^'8'*lsbs)
+			if t == 0 {
+				i += 8
+				continue
 			}
-			if colon < 0 {
-				colon = i - start
-			}
+			i += firstFlagged(t)
+		} else if i >= len(data) {
+			break
 		}
+		c := nameTable[data[i]]
+		if c == nameStop {
+			break
+		}
+		if c == nameColon && colon < 0 {
+			colon = i - start
+		}
+		i++
 	}
 	d.pos = i
 	return data[start:i], colon
@@ -968,7 +978,8 @@ func checkChars(data []byte) (int, error) {
 	i := 0
 	for i < len(data) {
 		for i+16 <= len(data) {
-			w, v := binary.LittleEndian.Uint64(data[i:]), binary.LittleEndian.Uint64(data[i+8:])
+			b := data[i : i+16 : i+16] // one bounds check for both loads
+			w, v := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
 			if (w|v|(w-lo)|(v-lo))&hi != 0 {
 				break
 			}
@@ -1013,7 +1024,7 @@ func checkChars(data []byte) (int, error) {
 // appendUnescaped appends s with entity and character references resolved and line ends normalised.
 func appendUnescaped(dst, s []byte) ([]byte, error) {
 	for len(s) > 0 {
-		i := bytes.IndexAny(s, "&\r")
+		i := indexRefOrCR(s)
 		if i < 0 {
 			return append(dst, s...), nil
 		}

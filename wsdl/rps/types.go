@@ -117,14 +117,21 @@ func decodeHex(d *xmltext.Decoder, s []byte) (HexBinary, error) {
 	if len(s)%2 != 0 {
 		return nil, ErrHex
 	}
-	for _, c := range s {
-		if hexValue[c] == 0xFF {
-			return nil, ErrHex
-		}
+	if len(s) == 0 {
+		return nil, nil
 	}
+	// One pass: a digit's value fits in four bits and a non-digit's 0xFF does not, so or-ing every value
+	// together tells at the end whether all were digits. On a bad digit the arena bytes are simply lost.
 	dst := d.Bytes(len(s) / 2)
+	s = s[:2*len(dst)]
+	var bad byte
 	for i := range dst {
-		dst[i] = hexValue[s[2*i]]<<4 | hexValue[s[2*i+1]]
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo
+	}
+	if bad > 0x0F {
+		return nil, ErrHex
 	}
 	return dst, nil
 }
