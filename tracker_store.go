@@ -71,6 +71,13 @@ func (t *Tracker) AttachOperation(_ context.Context, id string) (*Pending, error
 			return p, nil
 		}
 	}
+	for i := len(t.recent.ring) - 1; i >= 0; i-- {
+		if e := t.recent.ring[i]; e.p.key.FunctionCallIdentifier == id {
+			if p, ok := t.recent.find(e.p.key.MessageID, false, now); ok && p == e.p {
+				return p, nil
+			}
+		}
+	}
 	return nil, ErrUnknownOperation
 }
 
@@ -154,9 +161,11 @@ func (s *seenSet) commit(key string) {
 	s.mu.Unlock()
 }
 
-// release forgets key; its ring slot is left to be reused in turn.
+// release forgets a claim that was not committed; its ring slot is left to be reused in turn.
 func (s *seenSet) release(key string) {
 	s.mu.Lock()
-	delete(s.keys, key)
+	if committed, ok := s.keys[key]; ok && !committed {
+		delete(s.keys, key)
+	}
 	s.mu.Unlock()
 }
