@@ -18,9 +18,16 @@ import (
 	"github.com/esimgw/esimgw/gatewaytest"
 )
 
+// migrated is a pool on a fresh, migrated schema, with room for two workers' jobs (pgxpool's default of
+// four connections would make the jobs queue for connections, not for the gateway).
 func migrated(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	pool := testdb.Pool(t)
+	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+	require.NoError(t, err)
+	cfg.MaxConns = 40
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
 	require.NoError(t, campaign.Migrate(t.Context(), pool))
 	return pool
 }

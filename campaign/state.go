@@ -44,3 +44,12 @@ func scanCampaign(row pgx.Row) (Campaign, error) {
 	c.ResultTimeout = time.Duration(ms) * time.Millisecond
 	return c, err
 }
+
+// item states (esimgw_campaign_item.state).
+const (
+	itemPending   = "pending"   // not sent (or sending failed and will be retried)
+	itemSending   = "sending"   // the request may be on its way: holds an in-flight slot
+	itemSent      = "sent"      // accepted (202); the result is awaited: holds an in-flight slot
+	itemDone      = "done"      // outcome recorded
+	itemCancelled = "cancelled" // the campaign was cancelled before the EID's result was known
+)

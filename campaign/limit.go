@@ -1,0 +1,100 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// acquireSQL moves an EID from pending to sending and, when its campaign has a limit, takes a rate token
+// and an in-flight slot in the same statement, so that the limit holds across every worker and a worker
+// dying at any point leaves no slot taken that no EID holds.
+//
+// The rate is a token bucket of the shared row: tokens refill at rate a second up to burst, and a caller
+// may take one even when none is left, down to maxAhead seconds of debt: it is then told how long to wait
+// for its turn (tokens are reservations, so callers queue in order instead of polling). An EID found in
+// sending (a re-run after a crash) keeps the slot it holds and takes only a token: its request may go out
+// again. Results: whether the item was open, whether a limit exists, the wait when taken (NULL: not taken,
+// the limit is full), whether the item moved.
+const acquireSQL = `
+WITH it AS (
+	SELECT campaign_id, eid, state FROM esimgw_campaign_item
+	WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state IN ('pending', 'sending')
+	FOR UPDATE
+), lim AS (
+	SELECT name, rate, max_in_flight, in_flight, clock_timestamp() AS t,
+		LEAST(burst, tokens + GREATEST(0, EXTRACT(EPOCH FROM clock_timestamp() - updated_at)) * rate) AS avail
+	FROM esimgw_campaign_limit WHERE name = $4
+	FOR UPDATE
+), take AS (
+	UPDATE esimgw_campaign_limit l SET
+		tokens = CASE WHEN lim.rate > 0 THEN lim.avail - 1 ELSE l.tokens END,
+		updated_at = lim.t,
+		in_flight = l.in_flight + CASE WHEN lim.max_in_flight > 0 AND it.state = 'pending' THEN 1 ELSE 0 END
+	FROM lim, it
+	WHERE l.name = lim.name
+		AND (lim.max_in_flight = 0 OR it.state = 'sending' OR lim.in_flight < lim.max_in_flight)
+		AND (lim.rate = 0 OR lim.avail - 1 >= -lim.rate * $5)
+	RETURNING CASE WHEN lim.rate > 0 AND lim.avail < 1 THEN (1 - lim.avail) / lim.rate ELSE 0 END AS wait
+), upd AS (
+	UPDATE esimgw_campaign_item i SET state = 'sending', attempts = i.attempts + 1
+	FROM it WHERE i.campaign_id = it.campaign_id AND i.eid = it.eid
+		AND (NOT EXISTS (SELECT 1 FROM lim) OR EXISTS (SELECT 1 FROM take))
+	RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM it), EXISTS (SELECT 1 FROM lim), (SELECT wait FROM take), EXISTS (SELECT 1 FROM upd)`
+
+// maxAhead bounds how far ahead rate tokens are reserved: a caller that would wait longer is told the
+// limit is full and tries again later, so that a slow rate does not pile up reservations.
+const maxAhead = 2 * time.Second
+
+type acquired struct {
+	open  bool          // the item was pending or sending
+	full  bool          // the limit has no slot or token for it now: try again later
+	moved bool          // it is now sending: go ahead, after wait
+	wait  time.Duration // until the reserved token is due
+}
+
+func acquire(ctx context.Context, pool *pgxpool.Pool, c *Campaign, a jobArgs) (acquired, error) {
+	var r acquired
+	var limited bool
+	var wait *float64
+	err := pool.QueryRow(ctx, acquireSQL, a.Campaign, a.EID, a.Round, c.LimitName, maxAhead.Seconds()).Scan(&r.open, &limited, &wait, &r.moved)
+	if err != nil {
+		return r, fmt.Errorf("campaign: %s: acquire %s: %w", c.Key, a.EID, err)
+	}
+	r.full = r.open && limited && wait == nil
+	if wait != nil {
+		r.wait = time.Duration(*wait * float64(time.Second))
+	}
+	return r, nil
+}
+
+// releaseSQL puts an EID whose request could not be sent back to pending and gives back its slot.
+const releaseSQL = `
+WITH old AS (
+	SELECT campaign_id, eid FROM esimgw_campaign_item
+	WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state = 'sending' FOR UPDATE
+), upd AS (
+	UPDATE esimgw_campaign_item i SET state = 'pending', message = $5
+	FROM old WHERE i.campaign_id = old.campaign_id AND i.eid = old.eid RETURNING 1
+)
+UPDATE esimgw_campaign_limit l SET in_flight = GREATEST(l.in_flight - 1, 0)
+WHERE l.name = $4 AND l.max_in_flight > 0 AND EXISTS (SELECT 1 FROM upd)`
+
+func release(ctx context.Context, pool *pgxpool.Pool, c *Campaign, a jobArgs, cause error) error {
+	if _, err := pool.Exec(ctx, releaseSQL, a.Campaign, a.EID, a.Round, c.LimitName, cause.Error()); err != nil {
+		return fmt.Errorf("campaign: %s: release %s: %w", c.Key, a.EID, err)
+	}
+	return nil
+}
+
+// backOff empties the shared bucket and puts it d into debt: the gateway said it is overloaded, so every
+// worker waits, not only the one that was told.
+func backOff(ctx context.Context, pool *pgxpool.Pool, limit string, d time.Duration) error {
+	_, err := pool.Exec(ctx, `UPDATE esimgw_campaign_limit SET tokens = LEAST(tokens, 0) - rate * $2, updated_at = clock_timestamp()
+		WHERE name = $1 AND rate > 0`, limit, d.Seconds())
+	return err
+}
