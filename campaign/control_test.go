@@ -132,7 +132,7 @@ func TestRetryFailed(t *testing.T) {
 // TestGlobalRateLimit runs one campaign on two workers with a rate limit and measures the rate at which
 // its requests reached the mock.
 func TestGlobalRateLimit(t *testing.T) {
-	const n, rate = 150, 25.0
+	const n, rate = rateTestN, rateTestRate
 	gw := gatewaytest.Start(t, gatewaytest.WithSeed(gatewaytest.Seed{}), gatewaytest.WithFleet(n))
 	pool := migrated(t)
 	m := manager(t, pool)

@@ -57,7 +57,6 @@ type workerConfig struct {
 	backoff     time.Duration
 	fetchPoll   time.Duration
 	logger      *slog.Logger
-	riverLogger *slog.Logger
 	configRiver func(*river.Config)
 }
 

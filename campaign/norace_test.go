@@ -1,0 +1,6 @@
+//go:build !race
+
+package campaign_test
+
+// rateTestN EIDs at rateTestRate a second: see race_test.go.
+const rateTestN, rateTestRate = 300, 60.0
