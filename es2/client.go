@@ -235,3 +235,21 @@ func (c *Client) profileOp(ctx context.Context, name, eid, iccid string, build f
 	req, resp := build(e)
 	return esimgw.StartOperation(ctx, c.engine, c.fn(name), req, resp, esimgw.ResultOf, opts...)
 }
+
+// Resume returns the operation of an earlier EnableProfile, DisableProfile, DeleteProfile or
+// SetFallBackAttribute call, by its FunctionCallIdentifier (or MessageID), from the Dispatcher's Store:
+// after a restart, with a durable store (pgstore), Wait returns its result, at once if the callback
+// arrived while nothing was running. Use ResumeDownload for DownloadProfile.
+func (c *Client) Resume(ctx context.Context, functionCallIdentifier string) (*esimgw.Operation[*esimgw.Result], error) {
+	return esimgw.ResumeOperation(ctx, c.engine, functionCallIdentifier,
+		[]string{"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute"}, esimgw.ResultOf)
+}
+
+// ResumeDownload is Resume for a DownloadProfile operation. The result's Iccid is the one the SM-DP
+// reports (the request's is not stored).
+func (c *Client) ResumeDownload(ctx context.Context, functionCallIdentifier string) (*esimgw.Operation[*esimgw.DownloadResult], error) {
+	return esimgw.ResumeOperation(ctx, c.engine, functionCallIdentifier, []string{"DownloadProfile"},
+		func(resp rps.Response, warn *esimgw.Warning, err error) (*esimgw.DownloadResult, error) {
+			return downloadResultOf(resp, warn, err, "")
+		})
+}

@@ -182,3 +182,19 @@ func (c *Client) start(ctx context.Context, fn rps.Function, eid string, invalid
 	req, resp := build(e)
 	return esimgw.StartOperation(ctx, c.engine, fn, req, resp, esimgw.ResultOf, opts...)
 }
+
+// profileFunctions are the asynchronous functions whose result is a *esimgw.Result.
+var profileFunctions = []string{"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute", "PrepareSMSRChange", "SMSRChange"}
+
+// Resume returns the operation of an earlier EnableProfile, DisableProfile, DeleteProfile,
+// SetFallBackAttribute, PrepareSMSRChange or SMSRChange call, by its FunctionCallIdentifier (or MessageID),
+// from the Dispatcher's Store: after a restart, with a durable store (pgstore), Wait returns its result,
+// at once if the callback arrived while nothing was running. Use ResumeAuditEIS for AuditEIS.
+func (c *Client) Resume(ctx context.Context, functionCallIdentifier string) (*ResultOperation, error) {
+	return esimgw.ResumeOperation(ctx, c.engine, functionCallIdentifier, profileFunctions, esimgw.ResultOf)
+}
+
+// ResumeAuditEIS is Resume for an AuditEIS operation.
+func (c *Client) ResumeAuditEIS(ctx context.Context, functionCallIdentifier string) (*EISOperation, error) {
+	return esimgw.ResumeOperation(ctx, c.engine, functionCallIdentifier, []string{"AuditEIS"}, esimgw.EISResultOf)
+}
