@@ -26,20 +26,6 @@ var (
 	ErrUnexpectedResponse = errors.New("esimgw: unexpected response")
 )
 
-// SendError is the failure of an asynchronous request, with the identifiers it was sent with. The gateway
-// may have executed it all the same (a 202 lost on the way back): its callback then reaches the unmatched
-// handler carrying this MessageID as RelatesTo and this FunctionCallIdentifier as TransactionId.
-type SendError struct {
-	Key OperationKey
-	Err error
-}
-
-func (e *SendError) Error() string {
-	return fmt.Sprintf("esimgw: %s %s (FunctionCallIdentifier %s) not sent: %v", e.Key.Interface, e.Key.Function, e.Key.FunctionCallIdentifier, e.Err)
-}
-
-func (e *SendError) Unwrap() error { return e.Err }
-
 // KPNSetFallBackValidity is the ValidityPeriod KPN applies to SetFallBackAttribute, whatever is asked (docs/kpn.md R10).
 const KPNSetFallBackValidity = 720 * time.Second
 
@@ -272,6 +258,9 @@ type Exchange struct {
 	Attempts int           // HTTP attempts, retries included
 	Response *soap.Message // the synchronous answer, nil for an accepted asynchronous request
 	Warning  *Warning      // set when the function succeeded with EXECUTED_WITHWARNING
+	// Unconfirmed is set when Start returned an operation whose request's outcome is unknown (the
+	// answer was lost after the request was written): it stays pending for its callback.
+	Unconfirmed *CallError
 }
 
 // prepare fills the request's base fields and builds its header. FunctionCallIdentifier doubles as the
@@ -346,7 +335,8 @@ func isURLSafe(s string) bool {
 }
 
 // Call sends a synchronous function's request and decodes its response into resp. A FAILED or EXPIRED
-// status is returned as a *FunctionError; EXECUTED_WITHWARNING as Exchange.Warning.
+// status is returned as a *FunctionError; EXECUTED_WITHWARNING as Exchange.Warning. A request that failed
+// on its way is a *CallError whose Outcome says whether the gateway may have executed it.
 func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (x *Exchange, err error) {
 	h, key, err := c.prepare(fn, req, opts)
 	if err != nil {
@@ -356,6 +346,7 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 	defer func() { obs.end(x, err) }()
 	r, err := c.soap.CallInto(ctx, c.endpoint, h, req, resp) // the answer's body is decoded as its envelope is read
 	if err != nil {
+		callError(err, key)
 		return nil, err
 	}
 	x = &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
@@ -425,6 +416,12 @@ func ResponseStatus(iface, function string, resp rps.Response) (*Warning, error)
 // Start sends an asynchronous function's request and returns the pending operation its callback will
 // resolve. The operation is registered before the request leaves, so a callback that beats the 202 is not
 // lost; a gateway answering at once with a FAILED response (as Njiwa does) resolves it immediately.
+//
+// A request that was not sent or was refused fails (a *CallError with Outcome NotSent or Refused, inside
+// a *SendError). One whose outcome is unknown (the answer was lost after the request was written) does
+// not: Start returns its operation, still pending so that the callback resolves it, with
+// Exchange.Unconfirmed set; its Wait returns that *CallError (ErrOutcomeUnknown) only if the context
+// ends before a result arrives.
 func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*Pending, *Exchange, error) {
 	if c.dispatcher == nil {
 		return nil, nil, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.iface, fn.Name)
@@ -442,15 +439,25 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 	r, err := c.soap.Call(ctx, c.endpoint, h, req)
 	obs.sent(r, err)
 	if err != nil {
+		ce := callError(err, key)
+		if ce != nil && ce.Outcome == OutcomeUnknown {
+			// The gateway may have executed the request (the answer was lost after it was written): its
+			// callback may still come, so the operation stays registered for it. Wait returns the result
+			// when it arrives, and this error only if its context ends first.
+			c.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: the request's outcome is unknown; its operation stays pending for the callback",
+				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID),
+				slog.String("functionCallIdentifier", key.FunctionCallIdentifier), slog.Any("error", err))
+			p.unconfirmed = ce
+			return p, &Exchange{Key: key, Attempts: ce.Attempts, Unconfirmed: ce}, nil
+		}
 		if withdrawn, _ := s.WithdrawOperation(context.WithoutCancel(ctx), p, nil); !withdrawn {
-			// The callback came while the answer to the request was still awaited (a 202 held past the
-			// caller's deadline, a reset after execution): the result is here, so the gateway evidently
-			// accepted the request. Failing now would drop a result nobody else will see.
+			// The callback came while the answer to the request was still awaited: the result is here,
+			// so the gateway evidently accepted the request. Failing now would drop a result nobody else
+			// will see.
 			c.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: the request's answer was lost but its callback arrived; returning the result",
 				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID), slog.Any("error", err))
 			x := &Exchange{Key: key}
-			var ce *soap.CallError
-			if errors.As(err, &ce) {
+			if ce != nil {
 				x.Attempts = ce.Attempts
 			}
 			return p, x, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -17,12 +18,12 @@ import (
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
-// A request that could not be sent reports the identifiers it carried, so that a callback for it (the
+// A request that was not sent reports the identifiers it carried, so that a callback for it (the
 // gateway may have run it before the answer was lost) can be matched by the application.
 func TestFailedSendNamesItsOperation(t *testing.T) {
 	const endpoint = "https://smsr.example.net/ES4"
 	mt := httpmock.NewMockTransport()
-	mt.RegisterResponder(http.MethodPost, endpoint, httpmock.NewErrorResponder(errors.New("connection reset by peer")))
+	mt.RegisterResponder(http.MethodPost, endpoint, httpmock.NewErrorResponder(&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}))
 	quiet := slog.New(slog.DiscardHandler)
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quiet))
 	c, err := esimgw.NewClient("ES4", endpoint, esimgw.WithEntity("1.2.3", ""), esimgw.WithReplyTo("https://mno/cb"),
@@ -38,8 +39,17 @@ func TestFailedSendNamesItsOperation(t *testing.T) {
 	assert.Equal(t, "order-42", se.Key.FunctionCallIdentifier)
 	assert.NotEmpty(t, se.Key.MessageID)
 	assert.Contains(t, err.Error(), "order-42")
-	var ce *soap.CallError
-	require.ErrorAs(t, err, &ce, "the transport's error is still inspectable")
+	var ce *esimgw.CallError
+	require.ErrorAs(t, err, &ce, "one error type for every call")
 	assert.Equal(t, 2, ce.Attempts)
+	assert.Equal(t, esimgw.NotSent, ce.Outcome)
+	assert.Equal(t, "order-42", ce.FunctionCallIdentifier)
+	assert.Equal(t, "EnableProfile", ce.Function)
+	assert.Equal(t, se.Key.MessageID, ce.MessageID)
+	assert.ErrorIs(t, err, esimgw.ErrNotSent)
+	assert.ErrorIs(t, err, soap.ErrNotSent)
+	var op *net.OpError
+	require.ErrorAs(t, err, &op, "the transport's error is still inspectable")
+	assert.Contains(t, err.Error(), "not sent after 2 attempts")
 	assert.Zero(t, d.Tracker().Pending())
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -815,8 +816,10 @@ func TestClientStart(t *testing.T) {
 		assert.Zero(t, d.Tracker().Pending())
 	})
 
-	t.Run("transport error withdraws the operation", func(t *testing.T) {
-		g := newFakeGateway(t, func(*soap.Message) (*http.Response, error) { return nil, errors.New("connection reset by peer") })
+	t.Run("transport error before the request left withdraws the operation", func(t *testing.T) {
+		g := newFakeGateway(t, func(*soap.Message) (*http.Response, error) {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+		})
 		d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quietLogger()))
 		c := newEngine(t, "ES4", g, esimgw.WithReplyTo(replyURL), esimgw.WithDispatcher(d),
 			esimgw.WithSOAPOptions(soap.WithRetryPolicy(soap.RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond})))
@@ -841,6 +844,45 @@ func TestClientStart(t *testing.T) {
 			&rps.ES4EnableProfileResponse{BaseResponseType: statusBase(rps.StatusTypeEXECUTED_SUCCESS)}))
 		require.NoError(t, err)
 		assert.Equal(t, 1, unmatched)
+	})
+
+	t.Run("a reset after the request may have left keeps the operation for its callback", func(t *testing.T) {
+		g := newFakeGateway(t, func(*soap.Message) (*http.Response, error) { return nil, errors.New("connection reset by peer") })
+		d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quietLogger()))
+		c := newEngine(t, "ES4", g, esimgw.WithReplyTo(replyURL), esimgw.WithDispatcher(d),
+			esimgw.WithSOAPOptions(soap.WithRetryPolicy(soap.RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond})))
+		op, err := esimgw.StartOperation(context.Background(), c, enable, enableRequest(), &rps.ES4EnableProfileResponse{}, esimgw.ResultOf,
+			esimgw.WithFunctionCallIdentifier("order-7"))
+		require.NoError(t, err, "not a failure: the gateway may have run it, and its callback will say")
+		assert.Len(t, g.sent(), 1, "not resent")
+		assert.Equal(t, 1, d.Tracker().Pending())
+
+		// With no callback, Wait says the outcome is unknown and names the identifier to reuse.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		_, err = op.Wait(ctx)
+		require.ErrorIs(t, err, esimgw.ErrOutcomeUnknown)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		var ce *esimgw.CallError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, "order-7", ce.FunctionCallIdentifier)
+		assert.Equal(t, esimgw.OutcomeUnknown, ce.Outcome)
+		assert.Contains(t, err.Error(), "only with the same FunctionCallIdentifier order-7")
+	})
+
+	t.Run("a reset after the request may have left: the late callback resolves the operation", func(t *testing.T) {
+		g := newFakeGateway(t, func(*soap.Message) (*http.Response, error) { return nil, errors.New("connection reset by peer") })
+		d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quietLogger()))
+		c := newEngine(t, "ES4", g, esimgw.WithReplyTo(replyURL), esimgw.WithDispatcher(d))
+		op, err := esimgw.StartOperation(context.Background(), c, enable, enableRequest(), &rps.ES4EnableProfileResponse{}, esimgw.ResultOf)
+		require.NoError(t, err)
+		_, err = d.ServeSOAP(context.Background(), readMessage(t,
+			&soap.Header{RelatesTo: op.MessageID(), MessageID: soap.NewMessageID(peerOID, testNow).String()},
+			&rps.ES4EnableProfileResponse{BaseResponseType: statusBase(rps.StatusTypeEXECUTED_SUCCESS)}))
+		require.NoError(t, err)
+		_, err = op.Wait(waitCtx(t))
+		require.NoError(t, err)
+		assert.Zero(t, d.Tracker().Pending())
 	})
 
 	t.Run("SOAP fault withdraws the operation", func(t *testing.T) {

@@ -105,6 +105,11 @@ func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
 	case <-ctx.Done():
 		cause := fmt.Errorf("esimgw: %s: no result before the context ended: %w (%w)",
 			o.name(), ctx.Err(), ErrAbandoned)
+		if u := o.p.unconfirmed; u != nil {
+			// The request's answer was lost too: whether it ran is unknown, and the error says so.
+			cause = fmt.Errorf("esimgw: %s: no result before the context ended: %w (%w), and %w",
+				o.name(), ctx.Err(), ErrAbandoned, u)
+		}
 		if c := context.Cause(ctx); c != nil && c != ctx.Err() {
 			cause = fmt.Errorf("%w: %w", cause, c)
 		}

@@ -104,6 +104,9 @@ type Pending struct {
 	err        error
 	registered time.Time // set by RegisterOperation only
 	deadline   time.Time
+	// unconfirmed is the send error of a request whose outcome is unknown (set by Client.Start before
+	// the Pending is handed out, read by Wait when its context ends).
+	unconfirmed *CallError
 }
 
 // NewResolvedPending returns a Pending that is already resolved with value and err: what a Store's

@@ -287,3 +287,37 @@ func TestSendDownloadProgress(t *testing.T) {
 	require.Len(t, posts, 1)
 	assert.Equal(t, es2plus.StatusFailed, posts[0].Status)
 }
+
+// WithoutDeduplication: a resent request is executed again, as by a gateway that does not recognise its
+// FunctionCallIdentifier; the de-duplicating default answers it without a second execution.
+func TestWithoutDeduplication(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		opts       []gatewaytest.Option
+		executions int
+		second     rps.StatusType
+	}{
+		{"default: de-duplicated", nil, 1, ""},
+		{"WithoutDeduplication: executed twice", []gatewaytest.Option{gatewaytest.WithoutDeduplication()}, 2, rps.StatusTypeFAILED},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOp(t, tc.opts...)
+			body := enableReq(t)
+			r, _ := o.async(t, body)
+			st, _, _ := status(r)
+			assert.Equal(t, rps.StatusTypeEXECUTED_SUCCESS, st)
+			resp, _, err := o.call(t, body) // the same FunctionCallIdentifier again
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusAccepted, resp.StatusCode)
+			assert.Equal(t, tc.executions, o.g.Executions(body.FunctionCallIdentifier))
+			if tc.second != "" {
+				r := o.cb.next(t, "ES4-EnableProfileResponse")
+				el, _ := rps.NewElement("ES4-EnableProfileResponse")
+				require.NoError(t, r.DecodeBody(el))
+				st, subject, reason := status(el.(rps.Response))
+				assert.Equal(t, tc.second, st, "the profile is already enabled")
+				assert.Equal(t, "8.2.1/3.8", subject+"/"+reason)
+			}
+		})
+	}
+}

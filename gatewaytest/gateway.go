@@ -72,6 +72,7 @@ type config struct {
 	ca              *mtlstest.CA
 	recordLimit     int
 	dedupWindow     int
+	noDedup         bool // WithoutDeduplication
 	fleet           int
 	lenient         bool // WithStrict(false)
 }

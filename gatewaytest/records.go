@@ -17,6 +17,12 @@ func WithRecordLimit(n int) Option { return func(c *config) { c.recordLimit = ma
 // for the life of the gateway. Pick n well above the calls a test can have in flight at once.
 func WithDuplicateWindow(n int) Option { return func(c *config) { c.dedupWindow = max(n, 0) } }
 
+// WithoutDeduplication makes the mock execute every request it reads, retries of a FunctionCallIdentifier
+// included, as a gateway that does not de-duplicate would: an EnableProfile resent after it ran comes back
+// FAILED 8.2.1/3.8 (already enabled), and Executions counts every execution. Tests use it to prove that
+// the client itself never has a profile operation executed twice.
+func WithoutDeduplication() Option { return func(c *config) { c.noDedup = true } }
+
 // Stats counts what the mock did since it started, whatever WithRecordLimit keeps and ClearRecords
 // forgets: a long run asserts on it in constant memory.
 type Stats struct {

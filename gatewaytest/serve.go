@@ -152,7 +152,10 @@ func (ep *endpoint) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply
 	key := string(ep.iface) + "|" + from.EntityID + "|" + base.FunctionCallIdentifier
 	g.mu.Lock()
 	ex, dup := g.calls[key]
-	if !dup {
+	if dup && g.cfg.noDedup {
+		ex.executed++ // WithoutDeduplication: a retry is executed again
+		dup = false
+	} else if !dup {
 		ex = &execution{executed: 1}
 		g.calls[key] = ex
 		if old, evicted := g.callOrder.push(key); evicted {
@@ -296,8 +299,8 @@ func (g *Gateway) Requests() []Request {
 }
 
 // Executions returns how many times a FunctionCallIdentifier was executed (0 or 1, whatever the number of
-// retries), summed over senders and interfaces; with WithDuplicateWindow, 0 once the identifier left the
-// window.
+// retries, unless WithoutDeduplication), summed over senders and interfaces; with WithDuplicateWindow, 0
+// once the identifier left the window.
 func (g *Gateway) Executions(functionCallIdentifier string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,13 +38,17 @@ type Client struct {
 	pools    messagePools
 }
 
-// RetryPolicy says how transport failures and 502/503/504 answers are retried. Retries resend the very same
-// bytes, so MessageID and FunctionCallIdentifier never change and a gateway that de-duplicates on them runs
-// the function once.
+// RetryPolicy says how failed attempts are retried. An attempt is repeated only when it proves the request
+// was not executed: it was never completely written (connection refused or reset before the last byte, a
+// failed handshake other than a certificate failure), or the peer answered 503 Service Unavailable, with
+// or without a SOAP fault, after waiting at least as long as its Retry-After asks. Once the request may
+// have been read (a reset or a timeout after it was written, a 502 or 504 from a proxy, a 2xx that could
+// not be read), nothing is resent: the call fails with OutcomeUnknown. A certificate failure is never
+// retried. Retries resend the very same bytes, so MessageID and FunctionCallIdentifier never change.
 type RetryPolicy struct {
 	MaxAttempts     int           // attempts in all, the first included; 1 disables retries
 	InitialInterval time.Duration // first wait
-	MaxInterval     time.Duration // cap on one wait
+	MaxInterval     time.Duration // cap on one wait (a longer Retry-After is honoured within MaxElapsed)
 	MaxElapsed      time.Duration // cap on all waiting; the caller's context caps it too
 }
 
@@ -133,28 +139,129 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("soap: HTTP %s: %q", e.Status, e.Body)
 }
 
-// Temporary reports whether the status is one a retry may cure.
+// Temporary reports whether the status says the peer is temporarily unable (502, 503, 504). The Client
+// retries only a 503, the one that proves the request was not executed.
 func (e *HTTPError) Temporary() bool {
 	return e.StatusCode == http.StatusBadGateway || e.StatusCode == http.StatusServiceUnavailable ||
 		e.StatusCode == http.StatusGatewayTimeout
 }
 
-// CallError wraps the failure of a call with where it went and how often it was tried.
+// CallError is the failure of a call, synchronous or asynchronous: where it went, how often it was tried,
+// and above all its Outcome, which says whether the peer may have executed it. errors.Is(err,
+// ErrNotSent), ErrRefused and ErrOutcomeUnknown test the outcome; Err is the last attempt's failure (a
+// *Fault, *HTTPError, *EnvelopeError, *TimeoutError, a context error or the transport's error), so
+// errors.As reaches those too.
+//
+// Package esimgw fills Interface, Function and FunctionCallIdentifier; a call made with this package
+// alone leaves them empty.
 type CallError struct {
-	Endpoint string
-	Action   string
-	Attempts int
-	Err      error
+	Endpoint  string
+	Action    string
+	MessageID string // the request's wsa:MessageID ("" for Post, which does not parse the envelope)
+	Attempts  int
+	Outcome   Outcome
+	// StatusCode is the HTTP status of the last answer, 0 when none was read.
+	StatusCode int
+	// Fault is the SOAP fault of the last answer, if it was one.
+	Fault *Fault
+	// Subject and Reason are the SGP.02 status codes a gateway put in the fault's detail, if any.
+	Subject, Reason string
+	// RetryAfter is what the last 503 asked to wait, when it asked for longer than the policy or the
+	// caller's deadline allowed.
+	RetryAfter time.Duration
+	// Fix says what to change when no retry can help (a certificate failure); "" otherwise.
+	Fix string
+
+	Interface, Function, FunctionCallIdentifier string
+
+	Err error
 }
 
 func (e *CallError) Error() string {
-	return fmt.Sprintf("soap: calling %s (%s) failed after %d attempt(s): %v", e.Endpoint, e.Action, e.Attempts, e.Err)
+	var b strings.Builder
+	b.WriteString("soap: ")
+	if e.Function != "" {
+		b.WriteString(e.Interface)
+		b.WriteByte(' ')
+		b.WriteString(e.Function)
+		b.WriteString(" to ")
+		b.WriteString(e.Endpoint)
+	} else {
+		b.WriteString(e.Endpoint)
+		b.WriteString(" (")
+		b.WriteString(e.Action)
+		b.WriteByte(')')
+	}
+	if e.FunctionCallIdentifier != "" {
+		b.WriteString(" (FunctionCallIdentifier ")
+		b.WriteString(e.FunctionCallIdentifier)
+		b.WriteByte(')')
+	}
+	b.WriteByte(' ')
+	switch e.Outcome {
+	case NotSent:
+		b.WriteString("not sent")
+	case Refused:
+		b.WriteString("refused by the peer")
+		if e.StatusCode != 0 || e.Subject != "" {
+			b.WriteString(" (")
+			if e.StatusCode != 0 {
+				b.WriteString("HTTP ")
+				b.WriteString(strconv.Itoa(e.StatusCode))
+			}
+			if e.Subject != "" || e.Reason != "" {
+				if e.StatusCode != 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("Subject ")
+				b.WriteString(e.Subject)
+				b.WriteString(" Reason ")
+				b.WriteString(e.Reason)
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(", not executed")
+	default:
+		b.WriteString("outcome unknown: the peer may have executed it")
+	}
+	b.WriteString(" after ")
+	b.WriteString(strconv.Itoa(e.Attempts))
+	if e.Attempts == 1 {
+		b.WriteString(" attempt")
+	} else {
+		b.WriteString(" attempts")
+	}
+	if e.RetryAfter > 0 {
+		b.WriteString(" (it asked to retry after ")
+		b.WriteString(e.RetryAfter.String())
+		b.WriteByte(')')
+	}
+	b.WriteString(": ")
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	}
+	if e.Fix != "" {
+		b.WriteString("; no retry can succeed: ")
+		b.WriteString(e.Fix)
+	}
+	if e.Outcome == OutcomeUnknown {
+		b.WriteString("; call again only with the same FunctionCallIdentifier")
+		if e.FunctionCallIdentifier != "" {
+			b.WriteByte(' ')
+			b.WriteString(e.FunctionCallIdentifier)
+		}
+		b.WriteString(", or audit first")
+	}
+	return b.String()
 }
 
 func (e *CallError) Unwrap() error { return e.Err }
 
-// Call posts one envelope carrying h and body to endpoint, retrying transport failures and 502/503/504 per
-// the RetryPolicy under ctx. It returns a *Fault (wrapped in *CallError) when the peer answered with one.
+// Is reports whether target is the sentinel of e's Outcome (ErrNotSent, ErrRefused, ErrOutcomeUnknown).
+func (e *CallError) Is(target error) bool { return target == e.Outcome.Sentinel() }
+
+// Call posts one envelope carrying h and body to endpoint, retrying per the RetryPolicy under ctx. Every
+// failure is a *CallError; it wraps a *Fault when the peer answered with one.
 func (c *Client) Call(ctx context.Context, endpoint string, h *Header, body BodyWriter) (*Response, error) {
 	return c.CallInto(ctx, endpoint, h, body, nil)
 }
@@ -176,7 +283,22 @@ func (c *Client) CallInto(ctx context.Context, endpoint string, h *Header, body 
 	}
 	payload := AppendEnvelopeVersion((*bp)[:0], c.version, &hdr, body)
 	*bp = payload
-	return c.post(ctx, endpoint, h.Action, payload, into)
+	r, err := c.post(ctx, endpoint, h.Action, payload, into)
+	if ce, ok := err.(*CallError); ok {
+		ce.MessageID = h.MessageID
+	}
+	return r, err
+}
+
+// attemptError is one failed attempt and what it proves.
+type attemptError struct {
+	err        error
+	outcome    Outcome
+	status     int
+	fault      *Fault
+	retryAfter time.Duration // from a 503's Retry-After
+	permanent  bool          // no retry can help (bad URL, answer too large, certificate failure)
+	fix        string
 }
 
 // Post sends an already encoded envelope, with the same retries as Call. Call is the usual entry point;
@@ -189,30 +311,44 @@ func (c *Client) post(ctx context.Context, endpoint, action string, payload []by
 	var b backoff.BackOff // made at the first failure: nearly every call succeeds at once
 	start := time.Now()
 	for attempts := 1; ; attempts++ {
-		r, err := c.once(ctx, endpoint, action, payload, into)
-		if err == nil {
+		r, ae := c.once(ctx, endpoint, action, payload, into)
+		if ae == nil {
 			r.Attempts = attempts
 			return r, nil
 		}
-		var perm *backoff.PermanentError
-		final := errors.As(err, &perm)
-		if final {
-			err = perm.Err
+		err := ae.err
+		ce := &CallError{Endpoint: endpoint, Action: action, Attempts: attempts, Outcome: ae.outcome, StatusCode: ae.status,
+			Fault: ae.fault, Fix: ae.fix}
+		if ae.fault != nil {
+			ce.Subject, ce.Reason = statusCodes(ae.fault.Detail)
 		}
-		retry := !final && ctx.Err() == nil && retryable(err) && attempts < c.retry.MaxAttempts
+		// Only an attempt that proves the request was not executed is repeated.
+		retry := !ae.permanent && ctx.Err() == nil && attempts < c.retry.MaxAttempts &&
+			(ae.outcome == NotSent || (ae.outcome == Refused && ae.status == http.StatusServiceUnavailable))
 		var wait time.Duration
 		if retry {
 			if b == nil {
 				b = c.newBackOff()
 			}
 			wait = b.NextBackOff()
-			// MaxElapsed counts from the call's start, the first attempt included.
+			if ae.retryAfter > wait {
+				wait = ae.retryAfter
+			}
+			// MaxElapsed counts from the call's start, the first attempt included. A wait the caller's
+			// deadline would cut short is not begun: the peer asked for it, and would refuse earlier.
 			retry = c.retry.MaxElapsed <= 0 || time.Since(start)+wait <= c.retry.MaxElapsed
+			if d, ok := ctx.Deadline(); ok && ae.retryAfter > 0 && time.Until(d) < wait {
+				retry = false
+			}
+			if !retry && ae.retryAfter > 0 {
+				ce.RetryAfter = ae.retryAfter
+			}
 		}
 		if retry {
 			traceRetry(ctx, attempts, wait, err)
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "soap: retrying call",
-				slog.String("endpoint", endpoint), slog.String("action", action), slog.Int("attempt", attempts), slog.Any("error", err))
+				slog.String("endpoint", endpoint), slog.String("action", action), slog.Int("attempt", attempts),
+				slog.Duration("wait", wait), slog.Any("error", err))
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
@@ -224,7 +360,8 @@ func (c *Client) post(ctx context.Context, endpoint, action string, payload []by
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			err = fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
 		}
-		return nil, &CallError{Endpoint: endpoint, Action: action, Attempts: attempts, Err: err}
+		ce.Err = err
+		return nil, ce
 	}
 }
 
@@ -241,25 +378,27 @@ func (c *Client) newBackOff() backoff.BackOff {
 	return b
 }
 
-// retryable reports whether a failed attempt may be repeated: the request may not have reached the
-// gateway, or the gateway said it is temporarily unavailable.
-func retryable(err error) bool {
-	var he *HTTPError
-	if errors.As(err, &he) {
-		return he.Temporary()
+// answered classifies an attempt that got a status line: what the status says, except that a 2xx whose
+// body could not be read or decoded leaves the outcome unknown (the request was accepted).
+func answered(status int, err error) *attemptError {
+	o := statusOutcome(status)
+	if status < 300 {
+		o = OutcomeUnknown
 	}
-	var f *Fault
-	var ee *EnvelopeError
-	if errors.As(err, &f) || errors.As(err, &ee) {
-		return false
-	}
-	return true // transport: refused, reset, EOF, TLS or timeout while dialling
+	return &attemptError{err: err, outcome: o, status: status}
 }
 
-func (c *Client) once(ctx context.Context, endpoint, action string, payload []byte, into BodyReader) (*Response, error) {
+func (c *Client) once(ctx context.Context, endpoint, action string, payload []byte, into BodyReader) (*Response, *attemptError) {
+	var trace *attemptTrace
+	if c.http != nil {
+		// A round tripper of someone else's: httptrace tells how far the attempt got (net/http's
+		// Transport reports it; this package's Transport marks its errors itself).
+		trace = &attemptTrace{}
+		ctx = httptrace.WithClientTrace(ctx, trace.trace())
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return nil, backoff.Permanent(err)
+		return nil, &attemptError{err: err, outcome: NotSent, permanent: true}
 	}
 	c.version.SetActionHeaders(req.Header, action)
 	var res *http.Response
@@ -271,7 +410,11 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		res, err = c.http.Do(req)
 	}
 	if err != nil {
-		return nil, err
+		ae := &attemptError{err: err, outcome: transportOutcome(err, trace)}
+		if fix := certificateFailure(err); fix != "" {
+			ae.outcome, ae.permanent, ae.fix = NotSent, true, fix
+		}
+		return nil, ae
 	}
 	defer res.Body.Close()
 	bp := c.pools.buffer()
@@ -279,10 +422,9 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 	*bp = data
 	if err != nil {
 		c.pools.bufs.Put(bp)
-		if errors.Is(err, ErrTooLarge) {
-			return nil, backoff.Permanent(err)
-		}
-		return nil, err
+		ae := answered(res.StatusCode, err)
+		ae.permanent = errors.Is(err, ErrTooLarge)
+		return nil, ae
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		c.pools.bufs.Put(bp)
@@ -290,13 +432,13 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		case res.StatusCode == http.StatusAccepted || res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusOK:
 			return &Response{StatusCode: res.StatusCode}, nil
 		default:
-			return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status}
+			return nil, c.statusError(res, &HTTPError{StatusCode: res.StatusCode, Status: res.Status}, nil)
 		}
 	}
 	// Only an error status needs the media type: parsing it allocates.
 	if res.StatusCode >= 300 && !isSOAPContentType(res.Header.Get("Content-Type")) {
 		c.pools.bufs.Put(bp)
-		return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
+		return nil, c.statusError(res, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}, nil)
 	}
 	m, err := c.pools.read(bp, c.read, into)
 	if err != nil && errors.Is(err, ErrEmptyBody) && res.StatusCode < 300 {
@@ -310,17 +452,31 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 			err = &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
 		}
 		c.pools.bufs.Put(bp) // only now: the snippet quoted it
-		return nil, err
+		if res.StatusCode >= 300 {
+			return nil, c.statusError(res, err, nil)
+		}
+		return nil, answered(res.StatusCode, err)
 	}
 	m.HTTPHeader, m.TLS = res.Header, res.TLS
 	if m.Fault != nil {
 		m.Fault.HTTPStatus = res.StatusCode
-		return nil, m.Fault
+		// A fault is a refusal whatever status carries it, 502 and 504 excepted: a proxy's fault says
+		// nothing of what the gateway behind it did.
+		return nil, c.statusError(res, m.Fault, m.Fault)
 	}
 	if res.StatusCode >= 300 {
-		return nil, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
+		return nil, c.statusError(res, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}, nil)
 	}
 	return &Response{StatusCode: res.StatusCode, Message: m}, nil
+}
+
+// statusError is the attempt error of an answer with an error status (or a fault).
+func (c *Client) statusError(res *http.Response, err error, f *Fault) *attemptError {
+	ae := &attemptError{err: err, outcome: statusOutcome(res.StatusCode), status: res.StatusCode, fault: f}
+	if res.StatusCode == http.StatusServiceUnavailable {
+		ae.retryAfter, _ = retryAfter(res.Header, time.Now())
+	}
+	return ae
 }
 
 func isSOAPContentType(ct string) bool {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,13 +60,15 @@ func TestCallRetriesSameBytes(t *testing.T) {
 		name     string
 		failures []func() (*http.Response, error)
 	}{
-		{"503 then 502 then 504", []func() (*http.Response, error){
+		{"503 three times", []func() (*http.Response, error){
 			func() (*http.Response, error) { return httpmock.NewStringResponse(503, "busy"), nil },
-			func() (*http.Response, error) { return httpmock.NewStringResponse(502, "bad gateway"), nil },
-			func() (*http.Response, error) { return httpmock.NewStringResponse(504, "timeout"), nil },
+			func() (*http.Response, error) { return httpmock.NewStringResponse(503, "busy"), nil },
+			func() (*http.Response, error) { return httpmock.NewStringResponse(503, "busy"), nil },
 		}},
-		{"connection reset", []func() (*http.Response, error){
-			func() (*http.Response, error) { return nil, errors.New("read: connection reset by peer") },
+		{"connection refused (dial)", []func() (*http.Response, error){
+			func() (*http.Response, error) {
+				return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+			},
 		}},
 	}
 	for _, tt := range tests {
@@ -109,12 +112,18 @@ func TestCallErrors(t *testing.T) {
 			require.ErrorAs(t, err, &f)
 			assert.Equal(t, FaultSender, f.Code)
 			assert.Equal(t, 500, f.HTTPStatus)
+			assert.ErrorIs(t, err, ErrRefused)
+			var ce *CallError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, 500, ce.StatusCode)
+			assert.Same(t, f, ce.Fault)
 		}},
 		{"503 forever", httpmock.NewStringResponder(503, "busy"), 4, func(t *testing.T, err error) {
 			var he *HTTPError
 			require.ErrorAs(t, err, &he)
 			assert.Equal(t, 503, he.StatusCode)
 			assert.Equal(t, "busy", he.Body)
+			assert.ErrorIs(t, err, ErrRefused)
 		}},
 		{"404 html", httpmock.NewStringResponder(404, "<html>not found</html>"), 1, func(t *testing.T, err error) {
 			var he *HTTPError
@@ -123,9 +132,21 @@ func TestCallErrors(t *testing.T) {
 		}},
 		{"200 garbage", httpmock.NewStringResponder(200, "<not-soap/>"), 1, func(t *testing.T, err error) {
 			assert.ErrorIs(t, err, ErrNotEnvelope)
+			assert.ErrorIs(t, err, ErrOutcomeUnknown, "a 2xx was an acceptance, whatever came with it")
 		}},
+		{"502 is not resent", httpmock.NewStringResponder(502, "bad gateway"), 1, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, ErrOutcomeUnknown, "a proxy's 502 says nothing of what the gateway did")
+		}},
+		{"504 is not resent", httpmock.NewStringResponder(504, ""), 1, func(t *testing.T, err error) {
+			assert.ErrorIs(t, err, ErrOutcomeUnknown)
+		}},
+		{"reset from a round tripper that reports nothing: not resent", httpmock.NewErrorResponder(errors.New("read: connection reset by peer")), 1,
+			func(t *testing.T, err error) {
+				assert.ErrorIs(t, err, ErrOutcomeUnknown, "the request may have left")
+			}},
 		{"oversized", httpmock.NewStringResponder(200, strings.Repeat("x", 2048)), 1, func(t *testing.T, err error) {
 			assert.ErrorIs(t, err, ErrTooLarge)
+			assert.ErrorIs(t, err, ErrOutcomeUnknown)
 		}},
 	}
 	for _, tt := range tests {

@@ -25,9 +25,12 @@
 //     in the SOAP version the request came in.
 //
 // Calling:
-//   - Client posts envelopes. It retries transport failures and 502/503/504 with backoff, resending the
-//     very same bytes so that MessageID and FunctionCallIdentifier never change; failures are *CallError
-//     wrapping *HTTPError, *Fault, *EnvelopeError, *TimeoutError or the transport's error. A 2xx
+//   - Client posts envelopes. It resends a request only when it cannot have been executed: never
+//     completely written, or answered 503 (after its Retry-After); the very same bytes, so that MessageID
+//     and FunctionCallIdentifier never change. Failures are *CallError, whose Outcome (NotSent, Refused,
+//     OutcomeUnknown; errors.Is with ErrNotSent, ErrRefused, ErrOutcomeUnknown) says whether the peer may
+//     have executed the request, wrapping *HTTPError, *Fault, *EnvelopeError, *TimeoutError or the
+//     transport's error. A certificate failure is not retried; its message names the fix. A 2xx
 //     whose envelope has an empty Body is an acceptance, like a 202 without a body. WithSOAPVersion(SOAP11)
 //     speaks SOAP 1.1 (text/xml, SOAPAction) to gateways that know nothing else.
 //   - By default it uses Transport: HTTP/1.1 keep-alive over the TLS configuration given with

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"sync"
@@ -145,16 +146,18 @@ func (m *meteredReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. Its errors say whether the request was written completely
+// (errors.As finds nothing of it outside this package; soap.Client reads it to tell NotSent from
+// OutcomeUnknown).
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil || (req.URL.Scheme != "https" && req.URL.Scheme != "http") || req.URL.Host == "" {
 		closeBody(req)
-		return nil, fmt.Errorf("soap: transport: unsupported URL %q", req.URL)
+		return nil, notWritten(fmt.Errorf("soap: transport: unsupported URL %q", req.URL))
 	}
 	h, err := t.host(req)
 	if err != nil {
 		closeBody(req)
-		return nil, err
+		return nil, notWritten(err)
 	}
 	if h.proxy != nil || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
 		return t.viaNetHTTP(req)
@@ -162,20 +165,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if err := ctx.Err(); err != nil { // an idle connection would otherwise take the request before the AfterFunc runs
 		closeBody(req)
-		return nil, err
+		return nil, notWritten(err)
 	}
 	pc, err := t.conn(ctx, h, req.URL)
 	if err != nil {
 		closeBody(req)
-		return nil, err
+		if ce := ctx.Err(); ce != nil {
+			return nil, notWritten(ce)
+		}
+		return nil, notWritten(err)
 	}
-	res, err := pc.roundTrip(req)
+	res, written, err := pc.roundTrip(req)
 	if err != nil {
 		closeBody(req)
 		if ce := ctx.Err(); ce != nil {
-			return nil, ce
+			err = ce
 		}
-		return nil, err
+		return nil, &sendError{written: written, err: err}
 	}
 	return res, nil
 }
@@ -240,13 +246,16 @@ func (t *Transport) viaNetHTTP(req *http.Request) (*http.Response, error) {
 	t.mu.Unlock()
 	parent := req.Context()
 	ctx, cancel := context.WithTimeout(parent, t.settings.AttemptTimeout)
+	var tr attemptTrace
+	ctx = httptrace.WithClientTrace(ctx, tr.trace())
 	res, err := nh.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		cancel()
+		written := transportOutcome(err, &tr) == OutcomeUnknown
 		if ctx.Err() == context.DeadlineExceeded && parent.Err() == nil {
-			return nil, &TimeoutError{Awaiting: "the response", Limit: t.settings.AttemptTimeout, Err: err}
+			return nil, &sendError{written: written, err: &TimeoutError{Awaiting: "the response", Limit: t.settings.AttemptTimeout, Err: err}}
 		}
-		return nil, err
+		return nil, &sendError{written: written, err: err}
 	}
 	res.Body = &cancelOnClose{ReadCloser: res.Body, cancel: cancel}
 	return res, nil
@@ -378,7 +387,10 @@ func (e *TimeoutError) Timeout() bool { return true }
 // aLongTimeAgo is a deadline in the past: setting it makes blocked reads and writes return at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
-func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
+// roundTrip writes req and reads the answer's headers. written reports, on failure, whether the request
+// was written to its last byte: a request cut short cannot be executed by an HTTP/1.1 peer, which reads
+// the whole body its Content-Length announces first.
+func (pc *persistConn) roundTrip(req *http.Request) (_ *http.Response, written bool, _ error) {
 	ctx := req.Context()
 	s := &pc.t.settings
 	// The context's own deadline is left to the AfterFunc below, so that its ending is always seen as
@@ -394,7 +406,7 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { _ = pc.conn.SetDeadline(aLongTimeAgo) })
 	}
-	fail := func(err error, awaiting string) (*http.Response, error) {
+	fail := func(err error, awaiting string) (*http.Response, bool, error) {
 		stop()
 		_ = pc.conn.Close()
 		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
@@ -402,16 +414,17 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 			if awaiting == "response headers" && headerDeadline.Before(deadline) {
 				limit = s.ResponseHeaderTimeout
 			}
-			return nil, &TimeoutError{Awaiting: awaiting, Limit: limit, Err: err}
+			return nil, written, &TimeoutError{Awaiting: awaiting, Limit: limit, Err: err}
 		}
-		return nil, err
+		return nil, written, err
 	}
 	if err := writeRequest(pc.bw, req); err != nil {
-		return fail(err, "the request to be written")
+		return fail(pc.alertAfter(err), "the request to be written")
 	}
 	if err := pc.bw.Flush(); err != nil {
-		return fail(err, "the request to be written")
+		return fail(pc.alertAfter(err), "the request to be written")
 	}
+	written = true
 	pc.meter.left = s.MaxResponseHeaderBytes
 	var res *http.Response
 	for {
@@ -432,7 +445,25 @@ func (pc *persistConn) roundTrip(req *http.Request) (*http.Response, error) {
 	_ = pc.conn.SetReadDeadline(deadline)
 	res.TLS = pc.tls
 	res.Body = &connBody{pc: pc, ctx: ctx, body: res.Body, reusable: !res.Close && !req.Close, stop: stop}
-	return res, nil
+	return res, true, nil
+}
+
+// alertAfter returns the TLS alert the peer sent before closing, if one waits on the connection, instead
+// of the write error err. Under TLS 1.3 the client's handshake ends before the server has checked the
+// client's certificate: a server refusing it sends an alert and closes, and the request's write then
+// fails with a broken pipe that would hide why (and read as worth retrying).
+func (pc *persistConn) alertAfter(err error) error {
+	if pc.tls == nil || pc.tls.Version < tls.VersionTLS13 {
+		return err
+	}
+	_ = pc.conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	var b [1]byte
+	_, rerr := pc.conn.Read(b[:])
+	var op *net.OpError
+	if errors.As(rerr, &op) && op.Op == "remote error" {
+		return rerr
+	}
+	return err
 }
 
 // connBody returns the connection to the idle list once the answer has been read to its end, and closes

@@ -175,10 +175,16 @@ func TestClientTimeouts(t *testing.T) {
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 		defer cancel()
-		_, err = c.EnableProfile(ctx, eid, disabled)
+		start := time.Now()
+		o, err := c.EnableProfile(ctx, eid, disabled)
+		require.NoError(t, err, "the request was written: its outcome is unknown and its operation stays pending")
+		assert.Less(t, time.Since(start), eventually, "the deadline ended the call")
+		assert.Equal(t, 1, op.Dispatcher.Tracker().Pending())
+		_, err = o.Wait(ctx)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorIs(t, err, esimgw.ErrOutcomeUnknown)
 		assert.Contains(t, err.Error(), "context deadline exceeded")
-		assert.Zero(t, op.Dispatcher.Tracker().Pending(), "the registration was withdrawn")
+		assert.Zero(t, op.Dispatcher.Tracker().Pending(), "Wait withdrew it when its context ended")
 	})
 	t.Run("no deadline: the transport's response-header timeout", func(t *testing.T) {
 		assert.Equal(t, 60*time.Second, soap.DefaultTransportSettings().ResponseHeaderTimeout, "the documented default")
@@ -188,12 +194,17 @@ func TestClientTimeouts(t *testing.T) {
 		c, err := es4.NewClient(url, append(op.Options, esimgw.WithHTTPClient(&http.Client{Transport: tr}),
 			esimgw.WithSOAPOptions(soap.WithLogger(quiet()), soap.WithRetryPolicy(soap.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond})))...)
 		require.NoError(t, err)
-		_, err = c.EnableProfile(context.Background(), eid, disabled)
+		o, err := c.EnableProfile(context.Background(), eid, disabled)
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		_, err = o.Wait(ctx)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "timeout awaiting response headers")
 		var ce *soap.CallError
 		require.ErrorAs(t, err, &ce)
-		assert.Equal(t, 2, ce.Attempts, "a timed-out attempt is retried with the same bytes")
+		assert.Equal(t, 1, ce.Attempts, "a request that timed out after it was written is not resent")
+		assert.Equal(t, soap.OutcomeUnknown, ce.Outcome)
 	})
 }
 

@@ -113,7 +113,9 @@ func Message(err error) string {
 		ce *soap.CallError
 		oe *net.OpError
 	)
-	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+	// Only a call that was not sent could not reach the gateway; one whose outcome is unknown did.
+	sent := errors.As(err, &ce) && ce.Outcome != soap.NotSent
+	if !sent && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		switch {
 		case errors.As(err, &ue): // through an http.Client
 			cause := ue.Err
@@ -123,6 +125,9 @@ func Message(err error) string {
 			msg = "cannot reach the gateway at " + ue.URL + ": " + cause.Error()
 		case errors.As(err, &ce) && errors.As(err, &oe) && oe.Err != nil: // soap.Transport's own errors
 			msg = "cannot reach the gateway at " + ce.Endpoint + ": " + oe.Err.Error()
+		}
+		if ce != nil && ce.Fix != "" && !strings.Contains(msg, ce.Fix) {
+			msg += "; " + ce.Fix
 		}
 	}
 	for _, p := range []string{"esimgw: ", "mtls: ", "soap: ", "es2: ", "es4: "} {

@@ -58,12 +58,15 @@ func TestMessageNamesTheUnreachableGateway(t *testing.T) {
 		err  error
 		want string
 	}{
-		{name: "soap.Transport", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Action: "a", Attempts: 4, Err: refused},
+		{name: "soap.Transport", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Action: "a", Attempts: 4, Outcome: soap.NotSent, Err: refused},
 			want: "cannot reach the gateway at https://smsr.example/ES4: connect: connection refused"},
-		{name: "http.Client", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Err: &url.Error{Op: "Post", URL: "https://smsr.example/ES4", Err: refused}},
+		{name: "http.Client", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Outcome: soap.NotSent, Err: &url.Error{Op: "Post", URL: "https://smsr.example/ES4", Err: refused}},
 			want: "cannot reach the gateway at https://smsr.example/ES4: connect: connection refused"},
-		{name: "deadline stays a deadline", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Err: context.DeadlineExceeded},
-			want: "calling https://smsr.example/ES4 () failed after 0 attempt(s): context deadline exceeded"},
+		{name: "deadline stays a deadline", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Attempts: 1, Err: context.DeadlineExceeded},
+			want: "https://smsr.example/ES4 () outcome unknown: the peer may have executed it after 1 attempt: context deadline exceeded; call again only with the same FunctionCallIdentifier, or audit first"},
+		{name: "a certificate failure names its fix", err: &soap.CallError{Endpoint: "https://smsr.example/ES4", Attempts: 1, Outcome: soap.NotSent,
+			Fix: "give the gateway's CA with mtls.WithRootCAs (the CLI's -ca flag)", Err: &url.Error{Op: "Post", URL: "https://smsr.example/ES4", Err: errors.New("tls: failed to verify certificate")}},
+			want: "cannot reach the gateway at https://smsr.example/ES4: tls: failed to verify certificate; give the gateway's CA with mtls.WithRootCAs (the CLI's -ca flag)"},
 		{name: "prefixes dropped", err: errors.New("esimgw: something"), want: "something"},
 	}
 	for _, tt := range tests {
