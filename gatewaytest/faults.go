@@ -1,6 +1,7 @@
 package gatewaytest
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"reflect"
@@ -205,6 +206,10 @@ func (g *Gateway) faultMiddleware(iface Interface, next http.Handler) http.Handl
 		}
 		if _, ok := g.take(is[ResetConnections]); ok {
 			g.recordInjected(iface, "ResetConnections")
+			// Read the whole request first, as documented: the client has written it to its last byte
+			// and cannot know whether it ran. (A reset while it is still writing is a failed write,
+			// which the client may retry.)
+			_, _ = io.Copy(io.Discard, r.Body)
 			if hj, ok := w.(http.Hijacker); ok {
 				if c, _, err := hj.Hijack(); err == nil {
 					if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
