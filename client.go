@@ -380,7 +380,7 @@ func sameTransaction(a, b string) bool {
 
 // decodeResponse decodes m's body into resp and maps its FunctionExecutionStatus.
 func (c *Client) decodeResponse(fn rps.Function, m *soap.Message, resp rps.Response) (*Warning, error) {
-	if !strings.EqualFold(m.BodyName, resp.ElementName()) {
+	if !strings.EqualFold(m.BodyName, resp.ElementName()) && !spelledAs(m, c.iface, resp.ElementName()) {
 		return nil, fmt.Errorf("%w: <%s> where %s %s answers <%s>", ErrUnexpectedResponse, m.BodyName, c.iface, fn.Name, resp.ElementName())
 	}
 	if err := m.DecodeBody(resp); err != nil {

@@ -254,7 +254,7 @@ func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 }
 
 func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, error) {
-	el, known := rps.NewElement(m.BodyName)
+	el, known := inboundElement(m) // the schema's names, and Njiwa's and ES3 spellings (dispatcher_lenient.go)
 	if !known || (m.BodySpace != rps.Namespace && m.BodySpace != soap.NSRPSv1) {
 		iface, name := splitElementName(m.BodyName)
 		return nil, d.handOver(ctx, &Inbound{Kind: InboundUnknown, Interface: iface, Function: name, Message: m})

@@ -685,6 +685,9 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		envelope(&soap.Header{}, rawBody{"ES4-EnableProfileResponse", njiwaEnableCallback}),
 		envelope(&soap.Header{}, rawBody{"ES4-FutureResponse", `<rps:ES4-FutureResponse><rps:X>1</rps:X></rps:ES4-FutureResponse>`}),
 		envelope(&soap.Header{}, soap.SenderFault("bad")),
+		// Njiwa: SOAP 1.1 rpc/literal wrapper, 2007/05 headers, ES3 Action on an ES2 callback (issue 17).
+		njiwaEnvelope("http://gsma.com/ES3/ProfileManagentCallBack/ES2-DeleteProfile", key.String(), "DeleteProfilePResponse", njiwaStatus("FAILED")),
+		envelope(&soap.Header{}, rawBody{"ES4-HandleSMSRChangeNotification", vendorSMSRChange}), // defect 1's values
 	}
 	return seeds
 }

@@ -250,8 +250,12 @@ func actionVariants(f Function) []variant {
 		case "EnableProfile", "DisableProfile", "DeleteProfile":
 			vs = append(vs, resp("ES2/ProfileManagentCallBack/"+p), resp("ES3/ProfileManagentCallBack/"+p))
 		}
-		if f.Name == "DisableProfile" {
-			vs = append(vs, req("ES2/PlatformManagement/ES2-DisableProfileRequest")) // WHTY
+		// WHTY (docs/wire.md 4.3): callbacks modelled as request/response, with suffixed Actions.
+		switch f.Name {
+		case "EnableProfile", "DisableProfile", "DeleteProfile":
+			vs = append(vs, req("ES2/PlatformManagement/"+p+"Request"), resp("ES2/PlatformManagement/"+p+"Response"))
+		case "DownloadProfile":
+			vs = append(vs, req("ES2/ProfileManagement/"+p+"Request"))
 		}
 	case ES4:
 		// WHTY: suffixed request Actions in PlatformManagement, responses in eUICCManagement.

@@ -141,6 +141,13 @@ func TestActionVariants(t *testing.T) {
 		{g + "ES3/ProfileManagentCallBack/ES2-DeleteProfile", rps.ES2, "DeleteProfile", rps.RoleResponse},
 		{g + "ES2/PlatformManagement/ES2-DisableProfileRequest", rps.ES2, "DisableProfile", rps.RoleRequest},
 		{g + "ES2/PlatformManagement/ES2-DownloadProfileResponse", rps.ES2, "DownloadProfile", rps.RoleResponse},
+		// WHTY's ES2 request/response Actions (issue 17, defect 3).
+		{g + "ES2/ProfileManagement/ES2-DownloadProfileRequest", rps.ES2, "DownloadProfile", rps.RoleRequest},
+		{g + "ES2/PlatformManagement/ES2-EnableProfileRequest", rps.ES2, "EnableProfile", rps.RoleRequest},
+		{g + "ES2/PlatformManagement/ES2-EnableProfileResponse", rps.ES2, "EnableProfile", rps.RoleResponse},
+		{g + "ES2/PlatformManagement/ES2-DeleteProfileRequest", rps.ES2, "DeleteProfile", rps.RoleRequest},
+		{g + "ES2/PlatformManagement/ES2-DeleteProfileResponse", rps.ES2, "DeleteProfile", rps.RoleResponse},
+		{g + "ES2/PlatformManagement/ES2-DisableProfileResponse", rps.ES2, "DisableProfile", rps.RoleResponse},
 		{g + "ES4/ProfileManagent/ES4-EnableProfile", rps.ES4, "EnableProfile", rps.RoleRequest},
 		{g + "ES4/ProfileManagent/ES4-AuditEIS", rps.ES4, "AuditEIS", rps.RoleRequest},
 		{g + "ES4/ProfileManagent/ES4-GetEISRequest", rps.ES4, "GetEIS", rps.RoleRequest},
