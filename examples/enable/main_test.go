@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,6 +10,7 @@ import (
 	"github.com/esimgw/esimgw/examples/internal/cli"
 	"github.com/esimgw/esimgw/examples/internal/clitest"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/pgtest"
 )
 
 func TestEnableEmbedded(t *testing.T) {
@@ -55,4 +57,22 @@ func TestEnableUsage(t *testing.T) {
 	r = clitest.Exec(t, run, nil, "-iccid", "89310410000000000018")
 	assert.Equal(t, cli.ExitError, r.Code)
 	assert.Contains(t, r.Stderr, `invalid Iccid "89310410000000000018"`)
+}
+
+// With -store the operation is kept in PostgreSQL: after the run its row is there, resolved.
+func TestEnableWithStore(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	r := clitest.Exec(t, run, clitest.With(nil, "ESIMGW_STORE", dbURL))
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Contains(t, r.Stdout, "<- callback ES4 EnableProfile: EXECUTED_SUCCESS")
+	pool := pgtest.PoolFor(t, dbURL)
+	var resolved int
+	require.NoError(t, pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM esimgw_operation WHERE function = 'EnableProfile' AND state = 1`).Scan(&resolved))
+	assert.Equal(t, 1, resolved)
+
+	r = clitest.Exec(t, run, nil, "-store", "postgres://nobody@127.0.0.1:1/none")
+	assert.Equal(t, cli.ExitError, r.Code)
+	clitest.OneLine(t, r.Stderr)
+	assert.Contains(t, r.Stderr, "-store")
 }

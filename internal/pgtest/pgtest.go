@@ -68,8 +68,13 @@ func URL(t testing.TB) string {
 // Pool is URL with a pool on it, closed when the test ends (before the schema is dropped).
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	u := URL(t)
-	pool, err := pgxpool.New(context.Background(), u)
+	return PoolFor(t, URL(t))
+}
+
+// PoolFor is a pool on dbURL (one URL returned), closed when the test ends.
+func PoolFor(t testing.TB, dbURL string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), dbURL)
 	if err != nil {
 		t.Fatalf("pgtest: pool: %v", err)
 	}

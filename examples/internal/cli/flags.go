@@ -51,7 +51,9 @@ type App struct {
 	CallbackKey      string
 	CallbackCA       string
 	CallbackSubject  string
-	Timeout          time.Duration
+	// Store is a PostgreSQL URL for pending operations (pgstore); "" keeps them in memory.
+	Store   string
+	Timeout time.Duration
 	// TimeoutSet is true when -timeout (or ESIMGW_TIMEOUT) was given.
 	TimeoutSet bool
 	Verbose    bool
@@ -116,6 +118,8 @@ func New(name, doc string, needs Needs, env Env, stdout, stderr io.Writer) *App 
 	a.stringVar(&a.CallbackCA, "callback-ca", "CALLBACK_CA", "", "CA bundle (PEM) the gateway's client certificate must chain to\n"+
 		"(KPN: the Sectigo chain or KPN IoT Private Root CA 1)")
 	a.stringVar(&a.CallbackSubject, "callback-subject", "CALLBACK_SUBJECT", "", "accept callbacks only from a client certificate with this subject CN (optional)")
+	a.stringVar(&a.Store, "store", "STORE", "", "PostgreSQL URL to keep pending operations, results and seen notifications in\n"+
+		"(postgres://user@host:5432/db), shared by replicas and kept across restarts (default: in memory)")
 	a.durationVar(&a.Timeout, "timeout", "TIMEOUT", DefaultTimeout, "how long to wait for the gateway's answers and callbacks")
 	fs.BoolVar(&a.Verbose, "v", false, "debug logs on stderr")
 	return a

@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/mtls"
+	"github.com/esimgw/esimgw/pgstore"
 )
 
 // StartOptions adjust what Start builds.
@@ -44,7 +47,9 @@ type Session struct {
 	// Indent prefixes the lines Do prints.
 	Indent string
 
-	app *App
+	app   *App
+	pool  *pgxpool.Pool
+	store *pgstore.Store
 }
 
 // Start builds and starts the set-up the command line describes.
@@ -105,8 +110,17 @@ func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error)
 			return nil
 		})
 	}
-	s.Dispatcher = esimgw.NewDispatcher(esimgw.WithDispatcherLogger(a.Logger),
-		esimgw.WithNotificationHandler(notes), esimgw.WithUnmatchedHandler(unmatched))
+	dopts := []esimgw.DispatcherOption{esimgw.WithDispatcherLogger(a.Logger),
+		esimgw.WithNotificationHandler(notes), esimgw.WithUnmatchedHandler(unmatched)}
+	if a.Store != "" {
+		store, err := s.openStore(ctx, a.Store)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		dopts = append(dopts, esimgw.WithStore(store))
+	}
+	s.Dispatcher = esimgw.NewDispatcher(dopts...)
 	sopts := append([]esimgw.ServerOption{serverOpt, esimgw.WithServerLogger(a.Logger)}, o.Server...)
 	if s.Server, err = esimgw.NewCallbackServer(s.Dispatcher, sopts...); err != nil {
 		return nil, fmt.Errorf("callback server: %w", err)
@@ -210,9 +224,32 @@ func (s *Session) Close() {
 		_ = s.Server.Shutdown(ctx)
 		cancel()
 	}
+	if s.store != nil {
+		s.store.Close()
+		s.pool.Close()
+	}
 	if s.Gateway != nil {
 		s.Gateway.Close()
 	}
+}
+
+// openStore connects to PostgreSQL, migrates and opens the store -store names.
+func (s *Session) openStore(ctx context.Context, dbURL string) (*pgstore.Store, error) {
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("-store: %w", err)
+	}
+	if err := pgstore.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("-store: %w", err)
+	}
+	store, err := pgstore.New(ctx, pool, pgstore.WithLogger(s.app.Logger))
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("-store: %w", err)
+	}
+	s.pool, s.store = pool, store
+	return store, nil
 }
 
 // Describe prints where the program runs: the embedded mock or the gateway's endpoints, and the callback
