@@ -281,6 +281,10 @@ func TestHandler(t *testing.T) {
 	assert.Contains(t, string(body), `<env:Upgrade><env:SupportedEnvelope qname="s12:Envelope"`, "a VersionMismatch names the versions understood")
 	res, _ = post(env("ok"), "application/json")
 	assert.Equal(t, http.StatusUnsupportedMediaType, res.StatusCode)
+	res, _ = post(env("ok"), soapCT+`; action="unterminated`)
+	assert.Equal(t, http.StatusUnsupportedMediaType, res.StatusCode, "after an accepted type, another is parsed again")
+	res, _ = post(env("ok"), "application/json")
+	assert.Equal(t, http.StatusUnsupportedMediaType, res.StatusCode)
 	res, _ = post(`<a>`+strings.Repeat("x", 5000)+`</a>`, soapCT)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Reply is what a MessageHandler answers on the same HTTP exchange: a synchronous response envelope. A nil
@@ -57,6 +58,9 @@ type Handler struct {
 	limits   ReadOptions
 	logger   *slog.Logger
 	bufs     sync.Pool
+	// lastType is the last Content-Type accepted: a gateway sends the same one with every message, and
+	// parsing it (mime.ParseMediaType) allocates on every request.
+	lastType atomic.Pointer[string]
 }
 
 // HandlerOption configures a Handler.
@@ -88,12 +92,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ct := r.Header.Get("Content-Type")
-	if ct != "" {
+	if last := h.lastType.Load(); ct != "" && (last == nil || *last != ct) {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/soap+xml" && mt != "text/xml" && mt != "application/xml") {
 			h.fault(w, r, versionOfContentType(ct), http.StatusUnsupportedMediaType, SenderFault("unsupported content type "+ct))
 			return
 		}
+		h.lastType.Store(&ct)
 	}
 	data, err := readInto(nil, r.Body, r.ContentLength, h.maxBytes)
 	if err != nil {

@@ -312,6 +312,11 @@ func (m MessageID) String() string {
 	for _, p := range m.Extra {
 		n += len(p.Name) + len(p.Value) + 2
 	}
+	if n <= 256 {
+		// Built on the stack: the string is the only allocation.
+		var buf [256]byte
+		return string(m.AppendTo(buf[:0]))
+	}
 	return string(m.AppendTo(make([]byte, 0, n)))
 }
 

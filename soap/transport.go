@@ -319,9 +319,9 @@ func (pc *persistConn) quiet() bool {
 	if pc.tls != nil {
 		// A read with a deadline in the past returns at once: with a record the TLS layer already holds
 		// (data or an alert), or with a timeout, which a tls.Conn does not keep as an error.
+		// The deadline is left in the past: roundTrip, which follows every quiet check, sets its own.
 		_ = pc.conn.SetReadDeadline(aLongTimeAgo)
 		_, err := pc.br.Peek(1)
-		_ = pc.conn.SetReadDeadline(time.Time{})
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			return false
 		}
@@ -521,7 +521,8 @@ func (b *connBody) finish(atEOF bool) {
 		_ = pc.conn.Close()
 		return
 	}
-	_ = pc.conn.SetDeadline(time.Time{})
+	// The deadlines stay as they are: an idle connection is neither read nor written, and the next
+	// exchange on it sets its own (quiet, then roundTrip).
 	pc.t.putIdle(pc)
 }
 

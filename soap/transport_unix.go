@@ -14,7 +14,7 @@ type socketProbe struct {
 	rc    syscall.RawConn // nil: the connection has no socket to peek at
 	quiet bool
 	b     [1]byte
-	peek  func(fd uintptr) bool
+	peek  func(fd uintptr)
 }
 
 func newSocketProbe(c net.Conn) *socketProbe {
@@ -24,10 +24,9 @@ func newSocketProbe(c net.Conn) *socketProbe {
 			p.rc = rc
 		}
 	}
-	p.peek = func(fd uintptr) bool {
+	p.peek = func(fd uintptr) {
 		n, _, err := syscall.Recvfrom(int(fd), p.b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		p.quiet = n <= 0 && (errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK))
-		return true // never wait for readiness
 	}
 	return p
 }
@@ -42,6 +41,8 @@ func (p *socketProbe) socketQuiet(c net.Conn) bool {
 		return false
 	}
 	p.quiet = false
-	err := p.rc.Read(p.peek)
+	// Control, not Read: the peek never blocks, and it must not be refused by a read deadline the
+	// connection still carries (quiet leaves one in the past).
+	err := p.rc.Control(p.peek)
 	return err == nil && p.quiet
 }
