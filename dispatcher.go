@@ -44,6 +44,9 @@ type Notification struct {
 	// notification goes to the unmatched handler, never to the NotificationHandler, so that the
 	// application decides what a half-readable notification means; it is acknowledged once handed over.
 	Err error
+	// Warning is an *EIDEncodingWarning when the EID came as the hex of its ASCII digits: Eid (or the EIS)
+	// then holds the normalised EID.
+	Warning error
 }
 
 // NotificationHandler receives notifications. An error answers a SOAP fault with HTTP 500, so the gateway
@@ -335,6 +338,12 @@ func retryLater(err error) error {
 }
 
 func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, function string, resp rps.Response) error {
+	if e, ok := resp.(rps.EISResponder); ok {
+		if w := normalizeEIS(e.EISData()); w != nil {
+			d.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: callback EID normalised", slog.String("function", iface+" "+function),
+				slog.String("messageID", m.Header.MessageID), slog.Any("warning", w))
+		}
+	}
 	warn, ferr := ResponseStatus(iface, function, resp)
 	txID := TransactionIDFromMessageID(m.Header.MessageID)
 	res, err := d.store.DeliverCallback(ctx, Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr})
@@ -361,6 +370,7 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 }
 
 func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notification) error {
+	normalizeNotificationEID(n) // before ordering: the lane is the EID's (eid_encoding.go)
 	in := &Inbound{Kind: InboundNotification, Interface: n.Interface, Function: "Handle" + string(n.Kind) + "Notification",
 		Message: m, Element: n.Element, Notification: n, Err: n.Err}
 	seq, leave, err := d.order.enter(ctx, orderKey(n))

@@ -4,7 +4,9 @@ package esimgw_test
 
 import (
 	"context"
+	"encoding/hex"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,4 +161,65 @@ func TestDefect9NotificationsOfOneEIDInArrivalOrder(t *testing.T) {
 	assert.Equal(t, 1, maxRunning, "never two of one EID at once")
 	require.Len(t, order, 9)
 	assert.IsIncreasing(t, order, "handed over in arrival order")
+}
+
+// asciiHex is the encoding one vendor uses for EIDs: the hex of the ASCII codes of the 32 digits.
+func asciiHex(eid string) string { return strings.ToUpper(hex.EncodeToString([]byte(eid))) }
+
+// Defect 7: an EID sent as the hex of its ASCII digits is recognised, normalised and reported with a typed
+// warning, in notifications (Eid and EIS) and callbacks, and refused with a clear reason on the way out.
+func TestDefect7ASCIIHexEID(t *testing.T) {
+	raw := asciiHex(testEID)
+	require.Len(t, raw, 64)
+
+	eid, w := esimgw.NormalizeEID(raw)
+	assert.Equal(t, testEID, eid)
+	require.NotNil(t, w)
+	assert.ErrorIs(t, w, esimgw.ErrASCIIHexEID)
+	assert.Equal(t, raw, w.Raw)
+	eid, w = esimgw.NormalizeEID(strings.ToLower(testEID))
+	assert.Equal(t, testEID, eid, "an ordinary EID is only upper-cased")
+	assert.Nil(t, w)
+	bad := asciiHex(testEID[:31] + "0") // digits, but the check digits do not verify: not an EID
+	eid, w = esimgw.NormalizeEID(bad)
+	assert.Equal(t, bad, eid)
+	assert.Nil(t, w)
+
+	var ve *esimgw.ValidationError
+	require.ErrorAs(t, esimgw.ValidateEID(raw), &ve)
+	assert.Contains(t, ve.Rule, "hex of the ASCII digits of EID "+testEID)
+
+	var mu sync.Mutex
+	var got []*esimgw.Notification
+	h := func(_ context.Context, n *esimgw.Notification) error { mu.Lock(); got = append(got, n); mu.Unlock(); return nil }
+	d, rec := newRecordingDispatcher(esimgw.WithNotificationHandler(esimgw.Notifications{ProfileEnabled: h, SMSRChange: h}))
+	url := serveHTTP(t, d)
+	n := "ES4-HandleProfileEnabledNotification"
+	status, _ := postEnvelope(t, url, envelope(&soap.Header{}, rawBody{n, notificationXML(n, "Eid", raw, testICCID, "CompletionTimestamp", "2024-05-01T10:00:41Z")}))
+	require.Equal(t, http.StatusAccepted, status)
+	smsr := strings.Replace(vendorSMSRChange, "<rps:Eid>"+testEID, "<rps:Eid>"+raw, 1)
+	smsr = strings.Replace(smsr, "<rps:FallbackAttribute>01<", "<rps:FallbackAttribute>1<", 1)
+	status, _ = postEnvelope(t, url, envelope(&soap.Header{}, rawBody{"ES4-HandleSMSRChangeNotification", smsr}))
+	require.Equal(t, http.StatusAccepted, status)
+	mu.Lock()
+	require.Len(t, got, 2)
+	assert.Equal(t, testEID, got[0].Eid)
+	assert.ErrorIs(t, got[0].Warning, esimgw.ErrASCIIHexEID)
+	require.NotNil(t, got[1].EIS)
+	assert.Equal(t, testEID, got[1].EIS.EumSignedInfo.Eid.String())
+	var ew *esimgw.EIDEncodingWarning
+	require.ErrorAs(t, got[1].Warning, &ew)
+	assert.Equal(t, "Eis/EumSignedInfo/Eid", ew.Field)
+	mu.Unlock()
+
+	// A callback's EIS (AuditEIS) is normalised before its waiter sees it.
+	key, op := pendingKey(t, d.Tracker())
+	audit := &rps.ES4AuditEISResponse{BaseResponseType: statusBase(rps.StatusTypeEXECUTED_SUCCESS),
+		Eis: &rps.EISType{EumSignedInfo: rps.EumSignedInfoType{Eid: rps.HexBinary(testEID)}, SmsrID: peerOID}}
+	status, _ = postEnvelope(t, url, envelope(&soap.Header{RelatesTo: key.MessageID}, audit))
+	require.Equal(t, http.StatusAccepted, status)
+	v, err := op.Wait(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, testEID, v.(*rps.ES4AuditEISResponse).Eis.EumSignedInfo.Eid.String())
+	assert.Empty(t, rec.all())
 }

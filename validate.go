@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
 // Field names used in ValidationError.Field. They are the wire element names
@@ -58,6 +60,13 @@ func invalid(field, value, rule string) error {
 // (ISO 7064 MOD 97-10, as for an IBAN). EIDs with hexadecimal letters carry no
 // check digits and are only checked for form.
 func ValidateEID(eid string) error {
+	if len(eid) == 64 {
+		if b, err := rps.ParseHexBinary(eid); err == nil {
+			if digits, ok := asciiHexEID(b); ok {
+				return invalid(FieldEID, eid, "is the hex of the ASCII digits of EID "+digits+" (one vendor's encoding): give the 32 digits")
+			}
+		}
+	}
 	if len(eid) != 32 {
 		return invalid(FieldEID, eid, "must be 32 hexadecimal digits (16 octets), got "+strconv.Itoa(len(eid))+" characters")
 	}
