@@ -58,7 +58,8 @@ type config struct {
 	user, password     string
 	keyID, keySecret   string
 	httpc              *http.Client
-	tracker            *esimgw.Tracker
+	store              esimgw.Store
+	opTimeout          time.Duration
 	retry              RetryPolicy
 	throttle           Throttle
 	pollFirst, pollMax time.Duration
@@ -87,8 +88,13 @@ func WithAPIKey(id, secret string) Option {
 // WithHTTPClient sets the HTTP client.
 func WithHTTPClient(h *http.Client) Option { return func(c *config) { c.httpc = h } }
 
-// WithTracker sets the Tracker operations are registered in (default: a new one).
-func WithTracker(t *esimgw.Tracker) Option { return func(c *config) { c.tracker = t } }
+// WithStore keeps the client's pending operations and their results in s (default: a new in-memory
+// esimgw.Tracker), e.g. the Dispatcher's Store, so that every platform's operations are in one place.
+func WithStore(s esimgw.Store) Option { return func(c *config) { c.store = s } }
+
+// WithOperationTimeout sets how long an operation is kept in the store before the store may forget it
+// (default 1 h; Digi's actions take 3 to 10 minutes).
+func WithOperationTimeout(d time.Duration) Option { return func(c *config) { c.opTimeout = d } }
 
 // WithRetryPolicy sets retry bounds.
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *config) { c.retry = p } }
@@ -109,10 +115,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // esimgw.ProfileAuditor; every action is an *esimgw.Operation that completes by polling its transaction
 // (the API has no callback). It is safe for concurrent use; Close stops its pollers.
 type Client struct {
-	cfg     config
-	api     *rest.Client
-	tracker *esimgw.Tracker
-	logger  *slog.Logger
+	cfg    config
+	api    *rest.Client
+	store  esimgw.Store
+	logger *slog.Logger
 
 	ctx    context.Context // the pollers' context, ended by Close
 	cancel context.CancelFunc
@@ -148,7 +154,7 @@ func (apiKey) Renew(context.Context, any, *rest.APIError) bool { return false }
 // NewClient returns a client; Close it when done.
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{base: DefaultBaseURL, throttle: DefaultThrottle(), pollFirst: 30 * time.Second, pollMax: 2 * time.Minute,
-		logger: slog.New(slog.DiscardHandler), maxBody: 64 << 20}
+		logger: slog.New(slog.DiscardHandler), maxBody: 64 << 20, opTimeout: time.Hour}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
@@ -182,8 +188,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		tr.MaxIdleConnsPerHost = max(t.Concurrent, 2)
 		cfg.httpc = &http.Client{Timeout: 60 * time.Second, Transport: tr}
 	}
-	if cfg.tracker == nil {
-		cfg.tracker = esimgw.NewTracker(esimgw.WithTrackerLogger(cfg.logger))
+	if cfg.store == nil {
+		cfg.store = esimgw.NewTracker(esimgw.WithTrackerLogger(cfg.logger))
 	}
 	ropts := []rest.Option{rest.WithHTTPClient(cfg.httpc), rest.WithAuthorizer(auth), rest.WithLogger(cfg.logger),
 		rest.WithUserAgent("esimgw-digirm"), rest.WithRateLimit(t.Requests, t.Window+t.Margin), rest.WithConcurrency(t.Concurrent),
@@ -196,7 +202,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Client{cfg: cfg, api: api, tracker: cfg.tracker, logger: cfg.logger, ctx: ctx, cancel: cancel}, nil
+	return &Client{cfg: cfg, api: api, store: cfg.store, logger: cfg.logger, ctx: ctx, cancel: cancel}, nil
 }
 
 // Close stops polling. Operations still pending stay pending (their transactions go on at Digi); wait for
@@ -210,8 +216,8 @@ func (c *Client) Close() error {
 // Platform returns esimgw.PlatformDigiRM.
 func (c *Client) Platform() esimgw.Platform { return esimgw.PlatformDigiRM }
 
-// Tracker returns the tracker the client's operations are registered in.
-func (c *Client) Tracker() *esimgw.Tracker { return c.tracker }
+// Store returns the store the client's operations are kept in.
+func (c *Client) Store() esimgw.Store { return c.store }
 
 // Stats counts the client's work: HTTP requests (and throttling), actions sent, progress polls, and
 // operations completed or failed.
@@ -364,7 +370,7 @@ func (c *Client) downloadAndEnable(ctx context.Context, body actionBody, toResul
 	}
 	key := esimgw.OperationKey{MessageID: "digirm:" + string(tx.Transaction), FunctionCallIdentifier: string(tx.Transaction),
 		Interface: string(esimgw.PlatformDigiRM), Function: "download+enable"}
-	p, err := c.tracker.Register(key)
+	p, err := c.store.RegisterOperation(ctx, key, time.Now().Add(c.cfg.opTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("digirm: transaction %s: %w", tx.Transaction, err)
 	}
@@ -388,7 +394,7 @@ func (c *Client) downloadAndEnable(ctx context.Context, body actionBody, toResul
 		}
 		c.finish(p, final, ferr)
 	})
-	return esimgw.NewOperation(c.tracker, p, func(v any, err error) (*esimgw.DownloadResult, error) {
+	return esimgw.NewOperation(c.store, p, func(v any, err error) (*esimgw.DownloadResult, error) {
 		t, _ := v.(*Transaction)
 		return toResult(t, err)
 	}), nil
@@ -416,7 +422,7 @@ func startOperation[T any](ctx context.Context, c *Client, action string, body a
 	}
 	key := esimgw.OperationKey{MessageID: "digirm:" + string(tx.Transaction), FunctionCallIdentifier: string(tx.Transaction),
 		Interface: string(esimgw.PlatformDigiRM), Function: action}
-	p, err := c.tracker.Register(key)
+	p, err := c.store.RegisterOperation(ctx, key, time.Now().Add(c.cfg.opTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("digirm: transaction %s: %w", tx.Transaction, err)
 	}
@@ -424,7 +430,7 @@ func startOperation[T any](ctx context.Context, c *Client, action string, body a
 		final, ferr := c.pollUntilDone(p, action, tx)
 		c.finish(p, final, ferr)
 	})
-	return esimgw.NewOperation(c.tracker, p, func(v any, err error) (T, error) {
+	return esimgw.NewOperation(c.store, p, func(v any, err error) (T, error) {
 		t, _ := v.(*Transaction)
 		return convert(t, err)
 	}), nil
@@ -447,7 +453,10 @@ func (c *Client) finish(p *esimgw.Pending, result any, err error) {
 	if err != nil {
 		c.failed.Add(1)
 	}
-	c.tracker.Resolve(p, result, err)
+	if _, serr := c.store.ResolveOperation(c.ctx, p, result, err); serr != nil {
+		c.logger.LogAttrs(c.ctx, slog.LevelError, "digirm: storing an operation's result failed",
+			slog.String("operation", p.Key().FunctionCallIdentifier), slog.Any("error", serr))
+	}
 }
 
 var errStopped = errors.New("digirm: polling stopped")
@@ -664,7 +673,7 @@ func (c *Client) StartMultistep(ctx context.Context, r ActivateRequest) (*esimgw
 	c.actions.Add(1)
 	key := esimgw.OperationKey{MessageID: "digirm-op:" + string(op.ID), FunctionCallIdentifier: string(op.ID),
 		Interface: string(esimgw.PlatformDigiRM), Function: r.Operation}
-	p, err := c.tracker.Register(key)
+	p, err := c.store.RegisterOperation(ctx, key, time.Now().Add(c.cfg.opTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("digirm: operation %s: %w", op.ID, err)
 	}
@@ -706,7 +715,7 @@ func (c *Client) StartMultistep(ctx context.Context, r ActivateRequest) (*esimgw
 		}
 		c.finish(p, op, ferr)
 	})
-	return esimgw.NewOperation(c.tracker, p, func(v any, err error) (*MultistepOperation, error) {
+	return esimgw.NewOperation(c.store, p, func(v any, err error) (*MultistepOperation, error) {
 		o, _ := v.(*MultistepOperation)
 		return o, err
 	}), nil

@@ -192,6 +192,6 @@ func (cb *Callback) String() string {
 // for callbackCount, while the warning and the final result of a timed-out device differ in status.
 func (cb *Callback) dedupKey() string {
 	st := cb.ExecutionStatus()
-	return cb.RequestID + "\x00" + strings.ToUpper(cb.Device("eid")) + "\x00" + cb.Device("iccid") + "\x00" +
-		string(st.Status.Canonical()) + "\x00" + st.Code()
+	return cb.RequestID + "|" + strings.ToUpper(cb.Device("eid")) + "|" + cb.Device("iccid") + "|" +
+		string(st.Status.Canonical()) + "|" + st.Code()
 }

@@ -75,7 +75,8 @@ type config struct {
 	accounts           []Account
 	smsrOID            string
 	httpc              *http.Client
-	tracker            *esimgw.Tracker
+	store              esimgw.Store
+	opTimeout          time.Duration
 	retry              RetryPolicy
 	margin             time.Duration
 	now                func() time.Time
@@ -118,9 +119,14 @@ func WithSMSROID(oid string) Option { return func(c *config) { c.smsrOID = oid }
 // WithHTTPClient sets the HTTP client for the API and the token endpoint.
 func WithHTTPClient(h *http.Client) Option { return func(c *config) { c.httpc = h } }
 
-// WithTracker sets the Tracker operations are registered in (default: a new one). Share the
-// Dispatcher's to keep ES2/ES4 and ThingSpace operations in one place.
-func WithTracker(t *esimgw.Tracker) Option { return func(c *config) { c.tracker = t } }
+// WithStore keeps the client's pending operations, their results and the callbacks already handed over in
+// s (default: a new in-memory esimgw.Tracker). Give it the Dispatcher's Store to keep ES2/ES4 and
+// ThingSpace operations in one place; with a durable store replicas can each take any callback.
+func WithStore(s esimgw.Store) Option { return func(c *config) { c.store = s } }
+
+// WithOperationTimeout sets how long an operation is kept waiting for its callback in the store before
+// the store may forget it (default 24 h: a device can stay unreachable for long).
+func WithOperationTimeout(d time.Duration) Option { return func(c *config) { c.opTimeout = d } }
 
 // WithRetryPolicy sets retry bounds.
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *config) { c.retry = p } }
@@ -169,7 +175,7 @@ type Client struct {
 	cfg      config
 	api      *rest.Client
 	creds    *credentials
-	tracker  *esimgw.Tracker
+	store    esimgw.Store
 	accounts map[string]Account
 	logger   *slog.Logger
 
@@ -178,7 +184,6 @@ type Client struct {
 	swept    int                        // len(pending) after the last sweep
 	inflight map[uint64]chan struct{}   // profile actions sent whose answer (the requestId) is not yet read
 	nextPost uint64
-	seen     seenSet // callbacks handed over, by dedupKey
 }
 
 // pendingRequest is what the receiver needs to know of an operation waiting for its callback.
@@ -192,7 +197,7 @@ var _ esimgw.ProfileDownloader = (*Client)(nil)
 // NewClient returns a client; see the options for what is required.
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{base: DefaultBaseURL, tokenURL: DefaultTokenURL, margin: time.Minute, now: time.Now,
-		logger: slog.New(slog.DiscardHandler), barrier: 30 * time.Second}
+		logger: slog.New(slog.DiscardHandler), barrier: 30 * time.Second, opTimeout: 24 * time.Hour}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
@@ -225,8 +230,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.httpc == nil {
 		cfg.httpc = &http.Client{Timeout: 60 * time.Second}
 	}
-	if cfg.tracker == nil {
-		cfg.tracker = esimgw.NewTracker(esimgw.WithTrackerLogger(cfg.logger))
+	if cfg.store == nil {
+		cfg.store = esimgw.NewTracker(esimgw.WithTrackerLogger(cfg.logger))
 	}
 	ropts := []rest.Option{rest.WithHTTPClient(cfg.httpc), rest.WithLogger(cfg.logger), rest.WithUserAgent("esimgw-thingspace")}
 	if cfg.retry != (RetryPolicy{}) {
@@ -242,9 +247,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		httpc: cfg.httpc, api: api, username: cfg.username, password: cfg.password, margin: cfg.margin, now: cfg.now,
 	}
 	rest.WithAuthorizer(creds)(api)
-	return &Client{cfg: cfg, api: api, creds: creds, tracker: cfg.tracker, accounts: accounts, logger: cfg.logger,
-		pending: make(map[string]*pendingRequest), inflight: make(map[uint64]chan struct{}),
-		seen: seenSet{size: esimgw.DefaultDuplicateWindow}}, nil
+	return &Client{cfg: cfg, api: api, creds: creds, store: cfg.store, accounts: accounts, logger: cfg.logger,
+		pending: make(map[string]*pendingRequest), inflight: make(map[uint64]chan struct{})}, nil
 }
 
 // validateAccountName: ThingSpace account names are short printable strings ("1223334444-00001").
@@ -263,8 +267,8 @@ func validateAccountName(name string) error {
 // Platform returns esimgw.PlatformThingSpace.
 func (c *Client) Platform() esimgw.Platform { return esimgw.PlatformThingSpace }
 
-// Tracker returns the tracker the client's operations are registered in.
-func (c *Client) Tracker() *esimgw.Tracker { return c.tracker }
+// Store returns the store the client's operations are kept in.
+func (c *Client) Store() esimgw.Store { return c.store }
 
 // account resolves a ProfileRef's Account: "" is the first configured one; any other must be configured.
 func (c *Client) account(name string) (Account, error) {
@@ -366,14 +370,14 @@ func start[T any](ctx context.Context, c *Client, action Action, ref esimgw.Prof
 	}
 	key := esimgw.OperationKey{MessageID: out.RequestID, FunctionCallIdentifier: out.RequestID,
 		Interface: string(esimgw.PlatformThingSpace), Function: string(action)}
-	p, err := c.tracker.Register(key)
+	p, err := c.store.RegisterOperation(ctx, key, time.Now().Add(c.cfg.opTimeout))
 	if err != nil {
 		done()
 		return nil, fmt.Errorf("thingspace: requestId %s: %w", out.RequestID, err)
 	}
 	c.addPending(out.RequestID, &pendingRequest{account: acct.Name, p: p})
 	done() // after registering: a callback that raced the answer now finds its operation
-	return esimgw.NewOperation(c.tracker, p, func(v any, err error) (T, error) {
+	return esimgw.NewOperation(c.store, p, func(v any, err error) (T, error) {
 		cb, _ := v.(*Callback)
 		return convert(cb, err)
 	}), nil

@@ -9,15 +9,16 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sync"
 
 	"github.com/esimgw/esimgw"
 )
 
 // CallbackHandler returns the http.Handler that receives the clients' callbacks: mount it on any server
-// (for the CallbackServer: esimgw.WithRoute("/thingspace", c.CallbackHandler()) together with
-// esimgw.WithoutClientCertificates, since ThingSpace presents none) and register its public URL with
-// RegisterCallback.
+// and register its public URL with RegisterCallback. On an esimgw.CallbackServer it is a JSON route
+// beside the SOAP one (esimgw.WithRoute("/thingspace", c.CallbackHandler())); since ThingSpace presents
+// no client certificate, give it a CallbackServer of its own with esimgw.WithoutClientCertificates and
+// keep the SOAP callbacks on the mutual-TLS one. Share the Dispatcher's Store (WithStore) so that both
+// keep their operations in one place.
 //
 // For each POST it
 //
@@ -33,6 +34,10 @@ import (
 //   - acknowledges (200) only after the callback was handed over; a handler's error answers 500, so that
 //     ThingSpace sends it again.
 func (c *Client) CallbackHandler() http.Handler { return http.HandlerFunc(c.serveCallback) }
+
+// ScopeCallback is the esimgw.MessageScope under which the store records the ThingSpace callbacks handed
+// over, so that each distinct one is handed over once (across replicas, with a shared store).
+const ScopeCallback esimgw.MessageScope = "thingspace-callback"
 
 func (c *Client) serveCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -130,15 +135,36 @@ func (c *Client) handle(ctx context.Context, cb *Callback) (int, string) {
 	cb.Account = account
 	st := cb.ExecutionStatus()
 	key := cb.dedupKey()
-	if !c.seen.claim(key) {
+	claim, err := c.store.ClaimMessage(ctx, ScopeCallback, key)
+	switch {
+	case err != nil:
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "thingspace: store unavailable; callback refused for a retry", slog.Any("error", err))
+		return http.StatusServiceUnavailable, "store unavailable"
+	case claim == esimgw.HandedOver:
 		c.handDuplicate(ctx, cb)
 		return http.StatusOK, ""
+	case claim == esimgw.InProgress:
+		// A copy is being handed over now: if that fails, this one must get through, so it is not
+		// acknowledged.
+		return http.StatusServiceUnavailable, "a copy of this callback is being handed over"
+	}
+	handed := func(ok bool) {
+		var err error
+		if ok {
+			err = c.store.CommitMessage(ctx, ScopeCallback, key)
+		} else {
+			err = c.store.ReleaseMessage(ctx, ScopeCallback, key)
+		}
+		if err != nil {
+			c.logger.LogAttrs(ctx, slog.LevelWarn, "thingspace: recording the hand-over failed", slog.Bool("handedOver", ok), slog.Any("error", err))
+		}
 	}
 	if st.Status.Canonical() == esimgw.StatusExecutedWithWarning {
 		if err := c.handProgress(ctx, cb, pr, st); err != nil {
-			c.seen.release(key)
+			handed(false)
 			return http.StatusInternalServerError, "progress handler failed"
 		}
+		handed(true)
 		return http.StatusOK, ""
 	}
 	var ferr error
@@ -146,20 +172,28 @@ func (c *Client) handle(ctx context.Context, cb *Callback) (int, string) {
 		ferr = &esimgw.FunctionError{Interface: string(esimgw.PlatformThingSpace), Function: c.functionOf(pr, cb),
 			ExecutionStatus: st, FunctionCallIdentifier: cb.RequestID}
 	}
-	res := c.tracker.Deliver(esimgw.Delivery{RelatesTo: cb.RequestID, MessageID: cb.RequestID, Value: cb, Err: ferr})
+	res, err := c.store.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: cb.RequestID, MessageID: cb.RequestID, Value: cb, Err: ferr})
+	if err != nil {
+		handed(false)
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "thingspace: store unavailable; callback refused for a retry", slog.Any("error", err))
+		return http.StatusServiceUnavailable, "store unavailable"
+	}
 	switch res.Match {
 	case esimgw.Matched:
 		c.dropPending(cb.RequestID)
+		handed(true)
 		return http.StatusOK, ""
 	case esimgw.Duplicate:
+		handed(true)
 		c.handDuplicate(ctx, cb)
 		return http.StatusOK, ""
 	}
 	c.dropPending(cb.RequestID)
 	if err := c.handUnmatched(ctx, cb); err != nil {
-		c.seen.release(key)
+		handed(false)
 		return http.StatusInternalServerError, "unmatched handler failed"
 	}
+	handed(true)
 	return http.StatusOK, ""
 }
 
@@ -211,39 +245,4 @@ func (c *Client) handUnmatched(ctx context.Context, cb *Callback) error {
 	c.logger.LogAttrs(ctx, slog.LevelWarn, "thingspace: callback acknowledged with no operation waiting for it (configure WithUnmatchedHandler)",
 		slog.String("account", cb.Account), slog.String("callback", cb.String()))
 	return nil
-}
-
-// seenSet remembers the last size keys claimed, oldest forgotten first.
-type seenSet struct {
-	size int
-	mu   sync.Mutex
-	keys map[string]struct{}
-	ring []string
-	next int
-}
-
-func (s *seenSet) claim(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.keys[key]; ok {
-		return false
-	}
-	if s.keys == nil {
-		s.keys = make(map[string]struct{})
-	}
-	if len(s.ring) < s.size {
-		s.ring = append(s.ring, key)
-	} else {
-		delete(s.keys, s.ring[s.next])
-		s.ring[s.next] = key
-		s.next = (s.next + 1) % s.size
-	}
-	s.keys[key] = struct{}{}
-	return true
-}
-
-func (s *seenSet) release(key string) {
-	s.mu.Lock()
-	delete(s.keys, key)
-	s.mu.Unlock()
 }
