@@ -55,6 +55,7 @@ type serverConfig struct {
 	timeouts     Timeouts
 	logger       *slog.Logger
 	meter        metric.MeterProvider // WithServerMeterProvider
+	bodyBudget   int64                // WithMaxBodyBytesInFlight
 }
 
 type route struct {
@@ -118,6 +119,14 @@ func WithMaxBodyBytes(n int64) ServerOption {
 	return func(c *serverConfig) error { c.maxBody = n; return nil }
 }
 
+// WithMaxBodyBytesInFlight bounds the bytes all SOAP bodies being received and handled may hold together
+// (default soap.DefaultBodyBudget, 64 MiB). Bodies are read into buffers that grow as their bytes arrive,
+// never to a Content-Length announced ahead; a message whose body the budget cannot hold is answered 503
+// with Retry-After (not handed over), so that many slow senders cannot exhaust memory.
+func WithMaxBodyBytesInFlight(n int64) ServerOption {
+	return func(c *serverConfig) error { c.bodyBudget = n; return nil }
+}
+
 // WithTimeouts replaces the default timeouts; zero fields keep their defaults.
 func WithTimeouts(t Timeouts) ServerOption {
 	return func(c *serverConfig) error { c.timeouts = t; return nil }
@@ -138,6 +147,9 @@ type CallbackServer struct {
 	tls     bool
 	// tlsConfig is the configuration served, kept for ReadinessCheck: net/http writes srv.TLSConfig.
 	tlsConfig *tls.Config
+	flight    *inflight
+	budget    *soap.BodyBudget
+	writeWait time.Duration // how long Close waits for hand-overs to be answered
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -166,14 +178,17 @@ func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackSe
 	}
 	mux := http.NewServeMux()
 	refusals := newRefusalCounter(c.meter)
-	if err := handle(mux, c.soapPath, refusals.wrap(soap.NewHandler(h, soap.WithMaxMessageBytes(c.maxBody), soap.WithHandlerLogger(c.logger)))); err != nil {
+	flight := newInflight()
+	budget := soap.NewBodyBudget(c.bodyBudget)
+	sh := soap.NewHandler(gate{f: flight, next: h}, soap.WithMaxMessageBytes(c.maxBody), soap.WithHandlerLogger(c.logger), soap.WithBodyBudget(budget))
+	if err := handle(mux, c.soapPath, flight.wrap(refusals.wrap(sh), true)); err != nil {
 		return nil, err
 	}
 	for _, r := range c.extra {
 		if r.h == nil {
 			return nil, fmt.Errorf("esimgw: callback server route %q: nil handler", r.path)
 		}
-		if err := handle(mux, r.path, http.MaxBytesHandler(r.h, c.maxBody)); err != nil {
+		if err := handle(mux, r.path, flight.wrap(http.MaxBytesHandler(r.h, c.maxBody), false)); err != nil {
 			return nil, err
 		}
 	}
@@ -185,7 +200,7 @@ func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackSe
 			cfg.MinVersion = tls.VersionTLS12
 		}
 	}
-	s := &CallbackServer{handler: mux, logger: c.logger, tls: cfg != nil, tlsConfig: cfg}
+	s := &CallbackServer{handler: mux, logger: c.logger, tls: cfg != nil, tlsConfig: cfg, flight: flight, budget: budget, writeWait: t.Write}
 	s.srv = &http.Server{
 		Handler:           mux,
 		TLSConfig:         cfg,
@@ -299,10 +314,20 @@ func (s *CallbackServer) URL() string {
 	return scheme + "://localhost:" + port
 }
 
-// Shutdown stops accepting, waits for in-flight callbacks to be handed over (bounded by ctx) and closes.
-// It may be called more than once, and after Close.
+// Shutdown stops accepting, lets idle connections go, and waits (bounded by ctx) for the messages in
+// flight to be handed over and answered. When ctx ends first it refuses further hand-overs (503, which
+// senders retry), leaves the ones running to finish, and returns a *ShutdownError listing them: calling
+// Shutdown again waits for them. It may be called more than once, and after Close.
 func (s *CallbackServer) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
+	if err != nil && ctx.Err() != nil {
+		s.flight.close()
+		if werr := s.flight.wait(ctx); werr != nil {
+			return werr
+		}
+	} else if werr := s.flight.wait(ctx); werr != nil { // a second Shutdown, after the first gave up
+		return werr
+	}
 	s.mu.Lock()
 	done := s.done
 	s.mu.Unlock()
@@ -321,5 +346,25 @@ func (s *CallbackServer) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Close closes the listener and every connection at once.
-func (s *CallbackServer) Close() error { return s.srv.Close() }
+// Close refuses new hand-overs at once (503 with Retry-After, which senders retry), waits for those in
+// progress to be answered (at most the Write timeout), then closes the listener and every connection.
+// A message is thus never handed over without an answer; it returns a *ShutdownError if some were still
+// running when the wait ended.
+func (s *CallbackServer) Close() error {
+	s.flight.close()
+	ctx, cancel := context.WithTimeout(context.Background(), s.writeWait)
+	defer cancel()
+	werr := s.flight.wait(ctx)
+	err := s.srv.Close()
+	if werr != nil {
+		return werr
+	}
+	return err
+}
+
+// InFlight lists the messages being handed over now.
+func (s *CallbackServer) InFlight() []HandOver { return s.flight.snapshot() }
+
+// BodyBytesInUse returns the bytes the SOAP bodies being received and handled hold (see
+// WithMaxBodyBytesInFlight).
+func (s *CallbackServer) BodyBytesInUse() int64 { return s.budget.InUse() }

@@ -57,6 +57,7 @@ type Handler struct {
 	maxBytes int64
 	limits   ReadOptions
 	logger   *slog.Logger
+	budget   *BodyBudget // nil: unbounded (each body still grows only as its bytes arrive)
 	bufs     sync.Pool
 	// lastType is the last Content-Type accepted: a gateway sends the same one with every message, and
 	// parsing it (mime.ParseMediaType) allocates on every request.
@@ -68,6 +69,10 @@ type HandlerOption func(*Handler)
 
 // WithMaxMessageBytes sets the largest envelope accepted (default DefaultMaxMessageBytes).
 func WithMaxMessageBytes(n int64) HandlerOption { return func(h *Handler) { h.maxBytes = n } }
+
+// WithBodyBudget bounds the bytes all bodies being read and handled may hold together (see BodyBudget). A
+// CallbackServer always has one; a bare Handler has none unless given.
+func WithBodyBudget(b *BodyBudget) HandlerOption { return func(h *Handler) { h.budget = b } }
 
 // WithReadOptions sets the XML limits used to decode inbound envelopes.
 func WithReadOptions(o ReadOptions) HandlerOption { return func(h *Handler) { h.limits = o } }
@@ -100,8 +105,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.lastType.Store(&ct)
 	}
-	data, err := readInto(nil, r.Body, r.ContentLength, h.maxBytes)
+	if r.ContentLength > h.maxBytes {
+		// Refused before a byte of it is read.
+		h.fault(w, r, versionOfContentType(ct), http.StatusRequestEntityTooLarge,
+			SenderFault((&EnvelopeError{Kind: ErrTooLarge, Detail: "over " + itoa(h.maxBytes) + " bytes"}).Error()))
+		return
+	}
+	// The buffer grows as the body arrives, under the budget; the bytes go back once the message was
+	// handled (the handler may keep parts of it: then they are the garbage collector's, not the budget's).
+	data, held, err := readBudgeted(r.Body, h.maxBytes, h.budget)
+	if h.budget != nil {
+		defer h.budget.give(held)
+	}
 	if err != nil {
+		if errors.Is(err, ErrBudgetExhausted) {
+			// 503 proves the message was not handed over: the sender retries it later.
+			w.Header().Set("Retry-After", "1")
+			f := ReceiverFault("busy: too many bodies being received; retry later")
+			f.HTTPStatus = http.StatusServiceUnavailable
+			h.fault(w, r, versionOfContentType(ct), http.StatusServiceUnavailable, f)
+			return
+		}
 		if errors.Is(err, ErrTooLarge) {
 			h.fault(w, r, versionOfContentType(ct), http.StatusRequestEntityTooLarge, SenderFault(err.Error()))
 			return

@@ -80,7 +80,9 @@ func readInto(dst []byte, r io.Reader, size, max int64) ([]byte, error) {
 	}
 	start := len(dst)
 	if size > 0 {
-		dst = slices.Grow(dst, int(size)+1) // +1: the read that sees EOF needs room
+		// +1: the read that sees EOF needs room. A declared size is grown to only up to firstRead
+		// before its bytes arrive: a peer announcing megabytes does not get them allocated for nothing.
+		dst = slices.Grow(dst, int(min(size, firstRead))+1)
 	}
 	for {
 		if len(dst) == cap(dst) {

@@ -1,0 +1,274 @@
+package esimgw_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/soap"
+)
+
+// envelopeWithID is a notification envelope with its own MessageID.
+func envelopeWithID(id string) []byte {
+	n := "ES4-HandleProfileEnabledNotification"
+	return envelope(&soap.Header{MessageID: id, Action: "http://gsma.com/ES4/ProfileManagement/ES4-HandleProfileEnabledNotification"},
+		rawBody{n, notificationXML(n, "Eid", testEID, testICCID, "CompletionTimestamp", "2024-05-01T10:00:41Z")})
+}
+
+// Close while handlers are running: every message that was handed over is answered, every other one is
+// refused with 503 (which the sender retries) — none is handed over without an answer, so none is handed
+// over twice. Regression for "32 of 32 callbacks handed over but never answered".
+func TestCallbackServerCloseAnswersEveryHandOver(t *testing.T) {
+	const posts = 32
+	var handed atomic.Int32
+	entered := make(chan struct{}, posts)
+	h := soap.MessageHandlerFunc(func(context.Context, *soap.Message) (*soap.Reply, error) {
+		handed.Add(1)
+		entered <- struct{}{}
+		time.Sleep(200 * time.Millisecond)
+		return nil, nil
+	})
+	s, url := startServer(t, h, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+	client := &http.Client{Timeout: generous}
+	var (
+		wg       sync.WaitGroup
+		answered atomic.Int32 // 202s received
+		refused  atomic.Int32 // 503s received
+		failed   atomic.Int32 // no answer at all (connection closed before the hand-over)
+	)
+	for i := range posts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i >= posts/2 {
+				// The second half arrives while the server is closing.
+				time.Sleep(250 * time.Millisecond)
+			}
+			status, _, err := post(client, url+"/", envelopeWithID(fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i)))
+			switch {
+			case err != nil:
+				failed.Add(1)
+			case status == http.StatusAccepted:
+				answered.Add(1)
+			case status == http.StatusServiceUnavailable:
+				refused.Add(1)
+			default:
+				t.Errorf("status %d", status)
+			}
+		}()
+	}
+	for range posts / 2 {
+		<-entered
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	wg.Wait()
+	require.NoError(t, <-closed)
+	assert.Equal(t, handed.Load(), answered.Load(), "every hand-over answered, no other message acknowledged")
+	assert.GreaterOrEqual(t, answered.Load(), int32(posts/2), "the ones in the handler when Close began")
+	assert.Equal(t, int32(posts), answered.Load()+refused.Load()+failed.Load())
+	t.Logf("handed over and answered %d, refused 503 %d, not connected %d", answered.Load(), refused.Load(), failed.Load())
+}
+
+// Shutdown whose context ends with hand-overs running reports them, refuses new ones, and a second
+// Shutdown waits for them to be answered.
+func TestCallbackServerShutdownReportsWhatItCutOff(t *testing.T) {
+	release := make(chan struct{})
+	var entered atomic.Int32
+	h := soap.MessageHandlerFunc(func(context.Context, *soap.Message) (*soap.Reply, error) {
+		entered.Add(1)
+		<-release
+		return nil, nil
+	})
+	s, url := startServer(t, h, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+	client := &http.Client{Timeout: generous}
+	statuses := make(chan int, 3)
+	for i := range 3 {
+		go func() {
+			status, _, err := post(client, url+"/", envelopeWithID(fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-00000000000%d", i)))
+			if err != nil {
+				status = -1
+			}
+			statuses <- status
+		}()
+	}
+	waitFor(t, "three hand-overs", func() bool { return entered.Load() == 3 })
+	assert.Len(t, s.InFlight(), 3)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := s.Shutdown(ctx)
+	var se *esimgw.ShutdownError
+	require.ErrorAs(t, err, &se)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Len(t, se.InFlight, 3)
+	for _, ho := range se.InFlight {
+		assert.True(t, strings.HasPrefix(ho.MessageID, "urn:uuid:00000000-0000-4000-8000-"), ho.MessageID)
+		assert.Contains(t, ho.Action, "HandleProfileEnabledNotification")
+	}
+	assert.Contains(t, err.Error(), "3 hand-over(s) unanswered")
+
+	close(release)
+	require.NoError(t, s.Shutdown(context.Background()), "the second Shutdown waits for them")
+	for range 3 {
+		assert.Equal(t, http.StatusAccepted, <-statuses, "answered once the handler returned")
+	}
+	assert.Empty(t, s.InFlight())
+}
+
+// A message arriving while the server closes is refused with 503 before it is handed over.
+func TestCallbackServerRefusesWhileClosing(t *testing.T) {
+	release := make(chan struct{})
+	var handed atomic.Int32
+	h := soap.MessageHandlerFunc(func(context.Context, *soap.Message) (*soap.Reply, error) {
+		if handed.Add(1) == 1 {
+			<-release
+		}
+		return nil, nil
+	})
+	s, url := startServer(t, h, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+	// A kept-alive connection, opened before the close: the request on it reaches the server after.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	go func() {
+		_, _, _ = post(&http.Client{Timeout: generous}, url+"/", envelopeWithID("urn:uuid:00000000-0000-4000-8000-000000000001"))
+	}()
+	waitFor(t, "the first hand-over", func() bool { return handed.Load() == 1 })
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	waitFor(t, "Close to begin", func() bool {
+		// Once Close began, a new request is refused (Close waits for the running hand-over).
+		status, _, err := post(&http.Client{Timeout: generous}, url+"/", envelopeWithID("urn:uuid:00000000-0000-4000-8000-000000000003"))
+		return err == nil && status == http.StatusServiceUnavailable
+	})
+	body := envelopeWithID("urn:uuid:00000000-0000-4000-8000-000000000002")
+	_, err = fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	require.NoError(t, err)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.Equal(t, "1", res.Header.Get("Retry-After"))
+	assert.Equal(t, int32(1), handed.Load(), "not handed over")
+	close(release)
+	require.NoError(t, <-closed)
+}
+
+// 400 mTLS connections each declaring an 8 MB body and sending 13 bytes of it: the server holds a small
+// first buffer for each, not 8 MB (on the old code the heap grew from 21 MiB to 3.2 GiB). The bound is
+// generous; the figure is logged.
+func TestCallbackServerSlowLargeDeclarations(t *testing.T) {
+	const conns = 400
+	p := newServerPKI(t)
+	var handed atomic.Int32
+	s, url := startServer(t, soap.MessageHandlerFunc(func(context.Context, *soap.Message) (*soap.Reply, error) {
+		handed.Add(1)
+		return nil, nil
+	}), esimgw.WithServerTLS(p.ServerTLSConfig()), esimgw.WithServerLogger(quietLogger()))
+	addr := strings.TrimPrefix(url, "https://")
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+
+	cfg := p.clientConfig(p.Client)
+	cfg.ServerName = "localhost"
+	open := make([]net.Conn, 0, conns)
+	t.Cleanup(func() {
+		for _, c := range open {
+			_ = c.Close()
+		}
+	})
+	for range conns {
+		c, err := tls.Dial("tcp", addr, cfg)
+		require.NoError(t, err)
+		open = append(open, c)
+		_, err = fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/soap+xml\r\nContent-Length: 8000000\r\n\r\n<env:Envelope")
+		require.NoError(t, err)
+	}
+	// Every body has reached the server's reader: each holds its first buffer from the budget.
+	waitFor(t, "every body being read", func() bool { return s.BodyBytesInUse() >= conns*(16<<10) })
+	runtime.GC()
+	var during runtime.MemStats
+	runtime.ReadMemStats(&during)
+	grew := int64(during.HeapInuse) - int64(before.HeapInuse)
+	t.Logf("heap in use: %d MiB before, %d MiB with %d slow 8 MB declarations (+%d MiB; budget in use %d MiB); RSS %s",
+		before.HeapInuse>>20, during.HeapInuse>>20, conns, grew>>20, s.BodyBytesInUse()>>20, rss())
+	assert.Less(t, grew, int64(96<<20), "heap growth bounded by small buffers, not the declared 3.2 GB")
+	assert.Zero(t, handed.Load())
+}
+
+// Bodies that do arrive, slowly, are bounded together by the budget: past it a message is refused with
+// 503 and Retry-After, and the bytes held never exceed the budget.
+func TestCallbackServerBodyBudget(t *testing.T) {
+	const budget = 1 << 20
+	s, url := startServer(t, &countingHandler{}, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()),
+		esimgw.WithMaxBodyBytesInFlight(budget))
+	addr := strings.TrimPrefix(url, "http://")
+	chunk := strings.Repeat("x", 100<<10)
+	var refused int
+	var open []net.Conn
+	t.Cleanup(func() {
+		for _, c := range open {
+			_ = c.Close()
+		}
+	})
+	for range 24 {
+		c, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		open = append(open, c)
+		_ = c.SetDeadline(time.Now().Add(generous))
+		_, err = fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml\r\nContent-Length: 8000000\r\n\r\n%s", chunk)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, s.BodyBytesInUse(), int64(budget))
+	}
+	// Each connection holds what its 100 KiB took (128 KiB buffers); the ones the budget could not
+	// cover were answered 503.
+	for _, c := range open {
+		_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			continue // still being read: within the budget
+		}
+		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+		assert.Equal(t, "1", res.Header.Get("Retry-After"))
+		refused++
+	}
+	assert.LessOrEqual(t, s.BodyBytesInUse(), int64(budget))
+	assert.Greater(t, refused, 0, "past the budget, 503")
+	assert.Less(t, refused, 24, "within it, read")
+	t.Logf("%d of 24 refused; %d KiB of the %d KiB budget in use", refused, s.BodyBytesInUse()>>10, budget>>10)
+}
+
+// rss is the process's resident set size, for the log.
+func rss() string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				kb, _ := strconv.Atoi(f[0])
+				return strconv.Itoa(kb>>10) + " MiB"
+			}
+		}
+	}
+	return "unknown"
+}
