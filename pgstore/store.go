@@ -191,11 +191,19 @@ func (s *Store) RegisterOperation(ctx context.Context, key esimgw.OperationKey, 
 	if !deadline.IsZero() {
 		dl = &deadline
 	}
+	// MessageIDs are new for every request: a MessageID taken after an attempt whose session was ended
+	// under it (its commit may have happened) is that attempt's own row.
+	var ended bool
 	err = s.retry(ctx, func() error {
 		_, err := s.pool.Exec(ctx, `INSERT INTO esimgw_operation
 			(message_id, transaction_id, function_call_identifier, interface, function, deadline)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			key.MessageID, key.TransactionID, key.FunctionCallIdentifier, key.Interface, key.Function, dl)
+		var pgErr *pgconn.PgError
+		if ended && errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "esimgw_operation_pkey" {
+			return nil
+		}
+		ended = ended || terminated(err)
 		return err
 	})
 	if err != nil {
@@ -477,19 +485,48 @@ func (s *Store) Ping(ctx context.Context) error {
 // Waiting returns the number of operations this process waits for.
 func (s *Store) Waiting() int { return s.local.Pending() }
 
-// retry runs f again, after a short pause, when it failed in a way that proves the statement did not run
-// (a connection that broke before the query was sent): at most three attempts. Other errors are returned.
+// retry runs f again when it failed in a way that proves the statement did not run (a connection that
+// broke before the query was sent: after a short pause, at most three attempts), or on a pooled session the
+// server had ended (see terminated: at once, on the next connection, as many times as the pool can hold
+// dead ones). Other errors are returned.
 func (s *Store) retry(ctx context.Context, f func() error) error {
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = f(); err == nil || !pgconn.SafeToRetry(err) {
+	pauses, dead := 0, 0
+	for {
+		err = f()
+		switch {
+		case err == nil:
+			return nil
+		case terminated(err) && dead <= int(s.pool.Config().MaxConns):
+			dead++ // pgx has closed that connection; the pool hands out another
+			continue
+		case pgconn.SafeToRetry(err) && pauses < 2:
+			pauses++
+		default:
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return errors.Join(err, ctx.Err())
-		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
+		case <-time.After(time.Duration(pauses) * 50 * time.Millisecond):
 		}
 	}
-	return err
+}
+
+// terminated reports an error that says the server ended the session (pg_terminate_backend, a shutdown, a
+// crash restart) rather than anything about the statement. A pooled connection whose session was ended
+// while idle fails so on its next use; the server never read that statement. A session ended while it ran
+// a statement aborted it, so it did not commit either; only one ended between a commit and its reply leaves
+// the outcome unknown, and each statement of the store is written so that running it again then does no
+// harm (RegisterOperation recognises its own row).
+func terminated(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
+		return true
+	}
+	return false
 }
