@@ -191,7 +191,12 @@ func TestDefect7ASCIIHexEID(t *testing.T) {
 
 	var mu sync.Mutex
 	var got []*esimgw.Notification
-	h := func(_ context.Context, n *esimgw.Notification) error { mu.Lock(); got = append(got, n); mu.Unlock(); return nil }
+	h := func(_ context.Context, n *esimgw.Notification) error {
+		mu.Lock()
+		got = append(got, n)
+		mu.Unlock()
+		return nil
+	}
 	d, rec := newRecordingDispatcher(esimgw.WithNotificationHandler(esimgw.Notifications{ProfileEnabled: h, SMSRChange: h}))
 	url := serveHTTP(t, d)
 	n := "ES4-HandleProfileEnabledNotification"
