@@ -27,8 +27,8 @@ import (
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/bulk"
 	"github.com/esimgw/esimgw/es4"
-	"github.com/esimgw/esimgw/examples/internal/cli"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/cli"
 )
 
 const name = "esimgw-audit"

@@ -21,8 +21,8 @@ import (
 	"os"
 
 	"github.com/esimgw/esimgw"
-	"github.com/esimgw/esimgw/examples/internal/cli"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/cli"
 )
 
 const name = "esimgw-delete"

@@ -24,8 +24,8 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/es2"
-	"github.com/esimgw/esimgw/examples/internal/cli"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/cli"
 )
 
 const name = "esimgw-download"

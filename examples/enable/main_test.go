@@ -7,9 +7,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/esimgw/esimgw/examples/internal/cli"
-	"github.com/esimgw/esimgw/examples/internal/clitest"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/cli"
+	"github.com/esimgw/esimgw/internal/clitest"
 	"github.com/esimgw/esimgw/internal/pgtest"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw/es2plus"
-	"github.com/esimgw/esimgw/examples/internal/clitest"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/clitest"
 )
 
 func TestES2PlusListenEmbedded(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/esimgw/esimgw/examples/internal/clitest"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/clitest"
 )
 
 func TestFallbackEmbedded(t *testing.T) {

@@ -25,8 +25,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/esimgw/esimgw/examples/internal/cli"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/cli"
 )
 
 const name = "esimgw-listen"

@@ -11,8 +11,8 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/es4"
-	"github.com/esimgw/esimgw/examples/internal/clitest"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/clitest"
 )
 
 func TestListenEmbedded(t *testing.T) {

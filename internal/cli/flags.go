@@ -174,8 +174,17 @@ func (a *App) Parse(args []string) error {
 	}
 	set := map[string]bool{}
 	a.Flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return a.Resolve(func(name string) bool { return set[name] })
+}
+
+// Resolve is the part of Parse after the command line was read, for a command line parsed elsewhere (the
+// esimgw CLI's cobra commands, which carry these flags): it applies the environment fall-backs to the flags
+// isSet reports as not given, sets up the Logger and checks the common flags.
+func (a *App) Resolve(isSet func(name string) bool) error {
+	set := map[string]bool{}
 	for name, envVar := range a.envVars {
-		if set[name] {
+		if isSet(name) {
+			set[name] = true
 			continue
 		}
 		v, ok := a.env(envVar)

@@ -29,6 +29,9 @@ type StartOptions struct {
 	Server []esimgw.ServerOption
 	// Mock adds options of the embedded mock gateway.
 	Mock []gatewaytest.Option
+	// Dispatcher and Client add options of the Dispatcher and of the ES2/ES4 clients (telemetry providers).
+	Dispatcher []esimgw.DispatcherOption
+	Client     []esimgw.Option
 }
 
 // Session is a running set-up: the callback server with its Dispatcher, the clients the program needs and,
@@ -110,8 +113,8 @@ func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error)
 			return nil
 		})
 	}
-	dopts := []esimgw.DispatcherOption{esimgw.WithDispatcherLogger(a.Logger),
-		esimgw.WithNotificationHandler(notes), esimgw.WithUnmatchedHandler(unmatched)}
+	dopts := append([]esimgw.DispatcherOption{esimgw.WithDispatcherLogger(a.Logger),
+		esimgw.WithNotificationHandler(notes), esimgw.WithUnmatchedHandler(unmatched)}, o.Dispatcher...)
 	if a.Store != "" {
 		store, err := s.openStore(ctx, a.Store)
 		if err != nil {
@@ -154,6 +157,7 @@ func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error)
 	if a.ProviderEntityID != "" {
 		copts = append(copts, esimgw.WithProviderEntityID(a.ProviderEntityID))
 	}
+	copts = append(copts, o.Client...)
 	if a.needs&NeedES4 != 0 {
 		if s.ES4, err = es4.NewClient(s.es4URL(), copts...); err != nil {
 			return nil, fmt.Errorf("ES4 client: %w", err)

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esimgw/esimgw/examples/internal/cli"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/cli"
 )
 
 // Result is how a program ended.
