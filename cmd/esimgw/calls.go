@@ -14,6 +14,7 @@ import (
 	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/cli"
+	"github.com/esimgw/esimgw/soap"
 )
 
 const gatewayHelp = `
@@ -33,9 +34,9 @@ func call[T any](ctx context.Context, s *cli.Session, res *callResult, start fun
 	began := time.Now()
 	op, err := start(cctx)
 	if err != nil {
-		var se *esimgw.SendError
-		if errors.As(err, &se) {
-			res.setOperation(se.Key)
+		var ce *soap.CallError
+		if errors.As(err, &ce) {
+			res.FunctionCallIdentifier, res.MessageID = ce.FunctionCallIdentifier, ce.MessageID
 		}
 		res.setOutcome(esimgw.OutcomeOf(nil, err), began)
 		var zero T
