@@ -118,11 +118,16 @@ profile switch and a fall-back, so notifications arrive at once. Against KPN's R
 			}
 			defer func() {
 				s.Close()
-				if n := s.Dispatcher.Tracker().Pending(); n > 0 {
-					fmt.Fprintf(app.Stdout, "%d operations still pending\n", n)
+				// Operations other processes registered in a shared store are theirs to report.
+				if t := s.Dispatcher.Tracker(); t != nil && t.Pending() > 0 {
+					fmt.Fprintf(app.Stdout, "%d operations still pending\n", t.Pending())
 				}
 			}()
-			health := esimgw.NewHealthHandler(esimgw.WithReadinessCheck(s.Server.ReadinessCheck()))
+			var hopts []esimgw.HealthOption
+			for _, c := range s.ReadinessChecks() {
+				hopts = append(hopts, esimgw.WithReadinessCheck(c))
+			}
+			health := esimgw.NewHealthHandler(hopts...)
 			serve := func(flag, addr string, h http.Handler) error {
 				ln, err := net.Listen("tcp", addr)
 				if err != nil {

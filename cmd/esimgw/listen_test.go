@@ -21,6 +21,7 @@ import (
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/pgtest"
 	"github.com/esimgw/esimgw/mtls"
 )
 
@@ -227,4 +228,16 @@ func TestInterruptNamesTheAwaitedCall(t *testing.T) {
 	assert.Equal(t, exitInterrupted, p.interrupt(t))
 	assert.Equal(t, 1, strings.Count(p.errOut.String(), "\n"), p.errOut.String())
 	assert.Contains(t, p.errOut.String(), "interrupted while waiting for the callback of ES4 EnableProfile (FunctionCallIdentifier "+fcID+")")
+}
+
+// TestListenReadinessWithStore checks that /readyz includes the store when --store is given.
+func TestListenReadinessWithStore(t *testing.T) {
+	listen := startCLI(t, nil, "listen", "--store", pgtest.URL(t), "--health", "127.0.0.1:0")
+	health := listen.waitFor(t, `health +http://(\S+)`)
+	listen.waitFor(t, "listening; stop")
+	code, body := get(t, "http://"+health+"/readyz")
+	assert.Equal(t, http.StatusOK, code, body)
+	assert.JSONEq(t, `{"status":"ok","checks":{"callback-server":"ok","store":"ok"}}`, body)
+	code, _ = get(t, "http://"+health+"/healthz")
+	assert.Equal(t, http.StatusOK, code)
 }
