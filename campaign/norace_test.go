@@ -3,4 +3,4 @@
 package campaign_test
 
 // rateTestN EIDs at rateTestRate a second: see race_test.go.
-const rateTestN, rateTestRate = 300, 60.0
+const rateTestN, rateTestRate = 200, 40.0
