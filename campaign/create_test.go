@@ -14,7 +14,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/campaign"
-	"github.com/esimgw/esimgw/campaign/internal/testdb"
+	"github.com/esimgw/esimgw/internal/pgtest"
 	"github.com/esimgw/esimgw/gatewaytest"
 )
 
@@ -22,7 +22,7 @@ import (
 // four connections would make the jobs queue for connections, not for the gateway).
 func migrated(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
 	require.NoError(t, err)
 	cfg.MaxConns = 40
 	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
@@ -47,7 +47,7 @@ func count(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int64 {
 }
 
 func TestMigrateConcurrentAndIdempotent(t *testing.T) {
-	pool := testdb.Pool(t)
+	pool := pgtest.Pool(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {

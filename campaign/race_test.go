@@ -6,3 +6,6 @@ package campaign_test
 // cores of CI, against 100+ without): the rate test then asks for a rate the machine can sustain, so that
 // it measures the limiter and not the detector.
 const rateTestN, rateTestRate = 60, 10.0
+
+// killTestN is the campaign TestKillWorker runs: 10k without the race detector (norace_test.go).
+const killTestN = 600

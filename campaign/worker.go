@@ -56,6 +56,7 @@ type workerConfig struct {
 	rescueAfter time.Duration
 	backoff     time.Duration
 	fetchPoll   time.Duration
+	id          string
 	logger      *slog.Logger
 	configRiver func(*river.Config)
 }
@@ -104,6 +105,14 @@ func WithFetchPollInterval(d time.Duration) WorkerOption {
 	return func(c *workerConfig) { c.fetchPoll = d }
 }
 
+// WithWorkerID gives the worker a stable identity, unique among the live workers: the pod's or the
+// host's name in a StatefulSet or a systemd unit, what stays the same across restarts of one replica.
+// River's client then carries that ID, and on Start the worker takes back at once the jobs its previous
+// incarnation was running when it died, instead of leaving them to River's rescuer (which looks every 30
+// s for jobs running longer than WithRescueStuckJobsAfter). Two live workers with one ID would take each
+// other's jobs: without a stable name, leave the ID to River.
+func WithWorkerID(id string) WorkerOption { return func(c *workerConfig) { c.id = id } }
+
 // WithWorkerLogger sets the logger of the worker and of its River client (default slog.Default()).
 func WithWorkerLogger(l *slog.Logger) WorkerOption { return func(c *workerConfig) { c.logger = l } }
 
@@ -133,7 +142,7 @@ func NewWorker(pool *pgxpool.Pool, clients Clients, opts ...WorkerOption) (*Work
 	jobTimeout := cfg.inlineWait + time.Minute
 	rc := &river.Config{
 		Queues: queues, Workers: workers, Logger: cfg.logger, JobTimeout: jobTimeout,
-		RescueStuckJobsAfter: cfg.rescueAfter, FetchPollInterval: cfg.fetchPoll,
+		RescueStuckJobsAfter: cfg.rescueAfter, FetchPollInterval: cfg.fetchPoll, ID: cfg.id,
 	}
 	if rc.RescueStuckJobsAfter == 0 {
 		rc.RescueStuckJobsAfter = jobTimeout + time.Minute
@@ -160,6 +169,18 @@ func (w *Worker) River() *river.Client[pgx.Tx] { return w.river }
 // contexts inheriting from ctx: cancelling it stops the worker abruptly (running jobs are cancelled and
 // their EIDs picked up again later), Stop stops it gracefully.
 func (w *Worker) Start(ctx context.Context) error {
+	if w.cfg.id != "" {
+		// River's own table, written directly (as Pause does): River only rescues by age.
+		tag, err := w.pool.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
+			WHERE state = 'running' AND kind = $1 AND attempted_by[array_length(attempted_by, 1)] = $2`, JobKind, w.cfg.id)
+		if err != nil {
+			return fmt.Errorf("campaign: taking back the jobs of worker %s: %w", w.cfg.id, err)
+		}
+		if n := tag.RowsAffected(); n > 0 {
+			w.logger.LogAttrs(ctx, slog.LevelInfo, "campaign: took back the jobs a previous run of this worker left running",
+				slog.String("worker", w.cfg.id), slog.Int64("jobs", n))
+		}
+	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w.cancel, w.done = cancel, make(chan struct{})
 	go func() {
@@ -340,9 +361,13 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	if !cl.op.Abandon() {
 		return w.store(ctx, fci, cl.op.outcome())
 	}
-	if _, err := w.pool.Exec(ctx, `UPDATE esimgw_campaign_item SET state = 'sent', sent_at = now(), message = NULL
-		WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state = 'sending'`, a.Campaign, a.EID, a.Round); err != nil {
+	tag, err := w.pool.Exec(ctx, `UPDATE esimgw_campaign_item SET state = 'sent', sent_at = now(), message = NULL
+		WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state = 'sending'`, a.Campaign, a.EID, a.Round)
+	if err != nil {
 		return err // the job runs again: the item is still sending, and its request goes out again with the same identifier
+	}
+	if tag.RowsAffected() == 0 {
+		return nil // the result was stored before the acceptance was: nothing to wait for
 	}
 	now := time.Now()
 	it.sentAt = &now
