@@ -14,8 +14,8 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/campaign"
-	"github.com/esimgw/esimgw/internal/pgtest"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/pgtest"
 )
 
 // migrated is a pool on a fresh, migrated schema, with room for two workers' jobs (pgxpool's default of

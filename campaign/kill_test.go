@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw/campaign"
-	"github.com/esimgw/esimgw/internal/pgtest"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/pgtest"
 )
 
 // balancer is the load balancer in front of the workers' callback servers: it terminates the mock's
