@@ -41,7 +41,11 @@ func TestPauseResume(t *testing.T) {
 
 	waitDone(t, m, "pr", 40, 30*time.Second)
 	require.NoError(t, m.Pause(t.Context(), "pr"))
-	time.Sleep(500 * time.Millisecond) // jobs fetched before the pause finish their EID
+	// EIDs sent before the pause still get their results: wait until none is in flight.
+	require.Eventually(t, func() bool {
+		p, err := m.Progress(t.Context(), "pr")
+		return err == nil && p.InFlight == 0
+	}, 30*time.Second, 10*time.Millisecond)
 	p1, err := m.Progress(t.Context(), "pr")
 	require.NoError(t, err)
 	time.Sleep(time.Second)
@@ -152,7 +156,10 @@ func TestGlobalRateLimit(t *testing.T) {
 	}
 	require.Len(t, times, n)
 	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-	got := float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds()
+	// The middle 80%: the first requests also pay for connections and cold starts, which would make the
+	// span shorter than the limiter's and the rate look higher than it is.
+	k1, k2 := n/10, n-n/10
+	got := float64(k2-k1) / times[k2].Sub(times[k1]).Seconds()
 	t.Logf("two workers, limit %.0f/s: %.1f requests/s at the mock", rate, got)
 	assert.InEpsilon(t, rate, got, 0.10, "the global rate limit holds within 10%%")
 }

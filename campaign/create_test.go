@@ -20,7 +20,7 @@ import (
 
 // migrated is a pool on a fresh, migrated schema, with room for two workers' jobs (pgxpool's default of
 // four connections would make the jobs queue for connections, not for the gateway).
-func migrated(t *testing.T) *pgxpool.Pool {
+func migrated(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
 	require.NoError(t, err)
@@ -32,14 +32,14 @@ func migrated(t *testing.T) *pgxpool.Pool {
 	return pool
 }
 
-func manager(t *testing.T, pool *pgxpool.Pool) *campaign.Manager {
+func manager(t testing.TB, pool *pgxpool.Pool) *campaign.Manager {
 	t.Helper()
 	m, err := campaign.NewManager(pool, campaign.WithManagerLogger(quiet()))
 	require.NoError(t, err)
 	return m
 }
 
-func count(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int64 {
+func count(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) int64 {
 	t.Helper()
 	var n int64
 	require.NoError(t, pool.QueryRow(t.Context(), sql, args...).Scan(&n))

@@ -16,7 +16,7 @@ import (
 
 // startWorker runs a campaign Worker in this process against gw: its own callback server (the Recorder
 // in front of a Dispatcher, mutual TLS as the mock wants) and es4 client.
-func startWorker(t *testing.T, gw *gatewaytest.Gateway, pool *pgxpool.Pool, opts ...campaign.WorkerOption) *campaign.Worker {
+func startWorker(t testing.TB, gw *gatewaytest.Gateway, pool *pgxpool.Pool, opts ...campaign.WorkerOption) *campaign.Worker {
 	t.Helper()
 	rec := campaign.NewRecorder(pool, quiet())
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quiet()), esimgw.WithUnmatchedHandler(rec.CallbackHandler(nil)))
@@ -40,7 +40,7 @@ func startWorker(t *testing.T, gw *gatewaytest.Gateway, pool *pgxpool.Pool, opts
 }
 
 // waitFinished polls the campaign's progress until nothing is pending or in flight.
-func waitFinished(t *testing.T, m *campaign.Manager, key string, timeout time.Duration) campaign.Progress {
+func waitFinished(t testing.TB, m *campaign.Manager, key string, timeout time.Duration) campaign.Progress {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -57,7 +57,7 @@ func waitFinished(t *testing.T, m *campaign.Manager, key string, timeout time.Du
 }
 
 // waitDone polls until at least n EIDs of the campaign have an outcome.
-func waitDone(t *testing.T, m *campaign.Manager, key string, n int64, timeout time.Duration) campaign.Progress {
+func waitDone(t testing.TB, m *campaign.Manager, key string, n int64, timeout time.Duration) campaign.Progress {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

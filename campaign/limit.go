@@ -17,11 +17,13 @@ import (
 // for its turn (tokens are reservations, so callers queue in order instead of polling). An EID found in
 // sending (a re-run after a crash) keeps the slot it holds and takes only a token: its request may go out
 // again. Results: whether the item was open, whether a limit exists, the wait when taken (NULL: not taken,
-// the limit is full), whether the item moved.
+// the limit is full), whether the item moved, and the campaign's state: an EID of a campaign paused or
+// cancelled since the job read it is not sent.
 const acquireSQL = `
 WITH it AS (
 	SELECT campaign_id, eid, state FROM esimgw_campaign_item
 	WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state IN ('pending', 'sending')
+		AND EXISTS (SELECT 1 FROM esimgw_campaign WHERE id = $1 AND state = 'running')
 	FOR UPDATE
 ), lim AS (
 	SELECT name, rate, max_in_flight, in_flight, clock_timestamp() AS t,
@@ -44,14 +46,16 @@ WITH it AS (
 		AND (NOT EXISTS (SELECT 1 FROM lim) OR EXISTS (SELECT 1 FROM take))
 	RETURNING 1
 )
-SELECT EXISTS (SELECT 1 FROM it), EXISTS (SELECT 1 FROM lim), (SELECT wait FROM take), EXISTS (SELECT 1 FROM upd)`
+SELECT EXISTS (SELECT 1 FROM it), EXISTS (SELECT 1 FROM lim), (SELECT wait FROM take), EXISTS (SELECT 1 FROM upd),
+	(SELECT state FROM esimgw_campaign WHERE id = $1)`
 
 // maxAhead bounds how far ahead rate tokens are reserved: a caller that would wait longer is told the
 // limit is full and tries again later, so that a slow rate does not pile up reservations.
 const maxAhead = 2 * time.Second
 
 type acquired struct {
-	open  bool          // the item was pending or sending
+	state State         // the campaign's
+	open  bool          // the item was pending or sending, and the campaign running
 	full  bool          // the limit has no slot or token for it now: try again later
 	moved bool          // it is now sending: go ahead, after wait
 	wait  time.Duration // until the reserved token is due
@@ -61,7 +65,7 @@ func acquire(ctx context.Context, pool *pgxpool.Pool, c *Campaign, a jobArgs) (a
 	var r acquired
 	var limited bool
 	var wait *float64
-	err := pool.QueryRow(ctx, acquireSQL, a.Campaign, a.EID, a.Round, c.LimitName, maxAhead.Seconds()).Scan(&r.open, &limited, &wait, &r.moved)
+	err := pool.QueryRow(ctx, acquireSQL, a.Campaign, a.EID, a.Round, c.LimitName, maxAhead.Seconds()).Scan(&r.open, &limited, &wait, &r.moved, &r.state)
 	if err != nil {
 		return r, fmt.Errorf("campaign: %s: acquire %s: %w", c.Key, a.EID, err)
 	}

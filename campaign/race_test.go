@@ -9,3 +9,6 @@ const rateTestN, rateTestRate = 60, 10.0
 
 // killTestN is the campaign TestKillWorker runs: 10k without the race detector (norace_test.go).
 const killTestN = 600
+
+// createTestN is the campaign TestCreateMillion creates: a million without the race detector.
+const createTestN = 50_000

@@ -333,6 +333,10 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		return err
 	}
 	switch {
+	case acq.state == StateCancelled:
+		return river.JobCancel(fmt.Errorf("%w: %s", ErrCancelled, it.c.Key))
+	case acq.state == StatePaused:
+		return river.JobSnooze(w.cfg.pauseSnooze)
 	case !acq.open:
 		return nil // stored or sent meanwhile by another run: the next run, if any, sees it
 	case acq.full:
