@@ -11,4 +11,4 @@ const rateTestN, rateTestRate = 60, 10.0
 const killTestN = 600
 
 // createTestN is the campaign TestCreateMillion creates: a million without the race detector.
-const createTestN = 50_000
+const createTestN = 20_000
