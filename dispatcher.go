@@ -149,7 +149,12 @@ func (in *Inbound) FunctionCallIdentifier() string {
 	if in.Operation != nil && in.Operation.FunctionCallIdentifier != "" {
 		return in.Operation.FunctionCallIdentifier
 	}
-	return in.TransactionID
+	if in.TransactionID != "" {
+		return in.TransactionID
+	}
+	// A callback whose own MessageID carries no TransactionId (gSOAP, Njiwa) still names our request in
+	// RelatesTo, and the TransactionId of our MessageID is the FunctionCallIdentifier (issue 17).
+	return TransactionIDFromMessageID(in.RelatesTo)
 }
 
 // Dispatcher is the soap.MessageHandler behind a CallbackServer: it resolves callbacks of ES2 and ES4

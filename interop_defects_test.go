@@ -228,3 +228,17 @@ func TestDefect7ASCIIHexEID(t *testing.T) {
 	assert.Equal(t, testEID, v.(*rps.ES4AuditEISResponse).Eis.EumSignedInfo.Eid.String())
 	assert.Empty(t, rec.all())
 }
+
+// Defect 8: an unmatched callback whose own MessageID has no TransactionId shows the FunctionCallIdentifier
+// its RelatesTo carries.
+func TestDefect8FunctionCallIdentifierFromRelatesTo(t *testing.T) {
+	d, rec := newRecordingDispatcher()
+	ours := soap.NewMessageIDInTransaction(ourOID, "fc-from-relatesto", testNow).String()
+	status, _ := postEnvelope(t, serveHTTP(t, d), envelope(&soap.Header{MessageID: "//" + peerOID + "/urn:uuid:no-transaction",
+		RelatesTo: ours}, enableCallback(rps.StatusTypeEXECUTED_SUCCESS)))
+	require.Equal(t, http.StatusAccepted, status)
+	got := rec.all()
+	require.Len(t, got, 1)
+	assert.Empty(t, got[0].TransactionID)
+	assert.Equal(t, "fc-from-relatesto", got[0].FunctionCallIdentifier())
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -60,4 +62,27 @@ func TestListenUsage(t *testing.T) {
 	clitest.OneLine(t, r.Stderr)
 	assert.Contains(t, r.Stderr, "-callback-cert, -callback-key, -callback-ca")
 	assert.NotContains(t, r.Stderr, "required: -cert", "listen makes no calls")
+}
+
+// Issue 17, defect 8: a connection refused at the TLS handshake (no client certificate) is reported in
+// one line without -v.
+func TestListenReportsRefusedTLS(t *testing.T) {
+	p := clitest.Start(t, run, nil, "-count", "100")
+	base := p.WaitFor(t, clitest.CallbacksURL)
+	p.WaitFor(t, "listening")
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 5 * time.Second}
+	if res, err := hc.Post(base+"/", "application/soap+xml", strings.NewReader("<x/>")); err == nil {
+		_ = res.Body.Close()
+		t.Fatal("a client without a certificate got an answer")
+	}
+	r := p.Stop()
+	var refused []string
+	for _, l := range strings.Split(r.Stderr, "\n") {
+		if strings.Contains(l, "connection refused") {
+			refused = append(refused, l)
+		}
+	}
+	require.Len(t, refused, 1, r.Stderr)
+	assert.Contains(t, refused[0], "level=WARN")
+	assert.Contains(t, refused[0], "TLS handshake error")
 }

@@ -124,7 +124,7 @@ func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error)
 		dopts = append(dopts, esimgw.WithStore(store))
 	}
 	s.Dispatcher = esimgw.NewDispatcher(dopts...)
-	sopts := append([]esimgw.ServerOption{serverOpt, esimgw.WithServerLogger(a.Logger)}, o.Server...)
+	sopts := append([]esimgw.ServerOption{serverOpt, esimgw.WithServerLogger(serverLogger(a))}, o.Server...)
 	if s.Server, err = esimgw.NewCallbackServer(s.Dispatcher, sopts...); err != nil {
 		return nil, fmt.Errorf("callback server: %w", err)
 	}

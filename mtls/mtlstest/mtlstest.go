@@ -172,6 +172,57 @@ func (ca *CA) WriteFile(dir, name string) (string, error) {
 	return path, nil
 }
 
+// WriteKeyFile writes the CA's private key to dir/name.key (PKCS#8 PEM, mode 0600) and returns its path,
+// so that a later LoadCA issues from the same CA (a long-running mock keeps its peers' files valid).
+func (ca *CA) WriteKeyFile(dir, name string) (string, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(ca.Key)
+	if err != nil {
+		return "", fmt.Errorf("mtlstest: %w", err)
+	}
+	path := filepath.Join(dir, name+".key")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return "", fmt.Errorf("mtlstest: %w", err)
+	}
+	return path, nil
+}
+
+// LoadCA reads a CA written by WriteFile and WriteKeyFile. It fails when the files do not hold a CA
+// certificate and its ECDSA key.
+func LoadCA(certFile, keyFile string) (*CA, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("mtlstest: %w", err)
+	}
+	cb, _ := pem.Decode(certPEM)
+	if cb == nil || cb.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("mtlstest: %s holds no PEM certificate", certFile)
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("mtlstest: %s: %w", certFile, err)
+	}
+	if !cert.IsCA {
+		return nil, fmt.Errorf("mtlstest: %s is not a CA certificate", certFile)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("mtlstest: %w", err)
+	}
+	kb, _ := pem.Decode(keyPEM)
+	if kb == nil {
+		return nil, fmt.Errorf("mtlstest: %s holds no PEM key", keyFile)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("mtlstest: %s: %w", keyFile, err)
+	}
+	key, ok := k.(*ecdsa.PrivateKey)
+	if !ok || !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, fmt.Errorf("mtlstest: %s is not the key of %s", keyFile, certFile)
+	}
+	return &CA{Cert: cert, Key: key, CertPEM: pem.EncodeToMemory(cb)}, nil
+}
+
 // Server issues a server certificate (ExtKeyUsageServerAuth) with common name
 // "localhost" and DefaultServerNames as SANs unless options say otherwise.
 func (ca *CA) Server(opts ...Option) (*Pair, error) {
