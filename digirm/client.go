@@ -311,7 +311,7 @@ func (c *Client) profileAction(ctx context.Context, action string, ref esimgw.Pr
 	body := actionBody{DeviceID: ref.DeviceID, EID: ref.EID, ICCID: ref.ICCID}
 	return startOperation(ctx, c, action, body, func(t *Transaction, err error) (*esimgw.Result, error) {
 		return &esimgw.Result{Err: err}, err
-	})
+	}, false)
 }
 
 // Download downloads a profile: by spec.ICCID when its activation code is registered with Digi, else by
@@ -356,7 +356,7 @@ func (c *Client) Download(ctx context.Context, spec esimgw.DownloadSpec) (*esimg
 		return r, err
 	}
 	if !spec.Enable {
-		return startOperation(ctx, c, "download", body, toResult)
+		return startOperation(ctx, c, "download", body, toResult, true)
 	}
 	return c.downloadAndEnable(ctx, body, toResult)
 }
@@ -415,7 +415,9 @@ func (c *Client) send(ctx context.Context, action string, body actionBody) (*Tra
 }
 
 // startOperation sends the action and starts polling its transaction.
-func startOperation[T any](ctx context.Context, c *Client, action string, body actionBody, convert func(*Transaction, error) (T, error)) (*esimgw.Operation[T], error) {
+// keep says whether the result needs the final transaction; without it only the outcome is stored, which
+// any store can keep (pgstore keeps SGP.02 body elements only).
+func startOperation[T any](ctx context.Context, c *Client, action string, body actionBody, convert func(*Transaction, error) (T, error), keep bool) (*esimgw.Operation[T], error) {
 	tx, err := c.send(ctx, action, body)
 	if err != nil {
 		return nil, err
@@ -428,7 +430,11 @@ func startOperation[T any](ctx context.Context, c *Client, action string, body a
 	}
 	c.goPoll(func() {
 		final, ferr := c.pollUntilDone(p, action, tx)
-		c.finish(p, final, ferr)
+		if keep && final != nil {
+			c.finish(p, final, ferr)
+			return
+		}
+		c.finish(p, nil, ferr)
 	})
 	return esimgw.NewOperation(c.store, p, func(v any, err error) (T, error) {
 		t, _ := v.(*Transaction)
@@ -453,7 +459,15 @@ func (c *Client) finish(p *esimgw.Pending, result any, err error) {
 	if err != nil {
 		c.failed.Add(1)
 	}
-	if _, serr := c.store.ResolveOperation(c.ctx, p, result, err); serr != nil {
+	_, serr := c.store.ResolveOperation(c.ctx, p, result, err)
+	if serr != nil && result != nil {
+		// A store that keeps only SGP.02 body elements (pgstore) cannot keep the transaction: resolve with
+		// the outcome alone (a download by activation code then reports no ICCID).
+		c.logger.LogAttrs(c.ctx, slog.LevelWarn, "digirm: the store cannot keep the transaction; resolving with the outcome only",
+			slog.String("operation", p.Key().FunctionCallIdentifier), slog.Any("error", serr))
+		_, serr = c.store.ResolveOperation(c.ctx, p, nil, err)
+	}
+	if serr != nil {
 		c.logger.LogAttrs(c.ctx, slog.LevelError, "digirm: storing an operation's result failed",
 			slog.String("operation", p.Key().FunctionCallIdentifier), slog.Any("error", serr))
 	}

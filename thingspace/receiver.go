@@ -172,7 +172,9 @@ func (c *Client) handle(ctx context.Context, cb *Callback) (int, string) {
 		ferr = &esimgw.FunctionError{Interface: string(esimgw.PlatformThingSpace), Function: c.functionOf(pr, cb),
 			ExecutionStatus: st, FunctionCallIdentifier: cb.RequestID}
 	}
-	res, err := c.store.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: cb.RequestID, MessageID: cb.RequestID, Value: cb, Err: ferr})
+	// The outcome is delivered without the callback itself: a durable store (pgstore) keeps SGP.02 body
+	// elements only, and the outcome is all a result needs (a ThingSpace download's ICCID is the one asked).
+	res, err := c.store.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: cb.RequestID, MessageID: cb.RequestID, Err: ferr})
 	if err != nil {
 		handed(false)
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "thingspace: store unavailable; callback refused for a retry", slog.Any("error", err))

@@ -15,6 +15,8 @@ import (
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/contract"
+	"github.com/esimgw/esimgw/internal/pgtest"
+	"github.com/esimgw/esimgw/pgstore"
 	"github.com/esimgw/esimgw/thingspace"
 	"github.com/esimgw/esimgw/thingspace/thingspacetest"
 )
@@ -71,9 +73,38 @@ func TestContractES2(t *testing.T) {
 }
 
 func TestContractThingSpace(t *testing.T) {
+	contract.Run(t, func(t *testing.T) contract.Subject { return thingSpaceSubject(t) })
+}
+
+// On pgstore: the operations and the callbacks handed over are kept in PostgreSQL, as the Dispatcher's
+// would be.
+func TestContractThingSpaceOnPgstore(t *testing.T) {
 	contract.Run(t, func(t *testing.T) contract.Subject {
+		return thingSpaceSubject(t, thingspace.WithStore(pgStore(t)))
+	})
+}
+
+func TestContractDigiRMOnPgstore(t *testing.T) {
+	contract.Run(t, func(t *testing.T) contract.Subject {
+		return digiSubject(t, digirm.WithStore(pgStore(t)))
+	})
+}
+
+func pgStore(t *testing.T) esimgw.Store {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	require.NoError(t, pgstore.Migrate(ctx, pool))
+	s, err := pgstore.New(ctx, pool)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func thingSpaceSubject(t *testing.T, opts ...thingspace.Option) contract.Subject {
+	{
 		ts := thingspacetest.Start(t)
-		c, err := thingspace.NewClient(ts.ClientOptions()...)
+		c, err := thingspace.NewClient(append(ts.ClientOptions(), opts...)...)
 		require.NoError(t, err)
 		recv := httptest.NewServer(c.CallbackHandler())
 		t.Cleanup(recv.Close)
@@ -99,13 +130,17 @@ func TestContractThingSpace(t *testing.T) {
 			},
 			Requests: func() int { return ts.Stats().Requests },
 		}
-	})
+	}
 }
 
 func TestContractDigiRM(t *testing.T) {
-	contract.Run(t, func(t *testing.T) contract.Subject {
+	contract.Run(t, func(t *testing.T) contract.Subject { return digiSubject(t) })
+}
+
+func digiSubject(t *testing.T, opts ...digirm.Option) contract.Subject {
+	{
 		drm := digirmtest.Start(t, digirmtest.WithActionDuration(20*time.Millisecond))
-		c, err := digirm.NewClient(drm.ClientOptions()...)
+		c, err := digirm.NewClient(append(drm.ClientOptions(), opts...)...)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = c.Close() })
 		return contract.Subject{
@@ -124,5 +159,5 @@ func TestContractDigiRM(t *testing.T) {
 			},
 			Requests: func() int { return drm.Stats().Requests },
 		}
-	})
+	}
 }
