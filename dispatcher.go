@@ -172,6 +172,7 @@ type Dispatcher struct {
 	notify      NotificationHandler
 	unmatched   func(ctx context.Context, in *Inbound) error
 	duplicate   func(ctx context.Context, in *Inbound)
+	resultHook  func(ctx context.Context, in *Inbound) error // WithResultHook
 	logger      *slog.Logger
 	trackerOpts []TrackerOption
 	telemetry   telemetryConfig      // WithDispatcherTracerProvider, WithDispatcherMeterProvider
@@ -351,6 +352,9 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 	}
 	warn, ferr := ResponseStatus(iface, function, resp)
 	txID := TransactionIDFromMessageID(m.Header.MessageID)
+	if err := d.runResultHook(ctx, m, iface, function, resp, txID, warn, ferr); err != nil {
+		return err
+	}
 	res, err := d.store.DeliverCallback(ctx, Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr})
 	if err != nil {
 		return retryLater(err)
