@@ -44,8 +44,14 @@ func smsrChange(profiles int) []byte {
 func TestInboundLimits(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.WithLogger(quiet()))
 	var profiles, notified atomic.Int64
+	var unreadable atomic.Value // the error of the last notification handed over unread
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quiet()),
-		esimgw.WithUnmatchedHandler(func(context.Context, *esimgw.Inbound) error { return nil }),
+		esimgw.WithUnmatchedHandler(func(_ context.Context, in *esimgw.Inbound) error {
+			if in.Kind == esimgw.InboundNotification && in.Err != nil {
+				unreadable.Store(in.Err)
+			}
+			return nil
+		}),
 		esimgw.WithNotificationHandler(esimgw.Notifications{SMSRChange: func(_ context.Context, n *esimgw.Notification) error {
 			notified.Add(1)
 			profiles.Store(int64(len(n.EIS.ProfileInfo)))
@@ -83,7 +89,10 @@ func TestInboundLimits(t *testing.T) {
 		{"200 levels deep: refused", wrap(`<rps:ES4-Future>` + deep + `</rps:ES4-Future>`), http.StatusBadRequest, "deep"},
 		{"too many attributes: refused", wrap(`<rps:ES4-Future ` + manyAttrs(100) + `/>`), http.StatusBadRequest, "attribute"},
 		{"DOCTYPE with an entity (billion laughs): refused", []byte(`<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>` + string(wrap(`<rps:X>&lol2;</rps:X>`))), http.StatusBadRequest, "DOCTYPE"},
-		{"undeclared entity in a known element: refused", bytes.Replace(smsrChange(1), []byte("<rps:PlatformType>T<"), []byte("<rps:PlatformType>&xxe;<"), 1), http.StatusBadRequest, "entity"},
+		// A notification is the only copy of a state change: one whose body cannot be read is handed over
+		// (to the unmatched handler, with the error: checked below), the entity never expanded.
+		{"undeclared entity in a known element: handed over unread", bytes.Replace(bytes.Replace(smsrChange(1), []byte("<rps:PlatformType>T<"), []byte("<rps:PlatformType>&xxe;<"), 1),
+			[]byte("urn:uuid:1?"), []byte("urn:uuid:entity?"), 1), http.StatusAccepted, ""},
 		{"invalid UTF-8: refused", wrap("<rps:X>\xff\xfe</rps:X>"), http.StatusBadRequest, "UTF-8"},
 	}
 	for _, tc := range cases {
@@ -97,6 +106,9 @@ func TestInboundLimits(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), notified.Load(), "only the 10k-profile notification reached the handler")
 	assert.Equal(t, int64(10000), profiles.Load())
+	err, _ = unreadable.Load().(error)
+	require.Error(t, err, "the notification with an undeclared entity was handed over with its error")
+	assert.Contains(t, strings.ToLower(err.Error()), "entity")
 }
 
 func manyAttrs(n int) string {
