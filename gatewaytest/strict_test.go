@@ -73,7 +73,7 @@ func TestStrictWire(t *testing.T) {
 			return hdrs(o, enable, "") + `<wsa:MessageID>//` + o.g.OperatorID + `/urn:uuid:second</wsa:MessageID>`
 		}, body: body(good), status: 500, subcodes: []string{gatewaytest.SubcodeInvalidHeader, gatewaytest.SubcodeInvalidCardinality},
 			reasonHas: "wsa:MessageID appears 2 times", detail: "wsa:MessageID"},
-		{name: "Action twice (zeep's plugin plus a hand-written one)", headers: func(o *op) string {
+		{name: "Action twice (zeep with WsAddressingPlugin on top of its own headers)", headers: func(o *op) string {
 			return hdrs(o, enable, "") + `<wsa:Action>` + enable + `</wsa:Action>`
 		}, body: body(good), status: 500, subcodes: []string{gatewaytest.SubcodeInvalidHeader, gatewaytest.SubcodeInvalidCardinality}, detail: "wsa:Action"},
 		{name: "To twice", headers: func(o *op) string { return hdrs(o, enable, "") + `<wsa:To>https://elsewhere</wsa:To>` },

@@ -5,8 +5,10 @@
                             with the types of wsdl/ES4_Mno.wsdl
     peer.py CONFIG notify   post ES4 and ES2 HandleXxxNotification messages to esimgw's CallbackServer
 
-The only help zeep gets is wsa:From and wsa:ReplyTo as SOAP headers (WsAddressingPlugin writes Action, To and
-MessageID). Every line on stdout is one JSON event (see interop.Event).
+The only help zeep gets is wsa:From and wsa:ReplyTo as SOAP headers: zeep writes Action, To and MessageID itself,
+because the WSDLs give every operation a wsam:Action. Adding WsAddressingPlugin on top writes them twice, which a
+JAX-WS gateway (and the strict mock) refuses with wsa:InvalidCardinality. Every line on stdout is one JSON event
+(see interop.Event).
 """
 import http.server
 import json
@@ -21,7 +23,6 @@ import requests
 from lxml import etree
 from zeep import Client, Settings
 from zeep.transports import Transport
-from zeep.wsa import WsAddressingPlugin
 
 NS = '{http://namespaces.gsma.org/esim-messaging/3}'
 cfg = json.load(open(sys.argv[1]))
@@ -43,15 +44,15 @@ def session():
 
 def client(wsdl):
     return Client(os.path.join(cfg['wsdl_dir'], wsdl), transport=Transport(session=session()),
-                  plugins=[WsAddressingPlugin()], settings=Settings(strict=True))
+                  settings=Settings(strict=True))
 
 
 WSA = '{http://www.w3.org/2005/08/addressing}'
 
 
 def epr(name, address):
-    """A wsa endpoint reference header (the WSDLs leave WS-Addressing to the stack, so zeep takes the
-    headers its WsAddressingPlugin does not write as elements)."""
+    """A wsa endpoint reference header: the WSDLs declare no header parts, so zeep takes the headers it
+    does not write itself as elements."""
     el = etree.Element(WSA + name, nsmap={'wsa': WSA[1:-1]})
     etree.SubElement(el, WSA + 'Address').text = address
     return el
