@@ -371,8 +371,15 @@ func TestVersionAndHelp(t *testing.T) {
 		require.Equal(t, exitOK, h.code, c.Name())
 		assert.Contains(t, h.stdout, c.Long[:40], "%s --help shows the long description", c.Name())
 		assert.Contains(t, h.stdout, "Usage:\n  esimgw "+c.Name(), c.Name())
-		if c.Name() != "mock" {
+		assert.Contains(t, h.stdout, "(env ESIMGW_", "%s --help names the environment variables", c.Name())
+		if c.Name() != "mock" && c.Name() != "campaign" {
 			assert.Contains(t, h.stdout, "(env ESIMGW_TIMEOUT)", "%s --help names the environment variables", c.Name())
+		}
+		for _, sub := range c.Commands() {
+			h := runCLI(t, nil, c.Name(), sub.Name(), "--help")
+			require.Equal(t, exitOK, h.code, c.Name()+" "+sub.Name())
+			assert.Contains(t, h.stdout, "Usage:\n  esimgw "+c.Name()+" "+sub.Name())
+			assert.NotEmpty(t, sub.Short)
 		}
 		assert.Contains(t, h.stdout, "--output", "%s --help shows the global flags", c.Name())
 	}

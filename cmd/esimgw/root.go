@@ -96,6 +96,7 @@ func newRoot(env cli.Env, stdout, stderr io.Writer) *cobra.Command {
 		activateCommand(g),
 		listenCommand(g),
 		mockCommand(g),
+		campaignCommand(g),
 	)
 	root.SetHelpCommandGroupID("run")
 	root.SetCompletionCommandGroupID("run")
