@@ -11,6 +11,8 @@
 #   bench/peers.sh                     # defaults: 2 rounds, 4 s measured per run, 1 s warm-up
 #   ROUNDS=3 DUR=5 bench/peers.sh
 #   PEERS="esimgw rawtls rawhttp" bench/peers.sh   # only these peers (default: all)
+#   STORE=postgres://postgres@127.0.0.1:5432/test bench/peers.sh   # adds esimgw-pg: async with the
+#                                      # operations in PostgreSQL (pgstore, a schema of its own, dropped after)
 #
 # Loopback only: every server binds 127.0.0.1 and the comparison server posts callbacks to loopback only.
 set -euo pipefail
@@ -20,7 +22,8 @@ OUT=$ROOT/bench/out
 ROUNDS=${ROUNDS:-2}
 DUR=${DUR:-4}
 WARM=${WARM:-1}
-PEERS=${PEERS:-esimgw rawtls rawhttp handwritten gowsdl node-soap zeep}
+STORE=${STORE:-}
+PEERS=${PEERS:-esimgw esimgw-pg rawtls rawhttp handwritten gowsdl node-soap zeep}
 want() { [[ " $PEERS " == *" $1 "* ]]; }
 mkdir -p "$OUT/bin" "$OUT/pki" "$OUT/raw"
 rm -f "$OUT"/raw/*.json
@@ -102,6 +105,7 @@ for round in $(seq "$ROUNDS"); do
   done
   for c in 8 64; do
     measure esimgw async $c "$OUT/bin/goclient" -peer esimgw -scenario async -c $c "${COMMON[@]}"
+    [ -n "$STORE" ] && measure esimgw-pg async $c "$OUT/bin/goclient" -peer esimgw -store "$STORE" -scenario async -c $c "${COMMON[@]}"
     measure rawtls async $c "$OUT/bin/goclient" -peer rawtls -scenario async -c $c "${COMMON[@]}"
     measure rawhttp async $c "$OUT/bin/goclient" -peer rawhttp -scenario async -c $c "${COMMON[@]}"
     [ $HAVE_NODE = 1 ] && measure node-soap async $c node bench/node/client.js --scenario=async --c=$c "${NCOMMON[@]}"

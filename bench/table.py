@@ -11,7 +11,7 @@ for line in open(sys.argv[1]):
     k = (r['scenario'], r['concurrency'], r['peer'])
     if k not in rows or r['ops'] > rows[k]['ops']:
         rows[k] = r
-order = ['esimgw', 'rawtls', 'rawhttp', 'handwritten', 'gowsdl', 'node-soap', 'zeep']
+order = ['esimgw', 'esimgw-pg', 'rawtls', 'rawhttp', 'handwritten', 'gowsdl', 'node-soap', 'zeep']
 print('| scenario | callers | peer | ops/s | p50 ms | p99 ms | CPU s / 10k calls | peak RSS MiB | errors | esimgw / peer |')
 print('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|')
 for scen in ('sync', 'async'):
@@ -52,3 +52,19 @@ if floor:
     print('Content-Length read; async adds the server\'s callback to a raw listener answering a prebuilt 202. The server')
     print('(compserver) is the same for every peer, and its CPU counts against every peer alike on a shared machine.')
     print('Client CPU and allocations per call are measured inside the client process over the measured window only.')
+
+pg = [c for c in sorted({k[1] for k in rows if k[0] == 'async'}) if ('async', c, 'esimgw-pg') in rows and ('async', c, 'esimgw') in rows]
+if pg:
+    print()
+    print('| callers | esimgw-pg ops/s | esimgw (memory) ops/s | pgstore / memory | esimgw-pg / rawtls floor | esimgw-pg p50 / p99 ms |')
+    print('|---:|---:|---:|---:|---:|---:|')
+    for c in pg:
+        p, m = rows[('async', c, 'esimgw-pg')], rows[('async', c, 'esimgw')]
+        f = rows.get(('async', c, 'rawtls'))
+        ff = '%.0f%%' % (100 * p['ops'] / f['ops']) if f and f['ops'] > 0 else '-'
+        print('| %d | %.0f | %.0f | %.0f%% | %s | %.2f / %.2f |' % (c, p['ops'], m['ops'], 100 * p['ops'] / m['ops'] if m['ops'] > 0 else 0, ff,
+                                                          p['p50_ms'], p['p99_ms']))
+    print()
+    print('esimgw-pg: the async peer with its operations in PostgreSQL (pgstore; the database on the same machine, so its')
+    print('CPU counts against the peer): RegisterOperation before each request, the result committed before each')
+    print('callback is acknowledged. The issue 14 target is pgstore >= 30% of memory.')

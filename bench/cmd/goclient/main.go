@@ -43,6 +43,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the run to this file")
 	benchFmt := flag.Bool("benchfmt", false, "print the result as a Go benchmark line (for benchstat) instead of JSON")
+	store := flag.String("store", "", "esimgw async: keep operations in PostgreSQL at this URL (pgstore, in a schema of its own, dropped at exit); reported as peer esimgw-pg")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -56,7 +57,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*peer, *scenario, *url, *dir, *conc, *dur, *warm, *max, *benchFmt); err != nil {
+	if err := run(*peer, *scenario, *url, *dir, *conc, *dur, *warm, *max, *benchFmt, *store); err != nil {
 		fmt.Fprintln(os.Stderr, "goclient:", err)
 		os.Exit(1)
 	}
@@ -91,7 +92,7 @@ func tlsConfigs(dir string) (client, server *tls.Config, err error) {
 	return client, server, nil
 }
 
-func run(peer, scenario, url, dir string, conc int, dur, warm time.Duration, max int64, benchFmt bool) error {
+func run(peer, scenario, url, dir string, conc int, dur, warm time.Duration, max int64, benchFmt bool, store string) error {
 	ccfg, scfg, err := tlsConfigs(dir)
 	if err != nil {
 		return err
@@ -107,7 +108,17 @@ func run(peer, scenario, url, dir string, conc int, dur, warm time.Duration, max
 		}
 		call = func(ctx context.Context) error { _, err := c.GetEIS(ctx, compserver.EID); return err }
 	case peer == "esimgw" && scenario == "async":
-		d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quiet))
+		dopts := []esimgw.DispatcherOption{esimgw.WithDispatcherLogger(quiet)}
+		if store != "" {
+			s, closeStore, err := openStore(ctx, store)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			dopts = append(dopts, esimgw.WithStore(s))
+			peer = "esimgw-pg"
+		}
+		d := esimgw.NewDispatcher(dopts...)
 		cbs, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(scfg), esimgw.WithServerLogger(quiet))
 		if err != nil {
 			return err
@@ -141,6 +152,9 @@ func run(peer, scenario, url, dir string, conc int, dur, warm time.Duration, max
 		defer stop()
 	default:
 		return fmt.Errorf("no %s client for scenario %s", peer, scenario)
+	}
+	if store != "" && peer != "esimgw-pg" {
+		return fmt.Errorf("-store is for -peer esimgw -scenario async only")
 	}
 	if err := call(ctx); err != nil {
 		return fmt.Errorf("first call: %w", err)
