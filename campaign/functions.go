@@ -43,10 +43,11 @@ type call struct {
 
 // operation is the untyped view of an *esimgw.Operation[T] a worker needs.
 type operation interface {
-	Done() <-chan struct{}
-	Abandon() bool
-	// outcome reads the result; only after Done is closed.
-	outcome() esimgw.Outcome
+	// settle withdraws the in-memory wait at once, so that the callback goes to the Recorder. If the
+	// operation resolved already (an answer that came with the request, a callback that beat the 202), it
+	// reports its outcome; if the request's outcome is unknown (its answer was lost after it was written),
+	// it reports that error: the request must go again, with the same identifier.
+	settle() (o esimgw.Outcome, resolved bool, unknown error)
 }
 
 type resultOp[T any] struct {
@@ -54,12 +55,19 @@ type resultOp[T any] struct {
 	warning func(T) *esimgw.Warning
 }
 
-func (o resultOp[T]) outcome() esimgw.Outcome {
-	v, err := o.Wait(context.Background()) // Done is closed: Wait returns at once
-	if err != nil {
-		return esimgw.OutcomeOf(nil, err)
+func (o resultOp[T]) settle() (esimgw.Outcome, bool, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	v, err := o.Wait(ctx) // an ended context: Wait returns the result if it is here, else withdraws
+	switch {
+	case errors.Is(err, esimgw.ErrOutcomeUnknown):
+		return esimgw.Outcome{}, false, err
+	case errors.Is(err, esimgw.ErrAbandoned):
+		return esimgw.Outcome{}, false, nil
+	case err != nil:
+		return esimgw.OutcomeOf(nil, err), true, nil
 	}
-	return esimgw.OutcomeOf(o.warning(v), nil)
+	return esimgw.OutcomeOf(o.warning(v), nil), true, nil
 }
 
 func resultWarning(r *esimgw.Result) *esimgw.Warning {

@@ -12,15 +12,27 @@ import (
 	"github.com/esimgw/esimgw/campaign"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/soap"
 )
 
 // startWorker runs a campaign Worker in this process against gw: its own callback server (the Recorder
 // in front of a Dispatcher, mutual TLS as the mock wants) and es4 client.
 func startWorker(t testing.TB, gw *gatewaytest.Gateway, pool *pgxpool.Pool, opts ...campaign.WorkerOption) *campaign.Worker {
 	t.Helper()
+	return startWorkerWith(t, gw, pool, true, opts...)
+}
+
+// startWorkerWith is startWorker with the Recorder in front of the Dispatcher (intercept) or only as its
+// unmatched handler.
+func startWorkerWith(t testing.TB, gw *gatewaytest.Gateway, pool *pgxpool.Pool, intercept bool, opts ...campaign.WorkerOption) *campaign.Worker {
+	t.Helper()
 	rec := campaign.NewRecorder(pool, quiet())
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quiet()), esimgw.WithUnmatchedHandler(rec.CallbackHandler(nil)))
-	srv, err := esimgw.NewCallbackServer(rec.Intercept(d), esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet()))
+	var h soap.MessageHandler = d
+	if intercept {
+		h = rec.Intercept(d)
+	}
+	srv, err := esimgw.NewCallbackServer(h, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet()))
 	require.NoError(t, err)
 	require.NoError(t, srv.Listen("127.0.0.1:0"))
 	t.Cleanup(func() { _ = srv.Close() })

@@ -361,9 +361,15 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	}
 	// Withdraw the in-memory wait: the callback then reaches the Recorder, which commits it before it is
 	// acknowledged. If the operation resolved already (a FAILED answer at once, a callback faster than the
-	// 202), its result is here and is stored now.
-	if !cl.op.Abandon() {
-		return w.store(ctx, fci, cl.op.outcome())
+	// 202), its result is here and is stored now. If the request's answer was lost, whether it ran is
+	// unknown: it goes again (River's retry), with the same identifier, which a de-duplicating gateway
+	// answers without running it twice.
+	o, resolved, unknown := cl.op.settle()
+	switch {
+	case resolved:
+		return w.store(ctx, fci, o)
+	case unknown != nil:
+		return w.sendFailed(ctx, job, &it, a, fci, unknown)
 	}
 	tag, err := w.pool.Exec(ctx, `UPDATE esimgw_campaign_item SET state = 'sent', sent_at = now(), message = NULL
 		WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state = 'sending'`, a.Campaign, a.EID, a.Round)

@@ -3,10 +3,13 @@ package campaign_test
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -73,4 +76,58 @@ func TestCampaignRunsEveryEIDOnce(t *testing.T) {
 	last := recs[n+2]
 	assert.Equal(t, []string{gatewaytest.FleetEID(n + 1), "FAILED", "8.1.1,3.9"}, []string{last[1], last[5], last[6]})
 	assert.Equal(t, campaign.FunctionCallIdentifier("fb", 1, gatewaytest.FleetEID(n+1)), last[10])
+}
+
+// TestResultPaths runs small campaigns with the Recorder only as the Dispatcher's unmatched handler, and
+// through a gateway that answers 503 and resets connections for a while: every EID is executed once
+// either way, and the export in JSON Lines says so.
+func TestResultPaths(t *testing.T) {
+	tests := []struct {
+		name      string
+		intercept bool
+		faults    []gatewaytest.Fault
+	}{
+		{"unmatched handler", false, nil},
+		{"503 and resets", true, []gatewaytest.Fault{gatewaytest.ServiceUnavailable{Times: 20}, gatewaytest.ResetConnections{Times: 10}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const n = 60
+			gw := gatewaytest.Start(t, gatewaytest.WithSeed(gatewaytest.Seed{}), gatewaytest.WithFleet(n))
+			pool := migrated(t)
+			m := manager(t, pool)
+			_, err := m.Create(t.Context(), campaign.Spec{Key: "paths", Function: "ES4.SetFallBackAttribute", Rate: 1000, Burst: 10},
+				campaign.CSV(strings.NewReader(fleetLines(0, n))))
+			require.NoError(t, err)
+			gw.Inject(tt.faults...)
+			startWorkerWith(t, gw, pool, tt.intercept, campaign.WithOverloadBackoff(100*time.Millisecond),
+				campaign.WithRiverConfig(func(c *river.Config) { c.RetryPolicy = quickRetry{} }))
+			p := waitFinished(t, m, "paths", time.Minute)
+			assert.Equal(t, int64(n), p.Succeeded, "%+v", p)
+			assert.Equal(t, n, gw.Stats().Executed)
+			for _, f := range tt.faults {
+				assert.Positive(t, gw.FaultsFired(f), "%T fired", f)
+			}
+			var buf bytes.Buffer
+			require.NoError(t, m.Export(t.Context(), "paths", &buf, campaign.ExportJSONLines))
+			dec := json.NewDecoder(&buf)
+			rows := 0
+			for dec.More() {
+				var r campaign.ExportRow
+				require.NoError(t, dec.Decode(&r))
+				assert.Equal(t, "EXECUTED_SUCCESS", r.Status)
+				assert.Equal(t, 1, gw.Executions(r.FunctionCallIdentifier), r.EID)
+				assert.NotNil(t, r.DoneAt)
+				rows++
+			}
+			assert.Equal(t, n, rows)
+		})
+	}
+}
+
+// quickRetry retries a failed send after 100 ms, so that a test of faults does not wait River's backoff.
+type quickRetry struct{}
+
+func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(100 * time.Millisecond)
 }
