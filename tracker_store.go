@@ -81,6 +81,15 @@ func (t *Tracker) AttachOperation(_ context.Context, id string) (*Pending, error
 	return nil, ErrUnknownOperation
 }
 
+// Lookup returns the pending operation whose request had messageID: the constant-time part of
+// AttachOperation, for a store that keeps its local waiters in a Tracker.
+func (t *Tracker) Lookup(messageID string) (*Pending, bool) {
+	t.mu.Lock()
+	p := t.byMsg[messageID]
+	t.mu.Unlock()
+	return p, p != nil
+}
+
 // PendingOperations lists the outstanding operations, oldest first.
 func (t *Tracker) PendingOperations(_ context.Context, limit int) ([]OperationRecord, error) {
 	t.mu.Lock()

@@ -132,8 +132,8 @@ func (s *Store) refreshMany(ctx context.Context, ids []string) {
 		return
 	}
 	for _, r := range rs {
-		p, err := s.local.AttachOperation(ctx, r.key.MessageID)
-		if err != nil {
+		p, ok := s.local.Lookup(r.key.MessageID)
+		if !ok {
 			continue // not waited for here (any more)
 		}
 		if r.state == stateWithdrawn {
@@ -171,10 +171,9 @@ func (s *Store) wakeLoop(ctx context.Context) {
 }
 
 func (s *Store) appendWaited(ctx context.Context, batch []string, id string) []string {
-	if p, err := s.local.AttachOperation(ctx, id); err == nil {
-		if _, _, resolved := p.Result(); !resolved {
-			return append(batch, id)
-		}
+	// Most notifications are for other replicas' operations: a map lookup tells.
+	if _, ok := s.local.Lookup(id); ok {
+		return append(batch, id)
 	}
 	return batch
 }

@@ -168,7 +168,9 @@ func (h listenHandler) HandleNotification(ctx context.Context, n *pgconn.Notific
 // HandleBacklog runs each time the listener (re)connects: results stored while it was not listening are
 // found at once rather than at the next re-check.
 func (h listenHandler) HandleBacklog(ctx context.Context, _ string, _ *pgx.Conn) error {
-	go h.s.recheckLocal(ctx)
+	// The listener's own goroutine holds a count of wg while it runs this, so Close waits for both.
+	h.s.wg.Add(1)
+	go func() { defer h.s.wg.Done(); h.s.recheckLocal(ctx) }()
 	return nil
 }
 
@@ -280,6 +282,10 @@ func (s *Store) DeliverCallback(ctx context.Context, d esimgw.Delivery) (esimgw.
 		return esimgw.DeliveryResult{}, &esimgw.StoreError{Op: "deliver callback", Err: err}
 	}
 	if key.MessageID != "" {
+		if _, waiting := s.local.Lookup(key.MessageID); waiting {
+			// Resolved by a copy at another replica, whose NOTIFY has not come yet: no need to wait for it.
+			s.refresh(ctx, key.MessageID)
+		}
 		return esimgw.DeliveryResult{Match: esimgw.Duplicate, Key: key}, nil
 	}
 	return esimgw.DeliveryResult{Match: esimgw.Unmatched}, nil
