@@ -2,6 +2,7 @@ package esimgw
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -78,4 +79,42 @@ func TestArrivalQueue(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(5), seq, "every arrival is numbered, unordered ones too")
 	leave()
+}
+
+// BenchmarkArrivalQueue is the cost the ordering adds to each notification: one enter and leave, on
+// distinct EIDs (no waiting) and on one EID from parallel goroutines (each waits its turn).
+func BenchmarkArrivalQueue(b *testing.B) {
+	ctx := context.Background()
+	b.Run("distinct EIDs", func(b *testing.B) {
+		var q arrivalQueue
+		keys := make([]string, 1024)
+		for i := range keys {
+			keys[i] = nthTestEID(i)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			_, leave, _ := q.enter(ctx, keys[i%len(keys)])
+			leave()
+		}
+	})
+	b.Run("one EID, parallel", func(b *testing.B) {
+		var q arrivalQueue
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_, leave, _ := q.enter(ctx, "89049032123451234512345678901235")
+				leave()
+			}
+		})
+	})
+}
+
+// nthTestEID is the i-th EID of a test range (benchmarks only).
+func nthTestEID(i int) string {
+	s, err := EIDWithCheckDigits(fmt.Sprintf("890490320000010000000%09d", i))
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
