@@ -437,8 +437,9 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 	}
 	// Only an error status needs the media type: parsing it allocates.
 	if res.StatusCode >= 300 && !isSOAPContentType(res.Header.Get("Content-Type")) {
-		c.pools.bufs.Put(bp)
-		return nil, c.statusError(res, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}, nil)
+		herr := &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
+		c.pools.bufs.Put(bp) // only now: the snippet quoted it
+		return nil, c.statusError(res, herr, nil)
 	}
 	m, err := c.pools.read(bp, c.read, into)
 	if err != nil && errors.Is(err, ErrEmptyBody) && res.StatusCode < 300 {
