@@ -28,3 +28,7 @@ go test -race -count=1 -timeout 15m ./...
 # The fleet run at full size (100k EIDs on the mock, about 20 s): under -race above it runs 10k, since the
 # race detector makes the full run take minutes.
 go test -count=1 -timeout 5m -run 'TestFleetFallback' ./internal/reliability
+
+# The campaign tests at full size (10k EIDs over two worker processes, one killed; 1M EIDs created from a
+# file with flat memory; about 2.5 min): under -race above they run 600 and 20k.
+go test -count=1 -timeout 10m -run 'TestCreateMillion|TestKillWorker' ./campaign
