@@ -43,7 +43,7 @@ func benchPool(b *testing.B, url string) *pgxpool.Pool {
 
 func benchStore(b *testing.B, pool *pgxpool.Pool, opts ...pgstore.Option) *pgstore.Store {
 	b.Helper()
-	s, err := pgstore.New(context.Background(), pool, append([]pgstore.Option{pgstore.WithLogger(quietLog())}, opts...)...)
+	s, err := pgstore.New(context.Background(), pool, append([]pgstore.Option{pgstore.WithLogger(quiet())}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,15 +60,15 @@ func benchStore(b *testing.B, pool *pgxpool.Pool, opts ...pgstore.Option) *pgsto
 func BenchmarkRoundTrip(b *testing.B) {
 	for _, store := range []string{"memory", "pgstore"} {
 		b.Run("store="+store, func(b *testing.B) {
-			gw := gatewaytest.Start(b, gatewaytest.WithLogger(quietLog()), gatewaytest.WithCallbackDelay(0),
+			gw := gatewaytest.Start(b, gatewaytest.WithLogger(quiet()), gatewaytest.WithCallbackDelay(0),
 				gatewaytest.WithRecordLimit(1024), gatewaytest.WithDuplicateWindow(4096))
-			dopts := []esimgw.DispatcherOption{esimgw.WithDispatcherLogger(quietLog())}
+			dopts := []esimgw.DispatcherOption{esimgw.WithDispatcherLogger(quiet())}
 			if store == "pgstore" {
 				dopts = append(dopts, esimgw.WithStore(benchStore(b, benchPool(b, pgtest.URL(b)))))
 			}
 			op := gatewaytest.NewOperator(b, gw, dopts...)
-			c, err := es4.NewClient(gw.ES4URL, append(op.Options, esimgw.WithPeerEntityID(gw.SMSRID), esimgw.WithLogger(quietLog()),
-				esimgw.WithSOAPOptions(soap.WithLogger(quietLog())))...)
+			c, err := es4.NewClient(gw.ES4URL, append(op.Options, esimgw.WithPeerEntityID(gw.SMSRID), esimgw.WithLogger(quiet()),
+				esimgw.WithSOAPOptions(soap.WithLogger(quiet())))...)
 			if err != nil {
 				b.Fatal(err)
 			}

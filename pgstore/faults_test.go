@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -33,8 +32,6 @@ import (
 // only keeps a broken test from hanging: nothing here measures time.
 const faultEventually = 60 * time.Second
 
-func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
 // patientCallbacks is the mock's callback retry: often and long enough to outlast every outage here.
 var patientCallbacks = soap.RetryPolicy{MaxAttempts: 10000, InitialInterval: 10 * time.Millisecond,
 	MaxInterval: 100 * time.Millisecond, MaxElapsed: faultEventually}
@@ -48,33 +45,23 @@ type faultRig struct {
 	store  *pgstore.Store
 	pool   *pgxpool.Pool
 
-	mu      sync.Mutex
-	results map[string]int // FunctionCallIdentifier -> results handed to the application
+	book *app // every result handed to the application
 }
 
 func newFaultRig(t *testing.T, pool *pgxpool.Pool, opts ...pgstore.Option) *faultRig {
 	t.Helper()
-	store := openStore(t, pool, append([]pgstore.Option{pgstore.WithLogger(quietLog())}, opts...)...)
-	r := &faultRig{store: store, pool: pool, results: map[string]int{}}
-	r.gw = gatewaytest.Start(t, gatewaytest.WithLogger(quietLog()), gatewaytest.WithCallbackRetry(patientCallbacks))
-	r.op = gatewaytest.NewOperator(t, r.gw, esimgw.WithStore(store), esimgw.WithDispatcherLogger(quietLog()),
-		esimgw.WithUnmatchedHandler(r.onUnmatched))
+	store := openStore(t, pool, append([]pgstore.Option{pgstore.WithLogger(quiet())}, opts...)...)
+	r := &faultRig{store: store, pool: pool, book: newApp()}
+	r.gw = gatewaytest.Start(t, gatewaytest.WithLogger(quiet()), gatewaytest.WithCallbackRetry(patientCallbacks))
+	r.op = gatewaytest.NewOperator(t, r.gw, esimgw.WithStore(store), esimgw.WithDispatcherLogger(quiet()),
+		esimgw.WithUnmatchedHandler(r.book.onUnmatched))
 	c, err := es4.NewClient(r.gw.ES4URL, append(r.op.Options,
 		esimgw.WithPeerEntityID(r.gw.SMSRID),
-		esimgw.WithLogger(quietLog()),
-		esimgw.WithSOAPOptions(soap.WithLogger(quietLog())))...)
+		esimgw.WithLogger(quiet()),
+		esimgw.WithSOAPOptions(soap.WithLogger(quiet())))...)
 	require.NoError(t, err)
 	r.client = c
 	return r
-}
-
-func (r *faultRig) onUnmatched(_ context.Context, in *esimgw.Inbound) error {
-	if in.Kind == esimgw.InboundCallback {
-		r.mu.Lock()
-		r.results[in.FunctionCallIdentifier()]++
-		r.mu.Unlock()
-	}
-	return nil
 }
 
 // audit starts an AuditEIS with FunctionCallIdentifier fcID.
@@ -99,9 +86,7 @@ func (r *faultRig) waitAll(t *testing.T, ops map[string]*es4.EISOperation) {
 				errs <- fmt.Errorf("%s: %w", fcID, err)
 				return
 			}
-			r.mu.Lock()
-			r.results[fcID]++
-			r.mu.Unlock()
+			r.book.result(fcID)
 		})
 	}
 	wg.Wait()
@@ -109,22 +94,6 @@ func (r *faultRig) waitAll(t *testing.T, ops map[string]*es4.EISOperation) {
 	for err := range errs {
 		t.Error(err)
 	}
-}
-
-// lostAndTwice counts, over fcIDs, the results that never reached the application and those that
-// reached it more than once.
-func (r *faultRig) lostAndTwice(fcIDs []string) (lost, twice int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, id := range fcIDs {
-		switch n := r.results[id]; {
-		case n == 0:
-			lost++
-		case n > 1:
-			twice += n - 1
-		}
-	}
-	return lost, twice
 }
 
 // resolvedRows counts the operations of fcIDs the database holds as resolved. The pool may still hold
@@ -238,7 +207,7 @@ func TestFaultDatabaseRestart(t *testing.T) {
 	for _, c := range deliveredAll(t, r.gw, inFlight) {
 		assert.Greater(t, c.Attempts, 1, "delivered by a retry after the database came back")
 	}
-	lost, twice := r.lostAndTwice(ids)
+	lost, twice := r.book.lostAndDoubled(ids)
 	assert.Zero(t, lost, "lost")
 	assert.Zero(t, twice, "resolved twice")
 	assert.Equal(t, inFlight, resolvedRows(t, pool, ids))
@@ -329,8 +298,8 @@ func TestFaultListenConnectionKilled(t *testing.T) {
 	appA, appB := appName(), appName()
 	poolA, poolB := namedPool(t, url, appA, 4), namedPool(t, url, appB, 4)
 	require.NoError(t, pgstore.Migrate(ctx, poolA))
-	a := openStore(t, poolA, pgstore.WithRecheckInterval(time.Hour), pgstore.WithLogger(quietLog()))
-	b := openStore(t, poolB, pgstore.WithLogger(quietLog()))
+	a := openStore(t, poolA, pgstore.WithRecheckInterval(time.Hour), pgstore.WithLogger(quiet()))
+	b := openStore(t, poolB, pgstore.WithLogger(quiet()))
 	require.Eventually(t, func() bool { return listeners(t, appA) == 1 }, faultEventually, 10*time.Millisecond, "A listens")
 
 	register := func(n int) []*esimgw.Pending {
@@ -444,7 +413,7 @@ func TestFaultConnectionsKilledMidRun(t *testing.T) {
 
 	r.waitAll(t, ops)
 	deliveredAll(t, r.gw, len(accepted))
-	lost, twice := r.lostAndTwice(accepted)
+	lost, twice := r.book.lostAndDoubled(accepted)
 	assert.Zero(t, lost, "lost")
 	assert.Zero(t, twice, "resolved twice")
 	assert.Equal(t, len(accepted), resolvedRows(t, pool, accepted))
@@ -473,7 +442,7 @@ func TestFaultSlowDatabase(t *testing.T) {
 
 	r.waitAll(t, ops)
 	deliveredAll(t, r.gw, calls)
-	lost, twice := r.lostAndTwice(ids)
+	lost, twice := r.book.lostAndDoubled(ids)
 	assert.Zero(t, lost, "lost")
 	assert.Zero(t, twice, "resolved twice")
 	assert.Equal(t, calls, resolvedRows(t, pool, ids))

@@ -62,16 +62,19 @@ func (a *app) dispatcherOptions() []esimgw.DispatcherOption {
 			a.mu.Unlock()
 			return nil
 		})),
-		esimgw.WithUnmatchedHandler(func(_ context.Context, in *esimgw.Inbound) error {
-			a.mu.Lock()
-			a.unmatched++
-			if in.Kind == esimgw.InboundCallback {
-				a.results[in.FunctionCallIdentifier()]++
-			}
-			a.mu.Unlock()
-			return nil
-		}),
+		esimgw.WithUnmatchedHandler(a.onUnmatched),
 	}
+}
+
+// onUnmatched counts what reached the unmatched handler; a callback's result counts for its call.
+func (a *app) onUnmatched(_ context.Context, in *esimgw.Inbound) error {
+	a.mu.Lock()
+	a.unmatched++
+	if in.Kind == esimgw.InboundCallback {
+		a.results[in.FunctionCallIdentifier()]++
+	}
+	a.mu.Unlock()
+	return nil
 }
 
 // lostAndDoubled counts, over fcIDs, results that never reached the application and extra ones.
