@@ -290,21 +290,8 @@ enable and verify the enable in one step, see esimgw activate.` + fmt.Sprintf(ga
 			if err := g.resolve(cmd, app); err != nil {
 				return err
 			}
-			if app.Embedded() {
-				if req.Eid == "" {
-					req.Eid = gatewaytest.DefaultEID
-				}
-				if req.Iccid == "" && req.ProfileType == "" {
-					req.Iccid = gatewaytest.CatalogICCID
-				}
-			}
-			switch {
-			case req.Eid == "":
-				return cli.Usagef("--eid is required")
-			case req.Iccid == "" && req.ProfileType == "":
-				return cli.Usagef("--iccid or --profile-type is required")
-			case req.Iccid != "" && req.ProfileType != "":
-				return cli.Usagef("give --iccid or --profile-type, not both")
+			if err := downloadTarget(app, &req.Eid, &req.Iccid, &req.ProfileType); err != nil {
+				return err
 			}
 			if err := req.Validate(); err != nil {
 				return usage(err)
@@ -359,21 +346,8 @@ but its enable was not confirmed in time.` + fmt.Sprintf(gatewayHelp, "activate"
 			if err := g.resolve(cmd, app); err != nil {
 				return err
 			}
-			if app.Embedded() {
-				if req.Eid == "" {
-					req.Eid = gatewaytest.DefaultEID
-				}
-				if req.Iccid == "" && req.ProfileType == "" {
-					req.Iccid = gatewaytest.CatalogICCID
-				}
-			}
-			switch {
-			case req.Eid == "":
-				return cli.Usagef("--eid is required")
-			case req.Iccid == "" && req.ProfileType == "":
-				return cli.Usagef("--iccid or --profile-type is required")
-			case req.Iccid != "" && req.ProfileType != "":
-				return cli.Usagef("give --iccid or --profile-type, not both")
+			if err := downloadTarget(app, &req.Eid, &req.Iccid, &req.ProfileType); err != nil {
+				return err
 			}
 			if err := (es2.DownloadRequest{Eid: req.Eid, Iccid: req.Iccid, ProfileType: req.ProfileType}).Validate(); err != nil {
 				return usage(err)
@@ -442,4 +416,26 @@ but its enable was not confirmed in time.` + fmt.Sprintf(gatewayHelp, "activate"
 	}
 	bind(cmd, app)
 	return cmd
+}
+
+// downloadTarget fills in the embedded mock's eUICC and catalogue profile when none is given, and checks
+// that an EID and exactly one of ICCID and ProfileType are, as download and activate both need.
+func downloadTarget(app *cli.App, eid, iccid, profileType *string) error {
+	if app.Embedded() {
+		if *eid == "" {
+			*eid = gatewaytest.DefaultEID
+		}
+		if *iccid == "" && *profileType == "" {
+			*iccid = gatewaytest.CatalogICCID
+		}
+	}
+	switch {
+	case *eid == "":
+		return cli.Usagef("--eid is required")
+	case *iccid == "" && *profileType == "":
+		return cli.Usagef("--iccid or --profile-type is required")
+	case *iccid != "" && *profileType != "":
+		return cli.Usagef("give --iccid or --profile-type, not both")
+	}
+	return nil
 }
