@@ -1,17 +1,31 @@
 """Python zeep (Debian python3-zeep) client for bench/peers.sh: sync GetEIS over mutual TLS through a
-requests.Session (trust_env=False, keep-alive), WS-Addressing through WsAddressingPlugin, C threads.
-Prints the loadgen JSON line."""
+requests.Session (trust_env=False, keep-alive), C threads. Prints the loadgen JSON line.
+
+WS-Addressing as interop/zeep/peer.py does it: zeep writes Action, To and MessageID itself (every operation of
+our WSDLs has a wsam:Action), so only wsa:From goes in as a SOAP header. zeep's WsAddressingPlugin on top would
+write Action, To and MessageID twice, which a JAX-WS gateway refuses (wsa:InvalidCardinality), and so does the
+strict mock."""
 import json, os, sys, threading, time, uuid
 
 import requests
 from zeep import Client, Settings
 from zeep.transports import Transport
-from zeep.wsa import WsAddressingPlugin
+from lxml import etree
 
 args = dict(a.lstrip('-').split('=', 1) for a in sys.argv[1:])
 url, d = args['url'], args['dir']
 conc, dur, warm, maxn = int(args.get('c', 8)), float(args.get('d', 5)), float(args.get('warmup', 1)), int(args.get('n', 200000))
 EID = '89049032000001000000000000000171'
+WSA = '{http://www.w3.org/2005/08/addressing}'
+OPERATOR_ID = args.get('operator', '1.3.6.1.4.1.99999.10')
+
+
+def from_header():
+    # The WSDLs declare no header parts, so zeep takes the headers it does not write itself as elements.
+    el = etree.Element(WSA + 'From', nsmap={'wsa': WSA[1:-1]})
+    etree.SubElement(el, WSA + 'Address').text = 'https://zeep.bench.invalid/rsp?EntityId=' + OPERATOR_ID + '&EntityName=zeep'
+    return el
+
 
 local = threading.local()
 
@@ -22,12 +36,12 @@ def service():
         s.cert = (os.path.join(d, 'client.crt'), os.path.join(d, 'client.key'))
         s.verify = os.path.join(d, 'ca.pem')
         c = Client(os.path.join(args['wsdl'], 'ES4_SmSr.wsdl'), transport=Transport(session=s),
-                   plugins=[WsAddressingPlugin()], settings=Settings(strict=False))
+                   settings=Settings(strict=False))
         local.svc = c.create_service('{http://namespaces.gsma.org/esim-messaging/3}ES4SmSrServiceBinding', url)
     return local.svc
 
 def call():
-    r = service()['ES4-GetEIS'](FunctionCallIdentifier=str(uuid.uuid4()), Eid=EID)
+    r = service()['ES4-GetEIS'](FunctionCallIdentifier=str(uuid.uuid4()), Eid=EID, _soapheaders=[from_header()])
     if r.FunctionExecutionStatus.Status != 'EXECUTED_SUCCESS':
         raise RuntimeError('status %r' % r.FunctionExecutionStatus.Status)
 
