@@ -62,7 +62,7 @@ func (c *Client) Engine() *esimgw.Client { return c.engine }
 // (TestFunctionTable).
 func (c *Client) fn(name string) rps.Function { return c.fns[name] }
 
-// GetEIS returns the eUICC Information Set the SM-SR holds for eid (synchronous, SGP.02 5.3.1). A FAILED
+// GetEIS (SGP.02 5.3.1, synchronous) returns the eUICC Information Set the SM-SR holds for eid. A FAILED
 // answer is a *esimgw.FunctionError; EXECUTED_WITHWARNING is in the result's Warning.
 func (c *Client) GetEIS(ctx context.Context, eid string, opts ...esimgw.CallOption) (*esimgw.EISResult, error) {
 	e, err := esimgw.ParseEID(eid)
@@ -131,9 +131,9 @@ func ValidateProfileType(pt string) error {
 	return nil
 }
 
-// DownloadProfile asks the SM-DP to download a profile to an eUICC, and with r.Enable to enable it
-// (asynchronous, SGP.02 5.3.2). The operation's result names the ICCID downloaded, which the SM-DP chose
-// when r gave a ProfileType.
+// DownloadProfile (5.3.2, asynchronous) asks the SM-DP to download a profile to an eUICC, and with
+// r.Enable to enable it. The operation's result names the ICCID downloaded, which the SM-DP chose when r
+// gave a ProfileType.
 func (c *Client) DownloadProfile(ctx context.Context, r DownloadRequest, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.DownloadResult], error) {
 	return startDownload(ctx, c, r, func(resp rps.Response, warn *esimgw.Warning, err error) (*esimgw.DownloadResult, error) {
 		return downloadResultOf(resp, warn, err, r.Iccid)
@@ -166,22 +166,25 @@ func downloadResultOf(resp rps.Response, warn *esimgw.Warning, err error, asked 
 	return out, err
 }
 
-// UpdatePolicyRules replaces the POL2 rules of a profile (synchronous, SGP.02 5.3.3); a nil pol2 sends
-// none, as the ES2 schema allows.
-func (c *Client) UpdatePolicyRules(ctx context.Context, eid, iccid string, pol2 *rps.POL2Type, opts ...esimgw.CallOption) (*esimgw.Result, error) {
+// UpdatePolicyRules (5.3.3, synchronous) replaces the POL2 rules of a profile. pol2 is taken by
+// value, as es4's UpdatePolicyRules takes it; one without rules is sent as no pol2 element, which the ES2
+// schema allows (ES4 requires the element and gets an empty one).
+func (c *Client) UpdatePolicyRules(ctx context.Context, eid, iccid string, pol2 rps.POL2Type, opts ...esimgw.CallOption) (*esimgw.Result, error) {
 	e, err := esimgw.ValidateProfile(eid, iccid)
 	if err == nil {
-		err = esimgw.ValidatePOL2(pol2)
+		err = esimgw.ValidatePOL2(&pol2)
 	}
 	if err != nil {
 		return nil, err
 	}
-	req := &rps.ES2UpdatePolicyRulesRequest{Eid: e, Iccid: iccid, SmsrID: c.smsrID, Pol2: pol2}
+	req := &rps.ES2UpdatePolicyRulesRequest{Eid: e, Iccid: iccid, SmsrID: c.smsrID}
+	if len(pol2.Rule) > 0 {
+		req.Pol2 = &pol2
+	}
 	return esimgw.CallResult(ctx, c.engine, c.fn("UpdatePolicyRules"), req, new(rps.ES2UpdatePolicyRulesResponse), esimgw.ResultOf, opts...)
 }
 
-// UpdateSubscriptionAddress changes the IMSI and/or MSISDN recorded for a profile (synchronous, SGP.02
-// 5.3.4).
+// UpdateSubscriptionAddress (5.3.4, synchronous) changes the IMSI and/or MSISDN recorded for a profile.
 func (c *Client) UpdateSubscriptionAddress(ctx context.Context, eid, iccid string, addr rps.SubscriptionAddressType, opts ...esimgw.CallOption) (*esimgw.Result, error) {
 	e, err := esimgw.ValidateProfile(eid, iccid)
 	if err == nil {
@@ -194,7 +197,7 @@ func (c *Client) UpdateSubscriptionAddress(ctx context.Context, eid, iccid strin
 	return esimgw.CallResult(ctx, c.engine, c.fn("UpdateSubscriptionAddress"), req, new(rps.ES2UpdateSubscriptionAddressResponse), esimgw.ResultOf, opts...)
 }
 
-// EnableProfile asks the SM-DP to have the SM-SR enable a profile (asynchronous, SGP.02 5.3.5). KPN sends no
+// EnableProfile (5.3.5, asynchronous) asks the SM-DP to have the SM-SR enable a profile. KPN sends no
 // HandleProfileEnabledNotification for it (docs/kpn.md R9): its completion is the operation's.
 func (c *Client) EnableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.profileOp(ctx, "EnableProfile", eid, iccid, func(e rps.HexBinary) (rps.Request, rps.Response) {
@@ -202,21 +205,21 @@ func (c *Client) EnableProfile(ctx context.Context, eid, iccid string, opts ...e
 	}, opts)
 }
 
-// DisableProfile asks the SM-DP to have the SM-SR disable a profile (asynchronous).
+// DisableProfile (5.3.6, asynchronous) asks the SM-DP to have the SM-SR disable a profile.
 func (c *Client) DisableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.profileOp(ctx, "DisableProfile", eid, iccid, func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES2DisableProfileRequest{Eid: e, SmsrID: c.smsrID, Iccid: iccid}, new(rps.ES2DisableProfileResponse)
 	}, opts)
 }
 
-// DeleteProfile asks the SM-DP to have the SM-SR delete a profile (asynchronous).
+// DeleteProfile (5.3.7, asynchronous) asks the SM-DP to have the SM-SR delete a profile.
 func (c *Client) DeleteProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.profileOp(ctx, "DeleteProfile", eid, iccid, func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES2DeleteProfileRequest{Eid: e, Iccid: iccid, SmsrID: c.smsrID}, new(rps.ES2DeleteProfileResponse)
 	}, opts)
 }
 
-// SetFallBackAttribute makes a profile the eUICC's fall-back profile (asynchronous, SGP.02 v4.0). With
+// SetFallBackAttribute (SGP.02 v4.0, asynchronous) makes a profile the eUICC's fall-back profile. With
 // esimgw.WithKPN the ValidityPeriod is KPN's fixed 720 s (docs/kpn.md R10). The element names are inferred (no source
 // publishes them).
 func (c *Client) SetFallBackAttribute(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
@@ -239,15 +242,15 @@ func (c *Client) profileOp(ctx context.Context, name, eid, iccid string, build f
 // Resume returns the operation of an earlier EnableProfile, DisableProfile, DeleteProfile or
 // SetFallBackAttribute call, by its FunctionCallIdentifier (or MessageID), from the Dispatcher's Store:
 // after a restart, with a durable store (pgstore), Wait returns its result, at once if the callback
-// arrived while nothing was running. Use ResumeDownload for DownloadProfile.
+// arrived while nothing was running. Use ResumeDownloadProfile for DownloadProfile.
 func (c *Client) Resume(ctx context.Context, functionCallIdentifier string) (*esimgw.Operation[*esimgw.Result], error) {
 	return esimgw.ResumeOperation(ctx, c.engine, functionCallIdentifier,
 		[]string{"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute"}, esimgw.ResultOf)
 }
 
-// ResumeDownload is Resume for a DownloadProfile operation. The result's Iccid is the one the SM-DP
-// reports (the request's is not stored).
-func (c *Client) ResumeDownload(ctx context.Context, functionCallIdentifier string) (*esimgw.Operation[*esimgw.DownloadResult], error) {
+// ResumeDownloadProfile is Resume for a DownloadProfile operation. The result's Iccid is the one the
+// SM-DP reports (the request's is not stored).
+func (c *Client) ResumeDownloadProfile(ctx context.Context, functionCallIdentifier string) (*esimgw.Operation[*esimgw.DownloadResult], error) {
 	return esimgw.ResumeOperation(ctx, c.engine, functionCallIdentifier, []string{"DownloadProfile"},
 		func(resp rps.Response, warn *esimgw.Warning, err error) (*esimgw.DownloadResult, error) {
 			return downloadResultOf(resp, warn, err, "")

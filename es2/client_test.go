@@ -45,7 +45,7 @@ func TestValidationBeforeSending(t *testing.T) {
 	ctx := context.Background()
 	m := newMocked(t)
 	m.answer(t, nil)
-	badPol2 := &rps.POL2Type{Rule: []rps.POL2RuleType{{Subject: "PROFILE", Action: "SUSPEND", Qualification: "Not-Allowed"}}}
+	badPol2 := rps.POL2Type{Rule: []rps.POL2RuleType{{Subject: "PROFILE", Action: "SUSPEND", Qualification: "Not-Allowed"}}}
 	for _, tc := range []struct {
 		name, field string
 		call        func() error
@@ -152,7 +152,7 @@ func TestSyncWarning(t *testing.T) {
 	m := newMocked(t)
 	m.answer(t, &rps.ES2UpdatePolicyRulesResponse{BaseResponseType: status(esimgw.StatusExecutedWithWarning, "8.2.3", "3.8", "rule ignored")},
 		&rps.ES2UpdateSubscriptionAddressResponse{BaseResponseType: status(esimgw.StatusExecutedWithWarning, "8.2.6", "2.1")})
-	res, err := m.c.UpdatePolicyRules(context.Background(), testEID, testICCID, nil)
+	res, err := m.c.UpdatePolicyRules(context.Background(), testEID, testICCID, rps.POL2Type{})
 	require.NoError(t, err)
 	require.NotNil(t, res.Warning)
 	o := res.Outcome()

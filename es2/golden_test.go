@@ -57,7 +57,7 @@ func goldenCases() []goldenCase {
 			}},
 		{name: "UpdatePolicyRules", fn: "UpdatePolicyRules", answer: &rps.ES2UpdatePolicyRulesResponse{BaseResponseType: ok},
 			call: func(ctx context.Context, c *es2.Client, co esimgw.CallOption) error {
-				_, err := c.UpdatePolicyRules(ctx, testEID, testICCID, &rps.POL2Type{Rule: []rps.POL2RuleType{
+				_, err := c.UpdatePolicyRules(ctx, testEID, testICCID, rps.POL2Type{Rule: []rps.POL2RuleType{
 					{Subject: rps.POL2SubjectTypePROFILE, Action: rps.POL2ActionTypeDISABLE, Qualification: rps.POL2QualificationTypeNotAllowed},
 					{Subject: rps.POL2SubjectTypePROFILE, Action: rps.POL2ActionTypeDELETE, Qualification: rps.POL2QualificationTypeAutoDelete},
 				}}, co)
@@ -65,7 +65,7 @@ func goldenCases() []goldenCase {
 			}},
 		{name: "UpdatePolicyRules-nopol2", fn: "UpdatePolicyRules", answer: &rps.ES2UpdatePolicyRulesResponse{BaseResponseType: ok},
 			call: func(ctx context.Context, c *es2.Client, co esimgw.CallOption) error {
-				_, err := c.UpdatePolicyRules(ctx, testEID, testICCID, nil, co)
+				_, err := c.UpdatePolicyRules(ctx, testEID, testICCID, rps.POL2Type{}, co)
 				return err
 			}},
 		{name: "UpdateSubscriptionAddress", fn: "UpdateSubscriptionAddress", answer: &rps.ES2UpdateSubscriptionAddressResponse{BaseResponseType: ok},

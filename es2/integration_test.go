@@ -111,7 +111,7 @@ func TestIntegrationFunctions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "31600000999", r.profiles(t, eid)[gatewaytest.CatalogICCID].SubscriptionAddress.Msisdn)
 
-	pol2 := &rps.POL2Type{Rule: []rps.POL2RuleType{{Subject: rps.POL2SubjectTypePROFILE, Action: rps.POL2ActionTypeDELETE, Qualification: rps.POL2QualificationTypeNotAllowed}}}
+	pol2 := rps.POL2Type{Rule: []rps.POL2RuleType{{Subject: rps.POL2SubjectTypePROFILE, Action: rps.POL2ActionTypeDELETE, Qualification: rps.POL2QualificationTypeNotAllowed}}}
 	_, err = r.es2.UpdatePolicyRules(ctx, eid, gatewaytest.DefaultDisabledICCID, pol2)
 	require.NoError(t, err)
 	require.Len(t, r.profiles(t, eid)[gatewaytest.DefaultDisabledICCID].Pol2.Rule, 1)
@@ -189,7 +189,7 @@ func TestIntegrationActivate(t *testing.T) {
 	t.Run("downloaded but not enabled", func(t *testing.T) {
 		r := newGWRig(t)
 		// The enabled profile's POL2 forbids disabling it, so the new one cannot be enabled.
-		pol2 := &rps.POL2Type{Rule: []rps.POL2RuleType{{Subject: rps.POL2SubjectTypePROFILE, Action: rps.POL2ActionTypeDISABLE, Qualification: rps.POL2QualificationTypeNotAllowed}}}
+		pol2 := rps.POL2Type{Rule: []rps.POL2RuleType{{Subject: rps.POL2SubjectTypePROFILE, Action: rps.POL2ActionTypeDISABLE, Qualification: rps.POL2QualificationTypeNotAllowed}}}
 		_, err := r.es2.UpdatePolicyRules(t.Context(), gatewaytest.DefaultEID, gatewaytest.DefaultEnabledICCID, pol2)
 		require.NoError(t, err)
 		a, err := r.es2.Activate(t.Context(), es2.ActivateRequest{Eid: gatewaytest.DefaultEID, Iccid: gatewaytest.CatalogICCID},

@@ -162,7 +162,7 @@ func BenchmarkPendingMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	ops := make([]*es4.ResultOperation, outstanding)
+	ops := make([]*esimgw.Operation[*esimgw.Result], outstanding)
 	var perOp float64
 	for b.Loop() {
 		var before, after runtime.MemStats

@@ -66,9 +66,15 @@ func NewClient(endpoint string, opts ...esimgw.Option) (*Client, error) {
 func (c *Client) Engine() *esimgw.Client { return c.engine }
 
 // ResultOperation is the pending result of an asynchronous function that returns no data of its own.
+//
+// Deprecated: the methods return *esimgw.Operation[*esimgw.Result], as es2's do; this alias of it goes
+// away in a later v0 release.
 type ResultOperation = esimgw.Operation[*esimgw.Result]
 
 // EISOperation is the pending result of AuditEIS.
+//
+// Deprecated: AuditEIS returns *esimgw.Operation[*esimgw.EISResult]; this alias of it goes away in a
+// later v0 release.
 type EISOperation = esimgw.Operation[*esimgw.EISResult]
 
 // GetEIS (SGP.02 5.5.1, synchronous) returns the eUICC Information Set the SM-SR holds for eid, as of its
@@ -106,7 +112,7 @@ func (c *Client) UpdateSubscriptionAddress(ctx context.Context, eid, iccid strin
 // AuditEIS (5.5.4, asynchronous; served by KPN) has the SM-SR read the eUICC and returns the refreshed EIS.
 // iccids limits the audit to those profiles; nil audits them all. (A slice, not variadic, so that per-call
 // options still fit.)
-func (c *Client) AuditEIS(ctx context.Context, eid string, iccids []string, opts ...esimgw.CallOption) (*EISOperation, error) {
+func (c *Client) AuditEIS(ctx context.Context, eid string, iccids []string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.EISResult], error) {
 	e, err := esimgw.ParseEID(eid)
 	if err = cmp.Or(err, validateICCIDs(iccids)); err != nil {
 		return nil, err
@@ -118,7 +124,7 @@ func (c *Client) AuditEIS(ctx context.Context, eid string, iccids []string, opts
 // EnableProfile (5.5.5, asynchronous; served by KPN) enables profile iccid, disabling the one enabled
 // before. Completion comes from the returned operation only: KPN sends no HandleProfileEnabledNotification
 // for an enable you asked for (docs/kpn.md R9).
-func (c *Client) EnableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+func (c *Client) EnableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.start(ctx, c.fn.enableProfile, eid, esimgw.ValidateICCID(iccid), func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES4EnableProfileRequest{Eid: e, Iccid: iccid}, &rps.ES4EnableProfileResponse{}
 	}, opts)
@@ -126,7 +132,7 @@ func (c *Client) EnableProfile(ctx context.Context, eid, iccid string, opts ...e
 
 // DisableProfile (5.5.6, asynchronous) disables profile iccid; the eUICC then falls back to the profile
 // with the fall-back attribute. KPN serves it only on request.
-func (c *Client) DisableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+func (c *Client) DisableProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.start(ctx, c.fn.disableProfile, eid, esimgw.ValidateICCID(iccid), func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES4DisableProfileRequest{Eid: e, Iccid: iccid}, &rps.ES4DisableProfileResponse{}
 	}, opts)
@@ -134,7 +140,7 @@ func (c *Client) DisableProfile(ctx context.Context, eid, iccid string, opts ...
 
 // DeleteProfile (5.5.7, asynchronous) deletes the disabled profile iccid from the eUICC. KPN serves it
 // only on request.
-func (c *Client) DeleteProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+func (c *Client) DeleteProfile(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.start(ctx, c.fn.deleteProfile, eid, esimgw.ValidateICCID(iccid), func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES4DeleteProfileRequest{Eid: e, Iccid: iccid}, &rps.ES4DeleteProfileResponse{}
 	}, opts)
@@ -149,7 +155,7 @@ func (c *Client) DeleteProfile(ctx context.Context, eid, iccid string, opts ...e
 // deadline of at least esimgw.KPNSetFallBackValidity plus a margin for the callback's delivery and retries
 // (say 720 s + 2 min); a shorter one abandons the operation and the late callback goes to the unmatched
 // handler.
-func (c *Client) SetFallBackAttribute(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+func (c *Client) SetFallBackAttribute(ctx context.Context, eid, iccid string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.start(ctx, c.fn.setFallBackAttribute, eid, esimgw.ValidateICCID(iccid), func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES4SetFallBackAttributeRequest{Eid: e, Iccid: iccid}, &rps.ES4SetFallBackAttributeResponse{}
 	}, opts)
@@ -157,7 +163,7 @@ func (c *Client) SetFallBackAttribute(ctx context.Context, eid, iccid string, op
 
 // PrepareSMSRChange (5.5.8, asynchronous) asks the current SM-SR, currentSMSRID (its OID), to prepare the
 // hand-over of eid to another SM-SR. KPN serves it only on request.
-func (c *Client) PrepareSMSRChange(ctx context.Context, eid, currentSMSRID string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+func (c *Client) PrepareSMSRChange(ctx context.Context, eid, currentSMSRID string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.start(ctx, c.fn.prepareSMSRChange, eid, esimgw.ValidateOID("CurrentSMSRid", currentSMSRID), func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES4PrepareSMSRChangeRequest{Eid: e, CurrentSmsrID: currentSMSRID}, &rps.ES4PrepareSMSRChangeResponse{}
 	}, opts)
@@ -165,7 +171,7 @@ func (c *Client) PrepareSMSRChange(ctx context.Context, eid, currentSMSRID strin
 
 // SMSRChange (5.5.9, asynchronous) moves eid to the SM-SR targetSMSRID (its OID); the client is then the
 // new SM-SR's. KPN serves it only on request.
-func (c *Client) SMSRChange(ctx context.Context, eid, targetSMSRID string, opts ...esimgw.CallOption) (*ResultOperation, error) {
+func (c *Client) SMSRChange(ctx context.Context, eid, targetSMSRID string, opts ...esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	return c.start(ctx, c.fn.smsrChange, eid, esimgw.ValidateOID("Target-Smsr-id", targetSMSRID), func(e rps.HexBinary) (rps.Request, rps.Response) {
 		return &rps.ES4SMSRChangeRequest{Eid: e, TargetSmsrID: targetSMSRID}, &rps.ES4SMSRChangeResponse{}
 	}, opts)
@@ -174,7 +180,7 @@ func (c *Client) SMSRChange(ctx context.Context, eid, targetSMSRID string, opts 
 // start validates eid (then reports invalid, the result of the function's other validation), builds the
 // request and response elements and sends the asynchronous function fn.
 func (c *Client) start(ctx context.Context, fn rps.Function, eid string, invalid error,
-	build func(eid rps.HexBinary) (rps.Request, rps.Response), opts []esimgw.CallOption) (*ResultOperation, error) {
+	build func(eid rps.HexBinary) (rps.Request, rps.Response), opts []esimgw.CallOption) (*esimgw.Operation[*esimgw.Result], error) {
 	e, err := esimgw.ParseEID(eid)
 	if err = cmp.Or(err, invalid); err != nil {
 		return nil, err
@@ -190,11 +196,11 @@ var profileFunctions = []string{"EnableProfile", "DisableProfile", "DeleteProfil
 // SetFallBackAttribute, PrepareSMSRChange or SMSRChange call, by its FunctionCallIdentifier (or MessageID),
 // from the Dispatcher's Store: after a restart, with a durable store (pgstore), Wait returns its result,
 // at once if the callback arrived while nothing was running. Use ResumeAuditEIS for AuditEIS.
-func (c *Client) Resume(ctx context.Context, functionCallIdentifier string) (*ResultOperation, error) {
+func (c *Client) Resume(ctx context.Context, functionCallIdentifier string) (*esimgw.Operation[*esimgw.Result], error) {
 	return esimgw.ResumeOperation(ctx, c.engine, functionCallIdentifier, profileFunctions, esimgw.ResultOf)
 }
 
 // ResumeAuditEIS is Resume for an AuditEIS operation.
-func (c *Client) ResumeAuditEIS(ctx context.Context, functionCallIdentifier string) (*EISOperation, error) {
+func (c *Client) ResumeAuditEIS(ctx context.Context, functionCallIdentifier string) (*esimgw.Operation[*esimgw.EISResult], error) {
 	return esimgw.ResumeOperation(ctx, c.engine, functionCallIdentifier, []string{"AuditEIS"}, esimgw.EISResultOf)
 }

@@ -53,8 +53,8 @@ func (r *rig) profiles(t *testing.T, eid string) map[string]rps.ProfileInfoType 
 }
 
 // wait(t)(client.EnableProfile(...)) requires the call to succeed and waits for the operation's result.
-func wait(t *testing.T) func(op *es4.ResultOperation, err error) (*esimgw.Result, error) {
-	return func(op *es4.ResultOperation, err error) (*esimgw.Result, error) {
+func wait(t *testing.T) func(op *esimgw.Operation[*esimgw.Result], err error) (*esimgw.Result, error) {
+	return func(op *esimgw.Operation[*esimgw.Result], err error) (*esimgw.Result, error) {
 		t.Helper()
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(t.Context(), eventually)

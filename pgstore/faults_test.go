@@ -65,12 +65,12 @@ func newFaultRig(t *testing.T, pool *pgxpool.Pool, opts ...pgstore.Option) *faul
 }
 
 // audit starts an AuditEIS with FunctionCallIdentifier fcID.
-func (r *faultRig) audit(ctx context.Context, fcID string) (*es4.EISOperation, error) {
+func (r *faultRig) audit(ctx context.Context, fcID string) (*esimgw.Operation[*esimgw.EISResult], error) {
 	return r.client.AuditEIS(ctx, gatewaytest.DefaultEID, nil, esimgw.WithFunctionCallIdentifier(fcID))
 }
 
 // waitAll waits for every operation and records each result; each must be the audited EIS.
-func (r *faultRig) waitAll(t *testing.T, ops map[string]*es4.EISOperation) {
+func (r *faultRig) waitAll(t *testing.T, ops map[string]*esimgw.Operation[*esimgw.EISResult]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), faultEventually)
 	defer cancel()
@@ -114,9 +114,9 @@ func resolvedRows(t *testing.T, pool *pgxpool.Pool, fcIDs []string) int {
 
 // startAudits starts n AuditEIS calls, 8 at a time, and returns them by FunctionCallIdentifier; every one
 // must be accepted.
-func (r *faultRig) startAudits(t *testing.T, prefix string, n int) (map[string]*es4.EISOperation, []string) {
+func (r *faultRig) startAudits(t *testing.T, prefix string, n int) (map[string]*esimgw.Operation[*esimgw.EISResult], []string) {
 	t.Helper()
-	ops := make(map[string]*es4.EISOperation, n)
+	ops := make(map[string]*esimgw.Operation[*esimgw.EISResult], n)
 	ids := make([]string, n)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -216,7 +216,7 @@ func TestFaultDatabaseRestart(t *testing.T) {
 	// And the errors clear: a call after the restart goes through.
 	op, err := r.audit(context.Background(), "after-restart")
 	require.NoError(t, err)
-	r.waitAll(t, map[string]*es4.EISOperation{"after-restart": op})
+	r.waitAll(t, map[string]*esimgw.Operation[*esimgw.EISResult]{"after-restart": op})
 }
 
 // callbackSummary counts the mock's callbacks by outcome, last HTTP status and error, for a failure message.
@@ -380,7 +380,7 @@ func TestFaultConnectionsKilledMidRun(t *testing.T) {
 	})
 
 	var mu sync.Mutex
-	ops := map[string]*es4.EISOperation{}
+	ops := map[string]*esimgw.Operation[*esimgw.EISResult]{}
 	var accepted, refused []string
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -450,5 +450,5 @@ func TestFaultSlowDatabase(t *testing.T) {
 	proxy.setLatency(0)
 	op, err := r.audit(context.Background(), "fast-again")
 	require.NoError(t, err)
-	r.waitAll(t, map[string]*es4.EISOperation{"fast-again": op})
+	r.waitAll(t, map[string]*esimgw.Operation[*esimgw.EISResult]{"fast-again": op})
 }

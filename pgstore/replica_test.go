@@ -322,7 +322,7 @@ func TestRestartResumesEveryOperation(t *testing.T) {
 	defer cancel()
 	var fcIDs []string
 	for i := range calls {
-		var op *es4.ResultOperation
+		var op *esimgw.Operation[*esimgw.Result]
 		var err error
 		if i%5 == 4 {
 			// Some fail at the mock: the typed error must survive the restart too.

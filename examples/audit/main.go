@@ -26,7 +26,6 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/bulk"
-	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/cli"
 )
@@ -94,7 +93,7 @@ func run(ctx context.Context, env cli.Env, args []string, stdout, stderr io.Writ
 	s.Describe()
 
 	if len(eids) == 1 {
-		res, err := cli.Do(ctx, s, func(ctx context.Context) (*es4.EISOperation, error) {
+		res, err := cli.Do(ctx, s, func(ctx context.Context) (*esimgw.Operation[*esimgw.EISResult], error) {
 			return s.ES4.AuditEIS(ctx, eids[0], iccids)
 		})
 		if err != nil {

@@ -234,7 +234,7 @@ func (r *rig) newClient(t testing.TB, rt http.RoundTripper, cOpts ...esimgw.Opti
 }
 
 // wait waits for op and records what the application got.
-func (r *rig) wait(t testing.TB, op *es4.ResultOperation) (*esimgw.Result, error) {
+func (r *rig) wait(t testing.TB, op *esimgw.Operation[*esimgw.Result]) (*esimgw.Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), eventually)
 	defer cancel()

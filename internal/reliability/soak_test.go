@@ -115,7 +115,7 @@ func TestSoak(t *testing.T) {
 	start := time.Now()
 
 	// Phase 1: n operations started and acknowledged; every one is pending at once.
-	ops := make([]*es4.ResultOperation, n)
+	ops := make([]*esimgw.Operation[*esimgw.Result], n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, senders)

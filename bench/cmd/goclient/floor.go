@@ -88,7 +88,7 @@ func capture(ctx context.Context, url string, cfg *tls.Config, scenario, replyTo
 	case "sync":
 		_, err = c.GetEIS(ctx, compserver.EID)
 	case "async":
-		var op *es4.ResultOperation
+		var op *esimgw.Operation[*esimgw.Result]
 		if op, err = c.EnableProfile(ctx, compserver.EID, gatewaytest.DefaultDisabledICCID); err == nil {
 			op.Abandon() // its callback goes to the raw listener, which acknowledges it like any other
 		}
