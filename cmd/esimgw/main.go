@@ -20,9 +20,6 @@ const (
 	exitInterrupted = 130           // SIGINT or SIGTERM (128 + SIGINT, as shells report it)
 )
 
-// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
-var version = "(devel)"
-
 // errInterrupted is the cause of the context of a command stopped by a signal.
 var errInterrupted = errors.New("interrupted")
 

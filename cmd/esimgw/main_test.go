@@ -17,6 +17,7 @@ import (
 
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/cli"
+	"github.com/esimgw/esimgw/internal/version"
 )
 
 // lockedBuffer is a bytes.Buffer a background command writes while the test reads.
@@ -354,7 +355,7 @@ func TestVersionAndHelp(t *testing.T) {
 	for _, arg := range []string{"--version", "-version"} {
 		r := runCLI(t, nil, arg)
 		assert.Equal(t, exitOK, r.code)
-		assert.Equal(t, "esimgw "+version+"\n", r.stdout)
+		assert.Equal(t, version.Line("esimgw", version.Read())+"\n", r.stdout)
 	}
 	r := runCLI(t, nil, "--help")
 	require.Equal(t, exitOK, r.code)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/internal/cli"
+	"github.com/esimgw/esimgw/internal/version"
 )
 
 // Output formats of --output.
@@ -59,7 +60,7 @@ func newRoot(env cli.Env, stdout, stderr io.Writer) *cobra.Command {
 		Use:           "esimgw",
 		Short:         "eSIM remote provisioning (GSMA SGP.02 ES2/ES4) from the command line",
 		Long:          rootLong,
-		Version:       version,
+		Version:       version.Read().String(), // the module version, as every esimgw program reports it
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          noArgs,

@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/version"
 	"github.com/esimgw/esimgw/mtls/mtlstest"
 )
 
@@ -47,12 +48,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	notifyES2 := fs.String("notify-es2", "", "URL to post ES2 notifications to")
 	notifyES4 := fs.String("notify-es4", "", "URL to post ES4 notifications to")
 	verbose := fs.Bool("v", false, "log to stderr")
+	printVersion := version.Flag(fs, "mockgateway")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: mockgateway [flags]\n\nRuns the esimgw mock SGP.02 gateway (ES2 SM-DP, ES4 SM-SR) over mTLS until interrupted.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if printVersion(stdout) {
+		return flag.ErrHelp
 	}
 	b, err := gatewaytest.ParseBehavior(*profile)
 	if err != nil {

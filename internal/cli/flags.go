@@ -11,6 +11,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/version"
 )
 
 // KPN's production endpoints (docs/kpn.md R1).
@@ -161,13 +162,21 @@ func (a *App) Embedded() bool {
 }
 
 // Parse parses args, applies the environment fall-backs to flags not given and checks the common flags.
-// Positional arguments are refused.
+// Positional arguments are refused. It also takes -version, which prints the module version
+// (internal/version); after -h or -version it returns flag.ErrHelp, on which Exec exits 0.
 func (a *App) Parse(args []string) error {
+	printVersion := func(io.Writer) bool { return false }
+	if a.Flags.Lookup("version") == nil {
+		printVersion = version.Flag(a.Flags, a.Name)
+	}
 	if err := a.Flags.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return err
 		}
 		return &UsageError{Msg: err.Error()}
+	}
+	if printVersion(a.Stdout) {
+		return flag.ErrHelp
 	}
 	if a.Flags.NArg() > 0 {
 		return Usagef("unexpected argument %q", a.Flags.Arg(0))

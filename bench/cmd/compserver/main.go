@@ -15,12 +15,17 @@ import (
 	"syscall"
 
 	"github.com/esimgw/esimgw/bench/internal/compserver"
+	"github.com/esimgw/esimgw/internal/version"
 )
 
 func main() {
 	dir := flag.String("dir", "", "directory for the PKI files (must exist)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server's whole run to this file")
+	printVersion := version.Flag(flag.CommandLine, "compserver")
 	flag.Parse()
+	if printVersion(os.Stdout) {
+		return
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if *dir == "" {
 		logger.Error("compserver: -dir is required")

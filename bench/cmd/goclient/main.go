@@ -26,6 +26,7 @@ import (
 	"github.com/esimgw/esimgw/bench/internal/loadgen"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/version"
 	"github.com/esimgw/esimgw/mtls"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
@@ -44,7 +45,11 @@ func main() {
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the run to this file")
 	benchFmt := flag.Bool("benchfmt", false, "print the result as a Go benchmark line (for benchstat) instead of JSON")
 	store := flag.String("store", "", "esimgw async: keep operations in PostgreSQL at this URL (pgstore, in a schema of its own, dropped at exit); reported as peer esimgw-pg")
+	printVersion := version.Flag(flag.CommandLine, "goclient")
 	flag.Parse()
+	if printVersion(os.Stdout) {
+		return
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
