@@ -558,26 +558,39 @@ func (q Query) values(cursor string) (url.Values, error) {
 // Profiles iterates over the inventory (GET /inventory), page by page with the cursor. An error ends the
 // iteration after being yielded once.
 func (c *Client) Profiles(ctx context.Context, q Query) iter.Seq2[Profile, error] {
-	return func(yield func(Profile, error) bool) {
+	return pages(ctx, c, "/inventory", q, DecodeProfilePage)
+}
+
+// Transactions iterates over the account's profile actions (GET /transactions/inventory), page by page
+// with the cursor: what ran, is running or failed, whoever started it (e.g. `status="in_progress"`, or
+// `eid="8904..."` for one device's history). An error ends the iteration after being yielded once.
+func (c *Client) Transactions(ctx context.Context, q Query) iter.Seq2[Transaction, error] {
+	return pages(ctx, c, "/transactions/inventory", q, DecodeTransactionPage)
+}
+
+// pages iterates over a list API, following the cursor until a page comes without one (or repeats it).
+func pages[T any](ctx context.Context, c *Client, path string, q Query, decode func([]byte) (*Page[T], error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
 		cursor := ""
 		for {
 			v, err := q.values(cursor)
 			if err != nil {
-				yield(Profile{}, err)
+				yield(zero, err)
 				return
 			}
-			resp, err := c.api.DoRaw(ctx, rest.Request{Method: http.MethodGet, Path: "/inventory", Query: v, Idempotent: true})
+			resp, err := c.api.DoRaw(ctx, rest.Request{Method: http.MethodGet, Path: path, Query: v, Idempotent: true})
 			if err != nil {
-				yield(Profile{}, err)
+				yield(zero, err)
 				return
 			}
-			page, err := DecodeProfilePage(resp.Body)
+			page, err := decode(resp.Body)
 			if err != nil {
-				yield(Profile{}, fmt.Errorf("digirm: GET /inventory: %w", err))
+				yield(zero, fmt.Errorf("digirm: GET %s: %w", path, err))
 				return
 			}
-			for _, p := range page.List {
-				if !yield(p, nil) {
+			for _, item := range page.List {
+				if !yield(item, nil) {
 					return
 				}
 			}

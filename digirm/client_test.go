@@ -187,6 +187,59 @@ func TestInventoryPagesWithTheCursor(t *testing.T) {
 	}
 }
 
+func TestTransactionsListTheActions(t *testing.T) {
+	drm, c := setUp(t, nil)
+	ctx := waitCtx(t)
+	op, err := c.Enable(ctx, ref(digirmtest.DisabledICCID))
+	require.NoError(t, err)
+	_, err = op.Wait(ctx)
+	require.NoError(t, err)
+	drm.Inject(digirmtest.FailTransactions{MessageCode: "sim_error", Message: "the eSIM refused"})
+	op, err = c.Delete(ctx, ref(digirmtest.EnabledICCID))
+	require.NoError(t, err)
+	_, err = op.Wait(ctx)
+	require.Error(t, err)
+
+	list := func(q digirm.Query) (got []digirm.Transaction) {
+		t.Helper()
+		for tx, err := range c.Transactions(ctx, q) {
+			require.NoError(t, err)
+			got = append(got, tx)
+		}
+		return got
+	}
+	all := list(digirm.Query{Query: `eid="` + digirmtest.DefaultEID + `"`})
+	require.Len(t, all, 2)
+	assert.Equal(t, []string{"enable", "delete"}, []string{all[0].Action, all[1].Action}, "creation order")
+	assert.Equal(t, []string{digirm.StatusComplete, digirm.StatusFailed}, []string{all[0].Status, all[1].Status})
+	assert.Equal(t, "sim_error", all[1].MessageCode)
+	assert.Equal(t, digirmtest.DefaultDeviceID, all[0].DeviceID)
+
+	desc := list(digirm.Query{OrderBy: "desc transaction"})
+	require.Len(t, desc, 2)
+	assert.Equal(t, all[1].Transaction, desc[0].Transaction, "newest first")
+	failed := list(digirm.Query{Query: `status="failed"`})
+	require.Len(t, failed, 1)
+	assert.Equal(t, "delete", failed[0].Action)
+	assert.Empty(t, list(digirm.Query{Query: `eid="` + digirmtest.FleetEID(1) + `"`}))
+
+	before := drm.Stats().Requests
+	assert.Len(t, list(digirm.Query{Size: 1}), 2)
+	assert.Equal(t, 2, drm.Stats().Requests-before, "one page each, the second without a cursor")
+
+	for _, err := range c.Transactions(ctx, digirm.Query{Query: "nonsense"}) {
+		var ae *digirm.APIError
+		require.ErrorAs(t, err, &ae, "the mock refuses queries it does not know")
+		assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
+	}
+	before = drm.Stats().Requests
+	for _, err := range c.Transactions(ctx, digirm.Query{Size: 1001}) {
+		var ve *esimgw.ValidationError
+		require.ErrorAs(t, err, &ve)
+	}
+	assert.Equal(t, before, drm.Stats().Requests, "a bad size is refused before sending")
+}
+
 func TestExportCSVReportsTruncation(t *testing.T) {
 	_, c := setUp(t, []digirmtest.Option{digirmtest.WithFleet(10), digirmtest.WithBulkLimit(15)})
 	ctx := waitCtx(t)

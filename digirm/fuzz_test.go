@@ -54,6 +54,30 @@ func FuzzDecodeProfilePage(f *testing.F) {
 	})
 }
 
+// FuzzDecodeTransactionPage: any transactions/inventory page decodes (at most MaxPageSize transactions,
+// each with an id) or is refused.
+func FuzzDecodeTransactionPage(f *testing.F) {
+	seeds(f, `{"count":1,"size":1000,"cursor":"c-1","list":[{"transaction":"tx-1","action":"enable","status":"complete"}]}`,
+		`{"list":[{"transaction":7,"customer_id":4242}]}`, `{"list":[{}]}`, `{"list":[{"transaction":"a"}],"cursor":[]}`, `{"list":null}`)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := digirm.DecodeTransactionPage(b)
+		if err != nil {
+			if !errors.Is(err, digirm.ErrMalformed) {
+				t.Fatalf("%v does not wrap ErrMalformed", err)
+			}
+			return
+		}
+		if len(p.List) > digirm.MaxPageSize {
+			t.Fatalf("%d items", len(p.List))
+		}
+		for _, tx := range p.List {
+			if tx.Transaction == "" {
+				t.Fatal("a transaction without id")
+			}
+		}
+	})
+}
+
 // FuzzDecodeMultistepOperation: any operation answer decodes with an id or is refused.
 func FuzzDecodeMultistepOperation(f *testing.F) {
 	seeds(f, `{"id":12,"operation":"activate","status":"download_verify","download_tx":"tx-1"}`, `{"id":""}`, `{"id":[]}`)

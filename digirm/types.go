@@ -74,15 +74,29 @@ func DecodeTransaction(body []byte) (*Transaction, error) {
 	if err := decodeOne(body, &t); err != nil {
 		return nil, err
 	}
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// check refuses a transaction without id, or with absurdly long or invalid text.
+func (t *Transaction) check() error {
 	if t.Transaction == "" {
-		return nil, fmt.Errorf("%w: no transaction id", ErrMalformed)
+		return fmt.Errorf("%w: no transaction id", ErrMalformed)
 	}
 	for _, s := range []string{string(t.Transaction), t.Action, t.Status, string(t.CustomerID), t.DeviceID, t.EID, t.ICCID, t.MessageCode, t.Message, t.Created, t.Updated} {
 		if err := checkText(s); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return &t, nil
+	return nil
+}
+
+// DecodeTransactionPage reads a page of GET /transactions/inventory: at most MaxPageSize transactions,
+// each with an id.
+func DecodeTransactionPage(body []byte) (*Page[Transaction], error) {
+	return decodePage(body, (*Transaction).check)
 }
 
 func decodeOne(body []byte, v any) error {
@@ -167,7 +181,19 @@ type Page[T any] struct {
 
 // DecodeProfilePage reads a page of GET /inventory.
 func DecodeProfilePage(body []byte) (*Page[Profile], error) {
-	var p Page[Profile]
+	return decodePage(body, func(pr *Profile) error {
+		for _, s := range []string{pr.ICCID, pr.EID, pr.DeviceID, pr.Carrier, pr.Status, pr.Type, string(pr.ID)} {
+			if err := checkText(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// decodePage reads one page of a list answer, checking its cursor, its length and each item.
+func decodePage[T any](body []byte, check func(*T) error) (*Page[T], error) {
+	var p Page[T]
 	if err := decodeOne(body, &p); err != nil {
 		return nil, err
 	}
@@ -177,11 +203,9 @@ func DecodeProfilePage(body []byte) (*Page[Profile], error) {
 	if len(p.List) > MaxPageSize {
 		return nil, fmt.Errorf("%w: %d items in a page, more than %d", ErrMalformed, len(p.List), MaxPageSize)
 	}
-	for _, pr := range p.List {
-		for _, s := range []string{pr.ICCID, pr.EID, pr.DeviceID, pr.Carrier, pr.Status, pr.Type, string(pr.ID)} {
-			if err := checkText(s); err != nil {
-				return nil, err
-			}
+	for i := range p.List {
+		if err := check(&p.List[i]); err != nil {
+			return nil, err
 		}
 	}
 	return &p, nil

@@ -156,7 +156,7 @@ type Server struct {
 type Stats struct {
 	Requests          int // every request, refused ones included
 	Actions           int // accepted download, enable, disable, delete and multistep requests
-	Polls             int // GET /progress and GET /operations/inventory/{id}
+	Polls             int // GET /progress, GET /transactions/inventory and GET /operations/inventory/{id}
 	Completed         int // transactions that reached complete, failed or unknown
 	Injected429       int // 429s sent by a Throttle fault
 	OverThrottle      int // requests beyond Requests in a Window (answered 429)
@@ -186,6 +186,7 @@ func NewServer(opts ...Option) *Server {
 	mux.HandleFunc("GET /ws/v1/esim_profiles/progress/{tx}", s.progress)
 	mux.HandleFunc("GET /ws/v1/esim_profiles/inventory", s.inventory)
 	mux.HandleFunc("GET /ws/v1/esim_profiles/inventory/{iccid}", s.inventoryOne)
+	mux.HandleFunc("GET /ws/v1/esim_profiles/transactions/inventory", s.transactions)
 	mux.HandleFunc("GET /ws/v1/esim_profiles/bulk", s.bulk)
 	mux.HandleFunc("POST /ws/v1/esim_profiles/operations/inventory", s.startOperation)
 	mux.HandleFunc("GET /ws/v1/esim_profiles/operations/inventory/{id}", s.operation)
@@ -588,6 +589,19 @@ func (r inventoryRow) profile() digirm.Profile {
 }
 
 func (s *Server) inventory(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	rows, err := s.rowsLocked(r.URL.Query().Get("query"))
+	s.mu.Unlock()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writePage(w, r, rows, inventoryRow.profile)
+}
+
+// writePage answers one page of items (a list call's {count, size, cursor, list}); the mock's cursor is
+// the offset of the next page.
+func writePage[R, T any](w http.ResponseWriter, r *http.Request, rows []R, item func(R) T) {
 	q := r.URL.Query()
 	size := digirm.MaxPageSize
 	if v := q.Get("size"); v != "" {
@@ -607,22 +621,83 @@ func (s *Server) inventory(w http.ResponseWriter, r *http.Request) {
 		}
 		start = n
 	}
-	s.mu.Lock()
-	rows, err := s.rowsLocked(q.Get("query"))
-	s.mu.Unlock()
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	page := digirm.Page[digirm.Profile]{Size: size, List: []digirm.Profile{}}
+	page := digirm.Page[T]{Size: size, List: []T{}}
 	for i := start; i < len(rows) && len(page.List) < size; i++ {
-		page.List = append(page.List, rows[i].profile())
+		page.List = append(page.List, item(rows[i]))
 	}
 	page.Count = len(page.List)
 	if start+len(page.List) < len(rows) {
 		page.Cursor = "c-" + strconv.Itoa(start+len(page.List))
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// transactionFields are the fields the mock's transactions/inventory filters (query) and sorts (orderby) by.
+var transactionFields = map[string]func(*digirm.Transaction) string{
+	"transaction": func(t *digirm.Transaction) string { return string(t.Transaction) },
+	"action":      func(t *digirm.Transaction) string { return t.Action },
+	"status":      func(t *digirm.Transaction) string { return t.Status },
+	"eid":         func(t *digirm.Transaction) string { return t.EID },
+	"device_id":   func(t *digirm.Transaction) string { return t.DeviceID },
+	"iccid":       func(t *digirm.Transaction) string { return t.ICCID },
+	"created":     func(t *digirm.Transaction) string { return t.Created },
+	"updated":     func(t *digirm.Transaction) string { return t.Updated },
+}
+
+// transactions lists the transactions (GET /transactions/inventory). Listing is a progress call: the mock
+// settles what is due first, as it does for GET /progress/{tx}. query is one field="value" condition,
+// orderby "[asc |desc ]field" (default: creation order).
+func (s *Server) transactions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var match func(*digirm.Transaction) bool
+	if query := q.Get("query"); query != "" {
+		k, v, ok := strings.Cut(query, "=")
+		v = strings.TrimSpace(v)
+		get := transactionFields[strings.TrimSpace(k)]
+		if !ok || get == nil || len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("unsupported query %q (the mock knows field=\"value\" on %s)", query, strings.Join(slices.Sorted(maps.Keys(transactionFields)), ", ")))
+			return
+		}
+		want := v[1 : len(v)-1]
+		match = func(t *digirm.Transaction) bool { return strings.EqualFold(get(t), want) }
+	}
+	order, desc := transactionFields["transaction"], false // the ids count up: creation order
+	if ob := strings.TrimSpace(q.Get("orderby")); ob != "" {
+		dir, field, ok := strings.Cut(ob, " ")
+		if !ok {
+			dir, field = "asc", ob
+		}
+		order = transactionFields[strings.TrimSpace(field)]
+		if order == nil || (dir != "asc" && dir != "desc") {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("unsupported orderby %q (want [asc |desc ]field)", ob))
+			return
+		}
+		desc = dir == "desc"
+	}
+	now := time.Now()
+	s.mu.Lock()
+	s.stats.Polls++
+	var rows []digirm.Transaction
+	for _, tx := range s.txs {
+		if tx.Status == digirm.StatusInProgress && !now.Before(tx.due) {
+			s.executeLocked(tx)
+		}
+		if match == nil || match(&tx.Transaction) {
+			rows = append(rows, tx.Transaction)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortStableFunc(rows, func(a, b digirm.Transaction) int {
+		c := strings.Compare(order(&a), order(&b))
+		if c == 0 {
+			c = strings.Compare(string(a.Transaction), string(b.Transaction))
+		}
+		if desc {
+			return -c
+		}
+		return c
+	})
+	writePage(w, r, rows, func(t digirm.Transaction) digirm.Transaction { return t })
 }
 
 func (s *Server) inventoryOne(w http.ResponseWriter, r *http.Request) {
