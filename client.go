@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -423,19 +425,30 @@ func ResponseStatus(iface, function string, resp rps.Response) (*Warning, error)
 // Exchange.Unconfirmed set; its Wait returns that *CallError (ErrOutcomeUnknown) only if the context
 // ends before a result arrives.
 func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*Pending, *Exchange, error) {
+	p, x, _, err := c.start(ctx, fn, req, resp, opts)
+	return p, x, err
+}
+
+// start is Start that also returns the call's span context (invalid when not traced), which the
+// operation's Wait spans descend from.
+func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts []CallOption) (*Pending, *Exchange, trace.SpanContext, error) {
+	var sc trace.SpanContext
 	if c.dispatcher == nil {
-		return nil, nil, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.iface, fn.Name)
+		return nil, nil, sc, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.iface, fn.Name)
 	}
 	h, key, err := c.prepare(fn, req, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, sc, err
 	}
 	s := c.dispatcher.Store()
 	p, err := s.RegisterOperation(ctx, key, c.deadline(validityOf(req)))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, sc, err
 	}
 	ctx, obs := c.observe(ctx, key, req, true)
+	if obs != nil && obs.span != nil {
+		sc = obs.span.SpanContext()
+	}
 	r, err := c.soap.Call(ctx, c.endpoint, h, req)
 	obs.sent(r, err)
 	if err != nil {
@@ -448,7 +461,7 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID),
 				slog.String("functionCallIdentifier", key.FunctionCallIdentifier), slog.Any("error", err))
 			p.unconfirmed = ce
-			return p, &Exchange{Key: key, Attempts: ce.Attempts, Unconfirmed: ce}, nil
+			return p, &Exchange{Key: key, Attempts: ce.Attempts, Unconfirmed: ce}, sc, nil
 		}
 		if withdrawn, _ := s.WithdrawOperation(context.WithoutCancel(ctx), p, nil); !withdrawn {
 			// The callback came while the answer to the request was still awaited: the result is here,
@@ -460,9 +473,9 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 			if ce != nil {
 				x.Attempts = ce.Attempts
 			}
-			return p, x, nil
+			return p, x, sc, nil
 		}
-		return nil, nil, &SendError{Key: key, Err: err}
+		return nil, nil, sc, &SendError{Key: key, Err: err}
 	}
 	x := &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
 	if r.Message != nil {
@@ -470,7 +483,7 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 		var fe *FunctionError
 		if ferr != nil && !errors.As(ferr, &fe) {
 			_, _ = s.WithdrawOperation(context.WithoutCancel(ctx), p, nil)
-			return nil, nil, ferr
+			return nil, nil, sc, ferr
 		}
 		x.Warning = warn
 		if fe != nil {
@@ -480,22 +493,24 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 			// The answer is in hand: give it to this caller even though the store could not keep it.
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: the store could not record a synchronous answer",
 				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID), slog.Any("error", err))
-			return NewResolvedPending(key, resp, ferr), x, nil
+			return NewResolvedPending(key, resp, ferr), x, sc, nil
 		}
 	}
-	return p, x, nil
+	return p, x, sc, nil
 }
 
 // StartOperation is Start with a typed result: convert turns the decoded callback (or the synchronous
 // FAILED answer) into T. The error given to convert is the *FunctionError of a FAILED or EXPIRED result.
 func StartOperation[T any](ctx context.Context, c *Client, fn rps.Function, req rps.Request, resp rps.Response,
 	convert func(resp rps.Response, warn *Warning, err error) (T, error), opts ...CallOption) (*Operation[T], error) {
-	p, _, err := c.Start(ctx, fn, req, resp, opts...)
+	p, _, sc, err := c.start(ctx, fn, req, resp, opts)
 	if err != nil {
 		return nil, err
 	}
 	key := p.Key()
-	return NewOperation(c.dispatcher.Store(), p, typedConvert(key, convert)), nil
+	op := NewOperation(c.dispatcher.Store(), p, typedConvert(key, convert))
+	op.wt = c.waitTrace(sc, key)
+	return op, nil
 }
 
 // typedConvert adapts a response converter to NewOperation: the error it gets is the *FunctionError of a

@@ -17,6 +17,7 @@ type Operation[T any] struct {
 	s       Store
 	p       *Pending
 	convert func(value any, err error) (T, error)
+	wt      *waitTrace // nil unless a tracer records (set by StartOperation, ResumeOperation)
 
 	once   sync.Once
 	result T
@@ -94,7 +95,26 @@ func (o *Operation[T]) Done() <-chan struct{} { return o.p.done }
 // complete at the gateway. If the result arrived at the same moment the
 // context ended, the result wins. Use a long enough ctx (ValidityPeriod plus
 // a margin), or select on Done to wait without abandoning.
+//
+// With a TracerProvider on the client (or its dispatcher), each Wait is a span, "wait ES4/EnableProfile",
+// a child of the call's span (or, for a resumed operation, linked to it), ending with the outcome.
 func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
+	if o.wt == nil {
+		return o.wait(ctx)
+	}
+	ready := false
+	select {
+	case <-o.p.done:
+		ready = true
+	default:
+	}
+	ctx, span := o.wt.start(ctx, o.p.key, ready)
+	v, err := o.wait(ctx)
+	o.wt.end(span, o.p, err)
+	return v, err
+}
+
+func (o *Operation[T]) wait(ctx context.Context) (T, error) {
 	select {
 	case <-o.p.done:
 		return o.read()

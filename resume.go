@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
@@ -41,5 +43,7 @@ func ResumeOperation[T any](ctx context.Context, c *Client, id string, functions
 	if !known {
 		return nil, fmt.Errorf("%w: %s is a %s %s operation (this resumes %v)", ErrWrongFunction, id, key.Interface, key.Function, functions)
 	}
-	return NewOperation(s, p, typedConvert(key, convert)), nil
+	op := NewOperation(s, p, typedConvert(key, convert))
+	op.wt = c.waitTrace(trace.SpanContext{}, key)
+	return op, nil
 }

@@ -80,6 +80,16 @@ type telemetryConfig struct {
 
 func (c telemetryConfig) enabled() bool { return c.tp != nil || c.mp != nil }
 
+// tracing reports whether spans are worth starting: a TracerProvider was given and it is not
+// OpenTelemetry's no-op one, whose spans record nothing and would only cost a context per call.
+func (c telemetryConfig) tracing() bool {
+	switch c.tp.(type) {
+	case nil, tracenoop.TracerProvider, *tracenoop.TracerProvider:
+		return false
+	}
+	return true
+}
+
 // providers returns both providers, a no-op one standing in for the one not given.
 func (c telemetryConfig) providers() (trace.Tracer, metric.Meter) {
 	tp, mp := c.tp, c.mp
@@ -121,9 +131,13 @@ func WithServerMeterProvider(mp metric.MeterProvider) ServerOption {
 	return func(c *serverConfig) error { c.meter = mp; return nil }
 }
 
-// clientTelemetry instruments a Client; nil when no provider was given.
+// clientTelemetry instruments a Client; nil when no provider was given. tracing and metering are decided
+// once, at construction, so that a no-op provider costs a branch per call and builds nothing (no span, no
+// attribute set, no clock read): the budget of BenchmarkTelemetryOverhead.
 type clientTelemetry struct {
 	tracer   trace.Tracer
+	tracing  bool // the tracer records (not the no-op one)
+	metering bool // some instrument takes measurements (not the no-op meter, not all dropped by views)
 	calls    metric.Int64Counter
 	retries  metric.Int64Counter
 	duration metric.Float64Histogram
@@ -144,6 +158,9 @@ func newClientTelemetry(cfg telemetryConfig, endpoint string) *clientTelemetry {
 		metric.WithDescription("HTTP attempts of outgoing calls after the first (transport failures, 502/503/504)."))
 	t.duration, _ = meter.Float64Histogram(MetricCallDuration, metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(callBuckets...),
 		metric.WithDescription("Duration of outgoing calls, from the first attempt to the answer (202 or synchronous response)."))
+	bg := context.Background()
+	t.tracing = cfg.tracing()
+	t.metering = t.calls.Enabled(bg) || t.retries.Enabled(bg) || t.duration.Enabled(bg)
 	t.server = []attribute.KeyValue{attribute.String("url.full", endpoint)}
 	if u, err := url.Parse(endpoint); err == nil {
 		host, port := u.Hostname(), u.Port()
@@ -169,27 +186,39 @@ type callObservation struct {
 
 // observe starts observing a call. async calls register the span with the dispatcher so that the callback
 // continues the trace and its latency is measured. It returns nil when nothing observes (no provider on the
-// client nor on its dispatcher).
+// client nor on its dispatcher, or only no-op ones).
 func (c *Client) observe(ctx context.Context, key OperationKey, req rps.Request, async bool) (context.Context, *callObservation) {
 	var dt *dispatcherTelemetry
 	if async && c.dispatcher != nil {
 		dt = c.dispatcher.tel
 	}
-	if c.tel == nil && dt == nil {
+	t := c.tel
+	if t == nil && dt == nil {
 		return ctx, nil
 	}
-	o := &callObservation{t: c.tel, key: key, start: time.Now(), async: async}
+	var span trace.Span
 	var sc trace.SpanContext
-	if c.tel != nil {
-		ctx, o.span = c.tel.tracer.Start(ctx, key.Interface+"/"+key.Function, trace.WithSpanKind(trace.SpanKindClient))
-		if o.span.IsRecording() {
-			attrs := append([]attribute.KeyValue{rpcSystemSOAP, attribute.String("rpc.service", key.Interface),
-				attribute.String("rpc.method", key.Function), attribute.String(attrFunctionCallID, key.FunctionCallIdentifier),
-				attribute.String("esimgw.message_id", key.MessageID)}, c.tel.server...)
-			o.span.SetAttributes(append(attrs, subjectAttributes(req)...)...)
+	if t != nil {
+		switch {
+		case t.tracing:
+			ctx, span = t.tracer.Start(ctx, key.Interface+"/"+key.Function, trace.WithSpanKind(trace.SpanKindClient))
+			if span.IsRecording() {
+				attrs := append([]attribute.KeyValue{rpcSystemSOAP, attribute.String("rpc.service", key.Interface),
+					attribute.String("rpc.method", key.Function), attribute.String(attrFunctionCallID, key.FunctionCallIdentifier),
+					attribute.String("esimgw.message_id", key.MessageID)}, t.server...)
+				span.SetAttributes(append(attrs, subjectAttributes(req)...)...)
+			}
+			sc = span.SpanContext()
+		case trace.SpanFromContext(ctx).IsRecording():
+			// A no-op tracer under the caller's recording span: a no-op span shadows it, so that this
+			// call's retry events (package soap adds them to the span in ctx) do not land on it.
+			ctx, _ = t.tracer.Start(ctx, "")
 		}
-		sc = o.span.SpanContext()
 	}
+	if span == nil && dt == nil && !t.metering {
+		return ctx, nil
+	}
+	o := &callObservation{t: t, span: span, key: key, start: time.Now(), async: async}
 	if dt != nil {
 		dt.links.put(key, sc, o.start)
 	}
@@ -219,7 +248,7 @@ func subjectAttributes(req rps.Request) []attribute.KeyValue {
 // end records the call's outcome: x and err as the call returns them (for an asynchronous request the
 // gateway answered at once, err is that answer's *FunctionError).
 func (o *callObservation) end(x *Exchange, err error) {
-	if o == nil || o.t == nil {
+	if !o.records() {
 		return
 	}
 	attempts := 1
@@ -253,12 +282,14 @@ func (o *callObservation) end(x *Exchange, err error) {
 	if errType != "" {
 		attrs = append(attrs, attribute.String("error.type", errType))
 	}
-	ctx := context.Background()
-	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
-	o.t.calls.Add(ctx, 1, set)
-	o.t.duration.Record(ctx, time.Since(o.start).Seconds(), set)
-	if attempts > 1 {
-		o.t.retries.Add(ctx, int64(attempts-1), metric.WithAttributes(rpcSystemSOAP, svc, method))
+	if o.t.metering {
+		ctx := context.Background()
+		set := metric.WithAttributeSet(attribute.NewSet(attrs...))
+		o.t.calls.Add(ctx, 1, set)
+		o.t.duration.Record(ctx, time.Since(o.start).Seconds(), set)
+		if attempts > 1 {
+			o.t.retries.Add(ctx, int64(attempts-1), metric.WithAttributes(rpcSystemSOAP, svc, method))
+		}
 	}
 	if o.span == nil {
 		return
@@ -285,7 +316,7 @@ func (o *callObservation) end(x *Exchange, err error) {
 // sent ends the observation of an asynchronous request with its answer: a 202, an error, or (rarely: Njiwa
 // does it) an immediate synchronous result, whose status is decoded here a second time.
 func (o *callObservation) sent(r *soap.Response, err error) {
-	if o == nil {
+	if !o.records() {
 		return
 	}
 	x := &Exchange{Key: o.key}
@@ -306,6 +337,12 @@ func (o *callObservation) sent(r *soap.Response, err error) {
 		}
 	}
 	o.end(x, err)
+}
+
+// records reports whether o has a span or metrics to record into (an observation made only to register the
+// call with its dispatcher's link table has neither).
+func (o *callObservation) records() bool {
+	return o != nil && o.t != nil && (o.span != nil || o.t.metering)
 }
 
 // errorType classifies a local failure for the error.type attribute, with few values so that it can label
@@ -413,6 +450,8 @@ func (l *linkTable) forget(e *linkEntry) {
 // dispatcherTelemetry instruments a Dispatcher; nil when no provider was given.
 type dispatcherTelemetry struct {
 	tracer          trace.Tracer
+	tracing         bool // as clientTelemetry's
+	metering        bool
 	inbound         metric.Int64Counter
 	notifications   metric.Int64Counter
 	callbackLatency metric.Float64Histogram
@@ -434,6 +473,9 @@ func newDispatcherTelemetry(cfg telemetryConfig, store Store) *dispatcherTelemet
 		metric.WithDescription("Time from sending an asynchronous request to the arrival of the callback that resolved it."))
 	t.duration, _ = meter.Float64Histogram(MetricInboundDuration, metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(callBuckets...),
 		metric.WithDescription("Time to hand one inbound message over (to its operation, the notification or the unmatched handler)."))
+	bg := context.Background()
+	t.tracing = cfg.tracing()
+	t.metering = t.inbound.Enabled(bg) || t.notifications.Enabled(bg) || t.callbackLatency.Enabled(bg) || t.duration.Enabled(bg)
 	pending, _ := meter.Int64ObservableUpDownCounter(MetricPendingOperation, metric.WithUnit("{operation}"),
 		metric.WithDescription("Asynchronous operations registered and awaiting their callback."))
 	// Only the in-memory store counts its operations for free; a shared store's count is every replica's
@@ -443,6 +485,9 @@ func newDispatcherTelemetry(cfg telemetryConfig, store Store) *dispatcherTelemet
 			o.ObserveInt64(pending, int64(tracker.Pending()))
 			return nil
 		}, pending)
+	}
+	if !t.tracing && !t.metering {
+		return nil // no-op providers: the Dispatcher runs as without any
 	}
 	return t
 }
@@ -484,7 +529,10 @@ func (t *dispatcherTelemetry) serve(ctx context.Context, m *soap.Message, next f
 		ctx = trace.ContextWithSpanContext(ctx, rec.link.sc)
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: rec.link.sc}))
 	}
-	ctx, span := t.tracer.Start(ctx, "inbound "+m.BodyName, opts...)
+	span := trace.SpanFromContext(context.Background()) // non-recording; replaced when tracing
+	if t.tracing {
+		ctx, span = t.tracer.Start(ctx, "inbound "+m.BodyName, opts...)
+	}
 	ctx = context.WithValue(ctx, inboundRecordKey{}, rec)
 	reply, err := next(ctx, m)
 
@@ -499,17 +547,21 @@ func (t *dispatcherTelemetry) serve(ctx context.Context, m *soap.Message, next f
 		attrs = append(attrs, rpcSystemSOAP, attribute.String("rpc.service", rec.iface), attribute.String("rpc.method", rec.function))
 	}
 	bg := context.Background()
-	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
-	t.inbound.Add(bg, 1, set)
-	t.duration.Record(bg, time.Since(start).Seconds(), set)
-	if rec.kind == InboundNotification {
+	if t.metering {
+		set := metric.WithAttributeSet(attribute.NewSet(attrs...))
+		t.inbound.Add(bg, 1, set)
+		t.duration.Record(bg, time.Since(start).Seconds(), set)
+	}
+	if rec.kind == InboundNotification && t.metering {
 		t.notifications.Add(bg, 1, metric.WithAttributes(attribute.String("rpc.service", rec.iface),
 			attribute.String(attrNotificationKind, string(rec.notification)), attribute.String(attrMatch, rec.match)))
 	}
 	if rec.matchedOperation && rec.link != nil {
-		la := []attribute.KeyValue{rpcSystemSOAP, attribute.String("rpc.service", rec.iface), attribute.String("rpc.method", rec.function),
-			attribute.String(attrStatus, rec.status)}
-		t.callbackLatency.Record(bg, time.Since(rec.link.sent).Seconds(), metric.WithAttributes(la...))
+		if t.metering {
+			la := []attribute.KeyValue{rpcSystemSOAP, attribute.String("rpc.service", rec.iface), attribute.String("rpc.method", rec.function),
+				attribute.String(attrStatus, rec.status)}
+			t.callbackLatency.Record(bg, time.Since(rec.link.sent).Seconds(), metric.WithAttributes(la...))
+		}
 		t.links.forget(rec.link)
 	}
 	if span.IsRecording() {
@@ -660,3 +712,83 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// waitTrace traces the Waits of one Operation; nil (and free) unless the client's or its dispatcher's
+// tracer records.
+type waitTrace struct {
+	tracer trace.Tracer
+	parent trace.SpanContext // the call's span, when this process sent the request
+	link   trace.SpanContext // a resumed operation's call span, while the dispatcher still knows it
+}
+
+// waitTrace returns the tracing of an operation's Waits: call is the span of the call that started it
+// (invalid for a resumed operation, whose call span the dispatcher's link table may still hold).
+func (c *Client) waitTrace(call trace.SpanContext, key OperationKey) *waitTrace {
+	var dt *dispatcherTelemetry
+	if c.dispatcher != nil {
+		dt = c.dispatcher.tel
+	}
+	w := &waitTrace{parent: call}
+	switch {
+	case c.tel != nil && c.tel.tracing:
+		w.tracer = c.tel.tracer
+	case dt != nil && dt.tracing:
+		w.tracer = dt.tracer
+	default:
+		return nil
+	}
+	if !call.IsValid() && dt != nil {
+		if e := dt.links.lookup(key.MessageID, key.TransactionID); e != nil {
+			w.link = e.sc
+		}
+	}
+	return w
+}
+
+// start begins the span of one Wait: a child of the call's span when this process sent the call (the
+// waiter's own span, if any, is linked), else of the waiter's span, linked to the call's span when known.
+// ready says the result was already there when Wait was called.
+func (w *waitTrace) start(ctx context.Context, key OperationKey, ready bool) (context.Context, trace.Span) {
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(
+		rpcSystemSOAP, attribute.String("rpc.service", key.Interface), attribute.String("rpc.method", key.Function),
+		attribute.String(attrFunctionCallID, key.FunctionCallIdentifier), attribute.String("esimgw.message_id", key.MessageID),
+		attribute.Bool("esimgw.wait.ready", ready))}
+	if w.parent.IsValid() {
+		if own := trace.SpanContextFromContext(ctx); own.IsValid() && !own.Equal(w.parent) {
+			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: own}))
+		}
+		ctx = trace.ContextWithSpanContext(ctx, w.parent)
+	}
+	if w.link.IsValid() {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: w.link}))
+	}
+	return w.tracer.Start(ctx, "wait "+key.Interface+"/"+key.Function, opts...)
+}
+
+// end ends a Wait's span with its outcome: esimgw.wait.result (resolved, or abandoned when no result came),
+// the result's status and code, the error.
+func (w *waitTrace) end(span trace.Span, p *Pending, err error) {
+	if span.IsRecording() {
+		result := "abandoned"
+		var warn *Warning
+		if p.state == stateResolved { // stable: done is closed
+			result = "resolved"
+			if r, ok := p.value.(rps.Response); ok && err == nil {
+				warn, _ = ResponseStatus(p.key.Interface, p.key.Function, r)
+			}
+		}
+		out := OutcomeOf(warn, err)
+		span.SetAttributes(attribute.String("esimgw.wait.result", result), attribute.String(attrStatus, string(out.Status)))
+		if out.StatusCode != "" {
+			span.SetAttributes(attribute.String(attrStatusCode, out.StatusCode))
+		}
+		if out.Status == StatusError || out.Status == StatusNoResult {
+			span.SetAttributes(attribute.String("error.type", errorType(err)))
+		}
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, string(out.Status))
+		}
+	}
+	span.End()
+}

@@ -17,6 +17,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/es4"
@@ -188,7 +189,7 @@ func TestTelemetryAsyncCallWithCallback(t *testing.T) {
 	_, err = op.Wait(ctx)
 	require.NoError(t, err)
 	// The operation resolves inside the callback's span, which ends just after.
-	require.Eventually(t, func() bool { return len(rig.spans.Ended()) == 2 }, generous, time.Millisecond)
+	require.Eventually(t, func() bool { return len(rig.spans.Ended()) == 3 }, generous, time.Millisecond)
 
 	spans := rig.spans.Ended()
 	call := spanNamed(t, spans, "ES4/EnableProfile")
@@ -207,6 +208,18 @@ func TestTelemetryAsyncCallWithCallback(t *testing.T) {
 	assert.Equal(t, "EXECUTED_SUCCESS", spanAttr(cb, "esimgw.status"))
 	assert.Equal(t, op.FunctionCallIdentifier(), spanAttr(cb, "esimgw.function_call_identifier"))
 
+	// One trace: request, 202, callback and Wait, the Wait a child of the call's span.
+	w := spanNamed(t, spans, "wait ES4/EnableProfile")
+	assert.Equal(t, trace.SpanKindInternal, w.SpanKind())
+	assert.Equal(t, call.SpanContext().TraceID(), w.SpanContext().TraceID())
+	assert.Equal(t, call.SpanContext().SpanID(), w.Parent().SpanID())
+	for k, v := range map[string]string{"esimgw.wait.result": "resolved", "esimgw.status": "EXECUTED_SUCCESS", "esimgw.wait.ready": "false",
+		"esimgw.function_call_identifier": op.FunctionCallIdentifier(), "rpc.method": "EnableProfile"} {
+		assert.Equal(t, v, spanAttr(w, k), k)
+	}
+	assert.False(t, w.EndTime().Before(cb.StartTime()), "the Wait returned after the callback arrived")
+	assert.Equal(t, "Unset", w.Status().Code.String())
+
 	rm := rig.collect(t)
 	assert.EqualValues(t, 1, sumOf(t, rm, esimgw.MetricCalls, map[string]string{"rpc.method": "EnableProfile", "esimgw.status": "ACCEPTED"}))
 	assert.EqualValues(t, 1, sumOf(t, rm, esimgw.MetricInbound, map[string]string{"esimgw.inbound.kind": "callback", "esimgw.inbound.match": "matched",
@@ -215,6 +228,67 @@ func TestTelemetryAsyncCallWithCallback(t *testing.T) {
 	h := metricNamed(t, rm, esimgw.MetricCallbackLatency).Data.(metricdata.Histogram[float64])
 	assert.GreaterOrEqual(t, h.DataPoints[0].Sum, 0.3, "the latency includes the held 300 ms")
 	assert.EqualValues(t, 0, sumOf(t, rm, esimgw.MetricPendingOperation, nil))
+}
+
+// A resumed operation's Wait is a child of the waiter's span, linked to the call's span while the dispatcher
+// still knows it, and names the FunctionCallIdentifier either way.
+func TestTelemetryWaitResumed(t *testing.T) {
+	rig := newTelemetryRig(t)
+	_, c := instrumentedES4(t, rig, []gatewaytest.Option{gatewaytest.WithCallbackDelay(200 * time.Millisecond)})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+
+	op, err := c.EnableProfile(ctx, gatewaytest.DefaultEID, gatewaytest.DefaultDisabledICCID)
+	require.NoError(t, err)
+	wctx, resumer := rig.tp.Tracer("test").Start(ctx, "resumer")
+	resumed, err := c.Resume(wctx, op.FunctionCallIdentifier())
+	require.NoError(t, err)
+	_, err = resumed.Wait(wctx)
+	require.NoError(t, err)
+	resumer.End()
+	// A second Wait finds the result there: a span of its own, ready.
+	_, err = resumed.Wait(wctx)
+	require.NoError(t, err)
+
+	spans := rig.spans.Ended()
+	call := spanNamed(t, spans, "ES4/EnableProfile")
+	var waits []sdktrace.ReadOnlySpan
+	for _, s := range spans {
+		if s.Name() == "wait ES4/EnableProfile" {
+			waits = append(waits, s)
+		}
+	}
+	require.Len(t, waits, 2)
+	for i, w := range waits {
+		assert.Equal(t, resumer.SpanContext().SpanID(), w.Parent().SpanID(), "the resumer's span is the parent")
+		require.Len(t, w.Links(), 1)
+		assert.Equal(t, call.SpanContext().SpanID(), w.Links()[0].SpanContext.SpanID(), "linked to the call")
+		assert.Equal(t, op.FunctionCallIdentifier(), spanAttr(w, "esimgw.function_call_identifier"))
+		assert.Equal(t, "resolved", spanAttr(w, "esimgw.wait.result"))
+		assert.Equal(t, []string{"false", "true"}[i], spanAttr(w, "esimgw.wait.ready"))
+	}
+}
+
+// A Wait whose context ends abandons the operation; its span says so, with the error.
+func TestTelemetryWaitContextEnds(t *testing.T) {
+	rig := newTelemetryRig(t)
+	_, c := instrumentedES4(t, rig, []gatewaytest.Option{gatewaytest.WithCallbackDelay(300 * time.Millisecond)})
+	op, err := c.EnableProfile(context.Background(), gatewaytest.DefaultEID, gatewaytest.DefaultDisabledICCID)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = op.Wait(ctx)
+	require.ErrorIs(t, err, esimgw.ErrAbandoned)
+
+	w := spanNamed(t, rig.spans.Ended(), "wait ES4/EnableProfile")
+	call := spanNamed(t, rig.spans.Ended(), "ES4/EnableProfile")
+	assert.Equal(t, call.SpanContext().SpanID(), w.Parent().SpanID())
+	for k, v := range map[string]string{"esimgw.wait.result": "abandoned", "esimgw.status": "NO_RESULT", "error.type": "canceled"} {
+		assert.Equal(t, v, spanAttr(w, k), k)
+	}
+	assert.Equal(t, "Error", w.Status().Code.String())
+	require.NotEmpty(t, w.Events())
+	assert.Equal(t, "exception", w.Events()[0].Name)
 }
 
 func TestTelemetryDuplicateAndUnmatchedCallbacks(t *testing.T) {
@@ -233,7 +307,8 @@ func TestTelemetryDuplicateAndUnmatchedCallbacks(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the second copy never arrived")
 	}
-	require.Eventually(t, func() bool { return len(rig.spans.Ended()) == 3 }, generous, time.Millisecond)
+	// The call, the Wait, the callback and its duplicate.
+	require.Eventually(t, func() bool { return len(rig.spans.Ended()) == 4 }, generous, time.Millisecond)
 	rm := rig.collect(t)
 	assert.EqualValues(t, 1, sumOf(t, rm, esimgw.MetricInbound, map[string]string{"esimgw.inbound.match": "matched"}))
 	assert.EqualValues(t, 1, sumOf(t, rm, esimgw.MetricInbound, map[string]string{"esimgw.inbound.kind": "callback", "esimgw.inbound.match": "duplicate"}))
@@ -258,6 +333,30 @@ func TestTelemetryRetriedCall(t *testing.T) {
 	v, _ = attrs.Value("exception.message")
 	assert.Contains(t, v.AsString(), "503")
 
+	rm := rig.collect(t)
+	assert.EqualValues(t, 1, sumOf(t, rm, esimgw.MetricRetries, map[string]string{"rpc.method": "GetEIS"}))
+	assert.EqualValues(t, 1, sumOf(t, rm, esimgw.MetricCalls, map[string]string{"rpc.method": "GetEIS", "esimgw.status": "EXECUTED_SUCCESS"}))
+}
+
+// A no-op TracerProvider starts no span, yet the caller's own recording span does not collect the call's
+// retry events; the SDK meter beside it still counts the call.
+func TestTelemetryNoopTracerWithMeter(t *testing.T) {
+	rig := newTelemetryRig(t)
+	gw := gatewaytest.Start(t, gatewaytest.WithLogger(quietLogger()))
+	op := gatewaytest.NewOperator(t, gw)
+	c, err := es4.NewClient(gw.ES4URL, append(op.Options, esimgw.WithTracerProvider(tracenoop.NewTracerProvider()), esimgw.WithMeterProvider(rig.mp),
+		esimgw.WithSOAPOptions(soap.WithRetryPolicy(soap.RetryPolicy{MaxAttempts: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond})))...)
+	require.NoError(t, err)
+	gw.Inject(gatewaytest.ServiceUnavailable{Times: 1})
+
+	ctx, own := rig.tp.Tracer("test").Start(context.Background(), "caller")
+	_, err = c.GetEIS(ctx, gatewaytest.DefaultEID)
+	require.NoError(t, err)
+	own.End()
+
+	spans := rig.spans.Ended()
+	require.Len(t, spans, 1, "only the caller's span")
+	assert.Empty(t, spans[0].Events(), "no retry event on the caller's span")
 	rm := rig.collect(t)
 	assert.EqualValues(t, 1, sumOf(t, rm, esimgw.MetricRetries, map[string]string{"rpc.method": "GetEIS"}))
 	assert.EqualValues(t, 1, sumOf(t, rm, esimgw.MetricCalls, map[string]string{"rpc.method": "GetEIS", "esimgw.status": "EXECUTED_SUCCESS"}))
