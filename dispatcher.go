@@ -262,8 +262,21 @@ func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 	return d.serveSOAP(ctx, m)
 }
 
+// ChooseBody implements soap.BodyChooser: a body element of the schema is decoded while the CallbackServer
+// reads its envelope, in one pass, into the element ServeSOAP then dispatches. Other names (Njiwa's and
+// ES3 spellings, unknown elements) are left to ServeSOAP.
+func (d *Dispatcher) ChooseBody(local []byte) soap.BodyReader {
+	if el, ok := rps.NewElement(string(local)); ok {
+		return el
+	}
+	return nil
+}
+
 func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, error) {
-	el, known := inboundElement(m) // the schema's names, and Njiwa's and ES3 spellings (dispatcher_lenient.go)
+	el, known := m.Decoded().(rps.Element) // decoded with the envelope (ChooseBody)
+	if !known {
+		el, known = inboundElement(m) // the schema's names, and Njiwa's and ES3 spellings (dispatcher_lenient.go)
+	}
 	if !known || (m.BodySpace != rps.Namespace && m.BodySpace != soap.NSRPSv1) {
 		iface, name := splitElementName(m.BodyName)
 		return nil, d.handOver(ctx, &Inbound{Kind: InboundUnknown, Interface: iface, Function: name, Message: m})

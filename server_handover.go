@@ -205,6 +205,15 @@ func (g gate) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, erro
 	return g.next.ServeSOAP(ctx, m)
 }
 
+// ChooseBody passes the choice of the body's value on to a handler that makes it (the Dispatcher does), so
+// that the body is decoded in the same pass as the envelope.
+func (g gate) ChooseBody(local []byte) soap.BodyReader {
+	if c, ok := g.next.(soap.BodyChooser); ok {
+		return c.ChooseBody(local)
+	}
+	return nil
+}
+
 // ServeMalformed passes malformed messages on to a handler that wants them (the Dispatcher does).
 func (g gate) ServeMalformed(ctx context.Context, h *soap.Header, cause error) error {
 	mh, ok := g.next.(soap.MalformedMessageHandler)

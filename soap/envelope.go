@@ -261,11 +261,26 @@ func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 // ReadMessage's in every case, a body that does not decode included: that error is DecodeBody's.
 func ReadMessageInto(data []byte, opts ReadOptions, into BodyReader) (*Message, error) {
 	m := &Message{}
-	if err := m.read(xmltext.NewDecoder(data, opts.Limits), data, into); err != nil {
+	if err := m.read(xmltext.NewDecoder(data, opts.Limits), data, into, nil); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
+
+// BodyChooser is implemented by a MessageHandler that knows, from the body element's local name alone,
+// the value it will decode the body into (the Dispatcher does). Handler then decodes the body into it
+// while it reads the envelope, in one pass over the document (as ReadMessageInto does), and the Message's
+// Decoded returns it: DecodeBody of that value returns the outcome without reading the body again.
+// ChooseBody returns nil for a body it has no value for (which is then read as ReadMessage reads it); it
+// must not keep local, a slice of the envelope.
+type BodyChooser interface {
+	ChooseBody(local []byte) BodyReader
+}
+
+// Decoded is the value the body was decoded into while the envelope was read (ReadMessageInto, or a
+// Handler's BodyChooser), nil when there is none. DecodeBody(m.Decoded()) returns that decoding's
+// outcome without reading the body again.
+func (m *Message) Decoded() BodyReader { return m.into }
 
 // namedBody is a BodyReader that names its element, as the generated types do.
 type namedBody interface {
@@ -275,7 +290,8 @@ type namedBody interface {
 
 // read decodes data into the zero Message m with d, which is positioned at the start of data, decoding
 // the body into into on the way when it is into's element (see ReadMessageInto).
-func (m *Message) read(d *xmltext.Decoder, data []byte, into BodyReader) error {
+// choose, when not nil, names into once the body element's name is known (BodyChooser); into is then nil.
+func (m *Message) read(d *xmltext.Decoder, data []byte, into BodyReader, choose BodyChooser) error {
 	m.data, m.dec = data, d
 	if err := d.Root(); err != nil {
 		return malformed(err)
@@ -323,7 +339,7 @@ func (m *Message) read(d *xmltext.Decoder, data []byte, into BodyReader) error {
 			headerRead = true
 		case d.SpaceIs(envNS) && string(d.Local()) == "Body" && !seenBody:
 			seenBody = true
-			if err := m.readBody(d, envNS, strs, into); err != nil {
+			if err := m.readBody(d, envNS, strs, into, choose); err != nil {
 				return withHeader(err)
 			}
 		default:
@@ -378,7 +394,7 @@ func malformed(err error) error {
 	return &EnvelopeError{Kind: ErrMalformed, Err: err}
 }
 
-func (m *Message) readBody(d *xmltext.Decoder, envNS string, strs *stringArena, into BodyReader) error {
+func (m *Message) readBody(d *xmltext.Decoder, envNS string, strs *stringArena, into BodyReader, choose BodyChooser) error {
 	ok, err := d.NextChild()
 	if err != nil {
 		return malformed(err)
@@ -396,7 +412,11 @@ func (m *Message) readBody(d *xmltext.Decoder, envNS string, strs *stringArena, 
 		m.BodySpace = string(d.Space())
 	}
 	d.SaveTo(&m.body)
-	if m.BodySpace == envNS && string(d.Local()) == "Fault" {
+	isFault := m.BodySpace == envNS && string(d.Local()) == "Fault"
+	if choose != nil && !isFault {
+		into = choose.ChooseBody(d.Local())
+	}
+	if isFault {
 		f, err := DecodeFault(d)
 		if err != nil {
 			return malformed(err)

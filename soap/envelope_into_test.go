@@ -1,6 +1,10 @@
 package soap_test
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -104,4 +108,76 @@ func FuzzReadMessageInto(f *testing.F) {
 	f.Add(strings.Replace(getEISResponse(f), "<rps:RemainingMemory>1048576", "<rps:RemainingMemory>-1", 1))
 	f.Add(`<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body><rps:ES4-GetEISResponse xmlns:rps="urn:x"><rps:Eis/></rps:ES4-GetEISResponse></env:Body></env:Envelope>`)
 	f.Fuzz(func(t *testing.T, doc string) { sameAsTwoPasses(t, doc) })
+}
+
+// chooser is a MessageHandler that names the value each body decodes into (a soap.BodyChooser) and keeps
+// the messages it is given.
+type chooser struct {
+	chosen []*spyBody
+	got    []*soap.Message
+}
+
+func (c *chooser) ChooseBody(local []byte) soap.BodyReader {
+	if string(local) != "ES4-GetEISResponse" {
+		return nil
+	}
+	v := new(spyBody)
+	c.chosen = append(c.chosen, v)
+	return v
+}
+
+func (c *chooser) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, error) {
+	c.got = append(c.got, m)
+	return nil, nil
+}
+
+func TestHandlerBodyChooser(t *testing.T) {
+	resp := getEISResponse(t)
+	tests := []struct {
+		name    string
+		doc     string
+		chosen  bool // ChooseBody named a value
+		decodes bool // and it decoded
+		status  int  // the handler's answer
+	}{
+		{"chosen and decoded", resp, true, true, http.StatusAccepted},
+		{"not chosen", strings.ReplaceAll(resp, "ES4-GetEISResponse>", "ES4-AuditEISResponse>"), false, false, http.StatusAccepted},
+		{"chosen, a value that does not decode", strings.Replace(resp, "<rps:RemainingMemory>1048576", "<rps:RemainingMemory>lots", 1), true, false, http.StatusAccepted},
+		{"chosen, malformed", strings.Replace(resp, "</rps:Imsi>", "</rps:Imsx>", 1), true, false, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &chooser{}
+			h := soap.NewHandler(c, soap.WithHandlerLogger(slog.New(slog.DiscardHandler)))
+			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.doc))
+			req.Header.Set("Content-Type", "application/soap+xml; charset=utf-8")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, tt.status, rec.Code)
+			assert.Equal(t, tt.chosen, len(c.chosen) == 1)
+			if tt.status != http.StatusAccepted {
+				assert.Empty(t, c.got, "a malformed envelope is not handed over")
+				return
+			}
+			require.Len(t, c.got, 1)
+			m := c.got[0]
+			if !tt.chosen {
+				assert.Nil(t, m.Decoded())
+				v := new(rps.ES4AuditEISResponse)
+				require.NoError(t, m.DecodeBody(v), "the body is still there to decode")
+				return
+			}
+			into := c.chosen[0]
+			require.Same(t, into, m.Decoded())
+			err := m.DecodeBody(into)
+			assert.Equal(t, 1, into.calls, "decoded while the envelope was read, not again")
+			if !tt.decodes {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			require.NotNil(t, into.Eis)
+			assert.Len(t, into.Eis.ProfileInfo, 3)
+		})
+	}
 }

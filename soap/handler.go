@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/esimgw/esimgw/internal/xmltext"
 )
 
 // Reply is what a MessageHandler answers on the same HTTP exchange: a synchronous response envelope. A nil
@@ -134,7 +136,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading request body failed", http.StatusBadRequest)
 		return
 	}
-	m, err := ReadMessage(data, h.limits)
+	m, err := h.read(data)
 	if err != nil {
 		var ee *EnvelopeError
 		f := SenderFault(err.Error())
@@ -176,6 +178,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	h.write(w, m.Version, status, &reply.Header, reply.Body)
+}
+
+// read decodes an inbound envelope, its body in the same pass when next is a BodyChooser.
+func (h *Handler) read(data []byte) (*Message, error) {
+	choose, _ := h.next.(BodyChooser)
+	m := &Message{}
+	if err := m.read(xmltext.NewDecoder(data, h.limits.Limits), data, nil, choose); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // upgradeHeader is the env:Upgrade header block (SOAP 1.2 part 1, 5.4.7) a VersionMismatch fault carries.

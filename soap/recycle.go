@@ -37,7 +37,7 @@ func (p *messagePools) read(bp *[]byte, opts ReadOptions, into BodyReader) (*Mes
 	} else {
 		d.Reset(*bp, opts.Limits)
 	}
-	if err := m.read(d, *bp, into); err != nil {
+	if err := m.read(d, *bp, into, nil); err != nil {
 		*m = Message{}
 		p.msgs.Put(m)
 		p.decs.Put(d)
