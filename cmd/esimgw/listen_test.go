@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -213,6 +214,43 @@ func TestMockClientFlagsAndEvents(t *testing.T) {
 	r = runCLI(t, nil, "mock", "event", "switch", "--control", info.Control, "--eid", gatewaytest.DefaultEID, "--iccid", gatewaytest.CatalogICCID)
 	assert.Equal(t, exitFailed, r.code, "the mock refuses a profile the device does not have")
 	assert.Contains(t, r.stderr, "the mock refused the event")
+}
+
+// TestMockRestartKeepsCertificates restarts esimgw mock on the same --certs folder: the CA and the files a
+// peer took from the first run still work against the second.
+func TestMockRestartKeepsCertificates(t *testing.T) {
+	dir := t.TempDir()
+	first := startCLI(t, nil, "mock", "-o", "json", "--certs", dir)
+	first.waitFor(t, `"callbackArgs"[^\]]*\]\s*}`)
+	var info1 mockJSON
+	require.NoError(t, json.Unmarshal([]byte(first.out.String()), &info1), first.out.String())
+	ca, err := os.ReadFile(info1.Files.CA)
+	require.NoError(t, err)
+	assert.Equal(t, exitOK, first.interrupt(t), "the mock ends cleanly when interrupted")
+
+	second := startCLI(t, nil, "mock", "-o", "json", "--certs", dir)
+	second.waitFor(t, `"callbackArgs"[^\]]*\]\s*}`)
+	var info2 mockJSON
+	require.NoError(t, json.Unmarshal([]byte(second.out.String()), &info2), second.out.String())
+	again, err := os.ReadFile(info2.Files.CA)
+	require.NoError(t, err)
+	assert.Equal(t, ca, again, "the same CA")
+	assert.Equal(t, info1.Files, info2.Files)
+
+	// The first run's client flags (its files), with the second run's URLs.
+	args := []string{"audit", "-o", "json", "--eid", gatewaytest.DefaultEID, "--listen", "127.0.0.1:0"}
+	for i := 0; i+1 < len(info1.ClientArgs); i += 2 {
+		v := info1.ClientArgs[i+1]
+		switch info1.ClientArgs[i] {
+		case "--es2-url":
+			v = info2.ES2URL
+		case "--es4-url":
+			v = info2.ES4URL
+		}
+		args = append(args, info1.ClientArgs[i], v)
+	}
+	r := runCLI(t, nil, append(args, info1.CallbackArgs...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
 }
 
 // TestInterruptNamesTheAwaitedCall interrupts a command waiting for a callback that does not come.

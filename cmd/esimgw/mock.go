@@ -41,7 +41,7 @@ func mockCommand(g *globals) *cobra.Command {
 	fs := cli.New("esimgw mock", "", cli.MockOnly, g.env, g.stdout, g.stderr).Flags
 	addr := fs.String("addr", "127.0.0.1:0", "address of the mock's ES2/ES4 endpoints (mutual TLS)")
 	control := fs.String("control", "127.0.0.1:0", "address of the control API (plain HTTP, loopback by default): device-side events")
-	certs := fs.String("certs", "", "directory to write ca.pem, client.crt/key and callback-server.crt/key to (default: a new temporary directory)")
+	certs := fs.String("certs", "", "directory for ca.pem/ca.key, client.crt/key and callback-server.crt/key: reused when present, written when not (default: a new temporary directory)")
 	profile := fs.String("profile", "gsma", "behaviour profile: gsma or kpn")
 	seed := fs.String("seed", "", "JSON seed file replacing the default eUICCs and catalogue")
 	notify := fs.String("notify", "", "URL to post ES2 and ES4 notifications to (your callback server, e.g. https://localhost:8443/)")
@@ -57,7 +57,9 @@ esimgw flags) and serves a control API that makes devices produce events:
   esimgw listen $(the "listen flags" line it printed)
   esimgw mock event switch --control http://127.0.0.1:PORT --eid $EID --iccid $ICCID
 
-It runs until interrupted. A new CA is made at every start: restart the peers that trust it.`,
+It runs until interrupted. Started again on the same --certs folder, it reuses the CA there (ca.pem with
+its key ca.key) and the client and callback-server files it issued, so peers holding them keep working;
+a ca.pem without its ca.key is an error (remove it for a new CA).`,
 		GroupID: "run",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -81,12 +83,16 @@ It runs until interrupted. A new CA is made at every start: restart the peers th
 			} else if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			gw, err := gatewaytest.New(opts...)
+			ca, err := gatewaytest.LoadOrNewCA(dir)
+			if err != nil {
+				return err
+			}
+			gw, err := gatewaytest.New(append(opts, gatewaytest.WithCA(ca))...)
 			if err != nil {
 				return err
 			}
 			defer gw.Close()
-			files, err := gw.WriteFiles(dir)
+			files, err := gw.WriteMissingFiles(dir)
 			if err != nil {
 				return err
 			}

@@ -17,12 +17,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/version"
-	"github.com/esimgw/esimgw/mtls/mtlstest"
 )
 
 func main() {
@@ -84,7 +82,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	ca, err := loadOrMakeCA(dir)
+	ca, err := gatewaytest.LoadOrNewCA(dir)
 	if err != nil {
 		return err
 	}
@@ -93,7 +91,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer g.Close()
-	files, err := writeMissing(g, dir)
+	files, err := g.WriteMissingFiles(dir)
 	if err != nil {
 		return err
 	}
@@ -113,66 +111,4 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintln(stdout, "ready")
 	<-ctx.Done()
 	return nil
-}
-
-// loadOrMakeCA reuses dir/ca.pem and dir/ca.key when both are there, and otherwise makes a CA and writes
-// both: a mock restarted on the same folder must not invalidate the files its peers hold (issue 17).
-func loadOrMakeCA(dir string) (*mtlstest.CA, error) {
-	certFile, keyFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca.key")
-	_, certErr := os.Stat(certFile)
-	_, keyErr := os.Stat(keyFile)
-	if certErr == nil && keyErr == nil {
-		ca, err := mtlstest.LoadCA(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("reusing the CA in %s: %w (remove ca.pem and ca.key for a new one)", dir, err)
-		}
-		return ca, nil
-	}
-	if certErr == nil {
-		return nil, fmt.Errorf("%s has ca.pem but no ca.key: the CA cannot be reused (remove ca.pem for a new one)", dir)
-	}
-	ca, err := mtlstest.NewCA(mtlstest.WithCommonName("esimgw mock gateway CA"))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := ca.WriteFile(dir, "ca"); err != nil {
-		return nil, err
-	}
-	if _, err := ca.WriteKeyFile(dir, "ca"); err != nil {
-		return nil, err
-	}
-	return ca, nil
-}
-
-// writeMissing writes the operator's files into dir, keeping those already there (issued by the same CA,
-// so still valid).
-func writeMissing(g *gatewaytest.Gateway, dir string) (gatewaytest.Files, error) {
-	tmp, err := os.MkdirTemp("", "mockgateway-pki-")
-	if err != nil {
-		return gatewaytest.Files{}, err
-	}
-	defer os.RemoveAll(tmp)
-	fresh, err := g.WriteFiles(tmp)
-	if err != nil {
-		return gatewaytest.Files{}, err
-	}
-	out := gatewaytest.Files{CA: filepath.Join(dir, "ca.pem")}
-	for _, f := range []struct {
-		src string
-		dst *string
-	}{{fresh.ClientCert, &out.ClientCert}, {fresh.ClientKey, &out.ClientKey},
-		{fresh.CallbackServerCert, &out.CallbackServerCert}, {fresh.CallbackServerKey, &out.CallbackServerKey}} {
-		*f.dst = filepath.Join(dir, filepath.Base(f.src))
-		if _, err := os.Stat(*f.dst); err == nil {
-			continue
-		}
-		b, err := os.ReadFile(f.src)
-		if err != nil {
-			return gatewaytest.Files{}, err
-		}
-		if err := os.WriteFile(*f.dst, b, 0o600); err != nil {
-			return gatewaytest.Files{}, err
-		}
-	}
-	return out, nil
 }
