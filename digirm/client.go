@@ -2,6 +2,7 @@ package digirm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -311,7 +312,7 @@ func (c *Client) profileAction(ctx context.Context, action string, ref esimgw.Pr
 	body := actionBody{DeviceID: ref.DeviceID, EID: ref.EID, ICCID: ref.ICCID}
 	return startOperation(ctx, c, action, body, func(t *Transaction, err error) (*esimgw.Result, error) {
 		return &esimgw.Result{Err: err}, err
-	}, false)
+	})
 }
 
 // Download downloads a profile: by spec.ICCID when its activation code is registered with Digi, else by
@@ -356,7 +357,7 @@ func (c *Client) Download(ctx context.Context, spec esimgw.DownloadSpec) (*esimg
 		return r, err
 	}
 	if !spec.Enable {
-		return startOperation(ctx, c, "download", body, toResult, true)
+		return startOperation(ctx, c, "download", body, toResult)
 	}
 	return c.downloadAndEnable(ctx, body, toResult)
 }
@@ -384,7 +385,7 @@ func (c *Client) downloadAndEnable(ctx context.Context, body actionBody, toResul
 			next := actionBody{DeviceID: body.DeviceID, EID: body.EID, ICCID: iccid}
 			etx, err := c.send(c.ctx, "enable", next)
 			if err != nil {
-				c.finish(p, final, err)
+				c.finish(p, rawJSON(final), err)
 				return
 			}
 			final, ferr = c.pollUntilDone(p, "enable", etx)
@@ -392,11 +393,10 @@ func (c *Client) downloadAndEnable(ctx context.Context, body actionBody, toResul
 				final.ICCID = iccid
 			}
 		}
-		c.finish(p, final, ferr)
+		c.finish(p, rawJSON(final), ferr)
 	})
 	return esimgw.NewOperation(c.store, p, func(v any, err error) (*esimgw.DownloadResult, error) {
-		t, _ := v.(*Transaction)
-		return toResult(t, err)
+		return toResult(storedTransaction(v), err)
 	}), nil
 }
 
@@ -415,9 +415,7 @@ func (c *Client) send(ctx context.Context, action string, body actionBody) (*Tra
 }
 
 // startOperation sends the action and starts polling its transaction.
-// keep says whether the result needs the final transaction; without it only the outcome is stored, which
-// any store can keep (pgstore keeps SGP.02 body elements only).
-func startOperation[T any](ctx context.Context, c *Client, action string, body actionBody, convert func(*Transaction, error) (T, error), keep bool) (*esimgw.Operation[T], error) {
+func startOperation[T any](ctx context.Context, c *Client, action string, body actionBody, convert func(*Transaction, error) (T, error)) (*esimgw.Operation[T], error) {
 	tx, err := c.send(ctx, action, body)
 	if err != nil {
 		return nil, err
@@ -430,15 +428,10 @@ func startOperation[T any](ctx context.Context, c *Client, action string, body a
 	}
 	c.goPoll(func() {
 		final, ferr := c.pollUntilDone(p, action, tx)
-		if keep && final != nil {
-			c.finish(p, final, ferr)
-			return
-		}
-		c.finish(p, nil, ferr)
+		c.finish(p, rawJSON(final), ferr)
 	})
 	return esimgw.NewOperation(c.store, p, func(v any, err error) (T, error) {
-		t, _ := v.(*Transaction)
-		return convert(t, err)
+		return convert(storedTransaction(v), err)
 	}), nil
 }
 
@@ -450,8 +443,33 @@ func (c *Client) goPoll(f func()) {
 	}()
 }
 
+// rawJSON is v's JSON, nil for nil.
+func rawJSON[T any](v *T) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	b, _ := json.Marshal(v) // our own structs of strings: they always encode
+	return b
+}
+
+// storedTransaction is the transaction finish stored with an operation's outcome (nil when none was).
+func storedTransaction(v any) *Transaction {
+	b, ok := v.(json.RawMessage)
+	if !ok {
+		return nil
+	}
+	t, err := DecodeTransaction(b)
+	if err != nil { // stored by finish: it decodes
+		return nil
+	}
+	return t
+}
+
 // finish resolves the operation, unless polling stopped because nobody waits any more or Close was called.
-func (c *Client) finish(p *esimgw.Pending, result any, err error) {
+// The final transaction or multistep operation (result) is stored as its JSON (json.RawMessage), which
+// every Store keeps (pgstore beside SGP.02 body elements), so that a waiter on any replica gets the ICCID
+// the device reported; the error as it is (pgstore keeps a *esimgw.FunctionError typed).
+func (c *Client) finish(p *esimgw.Pending, result json.RawMessage, err error) {
 	if errors.Is(err, errStopped) {
 		return
 	}
@@ -459,10 +477,14 @@ func (c *Client) finish(p *esimgw.Pending, result any, err error) {
 	if err != nil {
 		c.failed.Add(1)
 	}
-	_, serr := c.store.ResolveOperation(c.ctx, p, result, err)
-	if serr != nil && result != nil {
-		// A store that keeps only SGP.02 body elements (pgstore) cannot keep the transaction: resolve with
-		// the outcome alone (a download by activation code then reports no ICCID).
+	var value any
+	if result != nil {
+		value = result
+	}
+	_, serr := c.store.ResolveOperation(c.ctx, p, value, err)
+	if serr != nil && value != nil {
+		// A store that keeps only SGP.02 body elements cannot keep the transaction: resolve with the
+		// outcome alone (a download by activation code then reports no ICCID).
 		c.logger.LogAttrs(c.ctx, slog.LevelWarn, "digirm: the store cannot keep the transaction; resolving with the outcome only",
 			slog.String("operation", p.Key().FunctionCallIdentifier), slog.Any("error", serr))
 		_, serr = c.store.ResolveOperation(c.ctx, p, nil, err)
@@ -730,7 +752,7 @@ func (c *Client) StartMultistep(ctx context.Context, r ActivateRequest) (*esimgw
 				if c.ctx.Err() != nil {
 					return
 				}
-				c.finish(p, op, fmt.Errorf("digirm: operation %s: polling: %w", op.ID, err))
+				c.finish(p, rawJSON(op), fmt.Errorf("digirm: operation %s: polling: %w", op.ID, err))
 				return
 			}
 			wait = min(wait*2, c.cfg.pollMax)
@@ -740,10 +762,13 @@ func (c *Client) StartMultistep(ctx context.Context, r ActivateRequest) (*esimgw
 			ferr = &esimgw.FunctionError{Interface: string(esimgw.PlatformDigiRM), Function: r.Operation, FunctionCallIdentifier: string(op.ID),
 				ExecutionStatus: esimgw.ExecutionStatus{Status: esimgw.StatusFailed, SubjectIdentifier: op.ICCID, Message: strings.TrimPrefix(op.MessageCode+": "+op.Message, ": ")}}
 		}
-		c.finish(p, op, ferr)
+		c.finish(p, rawJSON(op), ferr)
 	})
 	return esimgw.NewOperation(c.store, p, func(v any, err error) (*MultistepOperation, error) {
-		o, _ := v.(*MultistepOperation)
+		var o *MultistepOperation
+		if b, ok := v.(json.RawMessage); ok {
+			o, _ = DecodeMultistepOperation(b) // stored by finish: it decodes
+		}
 		return o, err
 	}), nil
 }

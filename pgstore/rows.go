@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,11 +56,21 @@ func (x row) record() esimgw.OperationRecord {
 	return rec
 }
 
+// jsonElement is the result_element of a json.RawMessage result (what the ThingSpace and Digi Remote
+// Manager clients store): no SGP.02 element has this name.
+const jsonElement = "json"
+
+// maxJSONResult bounds a json.RawMessage result (the carriers store a few hundred bytes).
+const maxJSONResult = 64 << 10
+
 // result rebuilds what the callback delivered: the decoded response, and the error its waiter gets. A
 // FAILED or EXPIRED status is read from the response again (it is not stored twice).
 func (x row) result() (any, error) {
 	var value any
-	if x.element != nil && len(x.body) > 0 {
+	switch {
+	case x.element != nil && *x.element == jsonElement:
+		value = json.RawMessage(x.body)
+	case x.element != nil && len(x.body) > 0:
 		el, err := rps.UnmarshalElement(x.body)
 		if err != nil {
 			return nil, fmt.Errorf("%w: the stored %s cannot be read back: %w", esimgw.ErrMalformedCallback, *x.element, err)
@@ -77,26 +88,40 @@ func (x row) result() (any, error) {
 		return value, errors.New(x.errText)
 	case errAbandoned:
 		return value, fmt.Errorf("%w: %s", esimgw.ErrAbandoned, x.errText)
+	case errFunction:
+		return value, decodeFunctionError(x.errText)
 	}
 	return value, nil
 }
 
 // encodeResult turns a delivered value and error into columns. Values are body elements (what the
-// Dispatcher delivers); an error the response itself states is not stored, it is read from the response.
+// Dispatcher delivers) or json.RawMessage (what the carrier clients deliver); an error the response itself
+// states is not stored, it is read from the response; any other *esimgw.FunctionError is stored as JSON,
+// so that a waiter on another replica gets it typed.
 func encodeResult(value any, err error) (element *string, body []byte, kind int16, text string, _ error) {
-	if value != nil {
-		el, ok := value.(rps.Element)
-		if !ok {
-			return nil, nil, 0, "", fmt.Errorf("pgstore: a result of type %T cannot be stored (want an rps.Element)", value)
+	response := false
+	switch v := value.(type) {
+	case nil:
+	case json.RawMessage:
+		if len(v) > maxJSONResult || !json.Valid(v) {
+			return nil, nil, 0, "", fmt.Errorf("pgstore: a JSON result must be valid JSON of at most %d bytes (got %d bytes)", maxJSONResult, len(v))
 		}
-		name := el.ElementName()
-		element, body = &name, rps.MarshalElement(el)
+		name := jsonElement
+		element, body = &name, v
+	case rps.Element:
+		name := v.ElementName()
+		element, body = &name, rps.MarshalElement(v)
+		_, response = v.(rps.Response)
+	default:
+		return nil, nil, 0, "", fmt.Errorf("pgstore: a result of type %T cannot be stored (want an rps.Element or a json.RawMessage)", value)
 	}
 	var fe *esimgw.FunctionError
 	switch {
 	case err == nil:
-	case errors.As(err, &fe) && value != nil:
+	case errors.As(err, &fe) && response:
 		// Restated by the response's FunctionExecutionStatus.
+	case errors.As(err, &fe):
+		kind, text = errFunction, encodeFunctionError(err, fe)
 	case errors.Is(err, esimgw.ErrMalformedCallback):
 		kind, text = errMalformed, err.Error()
 	default:
@@ -104,6 +129,60 @@ func encodeResult(value any, err error) (element *string, body []byte, kind int1
 	}
 	return element, body, kind, text, nil
 }
+
+// storedFunctionError is a *esimgw.FunctionError as result_error keeps it (errFunction): its fields, and
+// the text of the error that wrapped it when that said more.
+type storedFunctionError struct {
+	Interface                string        `json:"interface,omitempty"`
+	Function                 string        `json:"function,omitempty"`
+	FunctionCallIdentifier   string        `json:"functionCallIdentifier,omitempty"`
+	Status                   esimgw.Status `json:"status"`
+	Subject                  string        `json:"subject,omitempty"`
+	Reason                   string        `json:"reason,omitempty"`
+	SubjectIdentifier        string        `json:"subjectIdentifier,omitempty"`
+	Message                  string        `json:"message,omitempty"`
+	AcceptableValidityPeriod time.Duration `json:"acceptableValidityPeriodNs,omitempty"`
+	EuiccResponseData        []byte        `json:"euiccResponseData,omitempty"`
+	Text                     string        `json:"text,omitempty"`
+}
+
+func encodeFunctionError(err error, fe *esimgw.FunctionError) string {
+	s := storedFunctionError{Interface: fe.Interface, Function: fe.Function, FunctionCallIdentifier: fe.FunctionCallIdentifier,
+		Status: fe.Status, Subject: fe.Subject, Reason: fe.Reason, SubjectIdentifier: fe.SubjectIdentifier, Message: fe.Message,
+		AcceptableValidityPeriod: fe.AcceptableValidityPeriod, EuiccResponseData: fe.EuiccResponseData}
+	if text := err.Error(); text != fe.Error() {
+		s.Text = text
+	}
+	b, _ := json.Marshal(s) // strings, a duration and bytes: always encodes
+	return string(b)
+}
+
+// decodeFunctionError rebuilds the stored *esimgw.FunctionError; wrapped in an error with the wrapper's
+// text when it had one. A row that cannot be read is reported as its text.
+func decodeFunctionError(text string) error {
+	var s storedFunctionError
+	if err := json.Unmarshal([]byte(text), &s); err != nil {
+		return fmt.Errorf("%w: the stored function error cannot be read back (%v): %s", esimgw.ErrMalformedCallback, err, text)
+	}
+	fe := &esimgw.FunctionError{Interface: s.Interface, Function: s.Function, FunctionCallIdentifier: s.FunctionCallIdentifier,
+		ExecutionStatus: esimgw.ExecutionStatus{Status: s.Status, Subject: s.Subject, Reason: s.Reason,
+			SubjectIdentifier: s.SubjectIdentifier, Message: s.Message},
+		AcceptableValidityPeriod: s.AcceptableValidityPeriod, EuiccResponseData: s.EuiccResponseData}
+	if s.Text != "" {
+		return &wrappedFunctionError{text: s.Text, fe: fe}
+	}
+	return fe
+}
+
+// wrappedFunctionError is a stored *esimgw.FunctionError whose error said more than it (a
+// digirm.TransactionError, an error with context): the same text, and errors.As finds the FunctionError.
+type wrappedFunctionError struct {
+	text string
+	fe   *esimgw.FunctionError
+}
+
+func (e *wrappedFunctionError) Error() string { return e.text }
+func (e *wrappedFunctionError) Unwrap() error { return e.fe }
 
 // refresh reads one operation's row and, when it is finished, finishes its local waiter the same way.
 func (s *Store) refresh(ctx context.Context, messageID string) {

@@ -180,6 +180,7 @@ const (
 	errMalformed = 1 // esimgw.ErrMalformedCallback
 	errOther     = 2 // any other: kept as text
 	errAbandoned = 3 // withdrawn
+	errFunction  = 4 // a *esimgw.FunctionError no stored response states (the carriers'): JSON (rows.go)
 )
 
 // RegisterOperation inserts the operation before its request is sent. A database that cannot be reached

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -284,6 +285,20 @@ func testResultTypes(t *testing.T, s esimgw.Store) {
 	var fe *esimgw.FunctionError
 	require.ErrorAs(t, verr, &fe)
 	require.Equal(t, "8.2.1", fe.Subject)
+
+	// A carrier's outcome: its JSON and a *FunctionError that no SGP.02 response states (ThingSpace,
+	// Digi Remote Manager). Both are kept, the error typed.
+	key = Key("enable")
+	key.Interface = "DigiRM"
+	p = register(t, s, key)
+	carrier := &esimgw.FunctionError{Interface: "DigiRM", Function: "enable", FunctionCallIdentifier: "tx-1",
+		ExecutionStatus: esimgw.ExecutionStatus{Status: esimgw.StatusFailed, Message: "sim_error: the eSIM refused"}}
+	_, err = s.ResolveOperation(ctx(), p, json.RawMessage(`{"transaction":"tx-1","status":"failed"}`), carrier)
+	require.NoError(t, err)
+	value, verr, _ = waitDone(t, p)
+	require.Equal(t, json.RawMessage(`{"transaction":"tx-1","status":"failed"}`), value)
+	require.ErrorAs(t, verr, &fe)
+	require.Equal(t, carrier, fe)
 
 	// An unreadable callback: ErrMalformedCallback, with the reason.
 	key = Key("EnableProfile")

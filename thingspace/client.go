@@ -74,6 +74,7 @@ type config struct {
 	username, password string
 	accounts           []Account
 	smsrOID            string
+	sharedStore        bool // the store was given (WithStore): other replicas may send through it
 	httpc              *http.Client
 	store              esimgw.Store
 	opTimeout          time.Duration
@@ -121,7 +122,11 @@ func WithHTTPClient(h *http.Client) Option { return func(c *config) { c.httpc = 
 
 // WithStore keeps the client's pending operations, their results and the callbacks already handed over in
 // s (default: a new in-memory esimgw.Tracker). Give it the Dispatcher's Store to keep ES2/ES4 and
-// ThingSpace operations in one place; with a durable store replicas can each take any callback.
+// ThingSpace operations in one place; with a durable store replicas can each take any callback. A store
+// given here may be shared with other senders, so a callback for an operation it does not know (yet) is
+// refused with 503 while ThingSpace will try it again (callbackCount below maxCallbackThreshold): the
+// replica that sent the request registers the operation only once ThingSpace answered it. The last
+// attempt goes to the unmatched handler.
 func WithStore(s esimgw.Store) Option { return func(c *config) { c.store = s } }
 
 // WithOperationTimeout sets how long an operation is kept waiting for its callback in the store before
@@ -230,6 +235,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.httpc == nil {
 		cfg.httpc = &http.Client{Timeout: 60 * time.Second}
 	}
+	cfg.sharedStore = cfg.store != nil
 	if cfg.store == nil {
 		cfg.store = esimgw.NewTracker(esimgw.WithTrackerLogger(cfg.logger))
 	}

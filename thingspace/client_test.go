@@ -348,6 +348,28 @@ func TestUnmatchedCallbackIsHandedOverAfterAFailure(t *testing.T) {
 	assert.Equal(t, int32(2), calls.Load())
 }
 
+// With a store given (WithStore: other replicas may send through it), a callback for no known operation
+// is refused while ThingSpace will try again, in case its sender registers it meanwhile; the last attempt
+// is handed over.
+func TestUnmatchedCallbackWaitsForTheLastAttemptWithASharedStore(t *testing.T) {
+	var calls atomic.Int32
+	e := setUp(t, nil, thingspace.WithStore(esimgw.NewTracker()), thingspace.WithUnmatchedHandler(func(context.Context, *thingspace.Callback) error {
+		calls.Add(1)
+		return nil
+	}))
+	cb := thingspace.Callback{Username: thingspacetest.CallbackUsername, Password: thingspacetest.CallbackPassword,
+		RequestID: "00000000-0000-4000-8000-000000000002", Status: "Success", MaxCallbackThreshold: 4,
+		DeviceResponse: &thingspace.DeviceResponse{DeviceProfileResponse: &thingspace.DeviceProfileResponse{EuiccStatus: "EXECUTED_SUCCESS"}}}
+	for attempt := 1; attempt < 4; attempt++ {
+		cb.CallbackCount = attempt
+		assert.Equal(t, http.StatusServiceUnavailable, post(t, e.receiver.URL, cb), "attempt %d", attempt)
+	}
+	assert.Zero(t, calls.Load())
+	cb.CallbackCount = 4
+	assert.Equal(t, http.StatusOK, post(t, e.receiver.URL, cb), "the last attempt")
+	assert.Equal(t, int32(1), calls.Load())
+}
+
 // A callback that arrives before the action's answer was read still finds its operation.
 func TestCallbackRacingTheAnswerIsMatched(t *testing.T) {
 	ts := thingspacetest.Start(t, thingspacetest.WithCallbackDelay(0))

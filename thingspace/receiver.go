@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/esimgw/esimgw"
 )
@@ -191,6 +192,15 @@ func (c *Client) handle(ctx context.Context, cb *Callback) (int, string) {
 		return http.StatusOK, ""
 	}
 	c.dropPending(cb.RequestID)
+	if c.cfg.sharedStore && pr == nil && cb.CallbackCount > 0 && cb.CallbackCount < cb.MaxCallbackThreshold {
+		// Another replica sharing the store may have sent this request and not yet registered its
+		// operation (the requestId is known only once ThingSpace answered): refused while ThingSpace will
+		// try again, so that the retry finds it; the last attempt goes to the unmatched handler.
+		handed(false)
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "thingspace: callback for no known operation refused until ThingSpace's last attempt",
+			slog.String("requestId", cb.RequestID), slog.Int("callbackCount", cb.CallbackCount), slog.Int("maxCallbackThreshold", cb.MaxCallbackThreshold))
+		return http.StatusServiceUnavailable, "no operation waits for this requestId yet"
+	}
 	if err := c.handUnmatched(ctx, cb); err != nil {
 		handed(false)
 		return http.StatusInternalServerError, "unmatched handler failed"
@@ -204,7 +214,9 @@ func (c *Client) functionOf(pr *pendingRequest, cb *Callback) string {
 		return pr.p.Key().Function
 	}
 	if p := cb.profileResponse(); p != nil && p.ProfileStatus != "" {
-		return p.ProfileStatus
+		// The action in the callback's words (DOWNLOAD_ENABLE): spelt as the client names its functions, so
+		// a replica that did not send the request reports the same Function as the one that did.
+		return strings.ToLower(p.ProfileStatus)
 	}
 	return "profile action"
 }
