@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -170,6 +171,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if reply == nil {
+		// A length, so that the answer is complete in its header: a server that flushes it before the
+		// handler returns (the CallbackServer does, see inflight.wrap) would otherwise send it chunked,
+		// the end of the chunks in a second write, which both sides pay for.
+		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
@@ -215,6 +220,7 @@ func (h *Handler) write(w http.ResponseWriter, v Version, status int, hdr *Heade
 	}
 	buf := AppendEnvelopeVersion((*bp)[:0], v, hdr, body)
 	w.Header().Set("Content-Type", v.ContentType(hdr.Action))
+	w.Header().Set("Content-Length", strconv.Itoa(len(buf))) // complete in one write, even if flushed early
 	w.WriteHeader(status)
 	_, _ = w.Write(buf)
 	*bp = buf
