@@ -7,7 +7,11 @@
 //     set to the request's MessageID, in the SOAP version the request used (gowsdl speaks only 1.1).
 //   - ES4-EnableProfileRequest: 202 empty, then the callback ES4-EnableProfileResponse (EXECUTED_SUCCESS,
 //     RelatesTo the request's MessageID) posted to its ReplyTo over keep-alive mutual TLS. ReplyTo must be
-//     a loopback address: the server posts nowhere else.
+//     a loopback address: the server posts nowhere else. The callback is posted by the goroutine serving
+//     the request's connection once the 202 is written, over a connection of that goroutine's own: the
+//     envelope is built once and only its To, MessageID and RelatesTo filled in, the request written in
+//     one Write, and of the answer only status, headers and the body its length announces read. The
+//     server's share of an async call is thus as small as its share of a sync one, for every peer alike.
 //
 // It keeps no state per request, so every peer sees the same server at every moment of the run.
 package compserver
@@ -52,13 +56,14 @@ type Server struct {
 	PKI    *mtlstest.PKI
 	URL    string // https://localhost:port/esim-messaging/3/ES4/ES4SmSrService
 	ln     net.Listener
-	cb     http.RoundTripper
 	logger *slog.Logger
 
 	getEIS12, getEIS11 [2][]byte // response split around the escaped RelatesTo value
 	callbackAction     string
+	cbTLS              *tls.Config
+	cbTemplate         [4][]byte // the callback envelope split around To, MessageID and RelatesTo
 
-	wg      sync.WaitGroup // connections and callbacks
+	wg      sync.WaitGroup // connections
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
 	ctx     context.Context
@@ -89,7 +94,11 @@ func New(dir string, logger *slog.Logger) (*Server, error) {
 	}
 	ccfg := pki.ClientTLSConfig()
 	ccfg.MinVersion = tls.VersionTLS13
-	s.cb = soap.NewTransportWith(ccfg, soap.TransportSettings{AttemptTimeout: 30 * time.Second})
+	ccfg.NextProtos = []string{"http/1.1"}
+	s.cbTLS = ccfg
+	if err := s.callbackTemplate(); err != nil {
+		return nil, err
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
 	s.URL = "https://localhost:" + port + "/esim-messaging/3/ES4/ES4SmSrService"
@@ -283,6 +292,8 @@ func (s *Server) serve(c net.Conn) {
 	}
 	br := bufio.NewReaderSize(c, 16<<10)
 	var in, out []byte
+	cb := callbackConn{s: s}
+	defer cb.close()
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(2 * time.Minute)) // idle keep-alive limit
 		req, err := http.ReadRequest(br)
@@ -294,9 +305,19 @@ func (s *Server) serve(c net.Conn) {
 			return
 		}
 		keep := !req.Close && req.ProtoAtLeast(1, 1)
-		out = s.answer(out[:0], req, in, keep)
+		var post *callbackPost
+		out, post = s.answer(out[:0], req, in, keep)
 		if _, err := c.Write(out); err != nil || !keep {
+			if post != nil {
+				s.postCallback(&cb, post)
+			}
 			return
+		}
+		if post != nil {
+			// After the 202, on this goroutine: an asynchronous request's callback follows its
+			// acceptance, as an SM-SR's does, and this connection's next request waits for it (its
+			// caller waits for the callback anyway).
+			s.postCallback(&cb, post)
 		}
 	}
 }
@@ -320,11 +341,26 @@ func readAll(dst []byte, r io.Reader) ([]byte, error) {
 	}
 }
 
-// answer appends the whole HTTP answer to req (body in) to out.
-func (s *Server) answer(out []byte, req *http.Request, in []byte, keep bool) []byte {
+// callbackPost is a callback to post once the 202 is written.
+type callbackPost struct {
+	u                  *url.URL
+	replyTo, relatesTo string
+}
+
+// parseReplyTo makes the callback post of a ReplyTo address, which must be a loopback https URL.
+func parseReplyTo(replyTo string) (*callbackPost, error) {
+	u, err := url.Parse(replyTo)
+	if err != nil || u.Scheme != "https" || !loopback(u.Hostname()) {
+		return nil, errors.New("ReplyTo must be a loopback https URL, got " + replyTo)
+	}
+	return &callbackPost{u: u, replyTo: replyTo}, nil
+}
+
+// answer appends the whole HTTP answer to req (body in) to out, and returns the callback to post after it.
+func (s *Server) answer(out []byte, req *http.Request, in []byte, keep bool) ([]byte, *callbackPost) {
 	mid, replyTo, body, ns, err := scan(in)
 	if err != nil || mid == "" {
-		return response(out, http.StatusBadRequest, "text/plain", fmt.Sprintf("bad request: %v (MessageID %q)", err, mid), keep)
+		return response(out, http.StatusBadRequest, "text/plain", fmt.Sprintf("bad request: %v (MessageID %q)", err, mid), keep), nil
 	}
 	switch body {
 	case "ES4-GetEISRequest":
@@ -334,17 +370,16 @@ func (s *Server) answer(out []byte, req *http.Request, in []byte, keep bool) []b
 		}
 		escMID := xmltext.AppendText(nil, mid)
 		out = head(out, http.StatusOK, ct, len(tpl[0])+len(escMID)+len(tpl[1]), keep)
-		return append(append(append(out, tpl[0]...), escMID...), tpl[1]...)
+		return append(append(append(out, tpl[0]...), escMID...), tpl[1]...), nil
 	case "ES4-EnableProfileRequest":
-		u, err := url.Parse(replyTo)
-		if err != nil || !loopback(u.Hostname()) {
-			return response(out, http.StatusBadRequest, "text/plain", "ReplyTo must be a loopback https URL, got "+replyTo, keep)
+		p, err := parseReplyTo(replyTo)
+		if err != nil {
+			return response(out, http.StatusBadRequest, "text/plain", err.Error(), keep), nil
 		}
-		s.wg.Add(1)
-		go s.callback(replyTo, mid)
-		return head(out, http.StatusAccepted, "", 0, keep)
+		p.relatesTo = mid
+		return head(out, http.StatusAccepted, "", 0, keep), p
 	default:
-		return response(out, http.StatusBadRequest, "text/plain", "unsupported body "+body, keep)
+		return response(out, http.StatusBadRequest, "text/plain", "unsupported body "+body, keep), nil
 	}
 }
 
@@ -372,34 +407,220 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (s *Server) callback(replyTo, relatesTo string) {
-	defer s.wg.Done()
+// Markers the callback template is built with, replaced by each callback's values (escaped).
+const (
+	markTo  = "@@compserver-to@@"
+	markMID = "@@compserver-messageid@@"
+	markRel = "@@compserver-relatesto@@"
+)
+
+// callbackTemplate builds the ES4-EnableProfileResponse callback envelope once (EXECUTED_SUCCESS), split
+// around its To, MessageID and RelatesTo values.
+func (s *Server) callbackTemplate() error {
 	resp := &rps.ES4EnableProfileResponse{}
 	resp.FunctionExecutionStatus.Status = rps.StatusTypeEXECUTED_SUCCESS
 	h := &soap.Header{
 		From:      "https://localhost?EntityId=" + gatewaytest.DefaultSMSRID,
-		To:        replyTo,
-		MessageID: soap.NewMessageID(gatewaytest.DefaultSMSRID, time.Now()).String(),
+		To:        markTo,
+		MessageID: markMID,
 		Action:    s.callbackAction,
-		RelatesTo: relatesTo,
+		RelatesTo: markRel,
 	}
-	payload := soap.AppendEnvelope(nil, h, resp)
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, replyTo, bytes.NewReader(payload))
+	env := soap.AppendEnvelope(nil, h, resp)
+	var parts [4][]byte
+	rest := env
+	for i, mark := range []string{markTo, markMID, markRel} {
+		k := bytes.Index(rest, []byte(mark))
+		if k < 0 {
+			return fmt.Errorf("compserver: callback template lacks %s", mark)
+		}
+		parts[i], rest = rest[:k], rest[k+len(mark):]
+	}
+	parts[3] = rest
+	s.cbTemplate = parts
+	return nil
+}
+
+// callbackConn is a serving goroutine's keep-alive connection to the ReplyTo it posts callbacks to: one
+// TLS connection per client connection, reused while the address stays the same.
+type callbackConn struct {
+	s    *Server // Close closes conn too (it is in s.conns)
+	addr string
+	conn net.Conn // a *tls.Conn
+	br   *bufio.Reader
+	buf  []byte // the request
+	body []byte // its envelope
+}
+
+func (cc *callbackConn) close() {
+	if cc.conn != nil {
+		if cc.s != nil {
+			cc.s.mu.Lock()
+			delete(cc.s.conns, cc.conn)
+			cc.s.mu.Unlock()
+		}
+		_ = cc.conn.Close()
+		cc.conn, cc.br, cc.addr = nil, nil, ""
+	}
+}
+
+// postCallback posts the callback of p over cc: the whole request in one write (one TLS record), and of
+// the answer the status line, the headers and the body its Content-Length (or chunks) announce. A failure
+// on a reused connection (the peer closed it while idle) is tried once more on a new one.
+func (s *Server) postCallback(cc *callbackConn, p *callbackPost) {
+	addr := p.u.Host
+	if p.u.Port() == "" {
+		addr = net.JoinHostPort(p.u.Hostname(), "443")
+	}
+	cc.buf = s.callbackRequest(cc.buf[:0], &cc.body, p)
+	for attempt := 0; ; attempt++ {
+		reused := cc.conn != nil && cc.addr == addr
+		if !reused {
+			cc.close()
+			if err := cc.dial(s.ctx, addr, p.u.Hostname(), s.cbTLS); err != nil {
+				s.fail(err)
+				return
+			}
+		}
+		status, err := cc.exchange(cc.buf)
+		if err == nil {
+			if status >= 300 {
+				s.fail(fmt.Errorf("HTTP %d", status))
+			}
+			return
+		}
+		cc.close()
+		if !reused || attempt > 0 || s.ctx.Err() != nil {
+			s.fail(err)
+			return
+		}
+	}
+}
+
+// callbackRequest appends the HTTP request of p's callback to b, building its envelope in body first.
+func (s *Server) callbackRequest(b []byte, body *[]byte, p *callbackPost) []byte {
+	t := &s.cbTemplate
+	var mid [256]byte
+	midText := soap.NewMessageID(gatewaytest.DefaultSMSRID, time.Now()).AppendTo(mid[:0])
+	env := append((*body)[:0], t[0]...)
+	env = append(xmltext.AppendText(env, p.replyTo), t[1]...)
+	env = append(appendTextBytes(env, midText), t[2]...)
+	env = append(xmltext.AppendText(env, p.relatesTo), t[3]...)
+	*body = env
+	b = append(b, "POST "...)
+	b = append(b, p.u.RequestURI()...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, p.u.Host...)
+	b = append(b, "\r\nContent-Type: application/soap+xml; charset=utf-8; action=\""...)
+	b = append(b, s.callbackAction...)
+	b = append(b, "\"\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(env)), 10)
+	b = append(b, "\r\n\r\n"...)
+	return append(b, env...)
+}
+
+// appendTextBytes is xmltext.AppendText of a MessageID built on the stack: only '&' needs escaping there
+// (MessageIDs are URIs: no '<', and '>' needs none).
+func appendTextBytes(b, v []byte) []byte {
+	for {
+		i := bytes.IndexByte(v, '&')
+		if i < 0 {
+			return append(b, v...)
+		}
+		b = append(append(b, v[:i]...), "&amp;"...)
+		v = v[i+1:]
+	}
+}
+
+func (cc *callbackConn) dial(ctx context.Context, addr, host string, cfg *tls.Config) error {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: cfg.Clone()}
+	d.Config.ServerName = host
+	c, err := d.DialContext(dctx, "tcp", addr)
 	if err != nil {
-		s.fail(err)
-		return
+		return err
 	}
-	req.Header.Set("Content-Type", `application/soap+xml; charset=utf-8; action="`+s.callbackAction+`"`)
-	res, err := s.cb.RoundTrip(req)
+	cc.s.mu.Lock()
+	if cc.s.ctx.Err() != nil {
+		cc.s.mu.Unlock()
+		_ = c.Close()
+		return cc.s.ctx.Err()
+	}
+	cc.s.conns[c] = struct{}{}
+	cc.s.mu.Unlock()
+	cc.addr, cc.conn, cc.br = addr, c, bufio.NewReaderSize(c, 4<<10)
+	return nil
+}
+
+// exchange writes req and reads the answer: its status, and the body discarded.
+func (cc *callbackConn) exchange(req []byte) (int, error) {
+	_ = cc.conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := cc.conn.Write(req); err != nil {
+		return 0, err
+	}
+	line, err := cc.br.ReadSlice('\n')
 	if err != nil {
-		s.fail(err)
-		return
+		return 0, err
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if res.StatusCode >= 300 {
-		s.fail(fmt.Errorf("HTTP %s", res.Status))
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
+		return 0, fmt.Errorf("compserver: callback answer %q", line)
 	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, fmt.Errorf("compserver: callback answer %q", line)
+	}
+	length, chunked, closing := int64(0), false, false
+	for {
+		line, err := cc.br.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		h := bytes.TrimRight(line, "\r\n")
+		if len(h) == 0 {
+			break
+		}
+		k, v, ok := bytes.Cut(h, []byte(":"))
+		if !ok {
+			continue
+		}
+		v = bytes.TrimSpace(v)
+		switch {
+		case bytes.EqualFold(k, []byte("Content-Length")):
+			if length, err = strconv.ParseInt(string(v), 10, 64); err != nil || length < 0 {
+				return 0, fmt.Errorf("compserver: callback answer Content-Length %q", v)
+			}
+		case bytes.EqualFold(k, []byte("Transfer-Encoding")):
+			chunked = bytes.EqualFold(v, []byte("chunked"))
+		case bytes.EqualFold(k, []byte("Connection")):
+			closing = bytes.EqualFold(v, []byte("close"))
+		}
+	}
+	if chunked {
+		for {
+			line, err := cc.br.ReadSlice('\n')
+			if err != nil {
+				return 0, err
+			}
+			size, _, _ := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte(";"))
+			n, err := strconv.ParseInt(string(size), 16, 64)
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("compserver: callback answer chunk %q", line)
+			}
+			if _, err := cc.br.Discard(int(n) + 2); err != nil { // the chunk and its CRLF
+				return 0, err
+			}
+			if n == 0 {
+				break // no trailers from the servers the peers run
+			}
+		}
+	} else if _, err := cc.br.Discard(int(length)); err != nil {
+		return 0, err
+	}
+	if closing || status >= 300 {
+		cc.close()
+	}
+	return status, nil
 }
 
 func (s *Server) fail(err error) {
