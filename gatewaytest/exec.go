@@ -30,57 +30,12 @@ func (e *StateError) codeData() *rps.StatusCodeDataType {
 	return &rps.StatusCodeDataType{Subject: e.Subject, Reason: e.Reason, SubjectIdentifier: e.SubjectIdentifier, Message: e.Message}
 }
 
-// executeLocked runs the function against the state and returns the response element.
+// executeLocked runs the function against the state and returns the response element. The behaviour of
+// each function is a method exec<Interface><Function> (behaviour.go), reached through the generated
+// dispatch table (dispatch_gen.go).
 func (g *Gateway) executeLocked(c *call) rps.Element {
-	var fill func(rps.Element)
-	var warn *StateError
-	var err *StateError
-	switch b := c.body.(type) {
-	case *rps.ES2GetEISRequest:
-		var eis *rps.EISType
-		eis, err = g.getEIS(c, b.Eid, &b.SmsrID, nil, false)
-		fill = func(r rps.Element) { r.(*rps.ES2GetEISResponse).Eis = eis }
-	case *rps.ES4GetEISRequest:
-		var eis *rps.EISType
-		eis, err = g.getEIS(c, b.Eid, nil, nil, false)
-		fill = func(r rps.Element) { r.(*rps.ES4GetEISResponse).Eis = eis }
-	case *rps.ES4AuditEISRequest:
-		var eis *rps.EISType
-		eis, err = g.getEIS(c, b.Eid, nil, b.Iccid, true)
-		fill = func(r rps.Element) { r.(*rps.ES4AuditEISResponse).Eis = eis }
-	case *rps.ES2DownloadProfileRequest:
-		var iccid string
-		iccid, warn, err = g.download(c, b)
-		fill = func(r rps.Element) { r.(*rps.ES2DownloadProfileResponse).Iccid = iccid }
-	case *rps.ES2UpdatePolicyRulesRequest:
-		err = g.onProfile(c, b.Eid, &b.SmsrID, b.Iccid, func(e *EUICC, p *Profile) *StateError { return updatePOL2(p, b.Pol2) })
-	case *rps.ES4UpdatePolicyRulesRequest:
-		err = g.onProfile(c, b.Eid, nil, b.Iccid, func(e *EUICC, p *Profile) *StateError { return updatePOL2(p, &b.Pol2) })
-	case *rps.ES2UpdateSubscriptionAddressRequest:
-		err = g.onProfile(c, b.Eid, &b.SmsrID, b.Iccid, func(e *EUICC, p *Profile) *StateError { return updateAddress(p, b.NewSubscriptionAddress) })
-	case *rps.ES4UpdateSubscriptionAddressRequest:
-		err = g.onProfile(c, b.Eid, nil, b.Iccid, func(e *EUICC, p *Profile) *StateError { return updateAddress(p, b.NewSubscriptionAddress) })
-	case *rps.ES2EnableProfileRequest:
-		err = g.onProfile(c, b.Eid, &b.SmsrID, b.Iccid, func(e *EUICC, p *Profile) *StateError { return g.enableLocked(c, e, p) })
-	case *rps.ES4EnableProfileRequest:
-		err = g.onProfile(c, b.Eid, nil, b.Iccid, func(e *EUICC, p *Profile) *StateError { return g.enableLocked(c, e, p) })
-	case *rps.ES2DisableProfileRequest:
-		err = g.onProfile(c, b.Eid, &b.SmsrID, b.Iccid, func(e *EUICC, p *Profile) *StateError { return g.disableLocked(c, e, p) })
-	case *rps.ES4DisableProfileRequest:
-		err = g.onProfile(c, b.Eid, nil, b.Iccid, func(e *EUICC, p *Profile) *StateError { return g.disableLocked(c, e, p) })
-	case *rps.ES2DeleteProfileRequest:
-		err = g.onProfile(c, b.Eid, &b.SmsrID, b.Iccid, func(e *EUICC, p *Profile) *StateError { return g.deleteLocked(e, p) })
-	case *rps.ES4DeleteProfileRequest:
-		err = g.onProfile(c, b.Eid, nil, b.Iccid, func(e *EUICC, p *Profile) *StateError { return g.deleteLocked(e, p) })
-	case *rps.ES2SetFallBackAttributeRequest:
-		err = g.onProfile(c, b.Eid, &b.SmsrID, b.Iccid, func(e *EUICC, p *Profile) *StateError { return setFallback(e, p) })
-	case *rps.ES4SetFallBackAttributeRequest:
-		err = g.onProfile(c, b.Eid, nil, b.Iccid, func(e *EUICC, p *Profile) *StateError { return setFallback(e, p) })
-	case *rps.ES4PrepareSMSRChangeRequest:
-		err = g.prepareSMSRChange(b)
-	case *rps.ES4SMSRChangeRequest:
-		err = g.smsrChange(c, b)
-	default:
+	resp, warn, err, ok := g.dispatchLocked(c)
+	if !ok {
 		err = refused(esimgw.SubjectFunction, esimgw.ReasonInvalid, "", "function not implemented by the mock")
 	}
 	g.stats.Executed++
@@ -89,16 +44,19 @@ func (g *Gateway) executeLocked(c *call) rps.Element {
 	case err != nil:
 		g.stats.Failed++
 		st = rps.ExecutionStatusType{Status: rps.StatusTypeFAILED, StatusCodeData: err.codeData()}
-		fill = nil
+		resp = nil // a FAILED response carries no result data: start again from an empty element
 	case warn != nil:
 		st = rps.ExecutionStatusType{Status: rps.StatusTypeEXECUTED_WITHWARNING, StatusCodeData: warn.codeData()}
 	}
-	return g.respond(c, st, fill)
+	return g.respond(c, st, resp)
 }
 
-// respond builds the response element and records the outcome on the request.
-func (g *Gateway) respond(c *call, st rps.ExecutionStatusType, fill func(rps.Element)) rps.Element {
-	resp, _ := rps.NewElement(c.fn.response)
+// respond completes the response element (a new one of the function's when resp is nil) with st and the
+// processing times, and records the outcome on the request.
+func (g *Gateway) respond(c *call, st rps.ExecutionStatusType, resp rps.Element) rps.Element {
+	if resp == nil {
+		resp, _ = rps.NewElement(c.fn.response)
+	}
 	start, end := rps.NewDateTime(c.received.UTC().Truncate(time.Second)), rps.NewDateTime(time.Now().UTC().Truncate(time.Second))
 	base := rps.BaseResponseType{ProcessingStart: &start, ProcessingEnd: &end, FunctionExecutionStatus: st}
 	if g.cfg.behavior == ProfileKPN && c.fn.name == FnSetFallBackAttribute {
@@ -107,9 +65,6 @@ func (g *Gateway) respond(c *call, st rps.ExecutionStatusType, fill func(rps.Ele
 		}
 	}
 	setBase(resp, base)
-	if fill != nil {
-		fill(resp)
-	}
 	c.rec.Status = st.Status
 	if st.StatusCodeData != nil {
 		cd := *st.StatusCodeData

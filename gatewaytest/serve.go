@@ -343,46 +343,11 @@ func baseRequest(el rps.Element) rps.BaseRequestType {
 	return rps.BaseRequestType{}
 }
 
-// eidOf returns the request's EID as upper-case hex.
+// eidOf returns the request's EID as upper-case hex ("" for a body that names none).
 func eidOf(el rps.Element) string {
 	var b rps.HexBinary
-	switch v := el.(type) {
-	case *rps.ES2GetEISRequest:
-		b = v.Eid
-	case *rps.ES2DownloadProfileRequest:
-		b = v.Eid
-	case *rps.ES2UpdatePolicyRulesRequest:
-		b = v.Eid
-	case *rps.ES2UpdateSubscriptionAddressRequest:
-		b = v.Eid
-	case *rps.ES2EnableProfileRequest:
-		b = v.Eid
-	case *rps.ES2DisableProfileRequest:
-		b = v.Eid
-	case *rps.ES2DeleteProfileRequest:
-		b = v.Eid
-	case *rps.ES2SetFallBackAttributeRequest:
-		b = v.Eid
-	case *rps.ES4GetEISRequest:
-		b = v.Eid
-	case *rps.ES4AuditEISRequest:
-		b = v.Eid
-	case *rps.ES4UpdatePolicyRulesRequest:
-		b = v.Eid
-	case *rps.ES4UpdateSubscriptionAddressRequest:
-		b = v.Eid
-	case *rps.ES4EnableProfileRequest:
-		b = v.Eid
-	case *rps.ES4DisableProfileRequest:
-		b = v.Eid
-	case *rps.ES4DeleteProfileRequest:
-		b = v.Eid
-	case *rps.ES4SetFallBackAttributeRequest:
-		b = v.Eid
-	case *rps.ES4PrepareSMSRChangeRequest:
-		b = v.Eid
-	case *rps.ES4SMSRChangeRequest:
-		b = v.Eid
+	if r, ok := el.(rps.EIDRequest); ok {
+		b = r.EID()
 	}
 	return strings.ToUpper(hex.EncodeToString(b))
 }

@@ -2,8 +2,10 @@ package gatewaytest
 
 import "github.com/esimgw/esimgw/wsdl/rps"
 
-// The function table is wsdl/rps's (rps.Functions, rps.Notifications): request Actions confirmed by the
-// GSMA WSDL, callback Actions and SetFallBackAttribute inferred (docs/wire.md sections 4.2, 4.4).
+// The function table is wsdl/rps's (rps.Functions, rps.Notifications, generated from the WSDLs): request
+// Actions confirmed by the GSMA WSDL, callback Actions and SetFallBackAttribute inferred (docs/wire.md
+// sections 4.2, 4.4). The Fn* names and the dispatch to each function's behaviour are generated with it
+// (dispatch_gen.go); the behaviours are in behaviour.go.
 
 // Interface names an SGP.02 interface the mock serves.
 type Interface = rps.Interface
@@ -18,26 +20,6 @@ const (
 const (
 	ES2Path = "/esim-messaging/3/ES2/ES2SmDpService"
 	ES4Path = "/esim-messaging/3/ES4/ES4SmSrService"
-)
-
-// Function names as they appear in Request.Function and Callback.Function.
-const (
-	FnGetEIS                    = "GetEIS"
-	FnAuditEIS                  = "AuditEIS"
-	FnDownloadProfile           = "DownloadProfile"
-	FnUpdatePolicyRules         = "UpdatePolicyRules"
-	FnUpdateSubscriptionAddress = "UpdateSubscriptionAddress"
-	FnEnableProfile             = "EnableProfile"
-	FnDisableProfile            = "DisableProfile"
-	FnDeleteProfile             = "DeleteProfile"
-	FnSetFallBackAttribute      = "SetFallBackAttribute"
-	FnPrepareSMSRChange         = "PrepareSMSRChange"
-	FnSMSRChange                = "SMSRChange"
-
-	FnHandleProfileEnabledNotification  = "HandleProfileEnabledNotification"
-	FnHandleProfileDisabledNotification = "HandleProfileDisabledNotification"
-	FnHandleProfileDeletedNotification  = "HandleProfileDeletedNotification"
-	FnHandleSMSRChangeNotification      = "HandleSMSRChangeNotification"
 )
 
 type function struct {

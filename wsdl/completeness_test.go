@@ -1,13 +1,15 @@
 package wsdl_test
 
 // The completeness test: the WSDL files are the list of functions, and everything a function needs must
-// exist for each of them. It fails when a function of ES2_SmDp.wsdl or ES4_SmSr.wsdl lacks its row in
-// rps.Functions (with the WSDL's elements, mode and Actions), its callback operation in the operator-side
-// WSDL, its request and response codecs, a method on es2.Client or es4.Client, a behaviour in the mock
-// gateway (gatewaytest), or a row in the README's supported-functions table; and when a notification of
-// ES2_Mno.wsdl or ES4_Mno.wsdl lacks its rps.Notifications row, its decoder, its esimgw.Notifications
-// handler field or its README row. It also fails on table rows no WSDL declares. CONTRIBUTING.md says how
-// to add a function.
+// exist for each of them. The tables are generated from the WSDLs (wsdl/internal/tablegen), so this test
+// reads the WSDLs itself, independently of the generator, and fails when a function of ES2_SmDp.wsdl or
+// ES4_SmSr.wsdl lacks its row in rps.Functions (with the WSDL's elements, mode and Actions: a stale
+// go generate), its callback operation in the operator-side WSDL, its request and response codecs, a
+// method on es2.Client or es4.Client, a working behaviour in the mock gateway (a missing one does not even
+// compile: the generated dispatch table calls it), or a row in the README's supported-functions table; and
+// when a notification of ES2_Mno.wsdl or ES4_Mno.wsdl lacks its rps.Notifications row, its decoder and
+// accessor, its esimgw.Notifications handler field or its README row. It also fails on table rows no WSDL
+// declares. CONTRIBUTING.md says how to add a function.
 
 import (
 	"context"
@@ -129,7 +131,7 @@ func TestEveryWSDLFunctionIsComplete(t *testing.T) {
 			declared[string(svc.iface)+" "+name] = true
 			t.Run(string(svc.iface)+"/"+name, func(t *testing.T) {
 				f, ok := rps.FunctionByName(svc.iface, name)
-				require.True(t, ok, "wsdl/rps/functions.go: rps.Functions has no row for %s %s", svc.iface, name)
+				require.True(t, ok, "rps.Functions has no row for %s %s (go generate ./wsdl/...)", svc.iface, name)
 				assert.Equal(t, op.inputElement, f.RequestElement, "request element")
 				assert.Equal(t, op.inputAction, f.RequestAction, "request Action")
 				if op.outputElement != "" {
@@ -182,14 +184,14 @@ func TestEveryWSDLNotificationIsComplete(t *testing.T) {
 			declared[el] = true
 			t.Run(el, func(t *testing.T) {
 				n, ok := rps.NotificationByElement(el)
-				require.True(t, ok, "wsdl/rps/functions.go: rps.Notifications has no row for %s", el)
+				require.True(t, ok, "rps.Notifications has no row for %s (go generate ./wsdl/...)", el)
 				assert.Equal(t, svc.iface, n.Interface)
 				assert.Equal(t, op.inputAction, n.Action, "notification Action")
 				e, ok := n.NewElement()
 				require.True(t, ok, "wsdl/rps: no codec for %s (go generate ./wsdl/...)", el)
 				_, profile := e.(rps.ProfileNotification)
 				_, smsr := e.(rps.SMSRChangeNotification)
-				assert.True(t, profile || smsr, "wsdl/rps/access.go: %s implements neither ProfileNotification nor SMSRChangeNotification", el)
+				assert.True(t, profile || smsr, "wsdl/rps: %s implements neither ProfileNotification nor SMSRChangeNotification: its fields lack the shape wsdl/internal/tablegen looks for", el)
 				kind := strings.TrimSuffix(strings.TrimPrefix(n.Name, "Handle"), "Notification")
 				_, ok = handlers.FieldByName(kind)
 				assert.True(t, ok, "esimgw.Notifications has no field %s for %s", kind, el)
@@ -247,7 +249,7 @@ func callTheMock(t *testing.T, iface rps.Interface, f rps.Function, m reflect.Me
 	}
 	if fe != nil {
 		assert.False(t, fe.Subject == esimgw.SubjectFunction && strings.Contains(fe.Message, "not implemented"),
-			"gatewaytest has no behaviour for %s %s (exec.go): %v", iface, f.Name, fe)
+			"gatewaytest has no behaviour for %s %s (behaviour.go): %v", iface, f.Name, fe)
 	}
 	var seen bool
 	for _, r := range gw.Requests() {

@@ -29,14 +29,6 @@ const (
 	EndMarker   = "<!-- supported-functions: end -->"
 )
 
-// notes are README-only remarks on a function, keyed by interface and name. Facts the code has (mode, KPN
-// support, section, inferred names) come from rps and need no note.
-var notes = map[string]string{
-	"ES2 DownloadProfile":      "by ICCID or ProfileType, with or without enabling it",
-	"ES4 AuditEIS":             "all profiles, or the ICCIDs given",
-	"ES4 SetFallBackAttribute": "KPN fixes the ValidityPeriod at 720 s",
-}
-
 // Table returns the generated block, markers included, ending in a newline.
 func Table() string {
 	var b strings.Builder
@@ -45,8 +37,8 @@ func Table() string {
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	for _, f := range rps.Functions() {
 		var n []string
-		if note := notes[string(f.Interface)+" "+f.Name]; note != "" {
-			n = append(n, note)
+		if f.Note != "" { // the WSDL annotation's note
+			n = append(n, f.Note)
 		}
 		if f.Inferred {
 			n = append(n, "v4.0; element names inferred (no public schema)")
@@ -57,7 +49,7 @@ func Table() string {
 	for _, nt := range rps.Notifications() {
 		kind := strings.TrimSuffix(strings.TrimPrefix(nt.Name, "Handle"), "Notification")
 		row(&b, string(nt.Interface), nt.Name, "inbound", kpn(nt.KPN), section(nt.Section, nt.SectionInferred),
-			"`esimgw.Notifications."+kind+"`", "")
+			"`esimgw.Notifications."+kind+"`", nt.Note)
 	}
 	b.WriteString(EndMarker + "\n")
 	return b.String()
