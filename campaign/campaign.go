@@ -174,6 +174,10 @@ func NewManager(pool *pgxpool.Pool, opts ...ManagerOption) (*Manager, error) {
 	return m, nil
 }
 
+// River is the Manager's River client, insert-only (it works no jobs): for what River offers beyond
+// campaigns, such as its UI (riverqueue.com/riverui; package campaignweb mounts it).
+func (m *Manager) River() *river.Client[pgx.Tx] { return m.river }
+
 // CreateOption configures Create.
 type CreateOption func(*createConfig)
 

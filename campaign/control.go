@@ -274,7 +274,7 @@ const (
 	ExportJSONLines                     // one JSON object per EID
 )
 
-// ExportRow is one EID's result as Export writes it.
+// ExportRow is one EID's result, as Export writes it and Items returns it.
 type ExportRow struct {
 	Line                   int64      `json:"line"`
 	EID                    string     `json:"eid"`
@@ -298,9 +298,7 @@ func (m *Manager) Export(ctx context.Context, key string, w io.Writer, format Ex
 	if err != nil {
 		return err
 	}
-	rows, err := m.pool.Query(ctx, `SELECT line, eid, coalesce(arg, ''), round, state, coalesce(outcome, ''), coalesce(status_code, ''),
-			coalesce(description, ''), coalesce(message, ''), attempts, sent_at, done_at
-		FROM esimgw_campaign_item WHERE campaign_id = $1 ORDER BY line`, c.ID)
+	rows, err := m.pool.Query(ctx, `SELECT `+itemColumns+` FROM esimgw_campaign_item WHERE campaign_id = $1 ORDER BY line`, c.ID)
 	if err != nil {
 		return err
 	}
@@ -326,12 +324,10 @@ func (m *Manager) Export(ctx context.Context, key string, w io.Writer, format Ex
 		return t.UTC().Format(time.RFC3339Nano)
 	}
 	for rows.Next() {
-		var r ExportRow
-		if err := rows.Scan(&r.Line, &r.EID, &r.Arg, &r.Round, &r.State, &r.Status, &r.StatusCode, &r.Description, &r.Message,
-			&r.Attempts, &r.SentAt, &r.DoneAt); err != nil {
+		r, err := scanItem(rows, c.Key)
+		if err != nil {
 			return err
 		}
-		r.FunctionCallIdentifier = FunctionCallIdentifier(c.Key, r.Round, r.EID)
 		if jw != nil {
 			if err := jw.Encode(&r); err != nil {
 				return err
@@ -351,4 +347,79 @@ func (m *Manager) Export(ctx context.Context, key string, w io.Writer, format Ex
 		return cw.Error()
 	}
 	return nil
+}
+
+const itemColumns = `line, eid, coalesce(arg, ''), round, state, coalesce(outcome, ''), coalesce(status_code, ''),
+	coalesce(description, ''), coalesce(message, ''), attempts, sent_at, done_at`
+
+func scanItem(row pgx.Row, key string) (ExportRow, error) {
+	var r ExportRow
+	err := row.Scan(&r.Line, &r.EID, &r.Arg, &r.Round, &r.State, &r.Status, &r.StatusCode, &r.Description, &r.Message,
+		&r.Attempts, &r.SentAt, &r.DoneAt)
+	r.FunctionCallIdentifier = FunctionCallIdentifier(key, r.Round, r.EID)
+	return r, err
+}
+
+// DefaultItemLimit and MaxItemLimit bound ItemQuery.Limit.
+const (
+	DefaultItemLimit = 100
+	MaxItemLimit     = 1000
+)
+
+// ItemQuery selects one page of a campaign's EIDs for Items. EIDs come in EID order, a page at a time
+// (keyset paging on the items' primary key): pass the last EID of a page as After to get the next one.
+type ItemQuery struct {
+	// Failed keeps only EIDs whose outcome is a failure: every stored outcome but EXECUTED_SUCCESS and
+	// EXECUTED_WITHWARNING (what RetryFailed would queue again).
+	Failed bool
+	// Status, when set, keeps only EIDs with this outcome and exactly this StatusCode ("Subject,Reason";
+	// "" for outcomes without one): one row of Progress.ByOutcome.
+	Status     esimgw.Status
+	StatusCode string
+	// After starts the page after this EID ("" from the first).
+	After string
+	// Limit is the page's size (default DefaultItemLimit, at most MaxItemLimit).
+	Limit int
+}
+
+// Items returns one page of the campaign's EIDs selected by q, and whether more follow. Only the page
+// is read into memory, whatever the campaign's size: the database walks the campaign's primary key from
+// q.After and stops at the page's end (with sparse matches, that walk may cover much of the campaign).
+func (m *Manager) Items(ctx context.Context, key string, q ItemQuery) ([]ExportRow, bool, error) {
+	switch {
+	case q.Limit < 0 || q.Limit > MaxItemLimit:
+		return nil, false, &esimgw.ValidationError{Field: "Limit", Value: strconv.Itoa(q.Limit), Rule: fmt.Sprintf("must be 0 to %d", MaxItemLimit)}
+	case q.After != "" && esimgw.ValidateEID(q.After) != nil:
+		return nil, false, &esimgw.ValidationError{Field: "After", Value: q.After, Rule: "must be an EID (32 digits)"}
+	case q.Limit == 0:
+		q.Limit = DefaultItemLimit
+	}
+	c, err := m.Get(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := m.pool.Query(ctx, `SELECT `+itemColumns+` FROM esimgw_campaign_item
+		WHERE campaign_id = $1 AND eid > $2
+			AND (NOT $3 OR (state = 'done' AND outcome NOT IN ('EXECUTED_SUCCESS', 'EXECUTED_WITHWARNING')))
+			AND ($4 = '' OR (state = 'done' AND outcome = $4 AND coalesce(status_code, '') = $5))
+		ORDER BY eid LIMIT $6`, c.ID, q.After, q.Failed, string(q.Status), q.StatusCode, q.Limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("campaign: items of %s: %w", key, err)
+	}
+	defer rows.Close()
+	out := make([]ExportRow, 0, q.Limit)
+	for rows.Next() {
+		r, err := scanItem(rows, c.Key)
+		if err != nil {
+			return nil, false, fmt.Errorf("campaign: items of %s: %w", key, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("campaign: items of %s: %w", key, err)
+	}
+	if len(out) > q.Limit {
+		return out[:q.Limit], true, nil
+	}
+	return out, false, nil
 }

@@ -67,6 +67,42 @@ func TestCampaignRunsEveryEIDOnce(t *testing.T) {
 	}
 	assert.Equal(t, int64(moved), p.Succeeded, "the campaign's count is the mock's state")
 
+	// The failed EIDs, a page of one at a time, then by their outcome row.
+	var pages [][]string
+	after := ""
+	for {
+		page, more, err := m.Items(t.Context(), "fb", campaign.ItemQuery{Failed: true, After: after, Limit: 1})
+		require.NoError(t, err)
+		require.Len(t, page, 1)
+		assert.Equal(t, "8.1.1,3.9", page[0].StatusCode)
+		pages = append(pages, []string{page[0].EID, page[0].FunctionCallIdentifier})
+		after = page[0].EID
+		if !more {
+			break
+		}
+	}
+	assert.Equal(t, [][]string{
+		{gatewaytest.FleetEID(n), campaign.FunctionCallIdentifier("fb", 1, gatewaytest.FleetEID(n))},
+		{gatewaytest.FleetEID(n + 1), campaign.FunctionCallIdentifier("fb", 1, gatewaytest.FleetEID(n+1))},
+	}, pages)
+	byCode, more, err := m.Items(t.Context(), "fb", campaign.ItemQuery{Status: esimgw.StatusFailed, StatusCode: "8.1.1,3.9"})
+	require.NoError(t, err)
+	assert.False(t, more)
+	assert.Len(t, byCode, 2)
+	ok, more, err := m.Items(t.Context(), "fb", campaign.ItemQuery{Status: esimgw.StatusExecutedSuccess, Limit: campaign.MaxItemLimit})
+	require.NoError(t, err)
+	assert.False(t, more)
+	assert.Len(t, ok, n)
+	_, _, err = m.Items(t.Context(), "fb", campaign.ItemQuery{Limit: campaign.MaxItemLimit + 1})
+	var ve *esimgw.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "Limit", ve.Field)
+	_, _, err = m.Items(t.Context(), "fb", campaign.ItemQuery{After: "89<script>"})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "After", ve.Field)
+	_, _, err = m.Items(t.Context(), "nope", campaign.ItemQuery{})
+	require.ErrorIs(t, err, campaign.ErrNotFound)
+
 	var buf bytes.Buffer
 	require.NoError(t, m.Export(t.Context(), "fb", &buf, campaign.ExportCSV))
 	recs, err := csv.NewReader(&buf).ReadAll()

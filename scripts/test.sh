@@ -22,6 +22,11 @@ if [ -z "${ESIMGW_TEST_DATABASE_URL:-}" ]; then
 	export ESIMGW_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 fi
 
+# Chromium for the web view's browser test (campaign/campaignweb): found, or installed from Debian. The
+# test fails, never skips, without it.
+ESIMGW_CHROMIUM="$(bash scripts/chromium.sh)"
+export ESIMGW_CHROMIUM
+
 go vet ./...
 go test -race -count=1 -timeout 15m ./...
 

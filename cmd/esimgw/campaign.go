@@ -97,7 +97,8 @@ runs the function twice.
     --eids fleet.csv --format csv --rate 200 --burst 20
   esimgw campaign run --store $DB --kpn ...           # a worker: sends, receives the callbacks, records
   esimgw campaign status --store $DB --key fallback-2026-12
-  esimgw campaign export --store $DB --key fallback-2026-12 --format jsonl > results.jsonl`
+  esimgw campaign export --store $DB --key fallback-2026-12 --format jsonl > results.jsonl
+  esimgw campaign web --store $DB --listen 127.0.0.1:8080   # progress bars, failed EIDs, River's UI`
 
 func campaignCommand(g *globals) *cobra.Command {
 	var dbURL string
@@ -315,7 +316,7 @@ func campaignCommand(g *globals) *cobra.Command {
 	root.AddCommand(create, list, status, control("pause", "Pause a campaign (workers send nothing new)", (*campaign.Manager).Pause),
 		control("resume", "Resume a paused campaign", (*campaign.Manager).Resume),
 		control("cancel", "Cancel a campaign for good (EIDs not sent are not sent)", (*campaign.Manager).Cancel),
-		retry, export, campaignRunCommand(g))
+		retry, export, campaignRunCommand(g), campaignWebCommand(g, withManager))
 	return root
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -75,4 +77,65 @@ func TestCampaignCreateRunStatusExport(t *testing.T) {
 	r = runCLI(t, nil, "campaign", "list")
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "--store is required")
+}
+
+// TestCampaignWeb serves the web view of a campaign the CLI created, reads its pages, presses pause as a
+// browser on the page would, and stops on the interrupt.
+func TestCampaignWeb(t *testing.T) {
+	db := pgtest.URL(t)
+	env := map[string]string{"ESIMGW_STORE": db}
+	r := runCLI(t, env, "campaign", "create", "--key", "web-1", "--function", "ES4.AuditEIS", "--eid", gatewaytest.DefaultEID)
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	p := startCLI(t, env, "campaign", "web", "--listen", "127.0.0.1:0", "--controls", "--prefix", "/ops", "-o", "json")
+	obj := decodeObject(t, p.waitFor(t, `(?s)(\{.*\})`))
+	checkDocumented(t, docFields(t), "Campaign web", obj)
+	assert.Equal(t, true, obj["controls"])
+	assert.Equal(t, true, obj["riverUI"])
+	base := obj["url"].(string)
+	require.True(t, strings.HasSuffix(base, "/ops/"), base)
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `href="/ops/campaigns/web-1"`)
+	code, body = get("campaigns/web-1")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `action="/ops/campaigns/web-1/pause"`)
+	code, _ = get("riverui/")
+	assert.Equal(t, http.StatusOK, code)
+	code, _ = get("campaigns/nope")
+	assert.Equal(t, http.StatusNotFound, code)
+
+	req, err := http.NewRequestWithContext(t.Context(), "POST", base+"campaigns/web-1/pause", nil)
+	require.NoError(t, err)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	r = runCLI(t, env, "campaign", "status", "--key", "web-1", "-o", "json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "paused", decodeObject(t, r.stdout)["state"])
+
+	assert.Equal(t, exitInterrupted, p.interrupt(t))
+
+	// Read-only, and without River's UI.
+	p = startCLI(t, env, "campaign", "web", "--listen", "127.0.0.1:0", "--no-riverui")
+	base = p.waitFor(t, `serving the campaigns \(read-only\) on (http://\S+/);`)
+	code, body = get("campaigns/web-1")
+	assert.Equal(t, http.StatusOK, code)
+	assert.NotContains(t, body, "<form")
+	code, _ = get("riverui/")
+	assert.Equal(t, http.StatusNotFound, code)
+	r = runCLI(t, env, "campaign", "web", "--listen", "127.0.0.1:0", "--prefix", "no slash")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "Prefix")
 }
