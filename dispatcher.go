@@ -293,14 +293,19 @@ func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 		// result is unreadable instead of waiting for a retry that will not come.
 		if _, isResponse := el.(rps.Response); isResponse {
 			function := strings.TrimSuffix(name, "Response")
-			res, txID, derr, serr := d.resolveMalformed(ctx, &m.Header, fmt.Errorf("%s %s: %w", iface, name, err))
+			res, txID, derr, serr := d.resolveMalformed(ctx, &m.Header, iface, function, fmt.Errorf("%s %s: %w", iface, name, err))
 			if serr != nil {
 				return nil, serr
 			}
 			d.tel.noteCallback(ctx, iface, function, res, nil, derr)
-			if res.Match == Unmatched {
-				if herr := d.handOver(ctx, &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m,
-					RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: derr}); herr != nil {
+			if res.Match == Unmatched || res.Match == Mismatched {
+				in := &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m,
+					RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: derr}
+				if res.Match == Mismatched {
+					in.Operation = &res.Key
+					in.Err = &MismatchedCallbackError{Operation: res.Key, Interface: iface, Function: function, Err: derr}
+				}
+				if herr := d.handOver(ctx, in); herr != nil {
 					return nil, herr
 				}
 			}
@@ -327,7 +332,7 @@ func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 // formed) but whose headers were read resolves its operation with ErrMalformedCallback, so that the waiter
 // learns its result exists but cannot be read instead of waiting for a retry the 400 will not bring.
 func (d *Dispatcher) ServeMalformed(ctx context.Context, h *soap.Header, cause error) error {
-	res, txID, _, serr := d.resolveMalformed(ctx, h, cause)
+	res, txID, _, serr := d.resolveMalformed(ctx, h, "", "", cause)
 	if serr != nil {
 		return serr
 	}
@@ -338,10 +343,11 @@ func (d *Dispatcher) ServeMalformed(ctx context.Context, h *soap.Header, cause e
 }
 
 // resolveMalformed resolves the operation an unreadable callback answers with ErrMalformedCallback.
-func (d *Dispatcher) resolveMalformed(ctx context.Context, h *soap.Header, cause error) (DeliveryResult, string, error, error) {
+func (d *Dispatcher) resolveMalformed(ctx context.Context, h *soap.Header, iface, function string, cause error) (DeliveryResult, string, error, error) {
 	txID := TransactionIDFromMessageID(h.MessageID)
 	err := fmt.Errorf("%w: %w", ErrMalformedCallback, cause)
-	res, serr := d.store.DeliverCallback(ctx, Delivery{RelatesTo: h.RelatesTo, TransactionID: txID, MessageID: h.MessageID, Err: err})
+	res, serr := d.store.DeliverCallback(ctx, Delivery{RelatesTo: h.RelatesTo, TransactionID: txID, MessageID: h.MessageID, Err: err,
+		Interface: iface, Function: function})
 	if serr != nil {
 		return res, txID, err, retryLater(serr)
 	}
@@ -368,7 +374,8 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 	if err := d.runResultHook(ctx, m, iface, function, resp, txID, warn, ferr); err != nil {
 		return err
 	}
-	res, err := d.store.DeliverCallback(ctx, Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr})
+	res, err := d.store.DeliverCallback(ctx, Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr,
+		Interface: iface, Function: function})
 	if err != nil {
 		return retryLater(err)
 	}
@@ -387,6 +394,15 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 			d.duplicate(ctx, in)
 		}
 		return nil
+	case Mismatched:
+		// Its IDs name an operation of another function: not that operation's result (it stays pending),
+		// and not to be lost either.
+		key := res.Key
+		in.Operation = &key
+		in.Err = &MismatchedCallbackError{Operation: key, Interface: iface, Function: function, Err: ferr}
+		d.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: callback names an operation of another function; handed to the unmatched handler",
+			slog.String("function", iface+" "+function), slog.String("operation", key.Interface+" "+key.Function),
+			slog.String("relatesTo", in.RelatesTo), slog.String("messageID", m.Header.MessageID))
 	}
 	return d.handOverOnce(ctx, in, ScopeUnmatched, func() error { return d.handOver(ctx, in) })
 }

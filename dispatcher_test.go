@@ -53,9 +53,15 @@ func readMessage(t testing.TB, h *soap.Header, body soap.BodyWriter) *soap.Messa
 // pendingKey registers an ES4 EnableProfile operation as the engine would and returns its key.
 func pendingKey(t testing.TB, tr *esimgw.Tracker) (esimgw.OperationKey, *esimgw.Operation[rps.Response]) {
 	t.Helper()
+	return pendingOf(t, tr, "EnableProfile")
+}
+
+// pendingOf registers an ES4 operation of function (a callback of another function does not resolve it).
+func pendingOf(t testing.TB, tr *esimgw.Tracker, function string) (esimgw.OperationKey, *esimgw.Operation[rps.Response]) {
+	t.Helper()
 	mid := soap.NewMessageID(ourOID, testNow)
 	key := esimgw.OperationKey{MessageID: mid.String(), TransactionID: mid.TransactionID, FunctionCallIdentifier: mid.TransactionID,
-		Interface: "ES4", Function: "EnableProfile"}
+		Interface: "ES4", Function: function}
 	p, err := tr.Register(key)
 	require.NoError(t, err)
 	return key, esimgw.NewOperation[rps.Response](tr, p, nil)

@@ -218,7 +218,7 @@ func TestDefect7ASCIIHexEID(t *testing.T) {
 	mu.Unlock()
 
 	// A callback's EIS (AuditEIS) is normalised before its waiter sees it.
-	key, op := pendingKey(t, d.Tracker())
+	key, op := pendingOf(t, d.Tracker(), "AuditEIS")
 	audit := &rps.ES4AuditEISResponse{BaseResponseType: statusBase(rps.StatusTypeEXECUTED_SUCCESS),
 		Eis: &rps.EISType{EumSignedInfo: rps.EumSignedInfoType{Eid: rps.HexBinary(testEID)}, SmsrID: peerOID}}
 	status, _ = postEnvelope(t, url, envelope(&soap.Header{RelatesTo: key.MessageID}, audit))
@@ -241,4 +241,75 @@ func TestDefect8FunctionCallIdentifierFromRelatesTo(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Empty(t, got[0].TransactionID)
 	assert.Equal(t, "fc-from-relatesto", got[0].FunctionCallIdentifier())
+}
+
+// A callback's element must be the result of the function its RelatesTo (or TransactionID) names: an
+// AuditEIS result relating to an EnableProfile request does not resolve it (its waiter would take an
+// audit for an enable), is handed to the unmatched handler with a *MismatchedCallbackError naming the
+// operation, and is acknowledged only after that. The operation's own callback still resolves it; Njiwa's
+// RPC wrapper (AuditEISPResponse, Action with the ProfileManagent typo) is recognised as AuditEIS first.
+func TestCallbackOfAnotherFunctionResolvesNothing(t *testing.T) {
+	audit := &rps.ES4AuditEISResponse{BaseResponseType: statusBase(rps.StatusTypeEXECUTED_SUCCESS),
+		Eis: &rps.EISType{SmsrID: peerOID, ProfileInfo: []rps.ProfileInfoType{{Iccid: testICCID, State: rps.ProfileStateTypeEnabled}}}}
+	for _, tc := range []struct {
+		name     string
+		envelope func(key esimgw.OperationKey) []byte
+		soap11   string // the SOAPAction of a SOAP 1.1 envelope
+	}{
+		{"by RelatesTo", func(key esimgw.OperationKey) []byte {
+			return envelope(&soap.Header{RelatesTo: key.MessageID, MessageID: "//" + peerOID + "/urn:uuid:audit-1",
+				Action: "http://gsma.com/ES4/ProfileManagementCallBack/ES4-AuditEIS"}, audit)
+		}, ""},
+		{"by TransactionId", func(key esimgw.OperationKey) []byte {
+			return envelope(&soap.Header{MessageID: "//" + peerOID + "/urn:uuid:audit-2?TransactionId=" + key.TransactionID}, audit)
+		}, ""},
+		{"Njiwa's wrapper", func(key esimgw.OperationKey) []byte {
+			return njiwaEnvelope("http://gsma.com/ES4/ProfileManagentCallback/ES4-AuditEIS", key.MessageID, "AuditEISPResponse", njiwaStatus("EXECUTED_SUCCESS"))
+		}, "http://gsma.com/ES4/ProfileManagentCallback/ES4-AuditEIS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, rec := newRecordingDispatcher()
+			key, op := pendingKey(t, d.Tracker()) // an ES4 EnableProfile
+			url := serveHTTP(t, d)
+
+			post := func() int {
+				if tc.soap11 != "" {
+					return postNjiwa(t, url, tc.envelope(key), tc.soap11)
+				}
+				status, _ := postEnvelope(t, url, tc.envelope(key))
+				return status
+			}
+			rec.fail = 1 // not handed over: not acknowledged either, so the sender posts it again
+			assert.Equal(t, http.StatusInternalServerError, post())
+			require.Equal(t, http.StatusAccepted, post())
+
+			got := rec.all()
+			require.Len(t, got, 1, "handed over once")
+			in := got[0]
+			assert.Equal(t, esimgw.InboundCallback, in.Kind)
+			assert.Equal(t, "AuditEIS", in.Function)
+			var me *esimgw.MismatchedCallbackError
+			require.ErrorAs(t, in.Err, &me)
+			assert.ErrorIs(t, in.Err, esimgw.ErrMismatchedCallback)
+			assert.Equal(t, key, me.Operation)
+			assert.Equal(t, "AuditEIS", me.Function)
+			require.NotNil(t, in.Operation)
+			assert.Equal(t, key, *in.Operation)
+			select {
+			case <-op.Done():
+				t.Fatal("an EnableProfile was resolved by an AuditEIS result")
+			default:
+			}
+			assert.Equal(t, 1, d.Tracker().Pending())
+
+			status, resp := postEnvelope(t, url, envelope(&soap.Header{RelatesTo: key.MessageID, MessageID: "//" + peerOID + "/urn:uuid:enable"},
+				enableCallback(rps.StatusTypeEXECUTED_SUCCESS)))
+			require.Equal(t, http.StatusAccepted, status, "%s", resp)
+			assertClosed(t, op.Done())
+			v, err := op.Wait(context.Background())
+			require.NoError(t, err)
+			assert.IsType(t, &rps.ES4EnableProfileResponse{}, v)
+			assert.Len(t, rec.all(), 1, "the right callback went to its operation")
+		})
+	}
 }

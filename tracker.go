@@ -48,6 +48,11 @@ const (
 	// Duplicate: another copy of a callback that already resolved its
 	// operation (within the duplicate window); it resolved nothing.
 	Duplicate
+	// Mismatched: its RelatesTo or TransactionID names an operation of another
+	// function (an AuditEIS result naming an EnableProfile request). It resolved
+	// nothing, the operation stays pending, and the callback goes to the
+	// unmatched handler with a *MismatchedCallbackError.
+	Mismatched
 )
 
 // String returns "unmatched", "matched" or "duplicate".
@@ -59,6 +64,8 @@ func (m Match) String() string {
 		return "duplicate"
 	case Unmatched:
 		return "unmatched"
+	case Mismatched:
+		return "mismatched"
 	}
 	return "Match(" + strconv.Itoa(int(m)) + ")"
 }
@@ -77,7 +84,49 @@ type Delivery struct {
 	// the Operation's convert function as they are.
 	Value any
 	Err   error
+	// Interface ("ES2", "ES4") and Function ("AuditEIS") of the function whose result the callback's body
+	// element is, after the Njiwa, WHTY and ES3 spellings were mapped onto the schema's names; "" when
+	// unknown. Only an operation of that function is resolved (Answers): one of another function makes
+	// the delivery Mismatched.
+	Interface string
+	Function  string
 }
+
+// Answers reports whether the callback can be the result of the operation k: the same function (ASCII
+// case ignored) and the same interface, each compared only when both sides name it.
+func (d Delivery) Answers(k OperationKey) bool {
+	same := func(a, b string) bool { return a == "" || b == "" || strings.EqualFold(a, b) }
+	return same(d.Function, k.Function) && same(d.Interface, k.Interface)
+}
+
+// MismatchedCallbackError is the Inbound.Err of a callback whose RelatesTo or TransactionID names an
+// operation of another function: resolving it would hand, say, an AuditEIS result to the waiter of an
+// EnableProfile. The operation stays pending; the callback is handed to the unmatched handler (and
+// acknowledged only after that), so it is neither lost nor taken for the operation's result.
+type MismatchedCallbackError struct {
+	Operation OperationKey // the operation the callback names
+	Interface string       // what the callback's element answers
+	Function  string
+	Err       error // the callback's own outcome: a *FunctionError of a FAILED result, a decode error; or nil
+}
+
+func (e *MismatchedCallbackError) Error() string {
+	msg := "esimgw: callback " + strings.TrimSpace(e.Interface+" "+e.Function) + " names operation " + e.Operation.MessageID +
+		" of another function (" + strings.TrimSpace(e.Operation.Interface+" "+e.Operation.Function) + "): not resolved"
+	if e.Err != nil {
+		msg += "; its result: " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns Err.
+func (e *MismatchedCallbackError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrMismatchedCallback) true.
+func (e *MismatchedCallbackError) Is(target error) bool { return target == ErrMismatchedCallback }
+
+// ErrMismatchedCallback is what a *MismatchedCallbackError matches with errors.Is.
+var ErrMismatchedCallback = errors.New("esimgw: callback of another function")
 
 // DeliveryResult is what Deliver did and, for Matched and Duplicate, the key
 // of the operation concerned (for an unmatched-handler report).
@@ -365,20 +414,41 @@ func (t *Tracker) Deliver(d Delivery) DeliveryResult {
 	}
 	var res DeliveryResult
 	t.mu.Lock()
-	switch {
-	case d.RelatesTo != "" && t.byMsg[d.RelatesTo] != nil:
-		p := t.byMsg[d.RelatesTo]
+	// RelatesTo first, then the TransactionID; an operation of another function is not resolved
+	// (Mismatched), but one the other ID names still may be.
+	var mismatch *OperationKey
+	for _, p := range [2]*Pending{t.byMsg[d.RelatesTo], t.byTx[tx]} {
+		if p == nil { // neither index holds the empty ID
+			continue
+		}
+		if !d.Answers(p.key) {
+			if mismatch == nil {
+				k := p.key
+				mismatch = &k
+			}
+			continue
+		}
 		t.resolveLocked(p, d.Value, d.Err, now)
 		res = DeliveryResult{Match: Matched, Key: p.key}
-	case tx != "" && t.byTx[tx] != nil:
-		p := t.byTx[tx]
-		t.resolveLocked(p, d.Value, d.Err, now)
-		res = DeliveryResult{Match: Matched, Key: p.key}
-	default:
-		if k, ok := t.recent.lookup(d.RelatesTo, false, now); ok && d.RelatesTo != "" {
-			res = DeliveryResult{Match: Duplicate, Key: k}
-		} else if k, ok := t.recent.lookup(tx, true, now); ok && tx != "" {
-			res = DeliveryResult{Match: Duplicate, Key: k}
+		break
+	}
+	if res.Match != Matched {
+		for _, c := range [2]struct {
+			id string
+			tx bool
+		}{{d.RelatesTo, false}, {tx, true}} {
+			if k, ok := t.recent.lookup(c.id, c.tx, now); ok && c.id != "" {
+				if d.Answers(k) {
+					res = DeliveryResult{Match: Duplicate, Key: k}
+					break
+				}
+				if mismatch == nil {
+					mismatch = &k
+				}
+			}
+		}
+		if res.Match != Duplicate && mismatch != nil {
+			res = DeliveryResult{Match: Mismatched, Key: *mismatch}
 		}
 	}
 	t.mu.Unlock()

@@ -238,6 +238,9 @@ func (s *Store) DeliverCallback(ctx context.Context, d esimgw.Delivery) (esimgw.
 		rows, err := s.pool.Query(ctx, `WITH target AS (
 				SELECT message_id FROM esimgw_operation
 				WHERE state = 0 AND ((message_id = $1 AND $1 <> '') OR (transaction_id = $2 AND $2 <> ''))
+					-- only an operation of the function the callback answers (esimgw.Delivery.Answers)
+					AND ($9 = '' OR function = '' OR lower(function) = lower($9))
+					AND ($10 = '' OR interface = '' OR lower(interface) = lower($10))
 				ORDER BY (message_id = $1) DESC LIMIT 1),
 			hit AS (
 				UPDATE esimgw_operation o SET state = 1, finished_at = now(), result_element = $3, result_body = $4,
@@ -245,7 +248,7 @@ func (s *Store) DeliverCallback(ctx context.Context, d esimgw.Delivery) (esimgw.
 				FROM target WHERE o.message_id = target.message_id AND o.state = 0
 				RETURNING o.message_id, o.transaction_id, o.function_call_identifier, o.interface, o.function)
 			SELECT message_id, transaction_id, function_call_identifier, interface, function, pg_notify($8, message_id) FROM hit`,
-			d.RelatesTo, tx, element, body, kind, text, d.MessageID, s.channel)
+			d.RelatesTo, tx, element, body, kind, text, d.MessageID, s.channel, d.Function, d.Interface)
 		if err != nil {
 			return err
 		}
@@ -267,27 +270,45 @@ func (s *Store) DeliverCallback(ctx context.Context, d esimgw.Delivery) (esimgw.
 		s.local.Deliver(esimgw.Delivery{RelatesTo: key.MessageID, MessageID: d.MessageID, Value: d.Value, Err: d.Err})
 		return esimgw.DeliveryResult{Match: esimgw.Matched, Key: key}, nil
 	}
-	// Not pending: a copy of a callback that resolved its operation already, or nobody's.
+	// Not pending: a copy of a callback that resolved its operation already, one naming an operation of
+	// another function (Mismatched), or nobody's.
+	var found []esimgw.OperationKey
+	var states []int16
 	err = s.retry(ctx, func() error {
-		err := s.pool.QueryRow(ctx, `SELECT message_id, transaction_id, function_call_identifier, interface, function
-			FROM esimgw_operation WHERE state = 1 AND ((message_id = $1 AND $1 <> '') OR (transaction_id = $2 AND $2 <> ''))
-			ORDER BY (message_id = $1) DESC, finished_at DESC LIMIT 1`, d.RelatesTo, tx).
-			Scan(&key.MessageID, &key.TransactionID, &key.FunctionCallIdentifier, &key.Interface, &key.Function)
-		if errors.Is(err, pgx.ErrNoRows) {
-			key = esimgw.OperationKey{}
-			return nil
+		found, states = found[:0], states[:0]
+		rows, err := s.pool.Query(ctx, `SELECT message_id, transaction_id, function_call_identifier, interface, function, state
+			FROM esimgw_operation WHERE state IN (0, 1) AND ((message_id = $1 AND $1 <> '') OR (transaction_id = $2 AND $2 <> ''))
+			ORDER BY (message_id = $1) DESC, finished_at DESC NULLS LAST LIMIT 2`, d.RelatesTo, tx)
+		if err != nil {
+			return err
 		}
-		return err
+		defer rows.Close()
+		for rows.Next() {
+			var k esimgw.OperationKey
+			var st int16
+			if err := rows.Scan(&k.MessageID, &k.TransactionID, &k.FunctionCallIdentifier, &k.Interface, &k.Function, &st); err != nil {
+				return err
+			}
+			found, states = append(found, k), append(states, st)
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return esimgw.DeliveryResult{}, &esimgw.StoreError{Op: "deliver callback", Err: err}
 	}
-	if key.MessageID != "" {
-		if _, waiting := s.local.Lookup(key.MessageID); waiting {
-			// Resolved by a copy at another replica, whose NOTIFY has not come yet: no need to wait for it.
-			s.refresh(ctx, key.MessageID)
+	for i, k := range found {
+		if states[i] == 1 && d.Answers(k) {
+			if _, waiting := s.local.Lookup(k.MessageID); waiting {
+				// Resolved by a copy at another replica, whose NOTIFY has not come yet: no need to wait for it.
+				s.refresh(ctx, k.MessageID)
+			}
+			return esimgw.DeliveryResult{Match: esimgw.Duplicate, Key: k}, nil
 		}
-		return esimgw.DeliveryResult{Match: esimgw.Duplicate, Key: key}, nil
+	}
+	for _, k := range found {
+		if !d.Answers(k) {
+			return esimgw.DeliveryResult{Match: esimgw.Mismatched, Key: k}, nil
+		}
 	}
 	return esimgw.DeliveryResult{Match: esimgw.Unmatched}, nil
 }

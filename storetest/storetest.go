@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) esimgw.Store) {
 		{"DeliverByRelatesToThenDuplicate", testDeliverByRelatesTo},
 		{"DeliverByTransactionID", testDeliverByTransactionID},
 		{"Unmatched", testUnmatched},
+		{"OtherFunctionResolvesNothing", testMismatched},
 		{"KeysInUse", testKeysInUse},
 		{"WithdrawThenLateCallback", testWithdraw},
 		{"ResolveDirectly", testResolveDirectly},
@@ -135,6 +136,47 @@ func testUnmatched(t *testing.T, s esimgw.Store) {
 	res, err = s.DeliverCallback(ctx(), esimgw.Delivery{Value: Success()})
 	require.NoError(t, err)
 	assert.Equal(t, esimgw.Unmatched, res.Match, "no identifier at all")
+}
+
+// A callback whose IDs name an operation of another function (an AuditEIS result relating to an
+// EnableProfile request) resolves nothing, pending or resolved, and says which operation it named; the
+// operation's own callback still resolves it. The function is compared without regard to case (Njiwa's
+// lower-case wrappers are mapped onto the schema's names before they get here).
+func testMismatched(t *testing.T, s esimgw.Store) {
+	audit := &rps.ES4AuditEISResponse{BaseResponseType: rps.BaseResponseType{
+		FunctionExecutionStatus: rps.ExecutionStatusType{Status: rps.StatusTypeEXECUTED_SUCCESS}}}
+	key := Key("EnableProfile")
+	p := register(t, s, key)
+	for _, d := range []esimgw.Delivery{
+		{RelatesTo: key.MessageID, MessageID: "//1.2/urn:uuid:audit-1", Value: audit, Interface: "ES4", Function: "AuditEIS"},
+		{MessageID: "//1.2/urn:uuid:audit-2?TransactionId=" + key.TransactionID, Value: audit, Interface: "ES4", Function: "AuditEIS"},
+		{RelatesTo: key.MessageID, MessageID: "//1.2/urn:uuid:es2-1", Value: Success(), Interface: "ES2", Function: "EnableProfile"},
+	} {
+		res, err := s.DeliverCallback(ctx(), d)
+		require.NoError(t, err)
+		assert.Equal(t, esimgw.Mismatched, res.Match, "%s %s", d.Interface, d.Function)
+		assert.Equal(t, key, res.Key, "names the operation it claimed to answer")
+		_, _, resolved := p.Result()
+		require.False(t, resolved, "the operation still waits for its own result")
+	}
+	res, err := s.DeliverCallback(ctx(), esimgw.Delivery{RelatesTo: key.MessageID, MessageID: "//1.2/urn:uuid:enable",
+		Value: Success(), Interface: "ES4", Function: "enableprofile"})
+	require.NoError(t, err)
+	require.Equal(t, esimgw.Matched, res.Match)
+	value, verr, resolved := waitDone(t, p)
+	require.True(t, resolved)
+	require.NoError(t, verr)
+	assert.Equal(t, Success(), value)
+
+	res, err = s.DeliverCallback(ctx(), esimgw.Delivery{RelatesTo: key.MessageID, MessageID: "//1.2/urn:uuid:audit-3",
+		Value: audit, Interface: "ES4", Function: "AuditEIS"})
+	require.NoError(t, err)
+	assert.Equal(t, esimgw.Mismatched, res.Match, "nor is it a copy of the result that came")
+	assert.Equal(t, key, res.Key)
+	res, err = s.DeliverCallback(ctx(), esimgw.Delivery{RelatesTo: key.MessageID, MessageID: "//1.2/urn:uuid:enable",
+		Value: Success(), Interface: "ES4", Function: "EnableProfile"})
+	require.NoError(t, err)
+	assert.Equal(t, esimgw.Duplicate, res.Match, "the right function's copy is a duplicate")
 }
 
 func testKeysInUse(t *testing.T, s esimgw.Store) {
