@@ -260,6 +260,9 @@ type Exchange struct {
 	Attempts int           // HTTP attempts, retries included
 	Response *soap.Message // the synchronous answer, nil for an accepted asynchronous request
 	Warning  *Warning      // set when the function succeeded with EXECUTED_WITHWARNING
+	// EIDWarning is set when the answer's EIS carried its EID as the hex of its ASCII digits: the EIS
+	// holds the normalised EID (NormalizeEID), as a callback's and a notification's do.
+	EIDWarning *EIDEncodingWarning
 	// Unconfirmed is set when Start returned an operation whose request's outcome is unknown (the
 	// answer was lost after the request was written): it stays pending for its callback.
 	Unconfirmed *CallError
@@ -362,7 +365,7 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 		return x, fmt.Errorf("%w: %s %s answered with RelatesTo %q, not the request's MessageID %q",
 			ErrUnexpectedResponse, c.iface, fn.Name, rel, h.MessageID)
 	}
-	x.Warning, err = c.decodeResponse(fn, r.Message, resp)
+	x.Warning, x.EIDWarning, err = c.decodeResponse(ctx, fn, r.Message, resp)
 	var fe *FunctionError
 	if errors.As(err, &fe) {
 		fe.FunctionCallIdentifier = key.FunctionCallIdentifier
@@ -380,15 +383,24 @@ func sameTransaction(a, b string) bool {
 	return err == nil && ma.TransactionID == mb.TransactionID
 }
 
-// decodeResponse decodes m's body into resp and maps its FunctionExecutionStatus.
-func (c *Client) decodeResponse(fn rps.Function, m *soap.Message, resp rps.Response) (*Warning, error) {
+// decodeResponse decodes m's body into resp, normalises a hex-of-ASCII EID in its EIS (a sync GetEIS
+// answer, or the FAILED answer Njiwa gives an AuditEIS at once) and maps its FunctionExecutionStatus.
+func (c *Client) decodeResponse(ctx context.Context, fn rps.Function, m *soap.Message, resp rps.Response) (*Warning, *EIDEncodingWarning, error) {
 	if !strings.EqualFold(m.BodyName, resp.ElementName()) && !spelledAs(m, c.iface, resp.ElementName()) {
-		return nil, fmt.Errorf("%w: <%s> where %s %s answers <%s>", ErrUnexpectedResponse, m.BodyName, c.iface, fn.Name, resp.ElementName())
+		return nil, nil, fmt.Errorf("%w: <%s> where %s %s answers <%s>", ErrUnexpectedResponse, m.BodyName, c.iface, fn.Name, resp.ElementName())
 	}
 	if err := m.DecodeBody(resp); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ResponseStatus(c.iface, fn.Name, resp)
+	var eidWarn *EIDEncodingWarning
+	if e, ok := resp.(rps.EISResponder); ok {
+		if eidWarn = normalizeEIS(e.EISData()); eidWarn != nil {
+			c.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: answer EID normalised", slog.String("function", c.iface+" "+fn.Name),
+				slog.String("messageID", m.Header.MessageID), slog.Any("warning", eidWarn))
+		}
+	}
+	warn, err := ResponseStatus(c.iface, fn.Name, resp)
+	return warn, eidWarn, err
 }
 
 // ResponseStatus maps a response's FunctionExecutionStatus: a *FunctionError for FAILED and EXPIRED (and
@@ -479,13 +491,13 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 	}
 	x := &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
 	if r.Message != nil {
-		warn, ferr := c.decodeResponse(fn, r.Message, resp)
+		warn, eidWarn, ferr := c.decodeResponse(ctx, fn, r.Message, resp)
 		var fe *FunctionError
 		if ferr != nil && !errors.As(ferr, &fe) {
 			_, _ = s.WithdrawOperation(context.WithoutCancel(ctx), p, nil)
 			return nil, nil, sc, ferr
 		}
-		x.Warning = warn
+		x.Warning, x.EIDWarning = warn, eidWarn
 		if fe != nil {
 			fe.FunctionCallIdentifier = key.FunctionCallIdentifier
 		}

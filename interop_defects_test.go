@@ -313,3 +313,36 @@ func TestCallbackOfAnotherFunctionResolvesNothing(t *testing.T) {
 		})
 	}
 }
+
+// Defect 7 in a synchronous answer: a GetEIS answer whose EIS carries the hex of the ASCII digits of its
+// EID is normalised as a callback's and a notification's are, with the *EIDEncodingWarning on the Exchange.
+func TestDefect7ASCIIHexEIDInSyncAnswer(t *testing.T) {
+	raw := asciiHex(testEID)
+	g := newFakeGateway(t, respondWith(func() *http.Response {
+		return soapResponse(http.StatusOK, nil, &rps.ES4GetEISResponse{BaseResponseType: statusBase(rps.StatusTypeEXECUTED_SUCCESS),
+			Eis: &rps.EISType{EumSignedInfo: rps.EumSignedInfoType{Eid: mustParseHex(t, raw)}, SmsrID: peerOID}})
+	}))
+	c := newEngine(t, "ES4", g)
+	resp := &rps.ES4GetEISResponse{}
+	x, err := c.Call(context.Background(), mustFunction(t, rps.ES4, "GetEIS"), &rps.ES4GetEISRequest{Eid: mustParseHex(t, testEID)}, resp)
+	require.NoError(t, err)
+	require.NotNil(t, resp.Eis)
+	assert.Equal(t, testEID, resp.Eis.EumSignedInfo.Eid.String(), "normalised")
+	require.NotNil(t, x.EIDWarning)
+	assert.ErrorIs(t, x.EIDWarning, esimgw.ErrASCIIHexEID)
+	assert.Equal(t, raw, x.EIDWarning.Raw)
+	assert.Equal(t, "Eis/EumSignedInfo/Eid", x.EIDWarning.Field)
+
+	// The typed result of the same answer carries the normalised EIS.
+	r, err := esimgw.CallResult(context.Background(), c, mustFunction(t, rps.ES4, "GetEIS"), &rps.ES4GetEISRequest{Eid: mustParseHex(t, testEID)},
+		&rps.ES4GetEISResponse{}, esimgw.EISResultOf)
+	require.NoError(t, err)
+	assert.Equal(t, testEID, r.EIS.EumSignedInfo.Eid.String())
+}
+
+func mustParseHex(t *testing.T, s string) rps.HexBinary {
+	t.Helper()
+	b, err := rps.ParseHexBinary(s)
+	require.NoError(t, err)
+	return b
+}
