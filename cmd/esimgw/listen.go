@@ -10,15 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/otlptranslator"
 	"github.com/spf13/cobra"
-	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/esimgw/esimgw"
-	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/cli"
 )
 
@@ -28,9 +22,7 @@ var errStopping = errors.New("esimgw listen: stopping after --count messages; de
 func listenCommand(g *globals) *cobra.Command {
 	app := g.newApp("listen", 0)
 	count := app.Flags.Int("count", 0, "stop after this many messages (0: run until interrupted)")
-	metricsAddr := app.Flags.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics (plain HTTP, no client certificate), e.g. :9464")
 	healthAddr := app.Flags.String("health", "", "serve /healthz and /readyz at ADDR (plain HTTP, no client certificate), e.g. :8081;\nthe same address as --metrics serves both")
-	app.EnvVar("metrics", "METRICS")
 	app.EnvVar("health", "HEALTH")
 	cmd := &cobra.Command{
 		Use:   "listen",
@@ -41,9 +33,9 @@ nobody here waits for (calls another process sent with this server as replyTo, o
 with their FunctionCallIdentifier. Each is acknowledged only after it was printed. It runs until
 interrupted, --count messages arrived or --timeout (when given) passed.
 
---metrics ADDR serves the OpenTelemetry metrics of the callback server and its dispatcher in the Prometheus
-text format (docs/telemetry.md lists them); --health ADDR serves /healthz and /readyz for probes. Both
-listen without TLS, apart from the callback server's mutual TLS.
+--metrics ADDR (a flag of every command) serves the OpenTelemetry metrics of the callback server and its
+dispatcher in the Prometheus text format (docs/telemetry.md lists them); --health ADDR serves /healthz and
+/readyz for probes. Both listen without TLS, apart from the callback server's mutual TLS.
 
 Without --kpn or callback certificate flags it starts an embedded mock gateway that simulates a local
 profile switch and a fall-back, so notifications arrive at once. Against KPN's RSP Gateway:
@@ -97,21 +89,6 @@ profile switch and a fall-back, so notifications arrive at once. Against KPN's R
 					cancel()
 				}
 			}()
-			var metricsMux *http.ServeMux
-			if *metricsAddr != "" {
-				reg := prometheus.NewRegistry()
-				exp, err := otelprom.New(otelprom.WithRegisterer(reg),
-					otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes))
-				if err != nil {
-					return fmt.Errorf("prometheus exporter: %w", err)
-				}
-				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
-				defer func() { _ = mp.Shutdown(context.Background()) }()
-				opts.Dispatcher = append(opts.Dispatcher, esimgw.WithDispatcherMeterProvider(mp))
-				opts.Server = append(opts.Server, esimgw.WithServerMeterProvider(mp))
-				metricsMux = http.NewServeMux()
-				metricsMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-			}
 			s, err := app.Start(ctx, opts)
 			if err != nil {
 				return err
@@ -140,45 +117,16 @@ profile switch and a fall-back, so notifications arrive at once. Against KPN's R
 				return nil
 			}
 			switch {
-			case metricsMux != nil && *healthAddr == *metricsAddr && !strings.HasSuffix(*healthAddr, ":0"):
-				metricsMux.Handle("/", health)
-				if err := serve("metrics", *metricsAddr, metricsMux); err != nil {
+			case g.tel.mux != nil && *healthAddr == g.tel.metricsAddr && !strings.HasSuffix(*healthAddr, ":0"):
+				g.tel.mux.Handle("/", health) // one address serves /metrics, /healthz and /readyz
+			case *healthAddr != "":
+				if err := serve("health", *healthAddr, health); err != nil {
 					return err
 				}
-			default:
-				if metricsMux != nil {
-					if err := serve("metrics", *metricsAddr, metricsMux); err != nil {
-						return err
-					}
-				}
-				if *healthAddr != "" {
-					if err := serve("health", *healthAddr, health); err != nil {
-						return err
-					}
-				}
 			}
-			s.Describe()
-			if app.TimeoutSet {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, app.Timeout)
-				defer cancel()
+			if err := s.Listen(ctx, counter); err != nil {
+				return err
 			}
-			s.Printf("listening; stop with Ctrl-C\n")
-			if gw := s.Gateway; gw != nil {
-				s.Printf("embedded mock: the device on %s switches to %s locally, then falls back\n",
-					gatewaytest.DefaultEID, gatewaytest.DefaultDisabledICCID)
-				if err := gw.SimulateLocalEnable(gatewaytest.DefaultEID, gatewaytest.DefaultDisabledICCID); err != nil {
-					return fmt.Errorf("simulating a local enable: %w", err)
-				}
-				if err := gw.SimulateFallback(gatewaytest.DefaultEID); err != nil {
-					return fmt.Errorf("simulating a fall-back: %w", err)
-				}
-			}
-			select {
-			case <-counter.Done():
-			case <-ctx.Done():
-			}
-			s.Printf("%d messages received\n", counter.Count())
 			g.flush()
 			if errors.Is(context.Cause(ctx), errInterrupted) {
 				return &interruptedError{msg: fmt.Sprintf("interrupted after %d messages", counter.Count()), err: context.Cause(ctx)}

@@ -39,7 +39,8 @@ func main() {
 
 // execute runs one command line and returns its exit code, reporting an error on stderr as one line.
 func execute(ctx context.Context, args []string, env cli.Env, stdout, stderr io.Writer) (code int) {
-	root := newRoot(env, stdout, stderr)
+	root, g := newRoot(env, stdout, stderr)
+	defer g.tel.shutdown()
 	stderr = root.ErrOrStderr()
 	defer func() {
 		if r := recover(); r != nil {

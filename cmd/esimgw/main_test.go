@@ -359,7 +359,7 @@ func TestVersionAndHelp(t *testing.T) {
 	}
 	r := runCLI(t, nil, "--help")
 	require.Equal(t, exitOK, r.code)
-	root := newRoot(cli.NoEnv, &lockedBuffer{}, &lockedBuffer{})
+	root, _ := newRoot(cli.NoEnv, &lockedBuffer{}, &lockedBuffer{})
 	for _, c := range root.Commands() {
 		if c.Hidden {
 			continue

@@ -35,6 +35,7 @@ type globals struct {
 	// pending collects the JSON documents of a command that prints one array (--output json with several
 	// results); flushed by flush.
 	pending []any
+	tel     telemetry // --metrics, --trace
 }
 
 const rootLong = `esimgw drives eSIM remote provisioning of M2M devices over GSMA SGP.02: ES2 (operator to SM-DP) and ES4
@@ -54,7 +55,7 @@ callback came within --timeout, or the command could not do its job (gateway unr
 2 a bad flag, argument or value, named on one line of stderr; 130 interrupted (SIGINT/SIGTERM), naming the
 FunctionCallIdentifier whose callback was awaited.`
 
-func newRoot(env cli.Env, stdout, stderr io.Writer) *cobra.Command {
+func newRoot(env cli.Env, stdout, stderr io.Writer) (*cobra.Command, *globals) {
 	g := &globals{env: env, stdout: cli.Sync(stdout), stderr: cli.Sync(stderr), terminal: isTerminal(stderr)}
 	root := &cobra.Command{
 		Use:           "esimgw",
@@ -75,9 +76,10 @@ func newRoot(env cli.Env, stdout, stderr io.Writer) *cobra.Command {
 			}
 			switch g.output {
 			case outputTable, outputJSON, outputJSONL:
-				return nil
+			default:
+				return cli.Usagef("--output %q: want table, json or jsonl", g.output)
 			}
-			return cli.Usagef("--output %q: want table, json or jsonl", g.output)
+			return g.startTelemetry(cmd)
 		},
 	}
 	root.SetOut(g.stdout)
@@ -85,6 +87,7 @@ func newRoot(env cli.Env, stdout, stderr io.Writer) *cobra.Command {
 	root.SetVersionTemplate("esimgw {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", outputTable, "output format: table, json or jsonl (env ESIMGW_OUTPUT)")
+	g.tel.flags(root)
 	root.AddGroup(&cobra.Group{ID: "es4", Title: "ES4 (SM-SR) functions:"}, &cobra.Group{ID: "es2", Title: "ES2 (SM-DP) functions:"},
 		&cobra.Group{ID: "run", Title: "Servers:"})
 	root.AddCommand(
@@ -101,7 +104,7 @@ func newRoot(env cli.Env, stdout, stderr io.Writer) *cobra.Command {
 	)
 	root.SetHelpCommandGroupID("run")
 	root.SetCompletionCommandGroupID("run")
-	return root
+	return root, g
 }
 
 // noArgs refuses positional arguments: every input is a flag.
@@ -232,6 +235,7 @@ func (g *globals) resolve(cmd *cobra.Command, app *cli.App) error {
 	if err := app.Resolve(cmd.Flags().Changed); err != nil {
 		return usage(err)
 	}
+	app.Instrument = g.tel.options()
 	if !g.table() {
 		app.Stdout = cli.Sync(io.Discard)
 	}

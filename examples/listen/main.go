@@ -21,11 +21,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 
-	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/cli"
 )
 
@@ -54,28 +52,5 @@ func run(ctx context.Context, env cli.Env, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer s.Close()
-	s.Describe()
-	if app.TimeoutSet {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, app.Timeout)
-		defer cancel()
-	}
-	s.Printf("listening; stop with Ctrl-C\n")
-
-	if gw := s.Gateway; gw != nil {
-		s.Printf("embedded mock: the device on %s switches to %s locally, then falls back\n",
-			gatewaytest.DefaultEID, gatewaytest.DefaultDisabledICCID)
-		if err := gw.SimulateLocalEnable(gatewaytest.DefaultEID, gatewaytest.DefaultDisabledICCID); err != nil {
-			return fmt.Errorf("simulating a local enable: %w", err)
-		}
-		if err := gw.SimulateFallback(gatewaytest.DefaultEID); err != nil {
-			return fmt.Errorf("simulating a fall-back: %w", err)
-		}
-	}
-	select {
-	case <-counter.Done():
-	case <-ctx.Done():
-	}
-	s.Printf("%d messages received\n", counter.Count())
-	return nil
+	return s.Listen(ctx, counter)
 }

@@ -63,6 +63,9 @@ type App struct {
 	Stdout, Stderr io.Writer
 	// Logger logs to Stderr: errors only (quiet), everything with -v. Valid after Parse.
 	Logger *slog.Logger
+	// Instrument is added to the StartOptions of every Start: the program's telemetry providers
+	// (cmd/esimgw's --metrics and --trace).
+	Instrument StartOptions
 
 	needs   Needs
 	env     Env

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/gatewaytest"
 )
 
 // Counter counts the messages a listener printed and says when a limit is reached.
@@ -48,4 +49,33 @@ func (a *App) PrintingOptions(c *Counter) StartOptions {
 			return nil
 		},
 	}
+}
+
+// Listen runs a listener until c's limit is reached, ctx ends or -timeout (when given) passes: it
+// describes the set-up and, on the embedded mock, has the device on DefaultEID switch profile locally and
+// then fall back, so that notifications arrive at once.
+func (s *Session) Listen(ctx context.Context, c *Counter) error {
+	s.Describe()
+	if s.app.TimeoutSet {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.app.Timeout)
+		defer cancel()
+	}
+	s.Printf("listening; stop with Ctrl-C\n")
+	if gw := s.Gateway; gw != nil {
+		s.Printf("embedded mock: the device on %s switches to %s locally, then falls back\n",
+			gatewaytest.DefaultEID, gatewaytest.DefaultDisabledICCID)
+		if err := gw.SimulateLocalEnable(gatewaytest.DefaultEID, gatewaytest.DefaultDisabledICCID); err != nil {
+			return fmt.Errorf("simulating a local enable: %w", err)
+		}
+		if err := gw.SimulateFallback(gatewaytest.DefaultEID); err != nil {
+			return fmt.Errorf("simulating a fall-back: %w", err)
+		}
+	}
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+	}
+	s.Printf("%d messages received\n", c.Count())
+	return nil
 }

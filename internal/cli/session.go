@@ -57,6 +57,9 @@ type Session struct {
 
 // Start builds and starts the set-up the command line describes.
 func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error) {
+	o.Dispatcher = append(append([]esimgw.DispatcherOption(nil), a.Instrument.Dispatcher...), o.Dispatcher...)
+	o.Server = append(append([]esimgw.ServerOption(nil), a.Instrument.Server...), o.Server...)
+	o.Client = append(append([]esimgw.Option(nil), a.Instrument.Client...), o.Client...)
 	s = &Session{app: a, EntityID: a.EntityID, SMSRID: a.SMSRID}
 	defer func() {
 		if err != nil {
