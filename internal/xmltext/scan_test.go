@@ -3,6 +3,9 @@ package xmltext
 import (
 	"bytes"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // The word-at-a-time scanners against byte-by-byte loops: every byte value at every position of words
@@ -53,4 +56,88 @@ func TestScannersMatchBytewise(t *testing.T) {
 			}
 		}
 	}
+}
+
+// appendEscapedBytewise is appendEscaped one byte at a time, as it was written before the word-at-a-time
+// scan: the reference the fast one must match.
+func appendEscapedBytewise(b []byte, s string, attr bool) []byte {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		var esc string
+		size := 1
+		switch {
+		case c == '&':
+			esc = "&amp;"
+		case c == '<':
+			esc = "&lt;"
+		case c == '>':
+			esc = "&gt;"
+		case c == '\r':
+			esc = "&#xD;"
+		case c == '"' && attr:
+			esc = "&quot;"
+		case c == '\n' && attr:
+			esc = "&#xA;"
+		case c == '\t' && attr:
+			esc = "&#x9;"
+		case c < 0x20 && c != '\n' && c != '\t':
+			esc = "\uFFFD"
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			size = n
+			if (r == utf8.RuneError && n == 1) || r == 0xFFFE || r == 0xFFFF {
+				esc = "\uFFFD"
+			} else {
+				i += n
+				continue
+			}
+		default:
+			i++
+			continue
+		}
+		b = append(b, s[last:i]...)
+		b = append(b, esc...)
+		i += size
+		last = i
+	}
+	return append(b, s[last:]...)
+}
+
+func TestAppendEscapedAsBytewise(t *testing.T) {
+	for _, s := range []string{"", "a", "plain text of some length", "//1.3.6.1/urn:uuid:0f8c?TransactionId=urn:uuid:7a1b&MessageDate=2024",
+		"12345678<", "1234567>8", "\"quoted\" value", "tab\tand\nnew line\r\n", "\x00\x01\x1f\x7f", "héllo ✓ wörld, longer than eight",
+		"bad\xffutf8 and more bytes", "\xef\xbf\xbe\xef\xbf\xbf", "aaaaaaa\x80", "!!!!!!!!&&&&&&&&<<<<<<<<", "\x21\x21\x21\x21\x21\x21\x21\x1f"} {
+		for _, attr := range []bool{false, true} {
+			assert.Equal(t, string(appendEscapedBytewise(nil, s, attr)), string(appendEscaped(nil, s, attr)), "%q attr=%v", s, attr)
+		}
+	}
+	// Every byte value at every position of the first two words and the tail, alone and before a second
+	// candidate byte.
+	for pos := range 19 {
+		for c := range 256 {
+			for _, after := range []string{"", "&", "\x01"} {
+				b := []byte("abcdefghijklmnopqrs")
+				b[pos] = byte(c)
+				s := string(b[:pos+1]) + after + string(b[pos+1:])
+				for _, attr := range []bool{false, true} {
+					if want, got := appendEscapedBytewise(nil, s, attr), appendEscaped(nil, s, attr); string(want) != string(got) {
+						t.Fatalf("%q attr=%v: %q, want %q", s, attr, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzAppendEscaped(f *testing.F) {
+	f.Add("plain text of some length")
+	f.Add("a<b>&\"c'\r\n\t\x00héllo\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, attr := range []bool{false, true} {
+			if want, got := appendEscapedBytewise([]byte("x"), s, attr), appendEscaped([]byte("x"), s, attr); string(want) != string(got) {
+				t.Fatalf("%q attr=%v: %q, want %q", s, attr, got, want)
+			}
+		}
+	})
 }

@@ -12,6 +12,26 @@ func AppendAttr(b []byte, s string) []byte { return appendEscaped(b, s, true) }
 func appendEscaped(b []byte, s string, attr bool) []byte {
 	last := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time past those written as they are (see scan.go): a header value or an
+		// identifier is mostly plain ASCII.
+		for i+8 <= len(s) {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			// Flagged: bytes from 0x80 (UTF-8), below 0x20 (controls, line ends, tabs), '&', '<', '>'
+			// and, in attributes, '"'. The lowest flagged byte is always a true one.
+			t := w&msbs | (w-0x20*lsbs)&^w&msbs | zeros(w^'&'*lsbs) | zeros(w^'<'*lsbs) | zeros(w^'>'*lsbs)
+			if attr {
+				t |= zeros(w ^ '"'*lsbs)
+			}
+			if t != 0 {
+				i += firstFlagged(t)
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		var esc string
 		size := 1
