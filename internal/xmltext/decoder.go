@@ -725,6 +725,16 @@ func (d *Decoder) startElement() error {
 	nsMark := len(d.ns)
 	d.attrs = d.attrs[:0]
 	empty := false
+	if d.pos < len(d.data) && d.data[d.pos] == '>' {
+		// No attributes, no white space: most start tags of a SOAP document.
+		d.pos++
+		space, err := d.resolve(start, len(qname), colon, nsMark)
+		if err != nil {
+			return err
+		}
+		d.push(start, len(qname), colon, space, nsMark, false)
+		return nil
+	}
 	for {
 		hadSpace := d.pos < len(d.data) && isSpace(d.data[d.pos])
 		d.skipSpace()
@@ -794,21 +804,9 @@ func (d *Decoder) startElement() error {
 		}
 		d.attrs = append(d.attrs, a)
 	}
-	local := start
-	if colon > 0 {
-		local += colon + 1
-	}
-	prefix := d.data[start:max(local-1, start)]
-	var space int
-	if n := len(d.stack); n > 0 && len(d.ns) == nsMark && string(d.prefix(&d.stack[n-1])) == string(prefix) {
-		// Nothing declared here, and the parent's prefix: the parent's namespace, which the parent
-		// resolved in the same scope.
-		space = d.stack[n-1].space
-	} else {
-		var ok bool
-		if space, ok = d.lookup(prefix); !ok {
-			return d.errf(ErrNamespace, "prefix %q of <%s>", prefix, qname)
-		}
+	space, err := d.resolve(start, len(qname), colon, nsMark)
+	if err != nil {
+		return err
 	}
 	for i := range d.attrs {
 		if p := d.attrPrefix(&d.attrs[i]); len(p) != 0 && string(p) != "xmlns" {
@@ -817,18 +815,66 @@ func (d *Decoder) startElement() error {
 			}
 		}
 	}
+	d.push(start, len(qname), colon, space, nsMark, empty)
+	return nil
+}
+
+// resolve returns the namespace (a frame's space) of the element whose qname is data[start:start+n], its
+// first colon at offset colon (-1 without one). nsMark is len(d.ns) before the element's own declarations.
+func (d *Decoder) resolve(start, n, colon, nsMark int) (int, error) {
+	plen := max(colon, 0)
+	var space int
+	if depth := len(d.stack); depth > 0 && len(d.ns) == nsMark && d.parentPrefix(&d.stack[depth-1], start, plen) {
+		// Nothing declared here, and the parent's prefix: the parent's namespace, which the parent
+		// resolved in the same scope.
+		space = d.stack[depth-1].space
+	} else {
+		prefix := d.data[start : start+plen]
+		var ok bool
+		if space, ok = d.lookup(prefix); !ok {
+			return 0, d.errf(ErrNamespace, "prefix %q of <%s>", prefix, d.data[start:start+n])
+		}
+	}
+	return space, nil
+}
+
+// push makes the element data[start:start+n] (see resolve) the current one, in namespace space.
+func (d *Decoder) push(start, n, colon, space, nsMark int, empty bool) {
+	local := start
+	if colon > 0 {
+		local += colon + 1
+	}
 	// Fields stored one by one into the new slot: a frame literal is built on the stack and copied over
 	// with wide loads that wait on the narrow stores just made.
-	n := len(d.stack)
-	if n == cap(d.stack) {
+	depth := len(d.stack)
+	if depth == cap(d.stack) {
 		d.stack = append(d.stack, frame{})
 	} else {
-		d.stack = d.stack[:n+1]
+		d.stack = d.stack[:depth+1]
 	}
-	f := &d.stack[n]
-	f.start, f.end, f.local, f.space, f.nsMark = start, start+len(qname), local, space, nsMark
+	f := &d.stack[depth]
+	f.start, f.end, f.local, f.space, f.nsMark = start, start+n, local, space, nsMark
 	d.empty = empty
-	return nil
+}
+
+// parentPrefix reports whether the prefix data[start:start+plen] (empty when plen is 0) is the one of
+// frame p, compared where both are written: prefixes are short, shorter than a call to compare them.
+func (d *Decoder) parentPrefix(p *frame, start, plen int) bool {
+	pstart := p.start
+	if p.local-pstart-1 != plen && !(plen == 0 && p.local == pstart) {
+		return false
+	}
+	if plen == 0 {
+		return true
+	}
+	a := d.data[start : start+plen]
+	b := d.data[pstart : pstart+plen]
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // attrPrefix is a's namespace prefix, empty without one.

@@ -359,3 +359,73 @@ func TestStringsSurvive(t *testing.T) {
 	assert.Equal(t, "", d.String(nil))
 	assert.Nil(t, d.Bytes(0))
 }
+
+// spaces lists the namespace and local name of every element of doc in document order, as the Decoder
+// resolves them.
+func spaces(doc string) ([]string, error) {
+	d := NewDecoder([]byte(doc), Limits{})
+	if err := d.Root(); err != nil {
+		return nil, err
+	}
+	var out []string
+	var visit func() error
+	visit = func() error {
+		out = append(out, "{"+string(d.Space())+"}"+string(d.Local()))
+		for {
+			ok, err := d.NextChild()
+			if err != nil || !ok {
+				return err
+			}
+			if err := visit(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := visit(); err != nil {
+		return out, err
+	}
+	return out, d.End()
+}
+
+// stdSpaces is spaces by encoding/xml.
+func stdSpaces(t *testing.T, doc string) []string {
+	var out []string
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			out = append(out, "{"+se.Name.Space+"}"+se.Name.Local)
+		}
+	}
+}
+
+// TestNamespacesAsEncodingXML checks element namespaces where a child shares its parent's prefix (the
+// shortcut), and every way it may not.
+func TestNamespacesAsEncodingXML(t *testing.T) {
+	for _, doc := range []string{
+		`<a:r xmlns:a="urn:a"><a:b><a:c/><a:d>t</a:d></a:b></a:r>`,
+		`<r xmlns="urn:d"><b><c/></b><a:x xmlns:a="urn:a"><y/><a:z/></a:x></r>`,
+		`<a:r xmlns:a="urn:a" xmlns:ab="urn:ab"><ab:b><a:c/></ab:b><aa:c xmlns:aa="urn:aa"/></a:r>`,
+		`<a:r xmlns:a="urn:a"><a:b xmlns:a="urn:other"><a:c/></a:b><a:d/></a:r>`,
+		`<r xmlns="urn:d"><b xmlns=""><c/></b><d/></r>`,
+		`<a:r xmlns:a="urn:a" xmlns="urn:d"><b><a:c><d/></a:c></b></a:r>`,
+		`<a:r xmlns:a="urn:a" xmlns:b="urn:a"><b:x><a:y/></b:x></a:r>`,
+		`<xml:r><xml:s/></xml:r>`,
+		`<a:r xmlns:a="urn:a"><a:b xml:lang="en" a:c="1"><a:d/></a:b></a:r>`,
+	} {
+		got, err := spaces(doc)
+		require.NoError(t, err, doc)
+		assert.Equal(t, stdSpaces(t, doc), got, doc)
+	}
+	for _, doc := range []string{
+		`<a:r xmlns:a="urn:a"><b:c/></a:r>`,
+		`<r><a:b/></r>`,
+		`<a:r xmlns:a="urn:a"><a:b xmlns:a=""><a:c/></a:b></a:r>`,
+	} {
+		_, err := spaces(doc)
+		assert.ErrorIs(t, err, ErrNamespace, doc)
+	}
+}
