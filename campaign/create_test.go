@@ -196,6 +196,9 @@ func TestSources(t *testing.T) {
 			[]campaign.Entry{{Line: 2, EID: eid, Arg: iccid}}, []int64{3}},
 		{"jsonl", campaign.JSONLines(strings.NewReader(`{"eid":"` + eid + `","iccid":"` + iccid + `"}` + "\n{\"eid\":1}\n{\"eid\":\"" + eid + "\"}\n")),
 			[]campaign.Entry{{Line: 1, EID: eid, Arg: iccid}, {Line: 3, EID: eid}}, []int64{2}},
+		{"jsonl profile type", campaign.JSONLines(strings.NewReader(`{"eid":"` + eid + `","profileType":"iot fallback"}` + "\n" +
+			`{"eid":"` + eid + `","profileType":"x","iccid":"` + iccid + `"}` + "\n")),
+			[]campaign.Entry{{Line: 1, EID: eid, Arg: campaign.ProfileTypePrefix + "iot fallback"}}, []int64{2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ func ExampleFunctions() {
 		fmt.Println(f)
 	}
 	// Output:
+	// ES2.Activate
 	// ES2.DeleteProfile
 	// ES2.DisableProfile
-	// ES2.EnableProfile
 }

@@ -24,7 +24,40 @@ const (
 	ArgOptionalICCID
 	// ArgOID: an OID is required (an SM-SR ID).
 	ArgOID
+	// ArgProfile: the profile to download is required: an ICCID, or "type:" and a ProfileType for a
+	// profile of that type the SM-DP picks (ES2.DownloadProfile, ES2.Activate).
+	ArgProfile
 )
+
+// ProfileTypePrefix starts an ArgProfile argument that names a ProfileType rather than an ICCID:
+// "type:M2M-fallback". An ICCID never contains ':', so the two cannot be confused.
+const ProfileTypePrefix = "type:"
+
+// downloadRequest turns an ArgProfile argument into the DownloadRequest of eid.
+func downloadRequest(eid, arg string, enable bool) es2.DownloadRequest {
+	r := es2.DownloadRequest{Eid: eid, Enable: enable}
+	if pt, ok := strings.CutPrefix(arg, ProfileTypePrefix); ok {
+		r.ProfileType = pt
+	} else {
+		r.Iccid = arg
+	}
+	return r
+}
+
+func downloadWarning(r *esimgw.DownloadResult) *esimgw.Warning {
+	if r == nil {
+		return nil
+	}
+	return r.Warning
+}
+
+// es2Download is ES2 DownloadProfile of the EID's profile argument; with enable, what es2.Activate sends.
+func es2Download(name string, enable bool) function {
+	return es2Fn(name, ArgProfile, func(ctx context.Context, c *es2.Client, eid, arg string, opts []esimgw.CallOption) (call, error) {
+		op, err := c.DownloadProfile(ctx, downloadRequest(eid, arg, enable), opts...)
+		return started(op, err, downloadWarning)
+	})
+}
 
 // Clients are the gateway clients a Worker calls: ES4 for the ES4.* functions, ES2 for the ES2.* ones. A
 // campaign whose function needs a client the Worker lacks fails its EIDs with a clear error.
@@ -145,8 +178,13 @@ func es2Profile(name string, m profileFn[*es2.Client]) function {
 	})
 }
 
-// functionTable lists what a campaign can run. ES2 DownloadProfile and es2.Activate take a request of
-// several fields per EID and are not in it yet.
+// functionTable lists what a campaign can run.
+//
+// ES2.Activate is es2.Client.Activate as a campaign runs it: DownloadProfile with EnableProfile=true, the
+// SM-DP's callback being the EID's outcome (EXECUTED_SUCCESS: downloaded and enabled; a warning: downloaded,
+// perhaps not enabled; FAILED with the codes saying which). That is Activate without a verifier: waiting
+// for a HandleProfileEnabledNotification or auditing afterwards would hold the EID's job past its callback,
+// where a campaign snoozes it instead; run an ES4.AuditEIS campaign over the same EIDs to verify.
 func functionTable() []function {
 	return []function{
 		es4Fn("GetEIS", ArgNone, "", func(ctx context.Context, c *es4.Client, eid, _ string, opts []esimgw.CallOption) (call, error) {
@@ -181,6 +219,8 @@ func functionTable() []function {
 		es2Profile("DisableProfile", (*es2.Client).DisableProfile),
 		es2Profile("DeleteProfile", (*es2.Client).DeleteProfile),
 		es2Profile("SetFallBackAttribute", (*es2.Client).SetFallBackAttribute),
+		es2Download("DownloadProfile", false),
+		es2Download("Activate", true),
 	}
 }
 
@@ -224,6 +264,15 @@ func (f function) checkArg(arg string) error {
 			return fmt.Errorf("%s needs an OID for %s (on the line or as the campaign's default argument)", f.name, f.argField)
 		}
 		return esimgw.ValidateOID(f.argField, arg)
+	case ArgProfile:
+		if arg == "" {
+			return fmt.Errorf("%s needs the profile to download: an ICCID, or %s and a ProfileType (on the line or as the campaign's default argument)",
+				f.name, ProfileTypePrefix)
+		}
+		if pt, ok := strings.CutPrefix(arg, ProfileTypePrefix); ok {
+			return es2.ValidateProfileType(pt)
+		}
+		return esimgw.ValidateICCID(arg)
 	}
 	return nil
 }

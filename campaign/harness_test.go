@@ -10,13 +10,14 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/campaign"
+	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/soap"
 )
 
 // startWorker runs a campaign Worker in this process against gw: its own callback server (the Recorder
-// in front of a Dispatcher, mutual TLS as the mock wants) and es4 client.
+// in front of a Dispatcher, mutual TLS as the mock wants) and es4 and es2 clients.
 func startWorker(t testing.TB, gw *gatewaytest.Gateway, pool *pgxpool.Pool, opts ...campaign.WorkerOption) *campaign.Worker {
 	t.Helper()
 	return startWorkerWith(t, gw, pool, true, opts...)
@@ -39,7 +40,10 @@ func startWorkerWith(t testing.TB, gw *gatewaytest.Gateway, pool *pgxpool.Pool, 
 	c, err := es4.NewClient(gw.ES4URL, esimgw.WithEntity(gw.OperatorID, "campaign-test"), esimgw.WithTLSConfig(gw.ClientTLSConfig()),
 		esimgw.WithReplyTo(srv.URL()+"/"), esimgw.WithDispatcher(d), esimgw.WithLogger(quiet()))
 	require.NoError(t, err)
-	w, err := campaign.NewWorker(pool, campaign.Clients{ES4: c}, append([]campaign.WorkerOption{
+	c2, err := es2.NewClient(gw.ES2URL, gw.SMSRID, esimgw.WithEntity(gw.OperatorID, "campaign-test"), esimgw.WithTLSConfig(gw.ClientTLSConfig()),
+		esimgw.WithReplyTo(srv.URL()+"/"), esimgw.WithDispatcher(d), esimgw.WithLogger(quiet()))
+	require.NoError(t, err)
+	w, err := campaign.NewWorker(pool, campaign.Clients{ES4: c, ES2: c2}, append([]campaign.WorkerOption{
 		campaign.WithWorkerLogger(quiet()), campaign.WithFetchPollInterval(200 * time.Millisecond)}, opts...)...)
 	require.NoError(t, err)
 	require.NoError(t, w.Start(t.Context()))

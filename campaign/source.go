@@ -11,8 +11,8 @@ import (
 	"strings"
 )
 
-// Entry is one EID of a campaign source with its per-EID argument (an ICCID, an SM-SR OID: what the
-// campaign's function takes; empty to use the campaign's default argument).
+// Entry is one EID of a campaign source with its per-EID argument (an ICCID, an SM-SR OID, a profile to
+// download: what the campaign's function takes; empty to use the campaign's default argument).
 type Entry struct {
 	Line int64 // 1-based line number in the input, for reports
 	EID  string
@@ -142,21 +142,33 @@ func (h headerSkipper) Next(ctx context.Context) (Entry, bool, error) {
 	return e, ok, err
 }
 
-// JSONLines reads one JSON object per line: {"eid": "...", "arg": "..."} ("iccid" is accepted for "arg").
+// JSONLines reads one JSON object per line: {"eid": "...", "arg": "..."}. "iccid" is accepted for "arg",
+// and "profileType" for an "arg" of ProfileTypePrefix and the type (ES2.DownloadProfile, ES2.Activate); a
+// line gives at most one of the three.
 func JSONLines(r io.Reader) Source {
 	return newLineSource(r, func(t string) (string, string, error) {
 		var v struct {
-			EID   string `json:"eid"`
-			Arg   string `json:"arg"`
-			ICCID string `json:"iccid"`
+			EID         string `json:"eid"`
+			Arg         string `json:"arg"`
+			ICCID       string `json:"iccid"`
+			ProfileType string `json:"profileType"`
 		}
 		dec := json.NewDecoder(strings.NewReader(t))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&v); err != nil {
 			return "", "", fmt.Errorf("not a campaign JSON object: %w", err)
 		}
-		if v.Arg != "" && v.ICCID != "" {
-			return "", "", errors.New(`both "arg" and "iccid"`)
+		given := 0
+		for _, f := range []string{v.Arg, v.ICCID, v.ProfileType} {
+			if f != "" {
+				given++
+			}
+		}
+		switch {
+		case given > 1:
+			return "", "", errors.New(`give at most one of "arg", "iccid" and "profileType"`)
+		case v.ProfileType != "":
+			return v.EID, ProfileTypePrefix + v.ProfileType, nil
 		}
 		return v.EID, v.Arg + v.ICCID, nil
 	})

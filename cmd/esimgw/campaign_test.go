@@ -60,6 +60,14 @@ func TestCampaignCreateRunStatusExport(t *testing.T) {
 		assert.True(t, strings.HasPrefix(row["functionCallIdentifier"].(string), "cmp-audit-1-1-"))
 	}
 
+	// ES2.Activate of a ProfileType on the embedded mock's SM-DP.
+	r = runCLI(t, env, "campaign", "create", "--key", "act-1", "--function", "ES2.Activate", "--eid", gatewaytest.DefaultEID,
+		"--arg", "type:"+gatewaytest.CatalogProfileType)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, env, "campaign", "run", "--until-done", "act-1", "-o", "json")
+	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	assert.EqualValues(t, 1, decodeObject(t, r.stdout)["succeeded"])
+
 	for _, c := range []struct {
 		args []string
 		want string
@@ -68,6 +76,8 @@ func TestCampaignCreateRunStatusExport(t *testing.T) {
 		{[]string{"campaign", "status"}, "--key is required"},
 		{[]string{"campaign", "create", "--key", "x", "--eid", gatewaytest.DefaultEID}, "--function is required"},
 		{[]string{"campaign", "create", "--key", "x", "--function", "ES4.Frobnicate", "--eid", gatewaytest.DefaultEID}, "Frobnicate"},
+		{[]string{"campaign", "create", "--key", "x", "--function", "ES2.DownloadProfile", "--eid", gatewaytest.DefaultEID, "--refuse-bad-input"},
+			"needs the profile to download"},
 	} {
 		r = runCLI(t, env, c.args...)
 		assert.Equal(t, exitUsage, r.code, "%v: %s", c.args, r.stderr)
