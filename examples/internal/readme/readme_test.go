@@ -1,6 +1,8 @@
-// Package readme_test keeps the README's first sample honest: the same code compiles here against the real
-// API, runs against the mock gateway (success, and a bad EID that must come back as an error, not a
-// panic), and the test fails when the README's block and this file drift apart.
+// Package readme_test keeps the documentation's Go honest: every ```go block of README.md and docs/*.md is
+// here, between "// snippet" markers, compiled against the real API, and where it can run, run against the
+// mock gateways; TestEveryDocSnippetIsHere (snippets_test.go) fails when a block and its copy drift apart or
+// a block has no copy. The README's first sample runs against the mock gateway (success, and a bad EID that
+// must come back as an error, not a panic).
 package readme_test
 
 import (
@@ -9,9 +11,6 @@ import (
 	"errors"
 	"log"
 	"net"
-	"os"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +26,7 @@ import (
 // are this function's parameters; the README's text says what they are.
 func readmeSample(ctx context.Context, es4URL, listenAddr, replyTo string, callbackTLS, clientTLS *tls.Config,
 	myOID, eid, iccid string) error {
-	// README begin
+	// snippet README.md#A first program begin
 	d := esimgw.NewDispatcher(esimgw.WithNotificationHandler(esimgw.Notifications{
 		ProfileDisabled: func(ctx context.Context, n *esimgw.Notification) error { log.Println(n.Eid, n.Iccid); return nil },
 	}))
@@ -53,7 +52,7 @@ func readmeSample(ctx context.Context, es4URL, listenAddr, replyTo string, callb
 		return err
 	}
 	log.Println("enabled", iccid, res.Outcome().Status)
-	// README end
+	// snippet README.md#A first program end
 	return nil
 }
 
@@ -99,27 +98,4 @@ func TestREADMESampleRuns(t *testing.T) {
 		require.True(t, errors.As(err, &fe), "want a *esimgw.FunctionError, got %v", err)
 		assert.ErrorIs(t, err, esimgw.ErrFailed)
 	})
-}
-
-func TestREADMESampleMatches(t *testing.T) {
-	readme, err := os.ReadFile("../../../README.md")
-	require.NoError(t, err)
-	m := regexp.MustCompile("(?s)## A first program.*?```go\\n(.*?)```").FindSubmatch(readme)
-	require.NotNil(t, m, "README.md has no \"## A first program\" Go block")
-	self, err := os.ReadFile("readme_test.go")
-	require.NoError(t, err)
-	s := string(self)
-	begin, end := strings.Index(s, "// README begin\n"), strings.Index(s, "\t// README end")
-	require.True(t, begin >= 0 && end > begin, "readme_test.go lost its README markers")
-	code := s[begin+len("// README begin\n") : end]
-	norm := func(b string) string {
-		var out []string
-		for _, l := range strings.Split(b, "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				out = append(out, strings.Join(strings.Fields(l), " "))
-			}
-		}
-		return strings.Join(out, "\n")
-	}
-	assert.Equal(t, norm(code), norm(string(m[1])), "README sample and readmeSample differ")
 }
