@@ -281,9 +281,6 @@ func (d *Decoder) top() *frame {
 
 func (d *Decoder) qname(f *frame) []byte { return d.data[f.start:f.end] }
 
-// prefix is f's namespace prefix, empty without one.
-func (d *Decoder) prefix(f *frame) []byte { return d.data[f.start:max(f.local-1, f.start)] }
-
 // uri is the namespace URI a frame's space stands for.
 func (d *Decoder) uri(space int) []byte {
 	switch {
