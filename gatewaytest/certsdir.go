@@ -14,8 +14,36 @@ import (
 )
 
 // A mock run as a process (esimgw mock, examples/mockgateway) keeps its PKI in a folder so that a restart
-// does not invalidate the files its peers were given: LoadOrNewCA before New (with WithCA), then
-// WriteMissingFiles instead of WriteFiles.
+// does not invalidate the files its peers were given: NewInDir, which is LoadOrNewCA before New (with
+// WithCA), then WriteMissingFiles instead of WriteFiles.
+
+// NewInDir starts a gateway whose PKI lives in dir (created when missing; "" is a new temporary folder):
+// the CA and the operator's files an earlier run left there are reused (LoadOrNewCA, WriteMissingFiles),
+// the missing ones written. It returns the gateway and the paths of its files.
+func NewInDir(dir string, opts ...Option) (*Gateway, Files, error) {
+	var err error
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "esimgw-mock-"); err != nil {
+			return nil, Files{}, fmt.Errorf("gatewaytest: %w", err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, Files{}, fmt.Errorf("gatewaytest: %w", err)
+	}
+	ca, err := LoadOrNewCA(dir)
+	if err != nil {
+		return nil, Files{}, err
+	}
+	g, err := New(append(opts, WithCA(ca))...)
+	if err != nil {
+		return nil, Files{}, err
+	}
+	files, err := g.WriteMissingFiles(dir)
+	if err != nil {
+		g.Close()
+		return nil, Files{}, err
+	}
+	return g, files, nil
+}
 
 // LoadOrNewCA returns the CA kept in dir (ca.pem with its private key ca.key, mode 0600) and otherwise
 // makes one and writes both there. A ca.pem without its ca.key is an error, not silently replaced: the

@@ -14,7 +14,7 @@ import (
 )
 
 func TestCertsDirKeepsThePKI(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "pki") // NewInDir makes it
 	read := func(name string) []byte {
 		t.Helper()
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -23,13 +23,9 @@ func TestCertsDirKeepsThePKI(t *testing.T) {
 	}
 	start := func() (*gatewaytest.Gateway, gatewaytest.Files) {
 		t.Helper()
-		ca, err := gatewaytest.LoadOrNewCA(dir)
-		require.NoError(t, err)
-		g, err := gatewaytest.New(gatewaytest.WithCA(ca), gatewaytest.WithLogger(slog.New(slog.DiscardHandler)))
+		g, files, err := gatewaytest.NewInDir(dir, gatewaytest.WithLogger(slog.New(slog.DiscardHandler)))
 		require.NoError(t, err)
 		t.Cleanup(g.Close)
-		files, err := g.WriteMissingFiles(dir)
-		require.NoError(t, err)
 		return g, files
 	}
 	_, files := start()

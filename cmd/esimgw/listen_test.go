@@ -37,12 +37,12 @@ func freePort(t *testing.T) int {
 }
 
 // startMock runs esimgw mock in the background and returns what it printed.
-func startMock(t *testing.T, args ...string) (*proc, mockJSON) {
+func startMock(t *testing.T, args ...string) (proc, mockJSON) {
 	t.Helper()
 	p := startCLI(t, nil, append([]string{"mock", "-o", "json", "--certs", t.TempDir()}, args...)...)
 	p.waitFor(t, `"callbackArgs"[^\]]*\]\s*}`)
 	var info mockJSON
-	require.NoError(t, json.Unmarshal([]byte(p.out.String()), &info), p.out.String())
+	require.NoError(t, json.Unmarshal([]byte(p.Stdout()), &info), p.Stdout())
 	return p, info
 }
 
@@ -139,10 +139,10 @@ func TestListenMetricsScrape(t *testing.T) {
 	r := runCLI(t, nil, "mock", "event", "switch", "--control", info.Control, "--eid", gatewaytest.DefaultEID, "--iccid", gatewaytest.DefaultEnabledICCID)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	deadline := time.Now().Add(30 * time.Second)
-	for strings.Count(listen.out.String(), "notification ES") < 4 && time.Now().Before(deadline) {
+	for strings.Count(listen.Stdout(), "notification ES") < 4 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	require.Equal(t, 4, strings.Count(listen.out.String(), "notification ES"), listen.out.String())
+	require.Equal(t, 4, strings.Count(listen.Stdout(), "notification ES"), listen.Stdout())
 
 	// A connection without a client certificate is refused in the handshake.
 	conn, err := tls.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port), &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, ServerName: "localhost"})
@@ -180,7 +180,7 @@ func TestListenMetricsScrape(t *testing.T) {
 	assert.Equal(t, dto.MetricType_HISTOGRAM, fams["rpc_server_call_duration_seconds"].GetType())
 
 	assert.Equal(t, exitInterrupted, listen.interrupt(t))
-	assert.Contains(t, listen.errOut.String(), "interrupted after 6 messages")
+	assert.Contains(t, listen.Stderr(), "interrupted after 6 messages")
 }
 
 // TestMockClientFlagsAndEvents runs a client with the exact flags esimgw mock prints, drives a device
@@ -223,7 +223,7 @@ func TestMockRestartKeepsCertificates(t *testing.T) {
 	first := startCLI(t, nil, "mock", "-o", "json", "--certs", dir)
 	first.waitFor(t, `"callbackArgs"[^\]]*\]\s*}`)
 	var info1 mockJSON
-	require.NoError(t, json.Unmarshal([]byte(first.out.String()), &info1), first.out.String())
+	require.NoError(t, json.Unmarshal([]byte(first.Stdout()), &info1), first.Stdout())
 	ca, err := os.ReadFile(info1.Files.CA)
 	require.NoError(t, err)
 	assert.Equal(t, exitOK, first.interrupt(t), "the mock ends cleanly when interrupted")
@@ -231,7 +231,7 @@ func TestMockRestartKeepsCertificates(t *testing.T) {
 	second := startCLI(t, nil, "mock", "-o", "json", "--certs", dir)
 	second.waitFor(t, `"callbackArgs"[^\]]*\]\s*}`)
 	var info2 mockJSON
-	require.NoError(t, json.Unmarshal([]byte(second.out.String()), &info2), second.out.String())
+	require.NoError(t, json.Unmarshal([]byte(second.Stdout()), &info2), second.Stdout())
 	again, err := os.ReadFile(info2.Files.CA)
 	require.NoError(t, err)
 	assert.Equal(t, ca, again, "the same CA")
@@ -264,8 +264,8 @@ func TestInterruptNamesTheAwaitedCall(t *testing.T) {
 	p := startCLI(t, nil, args...)
 	fcID := p.waitFor(t, `sent \(FunctionCallIdentifier (\S+)\), waiting`)
 	assert.Equal(t, exitInterrupted, p.interrupt(t))
-	assert.Equal(t, 1, strings.Count(p.errOut.String(), "\n"), p.errOut.String())
-	assert.Contains(t, p.errOut.String(), "interrupted while waiting for the callback of ES4 EnableProfile (FunctionCallIdentifier "+fcID+")")
+	assert.Equal(t, 1, strings.Count(p.Stderr(), "\n"), p.Stderr())
+	assert.Contains(t, p.Stderr(), "interrupted while waiting for the callback of ES4 EnableProfile (FunctionCallIdentifier "+fcID+")")
 }
 
 // TestListenReadinessWithStore checks that /readyz includes the store when --store is given.

@@ -2,42 +2,23 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/cli"
+	"github.com/esimgw/esimgw/internal/clitest"
 	"github.com/esimgw/esimgw/internal/version"
 )
 
-// lockedBuffer is a bytes.Buffer a background command writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
+// result is how a command line ended (clitest.Result under the names these tests use).
 type result struct {
 	code           int
 	stdout, stderr string
@@ -46,65 +27,28 @@ type result struct {
 // runCLI runs one command line to completion with env as its whole environment.
 func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errOut lockedBuffer
-	code := execute(ctx, args, cli.MapEnv(env), &out, &errOut)
-	return result{code, out.String(), errOut.String()}
+	r := clitest.ExecProgram(t, execute, env, args...)
+	return result{r.Code, r.Stdout, r.Stderr}
 }
 
 // proc is a command running in the background.
-type proc struct {
-	cancel      context.CancelCauseFunc
-	out, errOut lockedBuffer
-	done        chan int
-	code        int
-	ended       bool
-}
+type proc struct{ *clitest.Proc }
 
-func startCLI(t *testing.T, env map[string]string, args ...string) *proc {
+func startCLI(t *testing.T, env map[string]string, args ...string) proc {
 	t.Helper()
-	ctx, cancel := context.WithCancelCause(context.Background())
-	p := &proc{cancel: cancel, done: make(chan int, 1)}
-	go func() { p.done <- execute(ctx, args, cli.MapEnv(env), &p.out, &p.errOut) }()
-	t.Cleanup(func() { p.interrupt(t) })
-	return p
+	return proc{clitest.StartProgram(t, execute, env, args...)}
 }
 
 // waitFor waits until stdout matches re and returns its last submatch.
-func (p *proc) waitFor(t *testing.T, re string) string {
+func (p proc) waitFor(t *testing.T, re string) string {
 	t.Helper()
-	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := rx.FindStringSubmatch(p.out.String()); m != nil {
-			return m[len(m)-1]
-		}
-		select {
-		case code := <-p.done:
-			p.code, p.ended = code, true
-			t.Fatalf("command ended (exit %d) before printing %q:\nstdout:\n%s\nstderr:\n%s", code, re, p.out.String(), p.errOut.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("no %q within 30 s:\nstdout:\n%s\nstderr:\n%s", re, p.out.String(), p.errOut.String())
-	return ""
+	return p.WaitFor(t, re)
 }
 
 // interrupt stops the command as SIGINT does and returns its exit code.
-func (p *proc) interrupt(t *testing.T) int {
+func (p proc) interrupt(t *testing.T) int {
 	t.Helper()
-	if p.ended {
-		return p.code
-	}
-	p.cancel(errInterrupted)
-	select {
-	case p.code = <-p.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the command did not stop after the interrupt")
-	}
-	p.ended = true
-	return p.code
+	return p.Interrupt(t, errInterrupted)
 }
 
 // docFields reads the field tables of docs/cli.md: section title -> field -> presence column.
@@ -359,7 +303,7 @@ func TestVersionAndHelp(t *testing.T) {
 	}
 	r := runCLI(t, nil, "--help")
 	require.Equal(t, exitOK, r.code)
-	root, _ := newRoot(cli.NoEnv, &lockedBuffer{}, &lockedBuffer{})
+	root, _ := newRoot(cli.NoEnv, io.Discard, io.Discard)
 	for _, c := range root.Commands() {
 		if c.Hidden {
 			continue

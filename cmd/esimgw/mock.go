@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -75,27 +74,11 @@ a ca.pem without its ca.key is an error (remove it for a new CA).`,
 			if *notify != "" {
 				opts = append(opts, gatewaytest.WithNotificationURL(gatewaytest.ES2, *notify), gatewaytest.WithNotificationURL(gatewaytest.ES4, *notify))
 			}
-			dir := *certs
-			if dir == "" {
-				if dir, err = os.MkdirTemp("", "esimgw-mock-"); err != nil {
-					return err
-				}
-			} else if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			ca, err := gatewaytest.LoadOrNewCA(dir)
-			if err != nil {
-				return err
-			}
-			gw, err := gatewaytest.New(append(opts, gatewaytest.WithCA(ca))...)
+			gw, files, err := gatewaytest.NewInDir(*certs, opts...)
 			if err != nil {
 				return err
 			}
 			defer gw.Close()
-			files, err := gw.WriteMissingFiles(dir)
-			if err != nil {
-				return err
-			}
 			ln, err := net.Listen("tcp", *control)
 			if err != nil {
 				return usage(fmt.Errorf("--control %s: %w", *control, err))

@@ -74,27 +74,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *verbose {
 		opts = append(opts, gatewaytest.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
 	}
-	dir := *certs
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "mockgateway-"); err != nil {
-			return err
-		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	ca, err := gatewaytest.LoadOrNewCA(dir)
-	if err != nil {
-		return err
-	}
-	g, err := gatewaytest.New(append(opts, gatewaytest.WithCA(ca))...)
+	g, files, err := gatewaytest.NewInDir(*certs, opts...)
 	if err != nil {
 		return err
 	}
 	defer g.Close()
-	files, err := g.WriteMissingFiles(dir)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "profile     %s\n", b)
 	fmt.Fprintf(stdout, "ES2         %s\n", g.ES2URL)
 	fmt.Fprintf(stdout, "ES4         %s\n", g.ES4URL)

@@ -5,6 +5,7 @@ package clitest
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,32 +22,61 @@ type Result struct {
 	Stdout, Stderr string
 }
 
-// Exec runs a program to completion (bounded by a minute) with env as its whole environment.
+// Program runs one command line to its exit code: an example program's run function through cli.Exec
+// (Example), or cmd/esimgw's cobra root.
+type Program func(ctx context.Context, args []string, env cli.Env, stdout, stderr io.Writer) int
+
+// Example is the Program of an example program's run function.
+func Example(run cli.RunFunc) Program {
+	return func(ctx context.Context, args []string, env cli.Env, stdout, stderr io.Writer) int {
+		return cli.Exec(ctx, "esimgw-test", run, args, env, stdout, stderr)
+	}
+}
+
+// Exec runs an example program to completion (bounded by a minute) with env as its whole environment.
 func Exec(t testing.TB, run cli.RunFunc, env map[string]string, args ...string) Result {
+	t.Helper()
+	return ExecProgram(t, Example(run), env, args...)
+}
+
+// ExecProgram is Exec for any Program.
+func ExecProgram(t testing.TB, p Program, env map[string]string, args ...string) Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out, errOut buffer
-	code := cli.Exec(ctx, "esimgw-test", run, args, cli.MapEnv(env), &out, &errOut)
+	code := p(ctx, args, cli.MapEnv(env), &out, &errOut)
 	return Result{Code: code, Stdout: out.String(), Stderr: errOut.String()}
 }
 
 // Proc is a program running in the background.
 type Proc struct {
-	cancel      context.CancelFunc
+	cancel      context.CancelCauseFunc
 	out, errOut buffer
 	done        chan int
 }
 
-// Start runs a program in the background; Stop or Wait ends it.
+// Start runs an example program in the background; Stop or Wait ends it.
 func Start(t testing.TB, run cli.RunFunc, env map[string]string, args ...string) *Proc {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &Proc{cancel: cancel, done: make(chan int, 1)}
-	go func() { p.done <- cli.Exec(ctx, "esimgw-test", run, args, cli.MapEnv(env), &p.out, &p.errOut) }()
-	t.Cleanup(func() { p.Stop() })
-	return p
+	return StartProgram(t, Example(run), env, args...)
 }
+
+// StartProgram is Start for any Program.
+func StartProgram(t testing.TB, p Program, env map[string]string, args ...string) *Proc {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	pr := &Proc{cancel: cancel, done: make(chan int, 1)}
+	go func() { pr.done <- p(ctx, args, cli.MapEnv(env), &pr.out, &pr.errOut) }()
+	t.Cleanup(func() { pr.Stop() })
+	return pr
+}
+
+// Stdout is what the program wrote to its standard output so far.
+func (p *Proc) Stdout() string { return p.out.String() }
+
+// Stderr is what the program wrote to its standard error so far.
+func (p *Proc) Stderr() string { return p.errOut.String() }
 
 // WaitFor waits until stdout matches re, and returns the first submatch (or the match).
 func (p *Proc) WaitFor(t testing.TB, re string) string {
@@ -83,10 +113,25 @@ func (p *Proc) Wait(t testing.TB) Result {
 
 // Stop cancels the program and waits for it.
 func (p *Proc) Stop() Result {
-	p.cancel()
+	p.cancel(nil)
 	code := <-p.done
 	p.done <- code
 	return Result{Code: code, Stdout: p.out.String(), Stderr: p.errOut.String()}
+}
+
+// Interrupt cancels the program's context with cause (what a signal handler would, e.g. cmd/esimgw's
+// errInterrupted) and returns its exit code; a program that already ended keeps its code.
+func (p *Proc) Interrupt(t testing.TB, cause error) int {
+	t.Helper()
+	p.cancel(cause)
+	select {
+	case code := <-p.done:
+		p.done <- code
+		return code
+	case <-time.After(30 * time.Second):
+		t.Fatal("the program did not stop after the interrupt")
+		return 0
+	}
 }
 
 // GatewayEnv is the environment of an operator pointed at gw: its endpoints, the certificate files
