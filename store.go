@@ -56,6 +56,14 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
+// PendingCounter is implemented by a Store that can count the operations awaiting their callback with
+// one cheap query (pgstore: an indexed count over the shared table, so every replica's operations). The
+// Dispatcher's esimgw.operations.pending gauge uses it for a Store other than the Tracker, refreshing its
+// count at most every PendingCountInterval (WithPendingCountInterval) whatever the scrape rate.
+type PendingCounter interface {
+	CountPendingOperations(ctx context.Context) (int64, error)
+}
+
 // MessageScope separates the kinds of message whose MessageIDs a Store de-duplicates.
 type MessageScope string
 

@@ -76,7 +76,16 @@ var (
 type telemetryConfig struct {
 	tp trace.TracerProvider
 	mp metric.MeterProvider
+	// pendingEvery bounds how often a shared store is asked for its pending count (0: the default).
+	pendingEvery time.Duration
 }
+
+// PendingCountInterval is how long the Dispatcher reuses a PendingCounter store's count of pending
+// operations before asking again (WithPendingCountInterval changes it).
+const PendingCountInterval = 30 * time.Second
+
+// pendingCountTimeout bounds one count query: a scrape must not hang on a slow database.
+const pendingCountTimeout = 2 * time.Second
 
 func (c telemetryConfig) enabled() bool { return c.tp != nil || c.mp != nil }
 
@@ -123,6 +132,13 @@ func WithDispatcherTracerProvider(tp trace.TracerProvider) DispatcherOption {
 // callback latency) and observe the number of pending operations.
 func WithDispatcherMeterProvider(mp metric.MeterProvider) DispatcherOption {
 	return func(d *Dispatcher) { d.telemetry.mp = mp }
+}
+
+// WithPendingCountInterval sets how long the esimgw.operations.pending gauge reuses the count of a shared
+// store (a PendingCounter such as pgstore) before querying again; default PendingCountInterval. The
+// Tracker's count is read at every collection, for free.
+func WithPendingCountInterval(d time.Duration) DispatcherOption {
+	return func(dp *Dispatcher) { dp.telemetry.pendingEvery = d }
 }
 
 // WithServerMeterProvider makes the callback server count what it refuses (MetricInboundRefused), by cause.
@@ -478,11 +494,23 @@ func newDispatcherTelemetry(cfg telemetryConfig, store Store) *dispatcherTelemet
 	t.metering = t.inbound.Enabled(bg) || t.notifications.Enabled(bg) || t.callbackLatency.Enabled(bg) || t.duration.Enabled(bg)
 	pending, _ := meter.Int64ObservableUpDownCounter(MetricPendingOperation, metric.WithUnit("{operation}"),
 		metric.WithDescription("Asynchronous operations registered and awaiting their callback."))
-	// Only the in-memory store counts its operations for free; a shared store's count is every replica's
-	// and costs a query, so it is not observed on every collection.
-	if tracker, ok := store.(*Tracker); ok {
+	// The in-memory store counts this process's operations for free. A shared store's count is every
+	// replica's (the same on each: aggregate with max, not sum) and costs a query, so it is cached.
+	switch st := store.(type) {
+	case *Tracker:
 		_, _ = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-			o.ObserveInt64(pending, int64(tracker.Pending()))
+			o.ObserveInt64(pending, int64(st.Pending()))
+			return nil
+		}, pending)
+	case PendingCounter:
+		pc := &pendingCount{store: st, every: cfg.pendingEvery}
+		if pc.every <= 0 {
+			pc.every = PendingCountInterval
+		}
+		_, _ = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+			if n, ok := pc.get(ctx); ok {
+				o.ObserveInt64(pending, n)
+			}
 			return nil
 		}, pending)
 	}
@@ -791,4 +819,37 @@ func (w *waitTrace) end(span trace.Span, p *Pending, err error) {
 		}
 	}
 	span.End()
+}
+
+// pendingCount caches a PendingCounter's count: at most one query every every, however often the metrics
+// are collected (each replica's scrape would otherwise be a count over the shared table).
+type pendingCount struct {
+	store PendingCounter
+	every time.Duration
+	now   func() time.Time // time.Now; tests replace it
+
+	mu      sync.Mutex
+	n       int64
+	ok      bool // n holds a count
+	fetched time.Time
+}
+
+// get returns the cached count, querying first when it is older than every. A failed query keeps the
+// last count (and is retried at the next collection); before any count there is nothing to observe.
+func (c *pendingCount) get(ctx context.Context) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now
+	if c.now != nil {
+		now = c.now
+	}
+	if !c.ok || now().Sub(c.fetched) >= c.every {
+		qctx, cancel := context.WithTimeout(ctx, pendingCountTimeout)
+		n, err := c.store.CountPendingOperations(qctx)
+		cancel()
+		if err == nil {
+			c.n, c.ok, c.fetched = n, true, now()
+		}
+	}
+	return c.n, c.ok
 }

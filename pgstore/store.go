@@ -444,6 +444,19 @@ func (s *Store) PendingOperations(ctx context.Context, limit int) ([]esimgw.Oper
 	return out, nil
 }
 
+// CountPendingOperations counts the pending operations of every replica (esimgw.PendingCounter: the
+// Dispatcher's esimgw.operations.pending gauge, cached). It reads the partial index of pending rows.
+func (s *Store) CountPendingOperations(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.retry(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT count(*) FROM esimgw_operation WHERE state = 0`).Scan(&n)
+	})
+	if err != nil {
+		return 0, &esimgw.StoreError{Op: "count pending", Err: err}
+	}
+	return n, nil
+}
+
 // ClaimMessage claims the MessageID with a lease, in one statement: a new MessageID, or one whose claim
 // expired, is Claimed; a committed one HandedOver; one claimed by a live claim InProgress.
 func (s *Store) ClaimMessage(ctx context.Context, scope esimgw.MessageScope, messageID string) (esimgw.ClaimResult, error) {
