@@ -95,7 +95,7 @@ func WithAddressSeparator(sep soap.Separator) Option {
 	return func(c *clientConfig) { c.sep, c.sepSet = sep, true }
 }
 
-// WithReplyTo sets the address the gateway posts asynchronous results to (your CallbackServer's public URL).
+// WithReplyTo sets the address the gateway posts asynchronous results to (your callback.Server's public URL).
 func WithReplyTo(url string) Option { return func(c *clientConfig) { c.replyTo = url } }
 
 // WithoutReplyTo lets asynchronous calls go out without a replyTo: the gateway then sends no callback and
@@ -109,7 +109,7 @@ func WithValidityPeriod(d time.Duration) Option { return func(c *clientConfig) {
 // ValidityPeriod of SetFallBackAttribute (docs/kpn.md R6, R10).
 func WithKPN() Option { return func(c *clientConfig) { c.kpn = true } }
 
-// WithDispatcher names the Dispatcher whose CallbackServer receives this client's callbacks.
+// WithDispatcher names the Dispatcher whose callback.Server receives this client's callbacks.
 func WithDispatcher(d *Dispatcher) Option { return func(c *clientConfig) { c.dispatcher = d } }
 
 // WithTLSConfig sends over a keep-alive HTTPS transport with cfg (see package mtls for building it).

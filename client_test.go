@@ -38,6 +38,9 @@ var testNow = time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
+// generous bounds a wait that must end; it is never a performance assertion.
+const generous = 20 * time.Second
+
 // logBuffer is a goroutine-safe log sink for asserting on what was logged.
 type logBuffer struct {
 	mu  sync.Mutex

@@ -157,7 +157,7 @@ func (in *Inbound) FunctionCallIdentifier() string {
 	return TransactionIDFromMessageID(in.RelatesTo)
 }
 
-// Dispatcher is the soap.MessageHandler behind a CallbackServer: it resolves callbacks of ES2 and ES4
+// Dispatcher is the soap.MessageHandler behind a callback.Server: it resolves callbacks of ES2 and ES4
 // operations through its Tracker, passes notifications to the NotificationHandler, and everything else
 // (callbacks nobody waits for, notifications nobody handles or with unreadable values, unknown elements)
 // to the unmatched handler. It dispatches on the body element's local name; wsa:Action is only a hint,

@@ -11,11 +11,11 @@
 //     success that carries a *Warning. DescribeCode names the codes ("8.2.1/3.9" reads "Profile ICCID:
 //     unknown"); OutcomeOf flattens any result into the one status row REST platforms show.
 //   - Asynchronous functions return an Operation whose Wait gives the typed result once the gateway posts
-//     its callback to your replyTo address. A Dispatcher, served by a CallbackServer (mTLS by default),
+//     its callback to your replyTo address. A Dispatcher, served by a callback.Server (mTLS by default),
 //     correlates callbacks (RelatesTo first, then the TransactionId inside the MessageID), routes
 //     notifications to typed handlers, and gives whatever nobody waits for to an unmatched handler: a
 //     callback is acknowledged only after it was handed over, and never dropped.
 //
-// A typical set-up: one Dispatcher and one CallbackServer per process, one es2.Client and one es4.Client
+// A typical set-up: one Dispatcher and one callback.Server per process, one es2.Client and one es4.Client
 // per gateway, all sharing the Dispatcher (see the examples of packages es4 and es2).
 package esimgw

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +23,7 @@ import (
 
 // Telemetry follows the aws-sdk-go-v2 pattern: the library speaks only the OpenTelemetry API, and a program
 // hands in the providers it built with the SDK (WithTracerProvider, WithMeterProvider and their Dispatcher
-// and CallbackServer counterparts). With none given nothing is instrumented: the hooks are a nil check.
+// and callback.Server counterparts). With none given nothing is instrumented: the hooks are a nil check.
 // docs/telemetry.md lists every span, metric and attribute.
 
 // InstrumentationName is the instrumentation scope of every tracer and meter esimgw creates.
@@ -41,7 +39,6 @@ const (
 	MetricCallbackLatency  = "esimgw.callback.latency"   // histogram, s: request sent to its callback's arrival
 	MetricInbound          = "esimgw.inbound.messages"   // counter: inbound messages by kind and match
 	MetricNotifications    = "esimgw.notifications"      // counter: notifications by kind
-	MetricInboundRefused   = "esimgw.inbound.refused"    // counter: inbound connections/requests refused, by cause
 	MetricPendingOperation = "esimgw.operations.pending" // up-down counter (observed): operations awaiting a callback
 	MetricInboundDuration  = "rpc.server.call.duration"  // histogram, s: hand-over of one inbound message
 	spanEventRetry         = "esimgw.retry"              // span event, one a retry (package soap adds it)
@@ -51,18 +48,7 @@ const (
 	attrKind               = "esimgw.inbound.kind"
 	attrMatch              = "esimgw.inbound.match"
 	attrNotificationKind   = "esimgw.notification.kind"
-	attrRefusalCause       = "esimgw.refusal.cause"
 	statusAccepted         = "ACCEPTED" // an asynchronous request the gateway took (202); its result comes later
-)
-
-// Refusal causes of MetricInboundRefused.
-const (
-	RefusedTLS         = "tls"          // TLS handshake failed: no client certificate, unknown CA, expired, plain HTTP
-	RefusedAllowList   = "allow_list"   // client certificate valid but its subject is not on the allow-list
-	RefusedSize        = "size"         // body over the size limit (413)
-	RefusedMalformed   = "malformed"    // not a readable SOAP envelope (400)
-	RefusedContentType = "content_type" // not a SOAP media type (415)
-	RefusedMethod      = "method"       // not a POST (405)
 )
 
 var (
@@ -139,12 +125,6 @@ func WithDispatcherMeterProvider(mp metric.MeterProvider) DispatcherOption {
 // Tracker's count is read at every collection, for free.
 func WithPendingCountInterval(d time.Duration) DispatcherOption {
 	return func(dp *Dispatcher) { dp.telemetry.pendingEvery = d }
-}
-
-// WithServerMeterProvider makes the callback server count what it refuses (MetricInboundRefused), by cause.
-// Spans for the messages it accepts come from the Dispatcher.
-func WithServerMeterProvider(mp metric.MeterProvider) ServerOption {
-	return func(c *serverConfig) error { c.meter = mp; return nil }
 }
 
 // clientTelemetry instruments a Client; nil when no provider was given. tracing and metering are decided
@@ -667,79 +647,6 @@ func (t *dispatcherTelemetry) noteUnmatched(ctx context.Context, in *Inbound) {
 
 // matchHandled is the match of a notification a handler took.
 const matchHandled = "handled"
-
-// refusalCounter counts what the callback server refuses; nil without WithServerMeterProvider.
-type refusalCounter struct{ c metric.Int64Counter }
-
-func newRefusalCounter(mp metric.MeterProvider) *refusalCounter {
-	if mp == nil {
-		return nil
-	}
-	c, _ := mp.Meter(InstrumentationName).Int64Counter(MetricInboundRefused, metric.WithUnit("{refusal}"),
-		metric.WithDescription("Inbound connections and requests the callback server refused, by cause (tls, allow_list, size, malformed, content_type, method)."))
-	return &refusalCounter{c: c}
-}
-
-func (r *refusalCounter) add(cause string) {
-	r.c.Add(context.Background(), 1, metric.WithAttributes(attribute.String(attrRefusalCause, cause)))
-}
-
-// handshake counts a refused TLS handshake from net/http's log line: the only place net/http reports it.
-func (r *refusalCounter) handshake(line string) {
-	if r == nil {
-		return
-	}
-	cause := RefusedTLS
-	if strings.Contains(line, "not on the allow-list") { // mtls.SubjectNotAllowedError
-		cause = RefusedAllowList
-	}
-	r.add(cause)
-}
-
-// wrap counts the refusals the SOAP handler answers: 400 for what cannot be read as an envelope, 405, 413,
-// 415. A 500 is not a refusal (the handler failed and the gateway retries).
-func (r *refusalCounter) wrap(h http.Handler) http.Handler {
-	if r == nil {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, req)
-		switch sw.status {
-		case http.StatusBadRequest:
-			r.add(RefusedMalformed)
-		case http.StatusMethodNotAllowed:
-			r.add(RefusedMethod)
-		case http.StatusRequestEntityTooLarge:
-			r.add(RefusedSize)
-		case http.StatusUnsupportedMediaType:
-			r.add(RefusedContentType)
-		}
-	})
-}
-
-// statusWriter remembers the status written.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // waitTrace traces the Waits of one Operation; nil (and free) unless the client's or its dispatcher's
 // tracer records.

@@ -1,11 +1,7 @@
 package esimgw_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -403,46 +399,6 @@ func TestTelemetryNotification(t *testing.T) {
 	assert.EqualValues(t, 1, sumOf(t, rm, esimgw.MetricNotifications, map[string]string{"rpc.service": "ES4", "esimgw.notification.kind": "ProfileEnabled"}))
 	assert.EqualValues(t, 2, sumOf(t, rm, esimgw.MetricNotifications, map[string]string{"esimgw.notification.kind": "ProfileDisabled"}))
 	assert.EqualValues(t, 4, sumOf(t, rm, esimgw.MetricInbound, map[string]string{"esimgw.inbound.kind": "notification", "esimgw.inbound.match": "handled"}))
-}
-
-func TestTelemetryRefusedInboundConnection(t *testing.T) {
-	rig := newTelemetryRig(t)
-	gw := gatewaytest.Start(t, gatewaytest.WithLogger(quietLogger()))
-	srv, base := startServer(t, esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quietLogger())),
-		esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quietLogger()), esimgw.WithServerMeterProvider(rig.mp))
-	_ = srv
-
-	// No client certificate: the handshake is refused.
-	conn, err := tls.Dial("tcp", strings.TrimPrefix(base, "https://"), &tls.Config{RootCAs: gw.CAPool(), MinVersion: tls.VersionTLS12})
-	if err == nil {
-		// TLS 1.3 reports the server's refusal at the first read.
-		_ = conn.SetDeadline(time.Now().Add(generous))
-		_, err = conn.Read(make([]byte, 1))
-		_ = conn.Close()
-	}
-	require.Error(t, err)
-	require.Eventually(t, func() bool {
-		return sumOf(t, rig.collect(t), esimgw.MetricInboundRefused, map[string]string{"esimgw.refusal.cause": "tls"}) == 1
-	}, generous, 10*time.Millisecond)
-}
-
-func TestTelemetryRefusedRequests(t *testing.T) {
-	rig := newTelemetryRig(t)
-	_, base := startServer(t, esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quietLogger())),
-		esimgw.WithPlainHTTP(), esimgw.WithMaxBodyBytes(512), esimgw.WithServerLogger(quietLogger()), esimgw.WithServerMeterProvider(rig.mp))
-	post := func(ct string, body []byte) int {
-		res, err := http.Post(base+"/", ct, bytes.NewReader(body))
-		require.NoError(t, err)
-		_ = res.Body.Close()
-		return res.StatusCode
-	}
-	assert.Equal(t, http.StatusRequestEntityTooLarge, post("application/soap+xml", bytes.Repeat([]byte("x"), 4096)))
-	assert.Equal(t, http.StatusBadRequest, post("application/soap+xml", []byte("<not-an-envelope")))
-	assert.Equal(t, http.StatusUnsupportedMediaType, post("text/plain", []byte("hello")))
-	rm := rig.collect(t)
-	for cause, n := range map[string]int64{"size": 1, "malformed": 1, "content_type": 1, "tls": 0} {
-		assert.Equal(t, n, sumOf(t, rm, esimgw.MetricInboundRefused, map[string]string{"esimgw.refusal.cause": cause}), cause)
-	}
 }
 
 func TestTelemetryOffWithoutProviders(t *testing.T) {

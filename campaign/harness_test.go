@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/campaign"
 	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/es4"
@@ -33,7 +34,7 @@ func startWorkerWith(t testing.TB, gw *gatewaytest.Gateway, pool *pgxpool.Pool, 
 	if intercept {
 		h = rec.Intercept(d)
 	}
-	srv, err := esimgw.NewCallbackServer(h, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet()))
+	srv, err := callback.NewServer(h, callback.WithTLS(gw.CallbackServerTLSConfig()), callback.WithLogger(quiet()))
 	require.NoError(t, err)
 	require.NoError(t, srv.Listen("127.0.0.1:0"))
 	t.Cleanup(func() { _ = srv.Close() })

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/campaign"
 	"github.com/esimgw/esimgw/es4"
 )
@@ -76,7 +77,7 @@ func workerMain(id string) error {
 
 	rec := campaign.NewRecorder(pool, logger)
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(logger), esimgw.WithUnmatchedHandler(rec.CallbackHandler(nil)))
-	srv, err := esimgw.NewCallbackServer(rec.Intercept(d), esimgw.WithPlainHTTP(), esimgw.WithServerLogger(logger))
+	srv, err := callback.NewServer(rec.Intercept(d), callback.WithPlainHTTP(), callback.WithLogger(logger))
 	if err != nil {
 		return err
 	}

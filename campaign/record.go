@@ -118,7 +118,7 @@ func (r *Recorder) CallbackHandler(next func(ctx context.Context, in *esimgw.Inb
 // decoded and its result stored before it is acknowledged, and never reaches next; everything else
 // (other callbacks, notifications) goes to next unchanged.
 //
-//	srv, _ := esimgw.NewCallbackServer(recorder.Intercept(dispatcher), esimgw.WithServerTLS(cfg))
+//	srv, _ := callback.NewServer(recorder.Intercept(dispatcher), callback.WithTLS(cfg))
 func (r *Recorder) Intercept(next soap.MessageHandler) soap.MessageHandler {
 	return &interceptor{r: r, next: next}
 }

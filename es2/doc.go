@@ -9,7 +9,7 @@
 //   - GetEIS, UpdatePolicyRules and UpdateSubscriptionAddress are synchronous and return their result.
 //   - DownloadProfile, EnableProfile, DisableProfile, DeleteProfile and SetFallBackAttribute are
 //     asynchronous: they return an *esimgw.Operation whose Wait gives the result once the SM-DP posts its
-//     callback to the replyTo address, where an esimgw.CallbackServer serves an esimgw.Dispatcher. One
+//     callback to the replyTo address, where an callback.Server serves an esimgw.Dispatcher. One
 //     Dispatcher and one server take the callbacks and notifications of ES2 and ES4 alike: the body element
 //     says which.
 //   - Arguments are validated before anything is sent (*esimgw.ValidationError); FAILED and EXPIRED results

@@ -6,18 +6,19 @@ import (
 	"time"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/gatewaytest"
 )
 
 // operator is what a program sets up once: a Watcher in front of its notification handler, a Dispatcher,
-// the CallbackServer that receives callbacks and notifications, and the ES2 client. Here the SM-DP is
+// the callback.Server that receives callbacks and notifications, and the ES2 client. Here the SM-DP is
 // gatewaytest's mock, whose CA issued every certificate; against KPN the TLS configurations come from
 // package mtls, replyTo is your server's public URL, and esimgw.WithKPN is given.
 type operator struct {
 	client  *es2.Client
 	watcher *es2.Watcher
-	server  *esimgw.CallbackServer
+	server  *callback.Server
 }
 
 func setUp(gw *gatewaytest.Gateway) (*operator, error) {

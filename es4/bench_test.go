@@ -11,6 +11,7 @@ import (
 	"github.com/jarcoal/httpmock"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/mtls/mtlstest"
@@ -108,7 +109,7 @@ func BenchmarkCallbackServer(b *testing.B) {
 		b.Fatal(err)
 	}
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(discard()))
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(pki.ServerTLSConfig()), esimgw.WithServerLogger(discard()))
+	srv, err := callback.NewServer(d, callback.WithTLS(pki.ServerTLSConfig()), callback.WithLogger(discard()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func TestRequestEnvelopes(t *testing.T) {
 				t.Fatal("resolved before any callback")
 			default:
 			}
-			require.NoError(t, callback(t, d, f.answer, key.MessageID, ""))
+			require.NoError(t, deliverCallback(t, d, f.answer, key.MessageID, ""))
 			<-done
 			assert.Zero(t, d.Tracker().Pending())
 		})
@@ -243,7 +243,7 @@ func TestStatuses(t *testing.T) {
 			rec.RegisterResponder(http.MethodPost, endpoint, accepted())
 			op, err := c.EnableProfile(t.Context(), testEID, testICCID, esimgw.WithFunctionCallIdentifier(fcID))
 			require.NoError(t, err)
-			require.NoError(t, callback(t, d, resp, op.MessageID(), ""))
+			require.NoError(t, deliverCallback(t, d, resp, op.MessageID(), ""))
 			res, err := op.Wait(t.Context())
 			check(t, res, err, want)
 		})
@@ -261,7 +261,7 @@ func TestStatuses(t *testing.T) {
 			res, err := op.Wait(t.Context())
 			check(t, res, err, want)
 			// A late copy of the callback resolves nothing.
-			require.NoError(t, callback(t, d, resp, op.MessageID(), ""))
+			require.NoError(t, deliverCallback(t, d, resp, op.MessageID(), ""))
 		})
 	}
 }
@@ -274,7 +274,7 @@ func TestAuditEISCallbackCarriesEIS(t *testing.T) {
 	assert.NotContains(t, string(rec.sent()[0]), "<rps:Iccid>", "nil audits every profile")
 	eis := &rps.EISType{SmsrID: smsrOID, ProfileInfo: []rps.ProfileInfoType{{Iccid: testICCID, State: rps.ProfileStateTypeEnabled}}}
 	// No RelatesTo: correlated by the TransactionId inside the callback's own MessageID.
-	require.NoError(t, callback(t, d, &rps.ES4AuditEISResponse{BaseResponseType: success, Eis: eis}, "", op.TransactionID()))
+	require.NoError(t, deliverCallback(t, d, &rps.ES4AuditEISResponse{BaseResponseType: success, Eis: eis}, "", op.TransactionID()))
 	res, err := op.Wait(t.Context())
 	require.NoError(t, err)
 	require.NotNil(t, res.EIS)

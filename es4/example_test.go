@@ -6,17 +6,18 @@ import (
 	"time"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
-// operator is what a program sets up once: a Dispatcher, its CallbackServer and the ES4 client. Here the
+// operator is what a program sets up once: a Dispatcher, its callback.Server and the ES4 client. Here the
 // SM-SR is gatewaytest's mock, whose CA issued every certificate; against KPN the TLS configurations come
 // from package mtls and replyTo is your server's public URL.
 type operator struct {
 	client *es4.Client
-	server *esimgw.CallbackServer
+	server *callback.Server
 }
 
 func setUp(gw *gatewaytest.Gateway, opts ...esimgw.DispatcherOption) (*operator, error) {

@@ -121,9 +121,9 @@ func status(st esimgw.Status, subject, reason string) rps.BaseResponseType {
 
 var success = status(esimgw.StatusExecutedSuccess, "", "")
 
-// callback delivers el through the dispatcher as the callback answering the request relatesTo (omitted
+// deliverCallback delivers el through the dispatcher as the callback answering the request relatesTo (omitted
 // when relatesTo is empty, the callback's own MessageID then carrying txID).
-func callback(t testing.TB, d *esimgw.Dispatcher, el rps.Element, relatesTo, txID string) error {
+func deliverCallback(t testing.TB, d *esimgw.Dispatcher, el rps.Element, relatesTo, txID string) error {
 	t.Helper()
 	h := &soap.Header{
 		From:      "https://smsr.example.net?EntityId=" + smsrOID,

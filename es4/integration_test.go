@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/wsdl/rps"
@@ -25,7 +26,7 @@ const eventually = 15 * time.Second
 type rig struct {
 	gw     *gatewaytest.Gateway
 	d      *esimgw.Dispatcher
-	srv    *esimgw.CallbackServer
+	srv    *callback.Server
 	client *es4.Client
 }
 

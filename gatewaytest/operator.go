@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 )
 
 // Operator is the operator side of a test against the mock: a Dispatcher, a CallbackServer with mutual
@@ -17,7 +18,7 @@ import (
 //	c, _ := es4.NewClient(gw.ES4URL, op.Options...)
 type Operator struct {
 	Dispatcher *esimgw.Dispatcher
-	Server     *esimgw.CallbackServer
+	Server     *callback.Server
 	// ReplyTo is the callback server's URL, given to the mock as the notification URL of both interfaces.
 	ReplyTo string
 	// Options configure an es2 or es4 client for the mock: entity, mTLS, replyTo and Dispatcher.
@@ -43,7 +44,7 @@ func NewOperator(tb testing.TB, gw *Gateway, dopts ...esimgw.DispatcherOption) *
 // StartOperator is NewOperator for programs (the examples): the caller shuts op.Server down.
 func StartOperator(gw *Gateway, dopts ...esimgw.DispatcherOption) (*Operator, error) {
 	d := esimgw.NewDispatcher(append([]esimgw.DispatcherOption{esimgw.WithDispatcherLogger(gw.logger)}, dopts...)...)
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(gw.logger))
+	srv, err := callback.NewServer(d, callback.WithTLS(gw.CallbackServerTLSConfig()), callback.WithLogger(gw.logger))
 	if err != nil {
 		return nil, err
 	}

@@ -29,5 +29,5 @@ func Example() {
 	defer store.Close()
 
 	dispatcher := esimgw.NewDispatcher(esimgw.WithStore(store))
-	_ = dispatcher // serve it with esimgw.NewCallbackServer, and give it to the es4/es2 clients (WithDispatcher)
+	_ = dispatcher // serve it with callback.NewServer, and give it to the es4/es2 clients (WithDispatcher)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/pgtest"
@@ -96,7 +97,7 @@ func (a *app) lostAndDoubled(fcIDs []string) (lost, doubled int) {
 type replica struct {
 	pool   *pgxpool.Pool
 	store  *pgstore.Store
-	server *esimgw.CallbackServer
+	server *callback.Server
 	addr   string
 }
 
@@ -110,7 +111,7 @@ func startReplica(t *testing.T, gw *gatewaytest.Gateway, dbURL, addr string, a *
 	store, err := pgstore.New(ctx, pool, pgstore.WithRecheckInterval(500*time.Millisecond))
 	require.NoError(t, err)
 	d := esimgw.NewDispatcher(append(a.dispatcherOptions(), esimgw.WithStore(store))...)
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet()))
+	srv, err := callback.NewServer(d, callback.WithTLS(gw.CallbackServerTLSConfig()), callback.WithLogger(quiet()))
 	require.NoError(t, err)
 	// A restarted replica takes its predecessor's port, which may linger a moment.
 	require.Eventually(t, func() bool { return srv.Listen(addr) == nil }, 10*time.Second, 20*time.Millisecond, "listen on %s", addr)

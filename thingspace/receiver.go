@@ -15,9 +15,9 @@ import (
 )
 
 // CallbackHandler returns the http.Handler that receives the clients' callbacks: mount it on any server
-// and register its public URL with RegisterCallback. On an esimgw.CallbackServer it is a JSON route
-// beside the SOAP one (esimgw.WithRoute("/thingspace", c.CallbackHandler())); since ThingSpace presents
-// no client certificate, give it a CallbackServer of its own with esimgw.WithoutClientCertificates and
+// and register its public URL with RegisterCallback. On an callback.Server it is a JSON route
+// beside the SOAP one (callback.WithRoute("/thingspace", c.CallbackHandler())); since ThingSpace presents
+// no client certificate, give it a callback.Server of its own with callback.WithoutClientCertificates and
 // keep the SOAP callbacks on the mutual-TLS one. Share the Dispatcher's Store (WithStore) so that both
 // keep their operations in one place.
 //

@@ -9,18 +9,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/thingspace"
 	"github.com/esimgw/esimgw/thingspace/thingspacetest"
 )
 
-// The receiver as a JSON route of an esimgw.CallbackServer, the client's operations in the Dispatcher's
+// The receiver as a JSON route of an callback.Server, the client's operations in the Dispatcher's
 // Store beside the SOAP clients'.
 func TestReceiverOnTheCallbackServerSharingTheDispatchersStore(t *testing.T) {
 	ts := thingspacetest.Start(t)
 	d := esimgw.NewDispatcher()
 	c, err := thingspace.NewClient(append(ts.ClientOptions(), thingspace.WithStore(d.Store()))...)
 	require.NoError(t, err)
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithPlainHTTP(), esimgw.WithRoute("/thingspace", c.CallbackHandler()))
+	srv, err := callback.NewServer(d, callback.WithPlainHTTP(), callback.WithRoute("/thingspace", c.CallbackHandler()))
 	require.NoError(t, err)
 	require.NoError(t, srv.Listen("127.0.0.1:0"))
 	t.Cleanup(func() {

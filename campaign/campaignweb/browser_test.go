@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/campaign"
 	"github.com/esimgw/esimgw/campaign/campaignweb"
 	"github.com/esimgw/esimgw/es4"
@@ -117,7 +118,7 @@ func (r *rig) worker(t *testing.T, opts ...campaign.WorkerOption) func() {
 	t.Helper()
 	rec := campaign.NewRecorder(r.pool, quiet())
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quiet()), esimgw.WithUnmatchedHandler(rec.CallbackHandler(nil)))
-	srv, err := esimgw.NewCallbackServer(rec.Intercept(d), esimgw.WithServerTLS(r.gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet()))
+	srv, err := callback.NewServer(rec.Intercept(d), callback.WithTLS(r.gw.CallbackServerTLSConfig()), callback.WithLogger(quiet()))
 	require.NoError(t, err)
 	require.NoError(t, srv.Listen("127.0.0.1:0"))
 	t.Cleanup(func() { _ = srv.Close() })

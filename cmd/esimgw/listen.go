@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/internal/cli"
 )
 
@@ -100,11 +101,11 @@ profile switch and a fall-back, so notifications arrive at once. Against KPN's R
 					fmt.Fprintf(app.Stdout, "%d operations still pending\n", t.Pending())
 				}
 			}()
-			var hopts []esimgw.HealthOption
+			var hopts []callback.HealthOption
 			for _, c := range s.ReadinessChecks() {
-				hopts = append(hopts, esimgw.WithReadinessCheck(c))
+				hopts = append(hopts, callback.WithReadinessCheck(c))
 			}
-			health := esimgw.NewHealthHandler(hopts...)
+			health := callback.NewHealthHandler(hopts...)
 			serve := func(flag, addr string, h http.Handler) error {
 				ln, err := net.Listen("tcp", addr)
 				if err != nil {

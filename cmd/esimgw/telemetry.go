@@ -20,6 +20,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/internal/cli"
 )
 
@@ -123,7 +124,7 @@ func (t *telemetry) options() cli.StartOptions {
 	var o cli.StartOptions
 	if t.mp != nil {
 		o.Dispatcher = append(o.Dispatcher, esimgw.WithDispatcherMeterProvider(t.mp))
-		o.Server = append(o.Server, esimgw.WithServerMeterProvider(t.mp))
+		o.Server = append(o.Server, callback.WithMeterProvider(t.mp))
 		o.Client = append(o.Client, esimgw.WithMeterProvider(t.mp))
 	}
 	if t.tp != nil {

@@ -2,7 +2,7 @@
 // (Telna's, for example) posts for each step of a consumer/IoT profile download, and prints each step once:
 // duplicates are acknowledged without being printed again, invalid messages are refused with 400. The
 // webhook handler (package es2plus) is mounted at es2plus.Path on the same mutual-TLS callback server that
-// takes SGP.02 callbacks and notifications (esimgw.WithRoute), and feeds a progress.Board whose final
+// takes SGP.02 callbacks and notifications (callback.WithRoute), and feeds a progress.Board whose final
 // state is printed at the end.
 //
 // Without gateway flags it starts an embedded mock gateway whose SM-DP+ mode posts a whole download
@@ -25,7 +25,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es2plus"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/cli"
@@ -69,7 +69,7 @@ func run(ctx context.Context, env cli.Env, args []string, stdout, stderr io.Writ
 	}), es2plus.WithLogger(app.Logger))
 
 	opts := app.PrintingOptions(cli.NewCounter(0))
-	opts.Server = append(opts.Server, esimgw.WithRoute(es2plus.Path, handler))
+	opts.Server = append(opts.Server, callback.WithRoute(es2plus.Path, handler))
 	s, err := app.Start(ctx, opts)
 	if err != nil {
 		return err

@@ -1,13 +1,13 @@
 package cli
 
-import "github.com/esimgw/esimgw"
+import "github.com/esimgw/esimgw/callback"
 
 // ReadinessChecks are what /readyz requires of this session: the callback server listening with a valid
 // certificate and, with -store, the database answering.
-func (s *Session) ReadinessChecks() []esimgw.ReadinessCheck {
-	checks := []esimgw.ReadinessCheck{s.Server.ReadinessCheck()}
+func (s *Session) ReadinessChecks() []callback.ReadinessCheck {
+	checks := []callback.ReadinessCheck{s.Server.ReadinessCheck()}
 	if s.store != nil {
-		checks = append(checks, esimgw.PingCheck("store", s.store))
+		checks = append(checks, callback.PingCheck("store", s.store))
 	}
 	return checks
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
@@ -25,8 +26,8 @@ type StartOptions struct {
 	Notifications esimgw.NotificationHandler
 	// Unmatched receives callbacks nobody waits for (and unknown messages); nil prints each one.
 	Unmatched func(ctx context.Context, in *esimgw.Inbound) error
-	// Server adds callback server options (esimgw.WithRoute for es2plus).
-	Server []esimgw.ServerOption
+	// Server adds callback server options (callback.WithRoute for es2plus).
+	Server []callback.Option
 	// Mock adds options of the embedded mock gateway.
 	Mock []gatewaytest.Option
 	// Dispatcher and Client add options of the Dispatcher and of the ES2/ES4 clients (telemetry providers).
@@ -40,7 +41,7 @@ type Session struct {
 	// Gateway is the embedded mock; nil against a real gateway.
 	Gateway    *gatewaytest.Gateway
 	Dispatcher *esimgw.Dispatcher
-	Server     *esimgw.CallbackServer
+	Server     *callback.Server
 	// ReplyTo is the callback server's URL sent as wsa:ReplyTo.
 	ReplyTo string
 	ES2     *es2.Client // nil unless NeedES2
@@ -58,7 +59,7 @@ type Session struct {
 // Start builds and starts the set-up the command line describes.
 func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error) {
 	o.Dispatcher = append(append([]esimgw.DispatcherOption(nil), a.Instrument.Dispatcher...), o.Dispatcher...)
-	o.Server = append(append([]esimgw.ServerOption(nil), a.Instrument.Server...), o.Server...)
+	o.Server = append(append([]callback.Option(nil), a.Instrument.Server...), o.Server...)
 	o.Client = append(append([]esimgw.Option(nil), a.Instrument.Client...), o.Client...)
 	s = &Session{app: a, EntityID: a.EntityID, SMSRID: a.SMSRID}
 	defer func() {
@@ -69,7 +70,7 @@ func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error)
 	}()
 	var (
 		clientTLS *tls.Config
-		serverOpt esimgw.ServerOption
+		serverOpt callback.Option
 		listen    = a.Listen
 	)
 	if a.Embedded() {
@@ -81,7 +82,7 @@ func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error)
 			return nil, fmt.Errorf("starting the embedded mock gateway: %w", err)
 		}
 		clientTLS = s.Gateway.ClientTLSConfig()
-		serverOpt = esimgw.WithServerTLS(s.Gateway.CallbackServerTLSConfig())
+		serverOpt = callback.WithTLS(s.Gateway.CallbackServerTLSConfig())
 		if s.EntityID == "" {
 			s.EntityID = s.Gateway.OperatorID
 		}
@@ -127,8 +128,8 @@ func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error)
 		dopts = append(dopts, esimgw.WithStore(store))
 	}
 	s.Dispatcher = esimgw.NewDispatcher(dopts...)
-	sopts := append([]esimgw.ServerOption{serverOpt, esimgw.WithServerLogger(serverLogger(a))}, o.Server...)
-	if s.Server, err = esimgw.NewCallbackServer(s.Dispatcher, sopts...); err != nil {
+	sopts := append([]callback.Option{serverOpt, callback.WithLogger(serverLogger(a))}, o.Server...)
+	if s.Server, err = callback.NewServer(s.Dispatcher, sopts...); err != nil {
 		return nil, fmt.Errorf("callback server: %w", err)
 	}
 	if err = s.Server.Listen(listen); err != nil {
@@ -204,7 +205,7 @@ func (a *App) clientTLS() (*tls.Config, error) {
 	return mtls.ClientConfig(src, opts...)
 }
 
-func (a *App) serverTLS() (esimgw.ServerOption, error) {
+func (a *App) serverTLS() (callback.Option, error) {
 	src, err := mtls.NewFileSource(a.CallbackCert, a.CallbackKey, mtls.WithLogger(a.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("callback server certificate (-callback-cert, -callback-key): %w", err)
@@ -217,7 +218,7 @@ func (a *App) serverTLS() (esimgw.ServerOption, error) {
 	if a.CallbackSubject != "" {
 		subjects = append(subjects, a.CallbackSubject)
 	}
-	return esimgw.WithServerCertificate(src, pool, subjects...), nil
+	return callback.WithCertificate(src, pool, subjects...), nil
 }
 
 // Close shuts the callback server down (waiting briefly for callbacks being handed over) and stops the

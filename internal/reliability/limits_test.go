@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/mtls/mtlstest"
@@ -57,7 +58,7 @@ func TestInboundLimits(t *testing.T) {
 			profiles.Store(int64(len(n.EIS.ProfileInfo)))
 			return nil
 		}}))
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet()))
+	srv, err := callback.NewServer(d, callback.WithTLS(gw.CallbackServerTLSConfig()), callback.WithLogger(quiet()))
 	require.NoError(t, err)
 	require.NoError(t, srv.Listen("127.0.0.1:0"))
 	t.Cleanup(func() { _ = srv.Close() })

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
@@ -80,7 +81,7 @@ func TestCallbackServerRestart(t *testing.T) {
 	// The restarted process: a new Dispatcher with an empty Tracker, a new server on the same address.
 	after := newLedger()
 	d2 := esimgw.NewDispatcher(after.dispatcherOptions()...)
-	s2, err := esimgw.NewCallbackServer(d2, esimgw.WithServerTLS(r.gw.CallbackServerTLSConfig()), esimgw.WithServerLogger(quiet()))
+	s2, err := callback.NewServer(d2, callback.WithTLS(r.gw.CallbackServerTLSConfig()), callback.WithLogger(quiet()))
 	require.NoError(t, err)
 	require.NoError(t, s2.Listen(addr))
 	t.Cleanup(func() {

@@ -24,6 +24,7 @@ import (
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/bench/internal/compserver"
 	"github.com/esimgw/esimgw/bench/internal/loadgen"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/version"
@@ -124,7 +125,7 @@ func run(peer, scenario, url, dir string, conc int, dur, warm time.Duration, max
 			peer = "esimgw-pg"
 		}
 		d := esimgw.NewDispatcher(dopts...)
-		cbs, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(scfg), esimgw.WithServerLogger(quiet))
+		cbs, err := callback.NewServer(d, callback.WithTLS(scfg), callback.WithLogger(quiet))
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 )
@@ -30,7 +31,7 @@ func readmeSample(ctx context.Context, es4URL, listenAddr, replyTo string, callb
 	d := esimgw.NewDispatcher(esimgw.WithNotificationHandler(esimgw.Notifications{
 		ProfileDisabled: func(ctx context.Context, n *esimgw.Notification) error { log.Println(n.Eid, n.Iccid); return nil },
 	}))
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerTLS(callbackTLS)) // mTLS: client certificates required
+	srv, err := callback.NewServer(d, callback.WithTLS(callbackTLS)) // mTLS: client certificates required
 	if err != nil {
 		return err
 	}

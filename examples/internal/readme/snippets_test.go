@@ -25,6 +25,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/campaign"
 	"github.com/esimgw/esimgw/digirm"
 	"github.com/esimgw/esimgw/digirm/digirmtest"
@@ -164,7 +165,7 @@ func campaignSample(ctx context.Context, pool *pgxpool.Pool, file io.Reader, log
 
 	// in every worker process:
 	rec := campaign.NewRecorder(pool, logger)
-	srv, err := esimgw.NewCallbackServer(rec.Intercept(dispatcher), esimgw.WithServerTLS(tlsCfg))
+	srv, err := callback.NewServer(rec.Intercept(dispatcher), callback.WithTLS(tlsCfg))
 	if err != nil {
 		return err
 	}
@@ -197,7 +198,7 @@ func telemetrySample(traceExporter sdktrace.SpanExporter, prometheusExporter sdk
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(traceExporter))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(prometheusExporter))
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherTracerProvider(tp), esimgw.WithDispatcherMeterProvider(mp))
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithServerCertificate(src, cas), esimgw.WithServerMeterProvider(mp))
+	srv, err := callback.NewServer(d, callback.WithCertificate(src, cas), callback.WithMeterProvider(mp))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package esimgw_test
+package callback_test
 
 import (
 	"context"
@@ -15,14 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/mtls/mtlstest"
 )
 
-func probe(t *testing.T, h http.Handler, path string) (int, esimgw.HealthStatus) {
+func probe(t *testing.T, h http.Handler, path string) (int, callback.HealthStatus) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	var st esimgw.HealthStatus
+	var st callback.HealthStatus
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &st), rec.Body.String())
 	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
 	return rec.Code, st
@@ -34,12 +35,12 @@ func (f pingFunc) Ping(ctx context.Context) error { return f(ctx) }
 
 func TestHealthAndReadiness(t *testing.T) {
 	pki := newServerPKI(t)
-	srv, err := esimgw.NewCallbackServer(esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quietLogger())),
-		esimgw.WithServerCertificate(pki.src, pki.CA.Pool()), esimgw.WithServerLogger(quietLogger()))
+	srv, err := callback.NewServer(esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quietLogger())),
+		callback.WithCertificate(pki.src, pki.CA.Pool()), callback.WithLogger(quietLogger()))
 	require.NoError(t, err)
 	var storeErr error
 	store := pingFunc(func(context.Context) error { return storeErr })
-	h := esimgw.NewHealthHandler(esimgw.WithReadinessCheck(srv.ReadinessCheck()), esimgw.WithReadinessCheck(esimgw.PingCheck("store", store)))
+	h := callback.NewHealthHandler(callback.WithReadinessCheck(srv.ReadinessCheck()), callback.WithReadinessCheck(callback.PingCheck("store", store)))
 
 	code, st := probe(t, h, "/healthz")
 	assert.Equal(t, http.StatusOK, code)
@@ -53,7 +54,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	require.NoError(t, srv.Listen("127.0.0.1:0"))
 	code, st = probe(t, h, "/readyz")
 	assert.Equal(t, http.StatusOK, code, "%+v", st)
-	assert.Equal(t, esimgw.HealthStatus{Status: "ok", Checks: map[string]string{"callback-server": "ok", "store": "ok"}}, st)
+	assert.Equal(t, callback.HealthStatus{Status: "ok", Checks: map[string]string{"callback-server": "ok", "store": "ok"}}, st)
 
 	storeErr = errors.New("dial tcp 127.0.0.1:5432: connection refused")
 	code, st = probe(t, h, "/readyz")
@@ -89,9 +90,9 @@ func TestReadinessExpiredCertificate(t *testing.T) {
 			require.NoError(t, err)
 			cfg := &tls.Config{Certificates: []tls.Certificate{pair.TLSCertificate()}, ClientAuth: tls.RequireAndVerifyClientCert,
 				ClientCAs: ca.Pool(), MinVersion: tls.VersionTLS12}
-			srv, base := startServer(t, esimgw.NewDispatcher(), esimgw.WithServerTLS(cfg), esimgw.WithServerLogger(quietLogger()))
+			srv, base := startServer(t, esimgw.NewDispatcher(), callback.WithTLS(cfg), callback.WithLogger(quietLogger()))
 			require.NotEmpty(t, base)
-			code, st := probe(t, esimgw.NewHealthHandler(esimgw.WithReadinessCheck(srv.ReadinessCheck())), "/readyz")
+			code, st := probe(t, callback.NewHealthHandler(callback.WithReadinessCheck(srv.ReadinessCheck())), "/readyz")
 			assert.Equal(t, http.StatusServiceUnavailable, code)
 			assert.Contains(t, st.Checks["callback-server"], tt.want)
 		})
@@ -99,9 +100,9 @@ func TestReadinessExpiredCertificate(t *testing.T) {
 }
 
 func TestReadinessCheckTimeoutAndPanic(t *testing.T) {
-	hang := esimgw.ReadinessCheck{Name: "hang", Check: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }}
-	boom := esimgw.ReadinessCheck{Name: "boom", Check: func(context.Context) error { panic("boom") }}
-	h := esimgw.NewHealthHandler(esimgw.WithReadinessCheck(hang), esimgw.WithReadinessCheck(boom), esimgw.WithHealthTimeout(20*time.Millisecond))
+	hang := callback.ReadinessCheck{Name: "hang", Check: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }}
+	boom := callback.ReadinessCheck{Name: "boom", Check: func(context.Context) error { panic("boom") }}
+	h := callback.NewHealthHandler(callback.WithReadinessCheck(hang), callback.WithReadinessCheck(boom), callback.WithHealthTimeout(20*time.Millisecond))
 	code, st := probe(t, h, "/readyz")
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Contains(t, st.Checks["hang"], "context deadline exceeded")
@@ -110,7 +111,7 @@ func TestReadinessCheckTimeoutAndPanic(t *testing.T) {
 
 func ExampleNewHealthHandler() {
 	d := esimgw.NewDispatcher()
-	srv, err := esimgw.NewCallbackServer(d, esimgw.WithPlainHTTP()) // production: WithServerCertificate
+	srv, err := callback.NewServer(d, callback.WithPlainHTTP()) // production: WithServerCertificate
 	if err != nil {
 		panic(err)
 	}
@@ -119,14 +120,14 @@ func ExampleNewHealthHandler() {
 	}
 	defer srv.Close()
 	// Probes get a listener of their own, without client certificates.
-	health := httptest.NewServer(esimgw.NewHealthHandler(esimgw.WithReadinessCheck(srv.ReadinessCheck())))
+	health := httptest.NewServer(callback.NewHealthHandler(callback.WithReadinessCheck(srv.ReadinessCheck())))
 	defer health.Close()
 	res, err := http.Get(health.URL + "/readyz")
 	if err != nil {
 		panic(err)
 	}
 	defer res.Body.Close()
-	var st esimgw.HealthStatus
+	var st callback.HealthStatus
 	_ = json.NewDecoder(res.Body).Decode(&st)
 	fmt.Println(res.StatusCode, st.Status, st.Checks["callback-server"])
 	// Output: 200 ok ok

@@ -1,4 +1,4 @@
-package esimgw
+package callback
 
 import (
 	"context"
@@ -54,7 +54,7 @@ type serverConfig struct {
 	maxBody      int64
 	timeouts     Timeouts
 	logger       *slog.Logger
-	meter        metric.MeterProvider // WithServerMeterProvider
+	meter        metric.MeterProvider // WithMeterProvider
 	bodyBudget   int64                // WithMaxBodyBytesInFlight
 }
 
@@ -63,19 +63,19 @@ type route struct {
 	h    http.Handler
 }
 
-// ServerOption configures a CallbackServer.
-type ServerOption func(*serverConfig) error
+// Option configures a Server.
+type Option func(*serverConfig) error
 
-// WithServerTLS serves with cfg. It must require and verify client certificates
+// WithTLS serves with cfg. It must require and verify client certificates
 // (tls.RequireAndVerifyClientCert) unless WithoutClientCertificates is given too.
-func WithServerTLS(cfg *tls.Config) ServerOption {
+func WithTLS(cfg *tls.Config) Option {
 	return func(c *serverConfig) error { c.tls = cfg; return nil }
 }
 
-// WithServerCertificate serves src's certificate (rotated without restart, see package mtls) and requires
+// WithCertificate serves src's certificate (rotated without restart, see package mtls) and requires
 // client certificates issued by clientCAs, optionally only with the given subjects (CN or full DN): the
 // KPN set-up, where clientCAs holds the CA of KPN's client certificate and allowedSubjects its CN.
-func WithServerCertificate(src *mtls.Source, clientCAs *x509.CertPool, allowedSubjects ...string) ServerOption {
+func WithCertificate(src *mtls.Source, clientCAs *x509.CertPool, allowedSubjects ...string) Option {
 	return func(c *serverConfig) error {
 		var opts []mtls.ConfigOption
 		if len(allowedSubjects) > 0 {
@@ -92,30 +92,30 @@ func WithServerCertificate(src *mtls.Source, clientCAs *x509.CertPool, allowedSu
 
 // WithPlainHTTP serves without TLS. Only for a server behind a TLS-terminating proxy that verifies client
 // certificates itself, or for local experiments: anyone who reaches the port can post callbacks.
-func WithPlainHTTP() ServerOption {
+func WithPlainHTTP() Option {
 	return func(c *serverConfig) error { c.plain = true; return nil }
 }
 
 // WithoutClientCertificates accepts TLS clients without a certificate. Like WithPlainHTTP, an explicit
 // choice to let anyone post callbacks.
-func WithoutClientCertificates() ServerOption {
+func WithoutClientCertificates() Option {
 	return func(c *serverConfig) error { c.noClientCert = true; return nil }
 }
 
 // WithSOAPPath sets the path the SOAP callbacks and notifications are posted to (default "/": every path
 // not claimed by WithRoute).
-func WithSOAPPath(path string) ServerOption {
+func WithSOAPPath(path string) Option {
 	return func(c *serverConfig) error { c.soapPath = path; return nil }
 }
 
 // WithRoute serves another handler on the same listener, under the same TLS rules and body limit: for
 // example es2plus's webhook handler for SGP.22 download progress.
-func WithRoute(path string, h http.Handler) ServerOption {
+func WithRoute(path string, h http.Handler) Option {
 	return func(c *serverConfig) error { c.extra = append(c.extra, route{path, h}); return nil }
 }
 
 // WithMaxBodyBytes caps every request body (default soap.DefaultMaxMessageBytes).
-func WithMaxBodyBytes(n int64) ServerOption {
+func WithMaxBodyBytes(n int64) Option {
 	return func(c *serverConfig) error { c.maxBody = n; return nil }
 }
 
@@ -123,24 +123,24 @@ func WithMaxBodyBytes(n int64) ServerOption {
 // (default soap.DefaultBodyBudget, 64 MiB). Bodies are read into buffers that grow as their bytes arrive,
 // never to a Content-Length announced ahead; a message whose body the budget cannot hold is answered 503
 // with Retry-After (not handed over), so that many slow senders cannot exhaust memory.
-func WithMaxBodyBytesInFlight(n int64) ServerOption {
+func WithMaxBodyBytesInFlight(n int64) Option {
 	return func(c *serverConfig) error { c.bodyBudget = n; return nil }
 }
 
 // WithTimeouts replaces the default timeouts; zero fields keep their defaults.
-func WithTimeouts(t Timeouts) ServerOption {
+func WithTimeouts(t Timeouts) Option {
 	return func(c *serverConfig) error { c.timeouts = t; return nil }
 }
 
-// WithServerLogger sets the logger for refused connections and messages (default slog.Default()).
-func WithServerLogger(l *slog.Logger) ServerOption {
+// WithLogger sets the logger for refused connections and messages (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
 	return func(c *serverConfig) error { c.logger = l; return nil }
 }
 
-// CallbackServer receives the callbacks and notifications a gateway posts to the replyTo address. It is an
+// Server receives the callbacks and notifications a gateway posts to the replyTo address. It is an
 // HTTPS server with mutual TLS by default, a body size cap and timeouts on every wait; it hands every
 // message to its handler (usually a *Dispatcher) and acknowledges only what was handed over.
-type CallbackServer struct {
+type Server struct {
 	srv     *http.Server
 	handler http.Handler
 	logger  *slog.Logger
@@ -157,9 +157,9 @@ type CallbackServer struct {
 	serveErr error         // what it returned (http.ErrServerClosed mapped to nil); read after done
 }
 
-// NewCallbackServer returns a server that passes SOAP messages to h. It refuses (ErrInsecureServer) a
+// NewServer returns a server that passes SOAP messages to h. It refuses (ErrInsecureServer) a
 // configuration that would not verify client certificates unless that was asked for explicitly.
-func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackServer, error) {
+func NewServer(h soap.MessageHandler, opts ...Option) (*Server, error) {
 	c := serverConfig{soapPath: "/", maxBody: soap.DefaultMaxMessageBytes, logger: slog.Default()}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
@@ -170,7 +170,7 @@ func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackSe
 	case c.plain && c.tls != nil:
 		return nil, errors.New("esimgw: WithPlainHTTP and a TLS configuration exclude each other")
 	case !c.plain && c.tls == nil:
-		return nil, fmt.Errorf("%w: give WithServerCertificate or WithServerTLS (or WithPlainHTTP explicitly)", ErrInsecureServer)
+		return nil, fmt.Errorf("%w: give WithCertificate or WithTLS (or WithPlainHTTP explicitly)", ErrInsecureServer)
 	case c.tls != nil && c.tls.ClientAuth != tls.RequireAndVerifyClientCert && !c.noClientCert:
 		return nil, fmt.Errorf("%w: tls.Config.ClientAuth is %v", ErrInsecureServer, c.tls.ClientAuth)
 	case c.tls != nil && c.tls.MinVersion != 0 && c.tls.MinVersion < tls.VersionTLS12:
@@ -200,7 +200,7 @@ func NewCallbackServer(h soap.MessageHandler, opts ...ServerOption) (*CallbackSe
 			cfg.MinVersion = tls.VersionTLS12
 		}
 	}
-	s := &CallbackServer{handler: mux, logger: c.logger, tls: cfg != nil, tlsConfig: cfg, flight: flight, budget: budget, writeWait: t.Write}
+	s := &Server{handler: mux, logger: c.logger, tls: cfg != nil, tlsConfig: cfg, flight: flight, budget: budget, writeWait: t.Write}
 	s.srv = &http.Server{
 		Handler:           mux,
 		TLSConfig:         cfg,
@@ -231,7 +231,7 @@ func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 // refused connection and never includes key material.
 type refusalLogHandler struct {
 	slog.Handler
-	refusals *refusalCounter // nil without WithServerMeterProvider
+	refusals *refusalCounter // nil without WithMeterProvider
 }
 
 func (h refusalLogHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -253,10 +253,10 @@ func (h refusalLogHandler) Enabled(ctx context.Context, l slog.Level) bool {
 
 // Handler is the server's routing handler, for mounting in an http.Server of your own (which then owns
 // TLS and timeouts).
-func (s *CallbackServer) Handler() http.Handler { return s.handler }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Listen binds addr (for example ":8443" or "127.0.0.1:0") and starts serving in the background.
-func (s *CallbackServer) Listen(addr string) error {
+func (s *Server) Listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("esimgw: callback server: %w", err)
@@ -266,7 +266,7 @@ func (s *CallbackServer) Listen(addr string) error {
 }
 
 // Serve starts serving ln in the background.
-func (s *CallbackServer) Serve(ln net.Listener) {
+func (s *Server) Serve(ln net.Listener) {
 	done := make(chan struct{})
 	s.mu.Lock()
 	s.ln = ln
@@ -290,7 +290,7 @@ func (s *CallbackServer) Serve(ln net.Listener) {
 }
 
 // Addr is the bound address, nil before Listen or Serve.
-func (s *CallbackServer) Addr() net.Addr {
+func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ln == nil {
@@ -301,7 +301,7 @@ func (s *CallbackServer) Addr() net.Addr {
 
 // URL is the base URL of the bound address with host "localhost" when bound to a loopback or unspecified
 // address (handy for tests and the mock); production replyTo addresses are public names you configure.
-func (s *CallbackServer) URL() string {
+func (s *Server) URL() string {
 	addr := s.Addr()
 	if addr == nil {
 		return ""
@@ -318,7 +318,7 @@ func (s *CallbackServer) URL() string {
 // flight to be handed over and answered. When ctx ends first it refuses further hand-overs (503, which
 // senders retry), leaves the ones running to finish, and returns a *ShutdownError listing them: calling
 // Shutdown again waits for them. It may be called more than once, and after Close.
-func (s *CallbackServer) Shutdown(ctx context.Context) error {
+func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	if err != nil && ctx.Err() != nil {
 		s.flight.close()
@@ -350,7 +350,7 @@ func (s *CallbackServer) Shutdown(ctx context.Context) error {
 // progress to be answered (at most the Write timeout), then closes the listener and every connection.
 // A message is thus never handed over without an answer; it returns a *ShutdownError if some were still
 // running when the wait ended.
-func (s *CallbackServer) Close() error {
+func (s *Server) Close() error {
 	s.flight.close()
 	ctx, cancel := context.WithTimeout(context.Background(), s.writeWait)
 	defer cancel()
@@ -363,8 +363,8 @@ func (s *CallbackServer) Close() error {
 }
 
 // InFlight lists the messages being handed over now.
-func (s *CallbackServer) InFlight() []HandOver { return s.flight.snapshot() }
+func (s *Server) InFlight() []HandOver { return s.flight.snapshot() }
 
 // BodyBytesInUse returns the bytes the SOAP bodies being received and handled hold (see
 // WithMaxBodyBytesInFlight).
-func (s *CallbackServer) BodyBytesInUse() int64 { return s.budget.InUse() }
+func (s *Server) BodyBytesInUse() int64 { return s.budget.InUse() }

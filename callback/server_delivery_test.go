@@ -1,4 +1,4 @@
-package esimgw_test
+package callback_test
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/soap"
 )
 
@@ -43,7 +43,7 @@ func TestCallbackServerCloseAnswersEveryHandOver(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		return nil, nil
 	})
-	s, url := startServer(t, h, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+	s, url := startServer(t, h, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
 	client := &http.Client{Timeout: generous}
 	var (
 		wg       sync.WaitGroup
@@ -95,7 +95,7 @@ func TestCallbackServerShutdownReportsWhatItCutOff(t *testing.T) {
 		<-release
 		return nil, nil
 	})
-	s, url := startServer(t, h, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+	s, url := startServer(t, h, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
 	client := &http.Client{Timeout: generous}
 	statuses := make(chan int, 3)
 	for i := range 3 {
@@ -113,7 +113,7 @@ func TestCallbackServerShutdownReportsWhatItCutOff(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	err := s.Shutdown(ctx)
-	var se *esimgw.ShutdownError
+	var se *callback.ShutdownError
 	require.ErrorAs(t, err, &se)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Len(t, se.InFlight, 3)
@@ -141,7 +141,7 @@ func TestCallbackServerRefusesWhileClosing(t *testing.T) {
 		}
 		return nil, nil
 	})
-	s, url := startServer(t, h, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+	s, url := startServer(t, h, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
 	// A kept-alive connection, opened before the close: the request on it reaches the server after.
 	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	require.NoError(t, err)
@@ -179,7 +179,7 @@ func TestCallbackServerSlowLargeDeclarations(t *testing.T) {
 	s, url := startServer(t, soap.MessageHandlerFunc(func(context.Context, *soap.Message) (*soap.Reply, error) {
 		handed.Add(1)
 		return nil, nil
-	}), esimgw.WithServerTLS(p.ServerTLSConfig()), esimgw.WithServerLogger(quietLogger()))
+	}), callback.WithTLS(p.ServerTLSConfig()), callback.WithLogger(quietLogger()))
 	addr := strings.TrimPrefix(url, "https://")
 
 	runtime.GC()
@@ -222,8 +222,8 @@ func TestCallbackServerSlowLargeDeclarations(t *testing.T) {
 // 503 and Retry-After, and the bytes held never exceed the budget.
 func TestCallbackServerBodyBudget(t *testing.T) {
 	const budget = 1 << 20
-	s, url := startServer(t, &countingHandler{}, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()),
-		esimgw.WithMaxBodyBytesInFlight(budget))
+	s, url := startServer(t, &countingHandler{}, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()),
+		callback.WithMaxBodyBytesInFlight(budget))
 	addr := strings.TrimPrefix(url, "http://")
 	chunk := strings.Repeat("x", 100<<10)
 	var refused int

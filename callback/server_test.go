@@ -1,4 +1,4 @@
-package esimgw_test
+package callback_test
 
 import (
 	"bufio"
@@ -7,9 +7,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/mtls"
 	"github.com/esimgw/esimgw/mtls/mtlstest"
 	"github.com/esimgw/esimgw/soap"
@@ -54,9 +57,9 @@ func (p *serverPKI) clientConfig(pair *mtlstest.Pair) *tls.Config {
 }
 
 // startServer starts a callback server on a loopback port and returns it with its base URL.
-func startServer(t *testing.T, h soap.MessageHandler, opts ...esimgw.ServerOption) (*esimgw.CallbackServer, string) {
+func startServer(t *testing.T, h soap.MessageHandler, opts ...callback.Option) (*callback.Server, string) {
 	t.Helper()
-	s, err := esimgw.NewCallbackServer(h, opts...)
+	s, err := callback.NewServer(h, opts...)
 	require.NoError(t, err)
 	assert.Nil(t, s.Addr())
 	assert.Empty(t, s.URL())
@@ -129,42 +132,42 @@ func TestNewCallbackServerRefusesInsecure(t *testing.T) {
 	old.MinVersion = tls.VersionTLS11
 	tests := []struct {
 		name     string
-		opts     []esimgw.ServerOption
+		opts     []callback.Option
 		insecure bool // ErrInsecureServer
 		wantErr  bool // another error
 	}{
 		{name: "no TLS at all", insecure: true},
-		{name: "plain HTTP explicitly", opts: []esimgw.ServerOption{esimgw.WithPlainHTTP()}},
-		{name: "mutual TLS", opts: []esimgw.ServerOption{esimgw.WithServerTLS(p.ServerTLSConfig())}},
-		{name: "WithServerCertificate", opts: []esimgw.ServerOption{esimgw.WithServerCertificate(p.src, p.CA.Pool(), gatewayCN)}},
-		{name: "NoClientCert", opts: []esimgw.ServerOption{esimgw.WithServerTLS(withAuth(tls.NoClientCert))}, insecure: true},
-		{name: "RequestClientCert", opts: []esimgw.ServerOption{esimgw.WithServerTLS(withAuth(tls.RequestClientCert))}, insecure: true},
-		{name: "RequireAnyClientCert", opts: []esimgw.ServerOption{esimgw.WithServerTLS(withAuth(tls.RequireAnyClientCert))}, insecure: true},
-		{name: "VerifyClientCertIfGiven", opts: []esimgw.ServerOption{esimgw.WithServerTLS(withAuth(tls.VerifyClientCertIfGiven))}, insecure: true},
-		{name: "NoClientCert explicitly", opts: []esimgw.ServerOption{esimgw.WithServerTLS(withAuth(tls.NoClientCert)), esimgw.WithoutClientCertificates()}},
-		{name: "plain HTTP and TLS together", opts: []esimgw.ServerOption{esimgw.WithPlainHTTP(), esimgw.WithServerTLS(p.ServerTLSConfig())}, wantErr: true},
-		{name: "TLS 1.1 allowed", opts: []esimgw.ServerOption{esimgw.WithServerTLS(old)}, wantErr: true},
-		{name: "no client CA pool", opts: []esimgw.ServerOption{esimgw.WithServerCertificate(p.src, nil)}, wantErr: true},
-		{name: "nil route handler", opts: []esimgw.ServerOption{esimgw.WithPlainHTTP(), esimgw.WithRoute("/progress", nil)}, wantErr: true},
-		{name: "route clashing with the SOAP path", opts: []esimgw.ServerOption{esimgw.WithPlainHTTP(), esimgw.WithRoute("/", http.NotFoundHandler())}, wantErr: true},
-		{name: "two routes on one path", opts: []esimgw.ServerOption{esimgw.WithPlainHTTP(), esimgw.WithSOAPPath("/soap"),
-			esimgw.WithRoute("/progress", http.NotFoundHandler()), esimgw.WithRoute("/progress", http.NotFoundHandler())}, wantErr: true},
-		{name: "malformed route pattern", opts: []esimgw.ServerOption{esimgw.WithPlainHTTP(), esimgw.WithRoute("/a/{", http.NotFoundHandler())}, wantErr: true},
+		{name: "plain HTTP explicitly", opts: []callback.Option{callback.WithPlainHTTP()}},
+		{name: "mutual TLS", opts: []callback.Option{callback.WithTLS(p.ServerTLSConfig())}},
+		{name: "WithServerCertificate", opts: []callback.Option{callback.WithCertificate(p.src, p.CA.Pool(), gatewayCN)}},
+		{name: "NoClientCert", opts: []callback.Option{callback.WithTLS(withAuth(tls.NoClientCert))}, insecure: true},
+		{name: "RequestClientCert", opts: []callback.Option{callback.WithTLS(withAuth(tls.RequestClientCert))}, insecure: true},
+		{name: "RequireAnyClientCert", opts: []callback.Option{callback.WithTLS(withAuth(tls.RequireAnyClientCert))}, insecure: true},
+		{name: "VerifyClientCertIfGiven", opts: []callback.Option{callback.WithTLS(withAuth(tls.VerifyClientCertIfGiven))}, insecure: true},
+		{name: "NoClientCert explicitly", opts: []callback.Option{callback.WithTLS(withAuth(tls.NoClientCert)), callback.WithoutClientCertificates()}},
+		{name: "plain HTTP and TLS together", opts: []callback.Option{callback.WithPlainHTTP(), callback.WithTLS(p.ServerTLSConfig())}, wantErr: true},
+		{name: "TLS 1.1 allowed", opts: []callback.Option{callback.WithTLS(old)}, wantErr: true},
+		{name: "no client CA pool", opts: []callback.Option{callback.WithCertificate(p.src, nil)}, wantErr: true},
+		{name: "nil route handler", opts: []callback.Option{callback.WithPlainHTTP(), callback.WithRoute("/progress", nil)}, wantErr: true},
+		{name: "route clashing with the SOAP path", opts: []callback.Option{callback.WithPlainHTTP(), callback.WithRoute("/", http.NotFoundHandler())}, wantErr: true},
+		{name: "two routes on one path", opts: []callback.Option{callback.WithPlainHTTP(), callback.WithSOAPPath("/soap"),
+			callback.WithRoute("/progress", http.NotFoundHandler()), callback.WithRoute("/progress", http.NotFoundHandler())}, wantErr: true},
+		{name: "malformed route pattern", opts: []callback.Option{callback.WithPlainHTTP(), callback.WithRoute("/a/{", http.NotFoundHandler())}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var s *esimgw.CallbackServer
+			var s *callback.Server
 			var err error
 			require.NotPanics(t, func() {
-				s, err = esimgw.NewCallbackServer(esimgw.NewDispatcher(), append(tt.opts, esimgw.WithServerLogger(quietLogger()))...)
+				s, err = callback.NewServer(esimgw.NewDispatcher(), append(tt.opts, callback.WithLogger(quietLogger()))...)
 			})
 			switch {
 			case tt.insecure:
-				require.ErrorIs(t, err, esimgw.ErrInsecureServer)
+				require.ErrorIs(t, err, callback.ErrInsecureServer)
 				assert.Nil(t, s)
 			case tt.wantErr:
 				require.Error(t, err)
-				assert.NotErrorIs(t, err, esimgw.ErrInsecureServer)
+				assert.NotErrorIs(t, err, callback.ErrInsecureServer)
 				assert.Nil(t, s)
 			default:
 				require.NoError(t, err)
@@ -183,7 +186,7 @@ func TestCallbackServerServesCallback(t *testing.T) {
 		seen.Store(m)
 		return d.ServeSOAP(ctx, m)
 	})
-	_, url := startServer(t, h, esimgw.WithServerCertificate(p.src, p.CA.Pool(), gatewayCN), esimgw.WithServerLogger(quietLogger()))
+	_, url := startServer(t, h, callback.WithCertificate(p.src, p.CA.Pool(), gatewayCN), callback.WithLogger(quietLogger()))
 	key, op := pendingKey(t, d.Tracker())
 
 	status, body, err := post(httpsClient(p.clientConfig(p.Client)), url+"/rsp/callbacks",
@@ -241,7 +244,7 @@ func TestCallbackServerRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			logs, logger := newLogBuffer()
 			h := &countingHandler{}
-			_, url := startServer(t, h, esimgw.WithServerCertificate(p.src, p.CA.Pool(), gatewayCN), esimgw.WithServerLogger(logger))
+			_, url := startServer(t, h, callback.WithCertificate(p.src, p.CA.Pool(), gatewayCN), callback.WithLogger(logger))
 
 			if tt.plain {
 				// net/http answers 400 and closes; the close may reset the connection before the client
@@ -285,7 +288,7 @@ func pemBody(b []byte) string {
 func TestCallbackServerBodyCap(t *testing.T) {
 	p := newServerPKI(t)
 	h := &countingHandler{}
-	_, url := startServer(t, h, esimgw.WithServerTLS(p.ServerTLSConfig()), esimgw.WithMaxBodyBytes(4096), esimgw.WithServerLogger(quietLogger()))
+	_, url := startServer(t, h, callback.WithTLS(p.ServerTLSConfig()), callback.WithMaxBodyBytes(4096), callback.WithLogger(quietLogger()))
 	c := httpsClient(p.clientConfig(p.Client))
 
 	small := notificationEnvelope()
@@ -329,8 +332,8 @@ func TestCallbackServerSlowLoris(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &countingHandler{}
-			s, _ := startServer(t, h, esimgw.WithServerTLS(p.ServerTLSConfig()), esimgw.WithServerLogger(quietLogger()),
-				esimgw.WithTimeouts(esimgw.Timeouts{ReadHeader: 500 * time.Millisecond}))
+			s, _ := startServer(t, h, callback.WithTLS(p.ServerTLSConfig()), callback.WithLogger(quietLogger()),
+				callback.WithTimeouts(callback.Timeouts{ReadHeader: 500 * time.Millisecond}))
 			c := tt.talk(t, s.Addr().String())
 			defer c.Close()
 			require.NoError(t, c.SetReadDeadline(time.Now().Add(generous)))
@@ -361,8 +364,8 @@ func TestCallbackServerWithRoute(t *testing.T) {
 		_, _ = w.Write([]byte("progress:" + string(b)))
 	})
 	soapH := &countingHandler{}
-	_, url := startServer(t, soapH, esimgw.WithServerCertificate(p.src, p.CA.Pool(), gatewayCN), esimgw.WithServerLogger(quietLogger()),
-		esimgw.WithSOAPPath("/rsp/callbacks"), esimgw.WithRoute("/es2plus/", extra), esimgw.WithMaxBodyBytes(1024))
+	_, url := startServer(t, soapH, callback.WithCertificate(p.src, p.CA.Pool(), gatewayCN), callback.WithLogger(quietLogger()),
+		callback.WithSOAPPath("/rsp/callbacks"), callback.WithRoute("/es2plus/", extra), callback.WithMaxBodyBytes(1024))
 	good := httpsClient(p.clientConfig(p.Client))
 
 	res, err := good.Post(url+"/es2plus/progress", "application/json", strings.NewReader(`{"eid":"1"}`))
@@ -395,7 +398,7 @@ func TestCallbackServerWithRoute(t *testing.T) {
 
 func TestCallbackServerPlainHTTP(t *testing.T) {
 	h := &countingHandler{}
-	_, url := startServer(t, h, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+	_, url := startServer(t, h, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
 	require.True(t, strings.HasPrefix(url, "http://"))
 	status, _, err := post(&http.Client{Timeout: generous}, url+"/", notificationEnvelope())
 	require.NoError(t, err)
@@ -408,7 +411,7 @@ func TestCallbackServerWithoutClientCertificates(t *testing.T) {
 	cfg := p.ServerTLSConfig()
 	cfg.ClientAuth = tls.NoClientCert
 	h := &countingHandler{}
-	_, url := startServer(t, h, esimgw.WithServerTLS(cfg), esimgw.WithoutClientCertificates(), esimgw.WithServerLogger(quietLogger()))
+	_, url := startServer(t, h, callback.WithTLS(cfg), callback.WithoutClientCertificates(), callback.WithLogger(quietLogger()))
 	status, _, err := post(httpsClient(p.clientConfig(nil)), url+"/", notificationEnvelope())
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusAccepted, status)
@@ -425,7 +428,7 @@ func TestCallbackServerShutdownWaitsForInFlight(t *testing.T) {
 		handed.Store(true)
 		return nil, nil
 	})
-	s, url := startServer(t, h, esimgw.WithServerTLS(p.ServerTLSConfig()), esimgw.WithServerLogger(quietLogger()))
+	s, url := startServer(t, h, callback.WithTLS(p.ServerTLSConfig()), callback.WithLogger(quietLogger()))
 
 	type result struct {
 		status int
@@ -471,14 +474,14 @@ func TestCallbackServerShutdownWaitsForInFlight(t *testing.T) {
 func TestCallbackServerShutdownTwice(t *testing.T) {
 	tests := []struct {
 		name  string
-		first func(s *esimgw.CallbackServer) error
+		first func(s *callback.Server) error
 	}{
-		{name: "Shutdown then Shutdown", first: func(s *esimgw.CallbackServer) error { return s.Shutdown(context.Background()) }},
-		{name: "Close then Shutdown", first: func(s *esimgw.CallbackServer) error { return s.Close() }},
+		{name: "Shutdown then Shutdown", first: func(s *callback.Server) error { return s.Shutdown(context.Background()) }},
+		{name: "Close then Shutdown", first: func(s *callback.Server) error { return s.Close() }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _ := startServer(t, &countingHandler{}, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+			s, _ := startServer(t, &countingHandler{}, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
 			require.NoError(t, tt.first(s))
 			// A second Shutdown (a deferred one, a test cleanup) must return, not wait for its context.
 			done := make(chan error, 1)
@@ -493,8 +496,101 @@ func TestCallbackServerShutdownTwice(t *testing.T) {
 	}
 
 	t.Run("Shutdown of a server never started", func(t *testing.T) {
-		s, err := esimgw.NewCallbackServer(&countingHandler{}, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+		s, err := callback.NewServer(&countingHandler{}, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
 		require.NoError(t, err)
 		assert.NoError(t, s.Shutdown(context.Background()))
 	})
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+const (
+	testEID   = "89049032123451234512345678901235"
+	testICCID = "89310410106543789305"
+	peerOID   = "1.3.6.1.4.1.99999.20"
+)
+
+// rawBody is a body element given as XML.
+type rawBody struct{ name, xml string }
+
+func (b rawBody) AppendXML(dst []byte) []byte { return append(dst, b.xml...) }
+func (b rawBody) ElementName() string         { return b.name }
+
+// envelope builds the bytes of an inbound message as a gateway would post it; an empty From or MessageID
+// gets a realistic value.
+func envelope(h *soap.Header, body soap.BodyWriter) []byte {
+	hh := *h
+	if hh.From == "" {
+		hh.From = "https://smsr.example.net/esim-messaging/3/ES4/ES4SmSrService?EntityId=" + peerOID + "&EntityName=SM-SR"
+	}
+	if hh.To == "" {
+		hh.To = "https://mno.example.org/rsp/callbacks?EntityId=1.3.6.1.4.1.99999.10"
+	}
+	if hh.MessageID == "" {
+		hh.MessageID = soap.NewMessageID(peerOID, time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)).String()
+	}
+	return soap.AppendEnvelope(nil, &hh, body)
+}
+
+func notificationXML(name, eidTag, eid, iccid, tsTag, ts string) string {
+	return `<rps:` + name + `><rps:` + eidTag + `>` + eid + `</rps:` + eidTag + `><rps:Iccid>` + iccid + `</rps:Iccid>` +
+		`<rps:` + tsTag + `>` + ts + `</rps:` + tsTag + `></rps:` + name + `>`
+}
+
+// pendingKey registers an ES4 EnableProfile operation with tr and returns its key and operation.
+func pendingKey(t testing.TB, tr *esimgw.Tracker) (esimgw.OperationKey, *esimgw.Operation[rps.Response]) {
+	t.Helper()
+	mid := soap.NewMessageID("1.3.6.1.4.1.99999.10", time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC))
+	key := esimgw.OperationKey{MessageID: mid.String(), TransactionID: mid.TransactionID, FunctionCallIdentifier: mid.TransactionID,
+		Interface: "ES4", Function: "EnableProfile"}
+	p, err := tr.Register(key)
+	require.NoError(t, err)
+	return key, esimgw.NewOperation[rps.Response](tr, p, nil)
+}
+
+func enableCallback(status rps.StatusType) *rps.ES4EnableProfileResponse {
+	return &rps.ES4EnableProfileResponse{BaseResponseType: rps.BaseResponseType{FunctionExecutionStatus: rps.ExecutionStatusType{Status: status}}}
+}
+
+func assertClosed(t *testing.T, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	default:
+		t.Fatal("not resolved")
+	}
+}
+
+// logBuffer is a goroutine-safe log sink for asserting on what was logged.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// count returns the number of log lines containing s.
+func (b *logBuffer) count(s string) int {
+	n := 0
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.Contains(line, s) {
+			n++
+		}
+	}
+	return n
+}
+
+func newLogBuffer() (*logBuffer, *slog.Logger) {
+	b := &logBuffer{}
+	return b, slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

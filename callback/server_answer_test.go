@@ -1,4 +1,4 @@
-package esimgw_test
+package callback_test
 
 import (
 	"bufio"
@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/callback"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -23,18 +24,18 @@ import (
 // chunked, an answer takes a second write for the end of its chunks, and the gateway a second read.
 func TestCallbackServerAnswersWithLength(t *testing.T) {
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quietLogger()))
-	s, _ := startServer(t, d, esimgw.WithPlainHTTP(), esimgw.WithServerLogger(quietLogger()))
+	s, _ := startServer(t, d, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
 	resp := &rps.ES4EnableProfileResponse{}
 	resp.FunctionExecutionStatus.Status = rps.StatusTypeEXECUTED_SUCCESS
-	callback := string(soap.AppendEnvelope(nil, &soap.Header{MessageID: "//1.3.6.1.4.1.99999.20/urn:uuid:1", RelatesTo: "//1.3.6.1.4.1.99999.10/urn:uuid:2",
+	cbEnvelope := string(soap.AppendEnvelope(nil, &soap.Header{MessageID: "//1.3.6.1.4.1.99999.20/urn:uuid:1", RelatesTo: "//1.3.6.1.4.1.99999.10/urn:uuid:2",
 		Action: "http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile"}, resp))
 	tests := []struct {
 		name   string
 		body   string
 		status int
 	}{
-		{"callback", callback, http.StatusAccepted},
-		{"malformed", strings.Replace(callback, "</env:Body>", "", 1), http.StatusBadRequest},
+		{"callback", cbEnvelope, http.StatusAccepted},
+		{"malformed", strings.Replace(cbEnvelope, "</env:Body>", "", 1), http.StatusBadRequest},
 	}
 	c, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)

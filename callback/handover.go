@@ -1,4 +1,4 @@
-package esimgw
+package callback
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/esimgw/esimgw/soap"
 )
 
-// HandOver is a message being handed to the CallbackServer's handler, or a request on another route
+// HandOver is a message being handed to the Server's handler, or a request on another route
 // being served: something the sender will retry unless it gets its answer.
 type HandOver struct {
 	MessageID string // the message's wsa:MessageID ("" on other routes)

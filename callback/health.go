@@ -1,4 +1,4 @@
-package esimgw
+package callback
 
 import (
 	"context"
@@ -35,11 +35,11 @@ var ErrNotListening = errors.New("esimgw: callback server not listening")
 
 // ReadinessCheck is ready while the server is listening and, with TLS, its certificate is loaded and
 // within its validity period (a rotated certificate is checked as it is now, see mtls.Source).
-func (s *CallbackServer) ReadinessCheck() ReadinessCheck {
+func (s *Server) ReadinessCheck() ReadinessCheck {
 	return ReadinessCheck{Name: "callback-server", Check: s.ready}
 }
 
-func (s *CallbackServer) ready(context.Context) error {
+func (s *Server) ready(context.Context) error {
 	s.mu.Lock()
 	ln, done, err := s.ln, s.done, s.serveErr
 	s.mu.Unlock()
@@ -123,8 +123,8 @@ type HealthStatus struct {
 // a listener of its own without client certificates, so that probes need none: the callback server's
 // mutual TLS would refuse them.
 //
-//	h := esimgw.NewHealthHandler(esimgw.WithReadinessCheck(srv.ReadinessCheck()),
-//		esimgw.WithReadinessCheck(esimgw.PingCheck("store", store)))
+//	h := callback.NewHealthHandler(callback.WithReadinessCheck(srv.ReadinessCheck()),
+//		callback.WithReadinessCheck(callback.PingCheck("store", store)))
 //	go http.ListenAndServe(":8081", h)
 func NewHealthHandler(opts ...HealthOption) http.Handler {
 	h := &health{timeout: 2 * time.Second}
