@@ -33,8 +33,19 @@ type Client struct {
 
 // NewClient returns a client for the SM-DP at endpoint (e.g.
 // https://rsp.kpnthings.com/esim-messaging/3/ES2/ES2SmDpService) managing eUICCs of the SM-SR smsrID. The
-// SM-SR ID is required: it goes into every request and KPN checks access with it (docs/kpn.md R11). Asynchronous
-// functions need esimgw.WithDispatcher and esimgw.WithReplyTo; esimgw.WithEntity is always required.
+// SM-SR ID is required: it goes into every request and KPN checks access with it (docs/kpn.md).
+//
+// The options are esimgw.Option values (the same set for es4.NewClient and esimgw.NewClient):
+//   - identity: esimgw.WithEntity (required), WithFromAddress, WithProviderEntityID, WithPeerEntityID,
+//     WithAddressSeparator, WithKPN (KPN's address and validity rules);
+//   - asynchronous results: WithReplyTo and WithDispatcher (both required for asynchronous functions),
+//     WithoutReplyTo, WithValidityPeriod;
+//   - transport: WithTLSConfig, WithHTTPClient, WithSOAPClient, WithSOAPOptions, WithPlainHTTPEndpoint;
+//   - observability and tests: WithLogger, WithTracerProvider, WithMeterProvider, WithClock.
+//
+// Per call, methods take esimgw.CallOption values: WithFunctionCallIdentifier, WithCallValidityPeriod,
+// WithCallProviderEntityID, WithCallReplyTo. Dispatcher and callback-server options are other types
+// (esimgw.DispatcherOption, callback.Option), so one given here does not compile.
 func NewClient(endpoint, smsrID string, opts ...esimgw.Option) (*Client, error) {
 	if err := esimgw.ValidateOID(FieldSmsrID, smsrID); err != nil {
 		return nil, err

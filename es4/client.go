@@ -46,9 +46,19 @@ func lookupFunctions() (functions, error) {
 }
 
 // NewClient returns a client for the SM-SR at endpoint (for KPN
-// https://rsp.kpnthings.com/esim-messaging/3/ES4/ES4SmSrService). The options are those of the esimgw
-// engine: WithEntity (required), WithTLSConfig, WithReplyTo and WithDispatcher (both required for the
-// asynchronous functions), WithKPN, ...
+// https://rsp.kpnthings.com/esim-messaging/3/ES4/ES4SmSrService).
+//
+// The options are esimgw.Option values (the same set for es2.NewClient and esimgw.NewClient):
+//   - identity: esimgw.WithEntity (required), WithFromAddress, WithProviderEntityID, WithPeerEntityID,
+//     WithAddressSeparator, WithKPN (KPN's address and validity rules);
+//   - asynchronous results: WithReplyTo and WithDispatcher (both required for asynchronous functions),
+//     WithoutReplyTo, WithValidityPeriod;
+//   - transport: WithTLSConfig, WithHTTPClient, WithSOAPClient, WithSOAPOptions, WithPlainHTTPEndpoint;
+//   - observability and tests: WithLogger, WithTracerProvider, WithMeterProvider, WithClock.
+//
+// Per call, methods take esimgw.CallOption values: WithFunctionCallIdentifier, WithCallValidityPeriod,
+// WithCallProviderEntityID, WithCallReplyTo. Dispatcher and callback-server options are other types
+// (esimgw.DispatcherOption, callback.Option), so one given here does not compile.
 func NewClient(endpoint string, opts ...esimgw.Option) (*Client, error) {
 	fns, err := lookupFunctions()
 	if err != nil {

@@ -9,7 +9,7 @@
 //     waiting for them, and passes notifications (a profile enabled or disabled on the device) to your
 //     handler (esimgw.Notifications). Give it WithUnmatchedHandler in production: callbacks nobody waits for
 //     any more (after a restart, or a Wait given up) go there with their FunctionCallIdentifier.
-//  2. An callback.Server serving the Dispatcher on HTTPS with mutual TLS. Its public URL is your
+//  2. A callback.Server serving the Dispatcher on HTTPS with mutual TLS. Its public URL is your
 //     replyTo address; for KPN it needs an OV certificate and must require KPN's client certificate.
 //  3. An es4.Client (NewClient) with your entity OID (esimgw.WithEntity), your mTLS client configuration
 //     (esimgw.WithTLSConfig), the replyTo URL (esimgw.WithReplyTo) and the Dispatcher
