@@ -47,7 +47,7 @@ type ReorderCallbacks struct {
 	Times int // how many batches
 }
 
-// CallbacksWithoutRelatesTo omits wsa:RelatesTo from callbacks, as the gSOAP SM-SR of the S4 capture did:
+// CallbacksWithoutRelatesTo omits wsa:RelatesTo from callbacks, as a gSOAP SM-SR was seen to do in a captured callback:
 // only the TransactionId in the MessageID correlates them.
 type CallbacksWithoutRelatesTo struct{ Times int }
 

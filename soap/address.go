@@ -23,7 +23,7 @@ const (
 	// SeparatorQuestion joins every parameter with '?', the form KPN sends and SGP.02 v4 standardised.
 	// It is what the zero Separator means.
 	SeparatorQuestion Separator = '?'
-	// SeparatorAmpersand joins parameters with '&', as v3-era peers (gSOAP, S4 capture) do.
+	// SeparatorAmpersand joins parameters with '&', as v3-era peers (a captured gSOAP SM-SR) do.
 	SeparatorAmpersand Separator = '&'
 )
 

@@ -95,7 +95,7 @@ func TestRoundTrip(t *testing.T) {
 	assert.Equal(t, body, again)
 }
 
-// gSOAPCallback is the shape of the S4 capture: SOAP-ENV prefixes, XML declaration, namespace declarations
+// gSOAPCallback is the shape of a captured gSOAP SM-SR callback: SOAP-ENV prefixes, XML declaration, namespace declarations
 // for everything, mustUnderstand="true", no RelatesTo.
 const gSOAPCallback = `<?xml version="1.0" encoding="UTF-8"?>
 <SOAP-ENV:Envelope xmlns:SOAP-ENV="http://www.w3.org/2003/05/soap-envelope" xmlns:SOAP-ENC="http://www.w3.org/2003/05/soap-encoding" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:wsa5="http://www.w3.org/2005/08/addressing" xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" xmlns:rps="http://namespaces.gsma.org/esim-messaging/3">

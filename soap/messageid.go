@@ -20,7 +20,7 @@ const (
 //
 // which carries the RPSHeader fields: the sender's domain, a unique id, the transaction the message belongs
 // to (a response repeats the request's) and the message date. The TransactionId is what correlates a
-// callback that arrives without wsa:RelatesTo (the S4 gSOAP capture).
+// callback that arrives without wsa:RelatesTo (as a captured gSOAP SM-SR callback did).
 //
 // When a MessageID is echoed (wsa:RelatesTo), echo the string received, never String() of the parsed
 // value: parsing normalises the date and the separators.
@@ -321,7 +321,7 @@ func (m MessageID) String() string {
 }
 
 // AppendTo appends "//Sender/ID", then TransactionId, MessageDate (UTC, seconds, Z), ContextId and the
-// extra parameters, each only when set, joined with '&' as in the S4 capture. It allocates only when b
+// extra parameters, each only when set, joined with '&' as a captured gSOAP SM-SR callback does. It allocates only when b
 // must grow.
 func (m MessageID) AppendTo(b []byte) []byte {
 	b = append(b, "//"...)

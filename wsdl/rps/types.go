@@ -169,7 +169,7 @@ func trimSpace(s []byte) []byte {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // DateTime is xs:dateTime. It is written in UTC as 2006-01-02T15:04:05Z, with a fraction only when it is
-// not zero (as the S4 capture shows peers do). Reading accepts a zone offset or none (taken as UTC) and
+// not zero (as a captured gSOAP SM-SR callback shows peers do). Reading accepts a zone offset or none (taken as UTC) and
 // any number of fraction digits. It replaces gowsdl's soap.XSDDateTime so that the package does not
 // depend on the gowsdl runtime.
 type DateTime struct{ time.Time }
