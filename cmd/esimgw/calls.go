@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,10 +28,23 @@ profiles as defaults). Against KPN's RSP Gateway:
     --listen :8443 --replyto https://callbacks.example.com:8443/ \
     --callback-cert callbacks.crt --callback-key callbacks.key --callback-ca kpn-client-ca.pem`
 
-// call sends one asynchronous request with start, waits for its callback within --timeout and fills res.
+// runner is what call needs of where a command runs: --timeout, the progress lines and how to wait.
+type runner struct {
+	timeout  time.Duration
+	printf   func(format string, args ...any)
+	session  *cli.Session // SGP.02: cli.Wait, whose timeout message names the callback URL
+	awaiting string       // what the "sent" line says it waits for
+}
+
+// sessionRunner is the runner of an SGP.02 session.
+func sessionRunner(s *cli.Session, timeout time.Duration) *runner {
+	return &runner{timeout: timeout, printf: s.Printf, session: s, awaiting: "the callback"}
+}
+
+// call sends one asynchronous request with start, waits for its result within --timeout and fills res.
 // Table output gets the example programs' progress lines; an interrupt names the FunctionCallIdentifier.
-func call[T any](ctx context.Context, s *cli.Session, res *callResult, start func(ctx context.Context) (*esimgw.Operation[T], error)) (T, error) {
-	cctx, cancel := s.Call(ctx)
+func call[T any](ctx context.Context, r *runner, res *callResult, start func(ctx context.Context) (*esimgw.Operation[T], error)) (T, error) {
+	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	began := time.Now()
 	op, err := start(cctx)
@@ -46,18 +61,26 @@ func call[T any](ctx context.Context, s *cli.Session, res *callResult, start fun
 		return zero, err
 	}
 	res.setOperation(op.Key())
-	s.Printf("-> %s %s sent (FunctionCallIdentifier %s), waiting for the callback\n", op.Interface(), op.Function(), op.FunctionCallIdentifier())
-	v, err := cli.Wait(ctx, s, op)
+	if op.FunctionCallIdentifier() == "" { // a query answered at once (Digi's inventory)
+		r.printf("-> %s %s answered\n", op.Interface(), op.Function())
+	} else {
+		r.printf("-> %s %s sent (FunctionCallIdentifier %s), waiting for %s\n", op.Interface(), op.Function(), op.FunctionCallIdentifier(), r.awaiting)
+	}
+	v, err := waitOp(ctx, r, op)
 	if err != nil && errors.Is(context.Cause(ctx), errInterrupted) {
 		err = waitInterrupted(fmt.Sprintf("%s %s (FunctionCallIdentifier %s)", op.Interface(), op.Function(), op.FunctionCallIdentifier()), err)
 	}
 	o := esimgw.OutcomeOf(nil, err)
-	if r, ok := any(v).(interface{ Outcome() esimgw.Outcome }); ok && err == nil {
-		o = r.Outcome()
+	if rv, ok := any(v).(interface{ Outcome() esimgw.Outcome }); ok && err == nil {
+		o = rv.Outcome()
 	}
 	res.setOutcome(o, began)
 	if err == nil {
-		s.Printf("<- callback %s %s: %s after %s\n", op.Interface(), op.Function(), cli.FormatOutcome(o), time.Since(began).Round(time.Millisecond))
+		what := "callback"
+		if r.session == nil && op.Interface() == string(esimgw.PlatformDigiRM) {
+			what = "result"
+		}
+		r.printf("<- %s %s %s: %s after %s\n", what, op.Interface(), op.Function(), cli.FormatOutcome(o), time.Since(began).Round(time.Millisecond))
 	}
 	return v, err
 }
@@ -90,6 +113,10 @@ func profileCommand(g *globals, p profileSpec) *cobra.Command {
 	app.Flags.StringVar(&iccid, "iccid", "", "ICCID of the profile to "+p.verb)
 	app.EnvVar("eid", "EID")
 	app.EnvVar("iccid", "ICCID")
+	var pf *platformFlags
+	if p.use != "fallback" { // SGP.02 only
+		pf = addPlatformFlags(app, strings.ToLower(p.iface), platformThingSpace, platformDigiRM)
+	}
 	long := fmt.Sprintf("Runs %s %s on one profile and waits for its callback.", p.iface, p.function)
 	switch p.use {
 	case "enable":
@@ -98,6 +125,9 @@ func profileCommand(g *globals, p profileSpec) *cobra.Command {
 		long += " The eUICC enables the fall-back profile by itself when it\nloses the network with the enabled one. KPN runs it with a fixed 720 s validity, so with --kpn the wait\nis 14 minutes unless --timeout says otherwise."
 	}
 	long += fmt.Sprintf(gatewayHelp, p.use, "--eid $EID --iccid $ICCID")
+	if pf != nil {
+		long += "\n" + platformHelp
+	}
 	cmd := &cobra.Command{
 		Use:     p.use,
 		Short:   fmt.Sprintf("%s %s: %s a profile", p.iface, p.function, p.verb),
@@ -107,6 +137,14 @@ func profileCommand(g *globals, p profileSpec) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := g.resolve(cmd, app); err != nil {
 				return err
+			}
+			if pf != nil {
+				if err := pf.check(p.use); err != nil {
+					return err
+				}
+				if pf.carrier() {
+					return g.carrierProfileCall(cmd.Context(), app, pf, p, eid, iccid)
+				}
 			}
 			if err := cli.Defaults(app, &eid, &iccid, gatewaytest.DefaultEID, defICCID); err != nil {
 				return usage(err)
@@ -121,8 +159,8 @@ func profileCommand(g *globals, p profileSpec) *cobra.Command {
 			}
 			defer s.Close()
 			s.Describe()
-			res := &callResult{Command: p.use, Interface: p.iface, Function: p.function, EID: eid, ICCID: iccid}
-			_, err = call(ctx, s, res, func(ctx context.Context) (*esimgw.Operation[*esimgw.Result], error) {
+			res := &callResult{Command: p.use, Platform: strings.ToLower(p.iface), Interface: p.iface, Function: p.function, EID: eid, ICCID: iccid}
+			_, err = call(ctx, sessionRunner(s, app.Timeout), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.Result], error) {
 				switch p.use {
 				case "enable":
 					return s.ES4.EnableProfile(ctx, eid, iccid)
@@ -144,6 +182,43 @@ func profileCommand(g *globals, p profileSpec) *cobra.Command {
 	return cmd
 }
 
+// carrierProfileCall runs enable, disable or delete on a carrier platform through esimgw.ProfileManager.
+func (g *globals) carrierProfileCall(ctx context.Context, app *cli.App, pf *platformFlags, p profileSpec, eid, iccid string) error {
+	def := carrierMockDisabled
+	if p.use == "disable" {
+		def = carrierMockEnabled
+	}
+	ref, err := pf.ref(&eid, &iccid, def)
+	if err != nil {
+		return err
+	}
+	if err := ref.Validate(); err != nil {
+		return usage(err)
+	}
+	t, err := pf.start(ctx, app)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	t.Describe()
+	printf := func(format string, args ...any) { fmt.Fprintf(app.Stdout, format, args...) }
+	res := &callResult{Command: p.use, Platform: pf.name, Interface: string(t.manager.Platform()), Function: p.use, EID: eid, ICCID: iccid}
+	_, err = call(ctx, t.runner(printf), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.Result], error) {
+		switch p.use {
+		case "enable":
+			return t.manager.Enable(ctx, ref)
+		case "disable":
+			return t.manager.Disable(ctx, ref)
+		default:
+			return t.manager.Delete(ctx, ref)
+		}
+	})
+	if err == nil {
+		printf("profile %s is %s %s\n", iccid, p.done, eid)
+	}
+	return g.finish(res, err)
+}
+
 func auditCommand(g *globals) *cobra.Command {
 	app := g.newApp("audit", cli.NeedES4)
 	var eids, iccids cli.Strings
@@ -152,17 +227,22 @@ func auditCommand(g *globals) *cobra.Command {
 	app.Flags.Var(&iccids, "iccid", "audit only this profile (repeatable; default: every profile)")
 	concurrency := app.Flags.Int("concurrency", 8, "audits in flight at once for several EIDs")
 	app.EnvVar("eid", "EID")
+	pf := addPlatformFlags(app, platformES4, platformDigiRM)
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "ES4 AuditEIS: read eUICCs again and list their profiles",
 		Long: `Has the SM-SR audit eUICCs (ES4 AuditEIS; the refreshed EIS arrives as a callback) and prints each one's
 profiles. With several EIDs (--eid repeated, or --eids FILE) it audits them with bounded concurrency, draws
 a progress bar on stderr when stderr is a terminal and prints one line (or JSON object) per eUICC.
-With --output json the result is always an array, one element per eUICC.` + fmt.Sprintf(gatewayHelp, "audit", "--eid $EID"),
+With --output json the result is always an array, one element per eUICC. With --platform digirm it lists what
+Digi Remote Manager's inventory holds for each eUICC (what the devices last reported).` + fmt.Sprintf(gatewayHelp, "audit", "--eid $EID") + "\n" + platformHelp,
 		GroupID: "es4",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := g.resolve(cmd, app); err != nil {
+				return err
+			}
+			if err := pf.check("audit"); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -185,10 +265,14 @@ With --output json the result is always an array, one element per eUICC.` + fmt.
 				}
 			}
 			if len(eids) == 0 {
-				if !app.Embedded() {
+				switch {
+				case pf.carrier() && pf.embedded():
+					eids = cli.Strings{carrierMockEID}
+				case pf.carrier() || !app.Embedded():
 					return cli.Usagef("give --eid or --eids")
+				default:
+					eids = cli.Strings{gatewaytest.DefaultEID}
 				}
-				eids = cli.Strings{gatewaytest.DefaultEID}
 			}
 			for _, eid := range eids {
 				if err := esimgw.ValidateEID(eid); err != nil {
@@ -203,27 +287,55 @@ With --output json the result is always an array, one element per eUICC.` + fmt.
 			if *concurrency < 1 {
 				return cli.Usagef("--concurrency must be at least 1")
 			}
-			s, err := app.Start(ctx, cli.StartOptions{})
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			s.Describe()
-			defer g.flush()
-			audit := func(ctx context.Context, eid string) (*callResult, *esimgw.EISResult, error) {
-				res := &callResult{Command: "audit", Interface: "ES4", Function: "AuditEIS", EID: eid}
-				r, err := call(ctx, s, res, func(ctx context.Context) (*esimgw.Operation[*esimgw.EISResult], error) {
-					return s.ES4.AuditEIS(ctx, eid, iccids)
-				})
-				if r != nil {
-					res.EIS = eisOf(eid, r.EIS)
+			// audit audits one eUICC and returns its document and how to print its profiles.
+			var audit func(ctx context.Context, eid string) (res *callResult, print func(), err error)
+			if pf.carrier() {
+				t, err := pf.start(ctx, app)
+				if err != nil {
+					return err
 				}
-				return res, r, err
+				defer t.Close()
+				t.Describe()
+				auditor, _ := t.manager.(esimgw.ProfileAuditor) // check allows only auditors
+				printf := func(format string, args ...any) { fmt.Fprintf(app.Stdout, format, args...) }
+				audit = func(ctx context.Context, eid string) (*callResult, func(), error) {
+					res := &callResult{Command: "audit", Platform: pf.name, Interface: string(auditor.Platform()), Function: "audit", EID: eid}
+					r, err := call(ctx, t.runner(printf), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.AuditResult], error) {
+						return auditor.Audit(ctx, eid)
+					})
+					if r == nil {
+						return res, nil, err
+					}
+					if len(iccids) > 0 {
+						r.Profiles = slices.DeleteFunc(r.Profiles, func(p esimgw.ProfileInfo) bool { return !slices.Contains(iccids, p.ICCID) })
+					}
+					res.EIS = auditEIS(r)
+					return res, func() { printAudit(app.Stdout, r) }, err
+				}
+			} else {
+				s, err := app.Start(ctx, cli.StartOptions{})
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				s.Describe()
+				audit = func(ctx context.Context, eid string) (*callResult, func(), error) {
+					res := &callResult{Command: "audit", Platform: platformES4, Interface: "ES4", Function: "AuditEIS", EID: eid}
+					r, err := call(ctx, sessionRunner(s, app.Timeout), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.EISResult], error) {
+						return s.ES4.AuditEIS(ctx, eid, iccids)
+					})
+					if r == nil {
+						return res, nil, err
+					}
+					res.EIS = eisOf(eid, r.EIS)
+					return res, func() { cli.PrintEIS(s.Out(), "", eid, r.EIS) }, err
+				}
 			}
+			defer g.flush()
 			if len(eids) == 1 {
-				res, r, err := audit(ctx, eids[0])
-				if err == nil && r != nil {
-					cli.PrintEIS(s.Out(), "", eids[0], r.EIS)
+				res, print, err := audit(ctx, eids[0])
+				if err == nil && print != nil {
+					print()
 				}
 				g.emit(res, true)
 				return err
@@ -240,7 +352,7 @@ With --output json the result is always an array, one element per eUICC.` + fmt.
 			sum, err := bulk.Run(ctx, bulk.Slice(eids), one, func(o bulk.Outcome[*callResult]) {
 				res := o.Value
 				if res == nil {
-					res = &callResult{Command: "audit", Interface: "ES4", Function: "AuditEIS", EID: o.EID}
+					res = &callResult{Command: "audit", Platform: pf.name, EID: o.EID}
 					res.setOutcome(esimgw.OutcomeOf(nil, o.Err), time.Now())
 				}
 				line := fmt.Sprintf("%s  %s", o.EID, cli.FormatOutcome(esimgw.Outcome{Status: res.Status, StatusCode: res.StatusCode,
@@ -254,7 +366,7 @@ With --output json the result is always an array, one element per eUICC.` + fmt.
 					}
 					line += fmt.Sprintf("  profiles=%d enabled=%s", len(res.EIS.Profiles), enabled)
 				}
-				s.Printf("%s\n", line)
+				fmt.Fprintln(app.Stdout, line)
 				g.emit(res, true)
 			}, append(opts, bulk.WithConcurrency(*concurrency))...)
 			if err != nil {
@@ -278,19 +390,35 @@ func downloadCommand(g *globals) *cobra.Command {
 	app.Flags.StringVar(&req.ProfileType, "profile-type", "", "download a profile of this ProfileType instead (the SM-DP picks it)")
 	app.Flags.BoolVar(&req.Enable, "enable", false, "enable the profile once installed")
 	app.EnvVar("eid", "EID")
+	pf := addPlatformFlags(app, platformES2, platformThingSpace, platformDigiRM)
+	var code string
+	app.Flags.StringVar(&code, "activation-code", "", "digirm: download with this activation code instead of --iccid (one Digi does not know)")
+	app.EnvVar("activation-code", "ACTIVATION_CODE")
 	cmd := &cobra.Command{
 		Use:   "download",
 		Short: "ES2 DownloadProfile: download a profile, by ICCID or ProfileType",
 		Long: `Downloads a profile with ES2 DownloadProfile, by ICCID or ProfileType (the SM-DP picks the profile and
 names its ICCID in the callback), with or without enabling it, and waits for the callback. To download,
-enable and verify the enable in one step, see esimgw activate.` + fmt.Sprintf(gatewayHelp, "download", "--smsr-id $SMSR_OID --eid $EID --profile-type $TYPE --enable"),
+enable and verify the enable in one step, see esimgw activate.` + fmt.Sprintf(gatewayHelp, "download", "--smsr-id $SMSR_OID --eid $EID --profile-type $TYPE --enable") +
+			"\n" + platformHelp + " Digi downloads by --iccid (an activation code it knows) or --activation-code.",
 		GroupID: "es2",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := g.resolve(cmd, app); err != nil {
 				return err
 			}
-			if err := downloadTarget(app, &req.Eid, &req.Iccid, &req.ProfileType); err != nil {
+			if err := pf.check("download"); err != nil {
+				return err
+			}
+			if pf.carrier() {
+				spec := esimgw.DownloadSpec{EID: req.Eid, ICCID: req.Iccid, ProfileType: req.ProfileType, ActivationCode: code,
+					Enable: req.Enable, DeviceID: pf.deviceID}
+				return g.carrierDownload(cmd.Context(), app, pf, spec)
+			}
+			if code != "" {
+				return cli.Usagef("--activation-code is for --platform digirm; ES2 downloads by --iccid or --profile-type")
+			}
+			if err := cli.DownloadTarget(app, &req.Eid, &req.Iccid, &req.ProfileType); err != nil {
 				return err
 			}
 			if err := req.Validate(); err != nil {
@@ -303,25 +431,62 @@ enable and verify the enable in one step, see esimgw activate.` + fmt.Sprintf(ga
 			}
 			defer s.Close()
 			s.Describe()
-			res := &callResult{Command: "download", Interface: "ES2", Function: "DownloadProfile", EID: req.Eid, ICCID: req.Iccid, ProfileType: req.ProfileType}
-			r, err := call(ctx, s, res, func(ctx context.Context) (*esimgw.Operation[*esimgw.DownloadResult], error) {
+			res := &callResult{Command: "download", Platform: platformES2, Interface: "ES2", Function: "DownloadProfile", EID: req.Eid, ICCID: req.Iccid, ProfileType: req.ProfileType}
+			r, err := call(ctx, sessionRunner(s, app.Timeout), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.DownloadResult], error) {
 				return s.ES2.DownloadProfile(ctx, req)
 			})
-			if r != nil && r.Iccid != "" {
-				res.ICCID = r.Iccid
-			}
-			if err == nil {
-				state := "installed (disabled)"
-				if req.Enable {
-					state = "installed and enabled"
-				}
-				s.Printf("profile %s is %s on %s\n", res.ICCID, state, req.Eid)
-			}
+			reportDownload(s.Printf, res, r, req.Enable, err)
 			return g.finish(res, err)
 		},
 	}
 	bind(cmd, app)
 	return cmd
+}
+
+// carrierDownload downloads a profile on a carrier platform through esimgw.ProfileDownloader.
+func (g *globals) carrierDownload(ctx context.Context, app *cli.App, pf *platformFlags, spec esimgw.DownloadSpec) error {
+	if pf.embedded() {
+		if spec.EID == "" {
+			spec.EID = carrierMockEID
+		}
+		if spec.ICCID == "" && spec.ActivationCode == "" && spec.ProfileType == "" {
+			spec.ICCID = carrierMockCatalog
+		}
+	}
+	if spec.EID == "" {
+		return cli.Usagef("--eid is required")
+	}
+	t, err := pf.start(ctx, app)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	t.Describe()
+	downloader, _ := t.manager.(esimgw.ProfileDownloader) // both carriers download
+	printf := func(format string, args ...any) { fmt.Fprintf(app.Stdout, format, args...) }
+	res := &callResult{Command: "download", Platform: pf.name, Interface: string(downloader.Platform()), Function: "download",
+		EID: spec.EID, ICCID: spec.ICCID, ProfileType: spec.ProfileType}
+	r, err := call(ctx, t.runner(printf), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.DownloadResult], error) {
+		return downloader.Download(ctx, spec)
+	})
+	reportDownload(printf, res, r, spec.Enable, err)
+	return g.finish(res, err)
+}
+
+// reportDownload takes the ICCID a download reported into res and, when it succeeded, says where the
+// profile is.
+func reportDownload(printf func(string, ...any), res *callResult, r *esimgw.DownloadResult, enable bool, err error) {
+	if r != nil && r.Iccid != "" {
+		res.ICCID = r.Iccid
+	}
+	if err != nil {
+		return
+	}
+	state := "installed (disabled)"
+	if enable {
+		state = "installed and enabled"
+	}
+	printf("profile %s is %s on %s\n", res.ICCID, state, res.EID)
 }
 
 func activateCommand(g *globals) *cobra.Command {
@@ -346,7 +511,7 @@ but its enable was not confirmed in time.` + fmt.Sprintf(gatewayHelp, "activate"
 			if err := g.resolve(cmd, app); err != nil {
 				return err
 			}
-			if err := downloadTarget(app, &req.Eid, &req.Iccid, &req.ProfileType); err != nil {
+			if err := cli.DownloadTarget(app, &req.Eid, &req.Iccid, &req.ProfileType); err != nil {
 				return err
 			}
 			if err := (es2.DownloadRequest{Eid: req.Eid, Iccid: req.Iccid, ProfileType: req.ProfileType}).Validate(); err != nil {
@@ -374,7 +539,7 @@ but its enable was not confirmed in time.` + fmt.Sprintf(gatewayHelp, "activate"
 				if st.Detail != "" {
 					line += ": " + st.Detail
 				}
-				s.Printf("%s\n", line)
+				fmt.Fprintln(app.Stdout, line)
 			})}
 			if watcher != nil {
 				aopts = append(aopts, es2.WithNotificationVerifier(watcher))
@@ -416,26 +581,4 @@ but its enable was not confirmed in time.` + fmt.Sprintf(gatewayHelp, "activate"
 	}
 	bind(cmd, app)
 	return cmd
-}
-
-// downloadTarget fills in the embedded mock's eUICC and catalogue profile when none is given, and checks
-// that an EID and exactly one of ICCID and ProfileType are, as download and activate both need.
-func downloadTarget(app *cli.App, eid, iccid, profileType *string) error {
-	if app.Embedded() {
-		if *eid == "" {
-			*eid = gatewaytest.DefaultEID
-		}
-		if *iccid == "" && *profileType == "" {
-			*iccid = gatewaytest.CatalogICCID
-		}
-	}
-	switch {
-	case *eid == "":
-		return cli.Usagef("--eid is required")
-	case *iccid == "" && *profileType == "":
-		return cli.Usagef("--iccid or --profile-type is required")
-	case *iccid != "" && *profileType != "":
-		return cli.Usagef("give --iccid or --profile-type, not both")
-	}
-	return nil
 }

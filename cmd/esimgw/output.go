@@ -13,6 +13,7 @@ import (
 // callResult is the outcome of one function call on one eUICC.
 type callResult struct {
 	Command                string        `json:"command"`
+	Platform               string        `json:"platform"` // --platform: es4, es2, thingspace, digirm
 	Interface              string        `json:"interface"`
 	Function               string        `json:"function"`
 	EID                    string        `json:"eid"`
@@ -63,6 +64,7 @@ type profileJSON struct {
 	State             string `json:"state"`
 	FallbackAttribute bool   `json:"fallbackAttribute"`
 	ProfileType       string `json:"profileType,omitempty"`
+	Carrier           string `json:"carrier,omitempty"` // Digi Remote Manager's SPN
 	MNOID             string `json:"mnoId,omitempty"`
 	AllocatedMemory   uint64 `json:"allocatedMemory"`
 }

@@ -49,21 +49,8 @@ func run(ctx context.Context, env cli.Env, args []string, stdout, stderr io.Writ
 	if err := app.Parse(args); err != nil {
 		return err
 	}
-	if app.Embedded() {
-		if req.Eid == "" {
-			req.Eid = gatewaytest.DefaultEID
-		}
-		if req.Iccid == "" && req.ProfileType == "" {
-			req.Iccid = gatewaytest.CatalogICCID
-		}
-	}
-	switch {
-	case req.Eid == "":
-		return cli.Usagef("-eid is required")
-	case req.Iccid == "" && req.ProfileType == "":
-		return cli.Usagef("-iccid or -profile-type is required")
-	case req.Iccid != "" && req.ProfileType != "":
-		return cli.Usagef("give -iccid or -profile-type, not both")
+	if err := cli.DownloadTarget(app, &req.Eid, &req.Iccid, &req.ProfileType); err != nil {
+		return err
 	}
 	if err := req.Validate(); err != nil {
 		return err
