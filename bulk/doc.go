@@ -11,12 +11,18 @@
 //	sum, err := bulk.Run(ctx, src, func(ctx context.Context, eid string) (*esimgw.EISResult, error) {
 //		return client.GetEIS(ctx, eid)
 //	},
+//		func(o bulk.Outcome[*esimgw.EISResult]) { ... }, // the sink: each outcome as it completes
 //		bulk.WithConcurrency(64),
 //		bulk.WithRate(200, 20),                    // at most 200 calls/s, bursts of 20
 //		bulk.WithProgress(bar.Update),
-//		bulk.WithSink(func(o bulk.Outcome[*esimgw.EISResult]) { ... }),
 //	)
 //	bar.Finish(sum)
+//
+// On any platform, Await builds fn from an esimgw.ProfileManager's action (or a ProfileDownloader's
+// Download, a ProfileAuditor's Audit) and the per-EID argument, and waits for each Operation:
+//
+//	var m esimgw.ProfileManager = digiClient // es4Client.Manager(), thingspaceClient, ...
+//	sum, err := bulk.Run(ctx, src, bulk.Await(m.Enable, bulk.ICCIDs(iccidByEID)), sink)
 //
 // Errors from fn are per-EID outcomes, not a reason to stop; WithStopOnError changes that. Run returns an
 // error only when ctx ends or the Source fails; the Summary counts what was done either way.

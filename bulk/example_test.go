@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/bulk"
+	"github.com/esimgw/esimgw/digirm"
+	"github.com/esimgw/esimgw/digirm/digirmtest"
 )
 
 // Switch a fleet read from a file (here a string) to its fall-back profile, eight at a time, and keep
@@ -47,4 +50,40 @@ func ExampleNewProgressBar() {
 	fmt.Println(bar.Render(bulk.Progress{Total: 1000, Done: 250, Succeeded: 250}))
 	// Output:
 	// [=====>              ]  25.0%  250/1000  ok 250  failed 0  0/s
+}
+
+// Enable each eUICC's own profile over a fleet, on any esimgw.ProfileManager: here a Digi Remote Manager
+// client on its mock, and the same line runs on es4, es2 and thingspace clients. The third EID has no
+// ICCID: it is refused before anything is sent, and the run goes on.
+func ExampleAwait() {
+	drm := digirmtest.NewServer(digirmtest.WithFleet(3))
+	defer drm.Close()
+	client, err := digirm.NewClient(drm.ClientOptions()...)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() { _ = client.Close() }()
+	var m esimgw.ProfileManager = client
+
+	iccids := map[string]string{ // the per-EID argument: the profile to enable on each eUICC
+		digirmtest.FleetEID(0): digirmtest.FleetDisabledICCID(0),
+		digirmtest.FleetEID(1): digirmtest.FleetDisabledICCID(1),
+	}
+	fleet := []string{digirmtest.FleetEID(0), digirmtest.FleetEID(1), digirmtest.FleetEID(2)}
+	outcomes := bulk.NewCollector[*esimgw.Result]()
+	sum, err := bulk.Run(context.Background(), bulk.Slice(fleet), bulk.Await(m.Enable, bulk.ICCIDs(iccids)), outcomes.Add)
+	if err != nil {
+		fmt.Println("run failed:", err)
+		return
+	}
+	fmt.Printf("%s: succeeded %d, failed %d\n", m.Platform(), sum.Succeeded, sum.Failed)
+	for _, o := range outcomes.Outcomes() {
+		fmt.Println(o.Index, esimgw.OutcomeOf(nil, o.Err).Status)
+	}
+	// Output:
+	// DigiRM: succeeded 2, failed 1
+	// 0 EXECUTED_SUCCESS
+	// 1 EXECUTED_SUCCESS
+	// 2 INVALID_REQUEST
 }
