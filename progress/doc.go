@@ -43,4 +43,17 @@
 //	DeleteProfile / ISDP deleted        Deleted
 //	any FunctionExecutionStatus Failed  Failed (Attempted = the step)
 //	Expired                             Expired
+//
+// On any platform (es4, es2, thingspace, digirm), [Watch] puts an esimgw.ProfileManager operation on
+// a board as it starts and as it settles, with the platform (the operation's Interface) as Source;
+// [Requested] and [Settled] are the events it puts there:
+//
+//	operation                           stage
+//	started (Enable, Disable, Delete,   Requested (Attempted = the step asked for)
+//	  Download)
+//	*Result, *DownloadResult            the step asked for: Enabled, Disabled, Deleted, Installed
+//	*FunctionError FAILED               Failed (Attempted = the step), status and codes as reported
+//	*FunctionError EXPIRED              Expired (Attempted = the step)
+//	no result before the wait ended     Expired (status NO_RESULT)
+//	any other error                     Failed (status ERROR)
 package progress

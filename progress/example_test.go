@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/digirm"
+	"github.com/esimgw/esimgw/digirm/digirmtest"
 	"github.com/esimgw/esimgw/progress"
 )
 
@@ -38,4 +41,39 @@ func ExampleBoard_Subscribe() {
 	c := <-changes
 	fmt.Println(c.Entry.ICCID, c.Entry.Stage, c.Entry.Outcome)
 	// Output: 8931041010654378930 Installed Succeeded
+}
+
+// A profile action on any platform, watched on the board as it starts and as it settles: here an enable
+// on Digi Remote Manager's mock; the same code runs on es4, es2 and thingspace clients.
+func ExampleWatch() {
+	drm := digirmtest.NewServer()
+	defer drm.Close()
+	client, err := digirm.NewClient(drm.ClientOptions()...)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() { _ = client.Close() }()
+	var m esimgw.ProfileManager = client
+
+	ctx := context.Background()
+	board := progress.NewBoard()
+	ref := esimgw.ProfileRef{EID: digirmtest.DefaultEID, ICCID: digirmtest.DisabledICCID}
+	op, err := m.Enable(ctx, ref)
+	if err != nil {
+		fmt.Println(err) // refused before anything was sent: nothing on the board
+		return
+	}
+	watched := progress.Watch(ctx, board, op, progress.StageEnabled, ref)
+	e, _ := board.Get(ref.ICCID)
+	fmt.Println(e.Source, e.Stage, e.Attempted, e.Outcome)
+	if _, err := op.Wait(ctx); err != nil {
+		fmt.Println(err)
+	}
+	<-watched
+	e, _ = board.Get(ref.ICCID)
+	fmt.Println(e.Source, e.Stage, e.Outcome, e.Status)
+	// Output:
+	// DigiRM Requested Enabled Pending
+	// DigiRM Enabled Succeeded EXECUTED_SUCCESS
 }

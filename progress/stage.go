@@ -117,7 +117,7 @@ type Event struct {
 	ICCID     string    // required; normalised by the board
 	EID       string    // optional
 	Stage     Stage     // required
-	Attempted Stage     // for StageFailed/StageExpired: the step that failed, when known
+	Attempted Stage     // for StageFailed/StageExpired: the step that failed, when known; for StageRequested: the step asked for
 	Time      time.Time // when it happened (the sender's timestamp); zero: the board's clock
 	Status    string    // the sender's status text ("Executed-Success", "Failed", ...)
 	Detail    string    // free text: notification point name, error reason, ...

@@ -124,3 +124,21 @@ func DigiRM(tb testing.TB, drm *digirmtest.Server, opts ...digirm.Option) Subjec
 		Requests: func() int { return drm.Stats().Requests },
 	}
 }
+
+// Platform is one platform's Subject on a fresh mock with its default seed.
+type Platform struct {
+	Name string // es4, es2, thingspace, digirm (the CLI's --platform)
+	New  func(tb testing.TB) Subject
+}
+
+// Platforms are the four, for tests that run the same code on every platform.
+func Platforms() []Platform {
+	return []Platform{
+		{"es4", func(tb testing.TB) Subject { return ES4(tb, gatewaytest.Start(tb)) }},
+		{"es2", func(tb testing.TB) Subject { return ES2(tb, gatewaytest.Start(tb)) }},
+		{"thingspace", func(tb testing.TB) Subject { return ThingSpace(tb, thingspacetest.Start(tb)) }},
+		{"digirm", func(tb testing.TB) Subject {
+			return DigiRM(tb, digirmtest.Start(tb, digirmtest.WithActionDuration(20*time.Millisecond)))
+		}},
+	}
+}
