@@ -65,9 +65,12 @@ var ErrBudgetExhausted = errors.New("soap: inbound body budget exhausted")
 const firstRead = 16 << 10
 
 // readBudgeted reads r to its end into a buffer that grows (doubling) as bytes arrive, up to max bytes,
-// taking each growth from b. It returns the bytes held from b, to give back once the body is no longer
-// needed, also on error.
-func readBudgeted(r io.Reader, max int64, b *BodyBudget) (data []byte, held int64, err error) {
+// taking each growth from b. size is the announced length (a Content-Length), -1 when unknown: a body
+// announced shorter than firstRead starts in a buffer of its size (and a byte for the read that sees
+// EOF) instead of firstRead, since a callback of a kilobyte or two would otherwise cost 16 KiB of memory
+// to clear and collect; a longer one starts at firstRead as before, its announcement not trusted. It
+// returns the bytes held from b, to give back once the body is no longer needed, also on error.
+func readBudgeted(r io.Reader, size, max int64, b *BodyBudget) (data []byte, held int64, err error) {
 	tooLarge := func() error { return &EnvelopeError{Kind: ErrTooLarge, Detail: "over " + itoa(max) + " bytes"} }
 	grow := func(to int64) bool {
 		if b != nil && !b.take(to-int64(cap(data))) {
@@ -84,6 +87,9 @@ func readBudgeted(r io.Reader, max int64, b *BodyBudget) (data []byte, held int6
 			next := int64(cap(data)) * 2
 			if next == 0 {
 				next = firstRead
+				if size >= 0 && size < firstRead {
+					next = size + 1
+				}
 			}
 			// One byte past max is the proof of excess.
 			if next > max+1 {

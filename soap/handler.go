@@ -116,7 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The buffer grows as the body arrives, under the budget; the bytes go back once the message was
 	// handled (the handler may keep parts of it: then they are the garbage collector's, not the budget's).
-	data, held, err := readBudgeted(r.Body, h.maxBytes, h.budget)
+	data, held, err := readBudgeted(r.Body, r.ContentLength, h.maxBytes, h.budget)
 	if h.budget != nil {
 		defer h.budget.give(held)
 	}

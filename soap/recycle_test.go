@@ -108,6 +108,43 @@ func TestReadInto(t *testing.T) {
 	}
 }
 
+// TestReadBudgeted: a body announced shorter than firstRead takes only its size (and a byte) from the
+// budget; one announced longer, or not at all, starts at firstRead; lies about the size only cost growth.
+func TestReadBudgeted(t *testing.T) {
+	payload := bytes.Repeat([]byte("x"), 3000)
+	tests := []struct {
+		name     string
+		r        io.Reader
+		size     int64
+		max      int64
+		want     int
+		wantHeld int64
+		tooBig   bool
+	}{
+		{name: "known small size", r: bytes.NewReader(payload), size: 3000, max: 1 << 20, want: 3000, wantHeld: 3001},
+		{name: "known small size, one byte at a time", r: iotest.OneByteReader(bytes.NewReader(payload)), size: 3000, max: 1 << 20, want: 3000, wantHeld: 3001},
+		{name: "unknown size", r: bytes.NewReader(payload), size: -1, max: 1 << 20, want: 3000, wantHeld: firstRead},
+		{name: "announced large", r: bytes.NewReader(payload), size: 1 << 19, max: 1 << 20, want: 3000, wantHeld: firstRead},
+		{name: "announced too small", r: bytes.NewReader(payload), size: 10, max: 1 << 20, want: 3000, wantHeld: 11 << 9},
+		{name: "empty", r: bytes.NewReader(nil), size: 0, max: 10, want: 0, wantHeld: 1},
+		{name: "announced small, over max", r: bytes.NewReader(payload), size: 100, max: 2999, tooBig: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBodyBudget(1 << 20)
+			got, held, err := readBudgeted(tt.r, tt.size, tt.max, b)
+			assert.Equal(t, held, b.InUse(), "what is held is what the budget lent")
+			if tt.tooBig {
+				require.ErrorIs(t, err, ErrTooLarge)
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, got, tt.want)
+			assert.Equal(t, tt.wantHeld, held)
+		})
+	}
+}
+
 // MaxElapsed bounds the whole call, the first attempt included: a first attempt that used it up is not
 // followed by another.
 func TestMaxElapsedCountsTheFirstAttempt(t *testing.T) {
