@@ -184,9 +184,9 @@ func profileCommand(g *globals, p profileSpec) *cobra.Command {
 
 // carrierProfileCall runs enable, disable or delete on a carrier platform through esimgw.ProfileManager.
 func (g *globals) carrierProfileCall(ctx context.Context, app *cli.App, pf *platformFlags, p profileSpec, eid, iccid string) error {
-	def := carrierMockDisabled
+	def := cli.CarrierMockDisabled
 	if p.use == "disable" {
-		def = carrierMockEnabled
+		def = cli.CarrierMockEnabled
 	}
 	ref, err := pf.ref(&eid, &iccid, def)
 	if err != nil {
@@ -202,15 +202,15 @@ func (g *globals) carrierProfileCall(ctx context.Context, app *cli.App, pf *plat
 	defer t.Close()
 	t.Describe()
 	printf := func(format string, args ...any) { fmt.Fprintf(app.Stdout, format, args...) }
-	res := &callResult{Command: p.use, Platform: pf.name, Interface: string(t.manager.Platform()), Function: p.use, EID: eid, ICCID: iccid}
-	_, err = call(ctx, t.runner(printf), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.Result], error) {
+	res := &callResult{Command: p.use, Platform: pf.name, Interface: string(t.Manager.Platform()), Function: p.use, EID: eid, ICCID: iccid}
+	_, err = call(ctx, carrierRunner(app, t, printf), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.Result], error) {
 		switch p.use {
 		case "enable":
-			return t.manager.Enable(ctx, ref)
+			return t.Manager.Enable(ctx, ref)
 		case "disable":
-			return t.manager.Disable(ctx, ref)
+			return t.Manager.Disable(ctx, ref)
 		default:
-			return t.manager.Delete(ctx, ref)
+			return t.Manager.Delete(ctx, ref)
 		}
 	})
 	if err == nil {
@@ -267,7 +267,7 @@ Digi Remote Manager's inventory holds for each eUICC (what the devices last repo
 			if len(eids) == 0 {
 				switch {
 				case pf.carrier() && pf.embedded():
-					eids = cli.Strings{carrierMockEID}
+					eids = cli.Strings{cli.CarrierMockEID}
 				case pf.carrier() || !app.Embedded():
 					return cli.Usagef("give --eid or --eids")
 				default:
@@ -296,11 +296,11 @@ Digi Remote Manager's inventory holds for each eUICC (what the devices last repo
 				}
 				defer t.Close()
 				t.Describe()
-				auditor, _ := t.manager.(esimgw.ProfileAuditor) // check allows only auditors
+				auditor, _ := t.Manager.(esimgw.ProfileAuditor) // check allows only auditors
 				printf := func(format string, args ...any) { fmt.Fprintf(app.Stdout, format, args...) }
 				audit = func(ctx context.Context, eid string) (*callResult, func(), error) {
 					res := &callResult{Command: "audit", Platform: pf.name, Interface: string(auditor.Platform()), Function: "audit", EID: eid}
-					r, err := call(ctx, t.runner(printf), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.AuditResult], error) {
+					r, err := call(ctx, carrierRunner(app, t, printf), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.AuditResult], error) {
 						return auditor.Audit(ctx, eid)
 					})
 					if r == nil {
@@ -412,7 +412,7 @@ enable and verify the enable in one step, see esimgw activate.` + fmt.Sprintf(ga
 			}
 			if pf.carrier() {
 				spec := esimgw.DownloadSpec{EID: req.Eid, ICCID: req.Iccid, ProfileType: req.ProfileType, ActivationCode: code,
-					Enable: req.Enable, DeviceID: pf.deviceID}
+					Enable: req.Enable, DeviceID: pf.DeviceID}
 				return g.carrierDownload(cmd.Context(), app, pf, spec)
 			}
 			if code != "" {
@@ -447,10 +447,10 @@ enable and verify the enable in one step, see esimgw activate.` + fmt.Sprintf(ga
 func (g *globals) carrierDownload(ctx context.Context, app *cli.App, pf *platformFlags, spec esimgw.DownloadSpec) error {
 	if pf.embedded() {
 		if spec.EID == "" {
-			spec.EID = carrierMockEID
+			spec.EID = cli.CarrierMockEID
 		}
 		if spec.ICCID == "" && spec.ActivationCode == "" && spec.ProfileType == "" {
-			spec.ICCID = carrierMockCatalog
+			spec.ICCID = cli.CarrierMockCatalog
 		}
 	}
 	if spec.EID == "" {
@@ -462,11 +462,11 @@ func (g *globals) carrierDownload(ctx context.Context, app *cli.App, pf *platfor
 	}
 	defer t.Close()
 	t.Describe()
-	downloader, _ := t.manager.(esimgw.ProfileDownloader) // both carriers download
+	downloader, _ := t.Manager.(esimgw.ProfileDownloader) // both carriers download
 	printf := func(format string, args ...any) { fmt.Fprintf(app.Stdout, format, args...) }
 	res := &callResult{Command: "download", Platform: pf.name, Interface: string(downloader.Platform()), Function: "download",
 		EID: spec.EID, ICCID: spec.ICCID, ProfileType: spec.ProfileType}
-	r, err := call(ctx, t.runner(printf), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.DownloadResult], error) {
+	r, err := call(ctx, carrierRunner(app, t, printf), res, func(ctx context.Context) (*esimgw.Operation[*esimgw.DownloadResult], error) {
 		return downloader.Download(ctx, spec)
 	})
 	reportDownload(printf, res, r, spec.Enable, err)
