@@ -1,7 +1,6 @@
 package digirmtest
 
 import (
-	"reflect"
 	"time"
 )
 
@@ -33,50 +32,8 @@ func (ThrottleFault) fault()    {}
 func (ErrorAnswer) fault()      {}
 func (FailTransactions) fault() {}
 
-func times(f Fault) int {
-	n := 0
-	switch f := f.(type) {
-	case ThrottleFault:
-		n = f.Times
-	case ErrorAnswer:
-		n = f.Times
-	case FailTransactions:
-		n = f.Times
-	}
-	return max(n, 1)
-}
-
 // Inject switches faults on.
-func (s *Server) Inject(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, f := range faults {
-		for range times(f) {
-			s.faults = append(s.faults, f)
-		}
-	}
-}
+func (s *Server) Inject(faults ...Fault) { s.faults.Add(faults...) }
 
 // FaultsFired returns how often faults of f's type have fired.
-func (s *Server) FaultsFired(f Fault) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.fired[reflect.TypeOf(f)]
-}
-
-func (s *Server) take(match func(Fault) bool) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.takeLocked(match)
-}
-
-func (s *Server) takeLocked(match func(Fault) bool) (Fault, bool) {
-	for i, f := range s.faults {
-		if match(f) {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			s.fired[reflect.TypeOf(f)]++
-			return f, true
-		}
-	}
-	return nil, false
-}
+func (s *Server) FaultsFired(f Fault) int { return s.faults.Fired(f) }

@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/digirm"
+	"github.com/esimgw/esimgw/internal/faultqueue"
 )
 
 // The mock's credentials; ClientOptions configures a client with the basic ones.
@@ -144,10 +144,9 @@ type Server struct {
 	next       int
 	arrivals   []time.Time // within the window, oldest first
 	inflight   int
-	retryUntil time.Time // until when the last 429 asked to wait
-	excused    int       // arrivals during that wait that may have been sent before the 429 was read
-	faults     []Fault
-	fired      map[reflect.Type]int
+	retryUntil time.Time               // until when the last 429 asked to wait
+	excused    int                     // arrivals during that wait that may have been sent before the 429 was read
+	faults     faultqueue.Queue[Fault] // its own lock: taken with or without mu
 	stats      Stats
 }
 
@@ -176,7 +175,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s := &Server{cfg: cfg, byEID: map[string]*device{}, byDeviceID: map[string]*device{},
 		registered: map[string]string{CatalogICCID: Carrier, CatalogICCID2: Carrier}, codes: map[string]string{ActivationCode: CatalogICCID2},
-		txs: map[string]*transaction{}, ops: map[string]*multistep{}, fired: map[reflect.Type]int{}}
+		txs: map[string]*transaction{}, ops: map[string]*multistep{}}
 	s.addDevice(DefaultDeviceID, DefaultEID, map[string]string{EnabledICCID: StatusActive, DisabledICCID: StatusInactive})
 	for i := range cfg.fleet {
 		s.addDevice(FleetDeviceID(i), FleetEID(i), map[string]string{FleetEnabledICCID(i): StatusActive, FleetDisabledICCID(i): StatusInactive})
@@ -332,9 +331,9 @@ func (s *Server) admit() (time.Duration, bool) {
 		s.excused = max(t.Concurrent-1-s.inflight, 0)
 		return wait, true
 	}
-	if f, ok := s.takeLocked(func(f Fault) bool { _, ok := f.(ThrottleFault); return ok }); ok {
+	if f, ok := faultqueue.Take[ThrottleFault](&s.faults, nil); ok {
 		s.stats.Injected429++
-		return refuse(f.(ThrottleFault).RetryAfter)
+		return refuse(f.RetryAfter)
 	}
 	if len(s.arrivals) >= t.Requests {
 		s.stats.OverThrottle++
@@ -391,8 +390,8 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such action "+act)
 		return
 	}
-	if f, ok := s.take(func(f Fault) bool { _, ok := f.(ErrorAnswer); return ok }); ok {
-		writeError(w, f.(ErrorAnswer).Status, "injected error")
+	if f, ok := faultqueue.Take[ErrorAnswer](&s.faults, nil); ok {
+		writeError(w, f.Status, "injected error")
 		return
 	}
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -422,9 +421,8 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 	tx := &transaction{Transaction: digirm.Transaction{Transaction: digirm.Text(s.newIDLocked("tx-")), Action: act, Status: digirm.StatusInProgress,
 		CustomerID: "4242", DeviceID: d.id, EID: d.eid, ICCID: b.ICCID, Created: now.UTC().Format(time.RFC3339), Updated: now.UTC().Format(time.RFC3339)},
 		due: now.Add(s.durationLocked()), code: b.ActivationCode}
-	if f, ok := s.takeLocked(func(f Fault) bool { _, ok := f.(FailTransactions); return ok }); ok {
-		ft := f.(FailTransactions)
-		tx.fail = &ft
+	if f, ok := faultqueue.Take[FailTransactions](&s.faults, nil); ok {
+		tx.fail = &f
 	}
 	s.txs[string(tx.Transaction.Transaction)] = tx
 	s.stats.Actions++

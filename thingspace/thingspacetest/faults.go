@@ -1,7 +1,6 @@
 package thingspacetest
 
 import (
-	"reflect"
 	"time"
 )
 
@@ -45,21 +44,6 @@ func (DuplicateCallbacks) fault() {}
 func (WrongCredentials) fault()   {}
 func (ErrorAnswer) fault()        {}
 
-func times(f Fault) int {
-	n := 0
-	switch f := f.(type) {
-	case DeviceTimeout:
-		n = f.Times
-	case DuplicateCallbacks:
-		n = f.Times
-	case WrongCredentials:
-		n = f.Times
-	case ErrorAnswer:
-		n = f.Times
-	}
-	return max(n, 1)
-}
-
 // Inject switches faults on. ExpireToken and ExpireSession act at once; the others wait for the request
 // or callback they concern.
 func (s *Server) Inject(faults ...Fault) {
@@ -71,42 +55,18 @@ func (s *Server) Inject(faults ...Fault) {
 			for tok := range s.tokens {
 				s.tokens[tok] = time.Now()
 			}
-			s.fired[reflect.TypeOf(f)]++
+			s.faults.Fire(f)
 		case ExpireSession:
 			clear(s.sessions)
-			s.fired[reflect.TypeOf(f)]++
+			s.faults.Fire(f)
 		default:
-			for range times(f) {
-				s.faults = append(s.faults, f)
-			}
+			s.faults.Add(f)
 		}
 	}
 }
 
 // Reset switches every pending fault off.
-func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
+func (s *Server) Reset() { s.faults.Reset() }
 
 // FaultsFired returns how often faults of f's type have fired.
-func (s *Server) FaultsFired(f Fault) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.fired[reflect.TypeOf(f)]
-}
-
-// take removes and returns the first pending fault that match accepts.
-func (s *Server) take(match func(Fault) bool) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
-		if match(f) {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			s.fired[reflect.TypeOf(f)]++
-			return f, true
-		}
-	}
-	return nil, false
-}
+func (s *Server) FaultsFired(f Fault) int { return s.faults.Fired(f) }

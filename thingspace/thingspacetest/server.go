@@ -11,12 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/esimgw/esimgw/internal/faultqueue"
 	"github.com/esimgw/esimgw/thingspace"
 )
 
@@ -70,8 +70,7 @@ type Server struct {
 	callbacks  map[string]thingspace.CallbackRegistration // by account
 	euiccs     map[string]map[string]string               // EID -> ICCID -> state
 	catalog    map[string]bool
-	faults     []Fault
-	fired      map[reflect.Type]int
+	faults     faultqueue.Queue[Fault] // its own lock: taken with or without mu
 	requests   []Request
 	deliveries []Delivery
 	stats      Stats
@@ -120,7 +119,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s := &Server{cfg: cfg, tokens: map[string]time.Time{}, sessions: map[string]bool{},
 		callbacks: map[string]thingspace.CallbackRegistration{}, euiccs: map[string]map[string]string{},
-		catalog: map[string]bool{CatalogICCID: true}, fired: map[reflect.Type]int{}, closed: make(chan struct{})}
+		catalog: map[string]bool{CatalogICCID: true}, closed: make(chan struct{})}
 	s.euiccs[DefaultEID] = map[string]string{EnabledICCID: StateEnabled, DisabledICCID: StateDisabled}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/ts/v1/oauth2/token", s.token)
@@ -468,8 +467,7 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "INVALID_PARAMETER", "Content-Type must be application/json")
 		return
 	}
-	if f, ok := s.take(func(f Fault) bool { _, ok := f.(ErrorAnswer); return ok }); ok {
-		e := f.(ErrorAnswer)
+	if e, ok := faultqueue.Take[ErrorAnswer](&s.faults, nil); ok {
 		writeError(w, e.Status, e.Code, "injected error")
 		return
 	}
@@ -550,17 +548,14 @@ func (s *Server) run(requestID, account string, action thingspace.Action, eid, i
 	if !s.sleep(s.cfg.callbackDelay) {
 		return
 	}
-	if f, ok := s.take(func(f Fault) bool {
-		t, ok := f.(DeviceTimeout)
-		return ok && (t.EID == "" || strings.EqualFold(t.EID, eid))
-	}); ok {
+	if f, ok := faultqueue.Take(&s.faults, func(t DeviceTimeout) bool { return t.EID == "" || strings.EqualFold(t.EID, eid) }); ok {
 		warn := baseCallback(requestID, eid, iccid)
 		warn.DeviceResponse = &thingspace.DeviceResponse{DeviceProfileResponse: &thingspace.DeviceProfileResponse{
 			EuiccStatus: "EXECUTED_WITHWARNING", EuiccStatusCode: "8.2.1,3.9",
 			EuiccStatusDesc: "The use case was expired at notification receiving step. The server did not receive eUICC notification."}}
 		warn.Status = "Success"
 		s.deliver(account, warn)
-		if !s.sleep(f.(DeviceTimeout).FinalAfter) {
+		if !s.sleep(f.FinalAfter) {
 			return
 		}
 	}
@@ -660,8 +655,8 @@ func (s *Server) deliver(account string, cb thingspace.Callback) {
 		s.mu.Unlock()
 		return
 	}
-	_, wrong := s.take(func(f Fault) bool { _, ok := f.(WrongCredentials); return ok })
-	_, dup := s.take(func(f Fault) bool { _, ok := f.(DuplicateCallbacks); return ok })
+	_, wrong := faultqueue.Take[WrongCredentials](&s.faults, nil)
+	_, dup := faultqueue.Take[DuplicateCallbacks](&s.faults, nil)
 	acked := false
 	for attempt := 1; attempt <= cb.MaxCallbackThreshold; attempt++ {
 		if attempt > 1 && !s.sleep(s.cfg.retryInterval) {
