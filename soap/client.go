@@ -7,14 +7,16 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -36,6 +38,10 @@ type Client struct {
 	version  Version   // SOAP12 unless WithSOAPVersion
 	bufs     sync.Pool // request envelopes
 	pools    messagePools
+	// The last endpoint and action called, parsed and turned into header values (newRequest): a client
+	// calls one gateway with a few actions, and both would otherwise be made again on every call.
+	endpoint atomic.Pointer[parsedEndpoint]
+	action   atomic.Pointer[actionHeaders]
 }
 
 // RetryPolicy says how failed attempts are retried. An attempt is repeated only when it proves the request
@@ -396,11 +402,10 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		trace = &attemptTrace{}
 		ctx = httptrace.WithClientTrace(ctx, trace.trace())
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
+	req, err := c.newRequest(ctx, endpoint, action, payload)
 	if err != nil {
 		return nil, &attemptError{err: err, outcome: NotSent, permanent: true}
 	}
-	c.version.SetActionHeaders(req.Header, action)
 	var res *http.Response
 	if c.rt != nil {
 		// Straight to the Transport: http.Client would copy the headers for redirects on every call, and a
@@ -469,6 +474,99 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		return nil, c.statusError(res, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}, nil)
 	}
 	return &Response{StatusCode: res.StatusCode, Message: m}, nil
+}
+
+// newRequest is the POST of payload to endpoint with the headers of action, as http.NewRequestWithContext
+// and Version.SetActionHeaders make it. On this package's Transport (c.rt) it is built from the parsed
+// endpoint and the header values of the last call instead, which requests share (the Transport only reads
+// a request): a call then takes four allocations for it rather than ten.
+func (c *Client) newRequest(ctx context.Context, endpoint, action string, payload []byte) (*http.Request, error) {
+	if c.rt == nil {
+		// Someone else's http.Client: a request of its own, which its transport may keep or change.
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
+		if err != nil {
+			return nil, err
+		}
+		c.version.SetActionHeaders(req.Header, action)
+		return req, nil
+	}
+	if ctx == nil {
+		return nil, errors.New("net/http: nil Context")
+	}
+	e := c.endpoint.Load()
+	if e == nil || e.raw != endpoint {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			return nil, err
+		}
+		u.Host = removeEmptyPort(u.Host)
+		e = &parsedEndpoint{raw: endpoint, url: u}
+		c.endpoint.Store(e)
+	}
+	a := c.action.Load()
+	if a == nil || a.action != action || a.version != c.version {
+		h := http.Header{}
+		c.version.SetActionHeaders(h, action)
+		a = &actionHeaders{action: action, version: c.version, contentType: h["Content-Type"], soapAction: h["Soapaction"]}
+		c.action.Store(a)
+	}
+	b := &payloadBody{payload: payload}
+	b.Reset(payload)
+	var body io.ReadCloser = b
+	if len(payload) == 0 {
+		body = http.NoBody
+	}
+	hdr := make(http.Header, 2)
+	// Full slice expressions: an append to a request's header copies instead of writing into the next one's.
+	hdr["Content-Type"] = a.contentType[:len(a.contentType):len(a.contentType)]
+	if a.soapAction != nil {
+		hdr["Soapaction"] = a.soapAction[:len(a.soapAction):len(a.soapAction)]
+	}
+	// WithContext makes the one Request that escapes; this one stays on the stack.
+	req := http.Request{Method: http.MethodPost, URL: e.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: hdr, Body: body, GetBody: b.rewind, ContentLength: int64(len(payload)), Host: e.url.Host}
+	return req.WithContext(ctx), nil
+}
+
+// parsedEndpoint is an endpoint URL as http.NewRequest parses it. url is shared by the requests to it and
+// never changed.
+type parsedEndpoint struct {
+	raw string
+	url *url.URL
+}
+
+// actionHeaders are the header values SetActionHeaders gives action, shared by the requests that carry it.
+type actionHeaders struct {
+	action                  string
+	version                 Version
+	contentType, soapAction []string
+}
+
+// payloadBody is a request body over the bytes of an envelope, which need no closing.
+type payloadBody struct {
+	bytes.Reader
+	payload []byte
+}
+
+func (*payloadBody) Close() error { return nil }
+
+// rewind is the request's GetBody: the payload again from its start, as NewRequest's is.
+func (b *payloadBody) rewind() (io.ReadCloser, error) {
+	if len(b.payload) == 0 {
+		return http.NoBody, nil
+	}
+	again := &payloadBody{payload: b.payload}
+	again.Reset(b.payload)
+	return again, nil
+}
+
+// removeEmptyPort strips the empty port of "host:", as net/http does with a request's host (RFC 3986
+// section 6.2.3).
+func removeEmptyPort(host string) string {
+	if strings.LastIndexByte(host, ':') > strings.LastIndexByte(host, ']') {
+		return strings.TrimSuffix(host, ":")
+	}
+	return host
 }
 
 // statusError is the attempt error of an answer with an error status (or a fault).

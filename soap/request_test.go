@@ -1,0 +1,73 @@
+package soap
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestNewRequestIsNetHTTPs: the request a Client builds on its own Transport is the one
+// http.NewRequestWithContext and SetActionHeaders make, for every endpoint shape and both versions, and
+// calls sharing the parsed endpoint and header values do not see each other's changes.
+func TestNewRequestIsNetHTTPs(t *testing.T) {
+	tests := []struct {
+		name, endpoint, action string
+		version                Version
+		payload                string
+	}{
+		{name: "plain", endpoint: "https://smsr.example/es4", action: "http://gsma.com/ES4/ProfileManagement/ES4-GetEISRequest", payload: "<env:Envelope/>"},
+		{name: "port and query", endpoint: "https://smsr.example:8443/es4?x=1&y=%20", action: `quote"d`, payload: "<a/>"},
+		{name: "empty port", endpoint: "https://smsr.example:/es4", action: "a", payload: "<a/>"},
+		{name: "IPv6", endpoint: "https://[::1]:8443/es4", action: "a", payload: "<a/>"},
+		{name: "SOAP 1.1", endpoint: "http://njiwa.example/ws", action: "urn:x", version: SOAP11, payload: "<a/>"},
+		{name: "empty payload", endpoint: "https://smsr.example/es4", action: "a", payload: ""},
+	}
+	ctx := context.WithValue(context.Background(), struct{}{}, "v")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewClient(WithSOAPVersion(tt.version))
+			want, err := http.NewRequestWithContext(ctx, http.MethodPost, tt.endpoint, bytesReader(tt.payload))
+			require.NoError(t, err)
+			tt.version.SetActionHeaders(want.Header, tt.action)
+			for range 2 { // the second from the cached endpoint and headers
+				got, err := c.newRequest(ctx, tt.endpoint, tt.action, []byte(tt.payload))
+				require.NoError(t, err)
+				assert.Equal(t, want.Method, got.Method)
+				assert.Equal(t, want.URL.String(), got.URL.String())
+				assert.Equal(t, *want.URL, *got.URL)
+				assert.Equal(t, want.Host, got.Host)
+				assert.Equal(t, want.Proto, got.Proto)
+				assert.Equal(t, want.Header, got.Header)
+				assert.Equal(t, want.ContentLength, got.ContentLength)
+				assert.Equal(t, want.Context(), got.Context())
+				assert.Equal(t, want.Body == http.NoBody, got.Body == http.NoBody)
+				assert.Equal(t, tt.payload, readAll(t, got.Body))
+				require.NotNil(t, got.GetBody)
+				again, err := got.GetBody()
+				require.NoError(t, err)
+				assert.Equal(t, tt.payload, readAll(t, again))
+				// A caller's change to one request's header stays in it.
+				got.Header["Content-Type"] = append(got.Header["Content-Type"], "changed")
+				got.Header.Set("X-Extra", "1")
+			}
+		})
+	}
+	t.Run("bad endpoint", func(t *testing.T) {
+		_, err := NewClient().newRequest(ctx, "://nope", "a", []byte("<a/>"))
+		require.Error(t, err)
+	})
+}
+
+func bytesReader(s string) io.Reader { return bytes.NewReader([]byte(s)) }
+
+func readAll(t *testing.T, r io.Reader) string {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	return string(b)
+}
