@@ -6,6 +6,7 @@ package contract
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -32,16 +33,36 @@ type Subject struct {
 	Requests func() int
 }
 
+// action is a ProfileManager's Enable, Disable or Delete, as a method expression.
+type action = func(esimgw.ProfileManager, context.Context, esimgw.ProfileRef) (*esimgw.Operation[*esimgw.Result], error)
+
+// absent, as a state the suite expects, is a profile that is not on the eUICC.
+const absent esimgw.ProfileState = ""
+
+func enabled(s Subject) string  { return s.EnabledICCID }
+func disabled(s Subject) string { return s.DisabledICCID }
+
+// wait waits for op's result, 30 s at most.
+func wait[T any](t *testing.T, op *esimgw.Operation[T]) (T, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return op.Wait(ctx)
+}
+
+// optional returns s's Manager as I, an interface some platforms add (ProfileDownloader,
+// ProfileAuditor), or says that the platform has none and there is nothing to test.
+func optional[I any](t *testing.T, s Subject) (I, bool) {
+	t.Helper()
+	i, ok := s.Manager.(I)
+	if !ok {
+		t.Logf("%s is not an %s: nothing to test", s.Manager.Platform(), reflect.TypeFor[I]())
+	}
+	return i, ok
+}
+
 // Run runs the suite; newSubject makes a fresh mock and client for each test.
 func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
-	wait := func(t *testing.T, op interface {
-		Wait(context.Context) (*esimgw.Result, error)
-	}) (*esimgw.Result, error) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		return op.Wait(ctx)
-	}
 	assertFailed := func(t *testing.T, s Subject, err error) {
 		t.Helper()
 		var fe *esimgw.FunctionError
@@ -57,62 +78,61 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		assert.NotEmpty(t, s.Manager.Platform())
 	})
 
-	t.Run("EnableDisabledProfile", func(t *testing.T) {
-		s := newSubject(t)
-		op, err := s.Manager.Enable(context.Background(), esimgw.ProfileRef{EID: s.EID, ICCID: s.DisabledICCID})
-		require.NoError(t, err)
-		r, err := wait(t, op)
-		require.NoError(t, err)
-		require.NotNil(t, r)
-		assert.Equal(t, esimgw.StatusExecutedSuccess, r.Outcome().Status)
-		st := s.State(s.EID)
-		assert.Equal(t, esimgw.ProfileStateEnabled, st[s.DisabledICCID])
-		assert.Equal(t, esimgw.ProfileStateDisabled, st[s.EnabledICCID], "enabling one profile disables the one enabled before")
-	})
-
-	t.Run("EnableEnabledProfileFails", func(t *testing.T) {
-		s := newSubject(t)
-		op, err := s.Manager.Enable(context.Background(), esimgw.ProfileRef{EID: s.EID, ICCID: s.EnabledICCID})
-		require.NoError(t, err)
-		_, err = wait(t, op)
-		assertFailed(t, s, err)
-		assert.Equal(t, esimgw.ProfileStateEnabled, s.State(s.EID)[s.EnabledICCID])
-	})
-
-	t.Run("DisableEnabledProfile", func(t *testing.T) {
-		s := newSubject(t)
-		op, err := s.Manager.Disable(context.Background(), esimgw.ProfileRef{EID: s.EID, ICCID: s.EnabledICCID})
-		require.NoError(t, err)
-		_, err = wait(t, op)
-		require.NoError(t, err)
-		assert.Equal(t, esimgw.ProfileStateDisabled, s.State(s.EID)[s.EnabledICCID])
-	})
-
-	t.Run("DeleteDisabledProfile", func(t *testing.T) {
-		s := newSubject(t)
-		op, err := s.Manager.Delete(context.Background(), esimgw.ProfileRef{EID: s.EID, ICCID: s.DisabledICCID})
-		require.NoError(t, err)
-		_, err = wait(t, op)
-		require.NoError(t, err)
-		_, present := s.State(s.EID)[s.DisabledICCID]
-		assert.False(t, present, "a deleted profile is gone from the eUICC")
-	})
-
-	t.Run("DeleteEnabledProfileFails", func(t *testing.T) {
-		s := newSubject(t)
-		op, err := s.Manager.Delete(context.Background(), esimgw.ProfileRef{EID: s.EID, ICCID: s.EnabledICCID})
-		require.NoError(t, err)
-		_, err = wait(t, op)
-		assertFailed(t, s, err)
-	})
-
-	t.Run("UnknownProfileFails", func(t *testing.T) {
-		s := newSubject(t)
-		op, err := s.Manager.Enable(context.Background(), esimgw.ProfileRef{EID: s.EID, ICCID: s.UnknownICCID})
-		require.NoError(t, err)
-		_, err = wait(t, op)
-		assertFailed(t, s, err)
-	})
+	// Each profile action on a fresh mock: which profile it acts on, whether the platform refuses it, and
+	// the states the mock holds afterwards (absent: gone from the eUICC).
+	for _, c := range []struct {
+		name  string
+		call  action
+		iccid func(Subject) string
+		fails bool
+		after func(Subject) map[string]esimgw.ProfileState
+		why   string
+	}{
+		{name: "EnableDisabledProfile", call: esimgw.ProfileManager.Enable, iccid: disabled,
+			after: func(s Subject) map[string]esimgw.ProfileState {
+				return map[string]esimgw.ProfileState{s.DisabledICCID: esimgw.ProfileStateEnabled, s.EnabledICCID: esimgw.ProfileStateDisabled}
+			}, why: "enabling one profile disables the one enabled before"},
+		{name: "EnableEnabledProfileFails", call: esimgw.ProfileManager.Enable, iccid: enabled, fails: true,
+			after: func(s Subject) map[string]esimgw.ProfileState {
+				return map[string]esimgw.ProfileState{s.EnabledICCID: esimgw.ProfileStateEnabled}
+			}, why: "a refused enable changes nothing"},
+		{name: "DisableEnabledProfile", call: esimgw.ProfileManager.Disable, iccid: enabled,
+			after: func(s Subject) map[string]esimgw.ProfileState {
+				return map[string]esimgw.ProfileState{s.EnabledICCID: esimgw.ProfileStateDisabled}
+			}},
+		{name: "DeleteDisabledProfile", call: esimgw.ProfileManager.Delete, iccid: disabled,
+			after: func(s Subject) map[string]esimgw.ProfileState {
+				return map[string]esimgw.ProfileState{s.DisabledICCID: absent}
+			}, why: "a deleted profile is gone from the eUICC"},
+		{name: "DeleteEnabledProfileFails", call: esimgw.ProfileManager.Delete, iccid: enabled, fails: true},
+		{name: "UnknownProfileFails", call: esimgw.ProfileManager.Enable, iccid: func(s Subject) string { return s.UnknownICCID }, fails: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSubject(t)
+			op, err := c.call(s.Manager, context.Background(), esimgw.ProfileRef{EID: s.EID, ICCID: c.iccid(s)})
+			require.NoError(t, err)
+			r, err := wait(t, op)
+			if c.fails {
+				assertFailed(t, s, err)
+			} else {
+				require.NoError(t, err)
+				require.NotNil(t, r)
+				assert.Equal(t, esimgw.StatusExecutedSuccess, r.Outcome().Status)
+			}
+			if c.after == nil {
+				return
+			}
+			st := s.State(s.EID)
+			for iccid, want := range c.after(s) {
+				got, present := st[iccid]
+				if want == absent {
+					assert.False(t, present, "%s: %s", iccid, c.why)
+					continue
+				}
+				assert.Equal(t, want, got, "%s: %s", iccid, c.why)
+			}
+		})
+	}
 
 	t.Run("ConcurrentOperationsResolveTheirOwn", func(t *testing.T) {
 		s := newSubject(t)
@@ -146,10 +166,10 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 			{"empty ICCID", esimgw.ProfileRef{EID: s.EID}, esimgw.FieldICCID},
 			{"unknown account", unknownAccount, esimgw.FieldAccount},
 		} {
-			for name, call := range map[string]func(context.Context, esimgw.ProfileRef) (*esimgw.Operation[*esimgw.Result], error){
-				"Enable": s.Manager.Enable, "Disable": s.Manager.Disable, "Delete": s.Manager.Delete,
+			for name, call := range map[string]action{
+				"Enable": esimgw.ProfileManager.Enable, "Disable": esimgw.ProfileManager.Disable, "Delete": esimgw.ProfileManager.Delete,
 			} {
-				op, err := call(ctx, c.ref)
+				op, err := call(s.Manager, ctx, c.ref)
 				var ve *esimgw.ValidationError
 				require.ErrorAs(t, err, &ve, "%s %s", name, c.name)
 				assert.Nil(t, op)
@@ -161,16 +181,13 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 
 	t.Run("Download", func(t *testing.T) {
 		s := newSubject(t)
-		d, ok := s.Manager.(esimgw.ProfileDownloader)
+		d, ok := optional[esimgw.ProfileDownloader](t, s)
 		if !ok {
-			t.Logf("%s downloads nothing (not an esimgw.ProfileDownloader)", s.Manager.Platform())
 			return
 		}
 		op, err := d.Download(context.Background(), esimgw.DownloadSpec{EID: s.EID, ICCID: s.DownloadICCID, Enable: true})
 		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		r, err := op.Wait(ctx)
+		r, err := wait(t, op)
 		require.NoError(t, err)
 		assert.Equal(t, s.DownloadICCID, r.Iccid)
 		st := s.State(s.EID)
@@ -189,16 +206,13 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 
 	t.Run("Audit", func(t *testing.T) {
 		s := newSubject(t)
-		a, ok := s.Manager.(esimgw.ProfileAuditor)
+		a, ok := optional[esimgw.ProfileAuditor](t, s)
 		if !ok {
-			t.Logf("%s has no audit (not an esimgw.ProfileAuditor)", s.Manager.Platform())
 			return
 		}
 		op, err := a.Audit(context.Background(), s.EID)
 		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		r, err := op.Wait(ctx)
+		r, err := wait(t, op)
 		require.NoError(t, err)
 		assert.Equal(t, s.EID, r.EID)
 		p, ok := r.Profile(s.EnabledICCID)

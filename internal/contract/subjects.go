@@ -92,11 +92,7 @@ func ThingSpace(tb testing.TB, ts *thingspacetest.Server, opts ...thingspace.Opt
 		UnknownICCID:  unknownICCID,
 		DownloadICCID: thingspacetest.CatalogICCID,
 		State: func(eid string) map[string]esimgw.ProfileState {
-			out := map[string]esimgw.ProfileState{}
-			for iccid, st := range ts.EUICC(eid) {
-				out[iccid] = esimgw.ProfileState(st)
-			}
-			return out
+			return states(ts.EUICC(eid), func(st string) esimgw.ProfileState { return esimgw.ProfileState(st) })
 		},
 		Requests: func() int { return ts.Stats().Requests },
 	}
@@ -115,14 +111,19 @@ func DigiRM(tb testing.TB, drm *digirmtest.Server, opts ...digirm.Option) Subjec
 		UnknownICCID:  unknownICCID,
 		DownloadICCID: digirmtest.CatalogICCID,
 		State: func(eid string) map[string]esimgw.ProfileState {
-			out := map[string]esimgw.ProfileState{}
-			for iccid, st := range drm.Profiles(eid) {
-				out[iccid] = digirm.Profile{Status: st}.State()
-			}
-			return out
+			return states(drm.Profiles(eid), func(st string) esimgw.ProfileState { return digirm.Profile{Status: st}.State() })
 		},
 		Requests: func() int { return drm.Stats().Requests },
 	}
+}
+
+// states converts a mock's profile states (ICCID to the mock's word) with state.
+func states(profiles map[string]string, state func(string) esimgw.ProfileState) map[string]esimgw.ProfileState {
+	out := make(map[string]esimgw.ProfileState, len(profiles))
+	for iccid, st := range profiles {
+		out[iccid] = state(st)
+	}
+	return out
 }
 
 // Platform is one platform's Subject on a fresh mock with its default seed.
