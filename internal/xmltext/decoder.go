@@ -131,9 +131,10 @@ func (d *Decoder) Reset(data []byte, lim Limits) {
 }
 
 // Arena chunk sizes, all powers of two (so that they fill their allocation's size class). A document's
-// first chunk is a sixteenth of it, rounded up: character data is a fraction of a SOAP document, most of
-// which is tags, and much of it becomes numbers, dates and enumeration constants, not arena bytes. Later
-// chunks double, up to arenaMax.
+// first chunk is an eighth of it, rounded up: character data is a fraction of a SOAP document, most of
+// which is tags, and much of it becomes numbers, dates and enumeration constants, not arena bytes. (A
+// sixteenth was too little for the usual EIS answer, whose values then took a second chunk: two
+// allocations and 1.5 KiB instead of one of 1 KiB.) Later chunks double, up to arenaMax.
 const (
 	arenaMin = 128
 	arenaMax = 16 << 10
@@ -177,7 +178,7 @@ func (d *Decoder) allocChunk(n int) []byte {
 	next := 2 * d.chunk
 	if d.chunk == 0 {
 		next = arenaMin
-		for next < len(d.data)/16 && next < arenaMax {
+		for next < len(d.data)/8 && next < arenaMax {
 			next *= 2
 		}
 	}
