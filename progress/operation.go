@@ -20,13 +20,13 @@ func Requested(key esimgw.OperationKey, step Stage, ref esimgw.ProfileRef) Event
 // Settled is the event of a profile action that ended with v and err, as its Operation's Wait returned
 // them, whatever the platform:
 //
-//	nil error (a *esimgw.Result, *DownloadResult ...)   step; Status EXECUTED_SUCCESS or EXECUTED_WITHWARNING
-//	*esimgw.FunctionError FAILED (also inside a          Failed, Attempted step; Status and Detail from the
-//	  digirm.TransactionError)                              platform's codes (esimgw.OutcomeOf)
-//	*esimgw.FunctionError EXPIRED                        Expired, Attempted step
-//	the wait ended first (NO_RESULT: context, abandoned) Expired, Attempted step: no result came in time,
-//	                                                        though the function may still complete
-//	any other error (transport, ERROR)                   Failed, Attempted step
+//	outcome                                    Stage    Attempted  Status (Detail: esimgw.OutcomeOf's)
+//	no error (*esimgw.Result, *DownloadResult) step     -          EXECUTED_SUCCESS, EXECUTED_WITHWARNING
+//	*esimgw.FunctionError FAILED, also wrapped Failed   step       FAILED with the platform's codes
+//	  (digirm.TransactionError)
+//	*esimgw.FunctionError EXPIRED              Expired  step       EXPIRED
+//	the wait ended first (context, abandoned)  Expired  step       NO_RESULT: the function may still complete
+//	any other error (transport)                Failed   step       ERROR
 //
 // A download's ICCID, when ref has none (by activation code or profile type), is the *DownloadResult's.
 func Settled(key esimgw.OperationKey, step Stage, ref esimgw.ProfileRef, v any, err error) Event {
@@ -75,7 +75,8 @@ func reference(key esimgw.OperationKey) string {
 
 // Watch puts op, a profile action on ref's profile asking for step, on b: the Requested event now and the
 // Settled event once op settles. It waits on op.Done in a goroutine of its own and never abandons op, so
-// the caller waits for op as before (op.Wait); it stops watching when ctx ends. The returned channel is
+// the caller waits for op as before (op.Wait); it stops watching when ctx ends, so a ctx that outlives
+// the caller's wait (the program's) also shows a wait that ran out, as Expired. The returned channel is
 // closed once the settled event is on the board, or watching stopped. A nil op (the call was refused
 // before anything was sent) puts nothing on the board. Events without an ICCID (a download by
 // activation code, before its result names the profile) are skipped.

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/digirm/digirmtest"
 	"github.com/esimgw/esimgw/internal/contract"
 	"github.com/esimgw/esimgw/progress"
 )
@@ -107,6 +108,28 @@ func TestWatchNothingToWatch(t *testing.T) {
 	<-watched
 	_, err = op.Wait(t.Context())
 	require.NoError(t, err, "the watch abandoned nothing")
+}
+
+// A wait that ends before the result (the operation abandoned) shows as Expired with NO_RESULT: the
+// function may still complete.
+func TestWatchAbandonedWait(t *testing.T) {
+	s := contract.DigiRM(t, digirmtest.Start(t, digirmtest.WithActionDuration(time.Minute)))
+	board := progress.NewBoard()
+	ref := esimgw.ProfileRef{EID: s.EID, ICCID: s.DisabledICCID}
+	op, err := s.Manager.Enable(t.Context(), ref)
+	require.NoError(t, err)
+	watched := progress.Watch(t.Context(), board, op, progress.StageEnabled, ref)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	_, err = op.Wait(ctx)
+	require.ErrorIs(t, err, esimgw.ErrAbandoned)
+	<-watched
+	e, ok := board.Get(ref.ICCID)
+	require.True(t, ok)
+	assert.Equal(t, progress.StageExpired, e.Stage)
+	assert.Equal(t, progress.StageEnabled, e.Attempted)
+	assert.Equal(t, progress.OutcomeExpired, e.Outcome)
+	assert.Equal(t, string(esimgw.StatusNoResult), e.Status)
 }
 
 func TestSettled(t *testing.T) {
