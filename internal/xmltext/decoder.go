@@ -1021,6 +1021,15 @@ func checkChars(data []byte) (int, error) {
 	const hi, lo = 0x8080808080808080, 0x2020202020202020
 	i := 0
 	for i < len(data) {
+		for i+32 <= len(data) {
+			b := data[i : i+32 : i+32] // one bounds check for the four loads
+			w, v := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:16])
+			x, y := binary.LittleEndian.Uint64(b[16:24]), binary.LittleEndian.Uint64(b[24:])
+			if (w|v|x|y|(w-lo)|(v-lo)|(x-lo)|(y-lo))&hi != 0 {
+				break
+			}
+			i += 32
+		}
 		for i+16 <= len(data) {
 			b := data[i : i+16 : i+16] // one bounds check for both loads
 			w, v := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])

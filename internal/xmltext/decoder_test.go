@@ -429,3 +429,40 @@ func TestNamespacesAsEncodingXML(t *testing.T) {
 		assert.ErrorIs(t, err, ErrNamespace, doc)
 	}
 }
+
+// TestCheckCharsAtEveryOffset: a bad byte is found, at its offset, wherever it falls in the 32-, 16- and
+// 8-byte blocks and the byte loop; the characters XML allows pass wherever they are.
+func TestCheckCharsAtEveryOffset(t *testing.T) {
+	tests := []struct {
+		name string
+		bad  string
+		ok   bool
+	}{
+		{name: "control character", bad: "\x01"},
+		{name: "NUL", bad: "\x00"},
+		{name: "invalid UTF-8", bad: "\xff"},
+		{name: "truncated UTF-8", bad: "\xc3"},
+		{name: "U+FFFE", bad: "\uFFFE"},
+		{name: "tab", bad: "\t", ok: true},
+		{name: "line feed", bad: "\n", ok: true},
+		{name: "carriage return", bad: "\r", ok: true},
+		{name: "two-byte UTF-8", bad: "é", ok: true},
+		{name: "DEL", bad: "\x7f", ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for n := 1; n <= 80; n += 7 {
+				for k := 0; k < n; k++ {
+					data := []byte(strings.Repeat("a", k) + tt.bad + strings.Repeat("b", n-k))
+					off, err := checkChars(data)
+					if tt.ok {
+						require.NoError(t, err, "length %d, offset %d", len(data), k)
+						continue
+					}
+					require.Error(t, err, "length %d, offset %d", len(data), k)
+					assert.Equal(t, k, off, "length %d", len(data))
+				}
+			}
+		})
+	}
+}
