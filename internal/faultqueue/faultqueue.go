@@ -1,7 +1,3 @@
-// Package faultqueue is the queue of injected faults the carrier mocks (thingspacetest, digirmtest) share:
-// faults wait in the order they were injected, a fault with an int field Times is queued that many times
-// (0 or less: once), the request or callback a fault concerns takes the first one it matches, and the
-// faults that fired are counted by type.
 package faultqueue
 
 import (

@@ -1,6 +1,7 @@
 package faultqueue
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -102,4 +103,31 @@ func TestQueueConcurrent(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 100, taken)
 	assert.Equal(t, 100, q.Fired(repeated{}))
+}
+
+type throttle struct {
+	RetryAfter int
+	Times      int
+}
+
+func (throttle) fault() {}
+
+// A mock queues what a test injects and its handlers take the faults they concern, typed.
+func Example() {
+	var q Queue[fault]
+	q.Add(throttle{RetryAfter: 2, Times: 2}, once{ID: 7})
+	for range 3 {
+		if f, ok := Take[throttle](&q, nil); ok {
+			fmt.Println("429, Retry-After", f.RetryAfter)
+			continue
+		}
+		fmt.Println("200")
+	}
+	f, _ := Take[once](&q, nil)
+	fmt.Println("once", f.ID, "fired throttles:", q.Fired(throttle{}))
+	// Output:
+	// 429, Retry-After 2
+	// 429, Retry-After 2
+	// 200
+	// once 7 fired throttles: 2
 }
