@@ -234,7 +234,7 @@ func (m *Manager) RetryFailed(ctx context.Context, key string) (int64, error) {
 		// In chunks, so that a campaign with a million failures is retried in flat memory.
 		for {
 			rows, err := tx.Query(ctx, `UPDATE esimgw_campaign_item i SET round = $2, state = 'pending', outcome = NULL, status_code = NULL,
-					description = NULL, message = NULL, attempts = 0, sent_at = NULL, done_at = NULL
+					description = NULL, message = NULL, attempts = 0, sent_at = NULL, done_at = NULL, platform_ref = NULL
 				WHERE (i.campaign_id, i.eid) IN (
 					SELECT campaign_id, eid FROM esimgw_campaign_item WHERE campaign_id = $1 AND round < $2 AND state = 'done'
 						AND outcome NOT IN ('EXECUTED_SUCCESS', 'EXECUTED_WITHWARNING') LIMIT 5000)
@@ -289,6 +289,9 @@ type ExportRow struct {
 	FunctionCallIdentifier string     `json:"functionCallIdentifier"`
 	SentAt                 *time.Time `json:"sentAt,omitempty"`
 	DoneAt                 *time.Time `json:"doneAt,omitempty"`
+	// PlatformRef is the carrier platform's ID of the request (ThingSpace's requestId, Digi's transaction),
+	// to find it there; "" for SGP.02 functions (the FunctionCallIdentifier names the call).
+	PlatformRef string `json:"platformRef,omitempty"`
 }
 
 // Export writes every EID's result in input order, streamed from the database: the operator's own
@@ -309,7 +312,7 @@ func (m *Manager) Export(ctx context.Context, key string, w io.Writer, format Ex
 	case ExportCSV:
 		cw = csv.NewWriter(w)
 		if err := cw.Write([]string{"line", "eid", "arg", "round", "state", "status", "status_code", "description", "message",
-			"attempts", "function_call_identifier", "sent_at", "done_at"}); err != nil {
+			"attempts", "function_call_identifier", "sent_at", "done_at", "platform_ref"}); err != nil {
 			return err
 		}
 	case ExportJSONLines:
@@ -335,7 +338,7 @@ func (m *Manager) Export(ctx context.Context, key string, w io.Writer, format Ex
 			continue
 		}
 		if err := cw.Write([]string{strconv.FormatInt(r.Line, 10), r.EID, r.Arg, strconv.Itoa(r.Round), r.State, r.Status, r.StatusCode,
-			r.Description, r.Message, strconv.Itoa(r.Attempts), r.FunctionCallIdentifier, stamp(r.SentAt), stamp(r.DoneAt)}); err != nil {
+			r.Description, r.Message, strconv.Itoa(r.Attempts), r.FunctionCallIdentifier, stamp(r.SentAt), stamp(r.DoneAt), r.PlatformRef}); err != nil {
 			return err
 		}
 	}
@@ -350,12 +353,12 @@ func (m *Manager) Export(ctx context.Context, key string, w io.Writer, format Ex
 }
 
 const itemColumns = `line, eid, coalesce(arg, ''), round, state, coalesce(outcome, ''), coalesce(status_code, ''),
-	coalesce(description, ''), coalesce(message, ''), attempts, sent_at, done_at`
+	coalesce(description, ''), coalesce(message, ''), attempts, sent_at, done_at, coalesce(platform_ref, '')`
 
 func scanItem(row pgx.Row, key string) (ExportRow, error) {
 	var r ExportRow
 	err := row.Scan(&r.Line, &r.EID, &r.Arg, &r.Round, &r.State, &r.Status, &r.StatusCode, &r.Description, &r.Message,
-		&r.Attempts, &r.SentAt, &r.DoneAt)
+		&r.Attempts, &r.SentAt, &r.DoneAt, &r.PlatformRef)
 	r.FunctionCallIdentifier = FunctionCallIdentifier(key, r.Round, r.EID)
 	return r, err
 }

@@ -2,6 +2,7 @@ package campaign_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/esimgw/esimgw/campaign"
 )
@@ -15,13 +16,18 @@ func ExampleFunctionCallIdentifier() {
 	// cmp-fallback-2026-12-1-89049032000001000000000000000017
 }
 
-// The functions a campaign can run.
+// The functions a campaign can run, here those on Verizon ThingSpace (the names are also what esimgw
+// campaign create --function takes).
 func ExampleFunctions() {
-	for _, f := range campaign.Functions()[:3] {
-		fmt.Println(f)
+	for _, f := range campaign.Functions() {
+		if strings.HasPrefix(f, "ThingSpace.") {
+			fmt.Println(f)
+		}
 	}
 	// Output:
-	// ES2.Activate
-	// ES2.DeleteProfile
-	// ES2.DisableProfile
+	// ThingSpace.Delete
+	// ThingSpace.Disable
+	// ThingSpace.Download
+	// ThingSpace.DownloadEnable
+	// ThingSpace.Enable
 }

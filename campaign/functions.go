@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/digirm"
 	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/es4"
+	"github.com/esimgw/esimgw/thingspace"
 )
 
 // ArgKind says what per-EID argument a campaign function takes.
@@ -59,11 +61,18 @@ func es2Download(name string, enable bool) function {
 	})
 }
 
-// Clients are the gateway clients a Worker calls: ES4 for the ES4.* functions, ES2 for the ES2.* ones. A
-// campaign whose function needs a client the Worker lacks fails its EIDs with a clear error.
+// Clients are the clients a Worker calls: ES4 for the ES4.* functions, ES2 for the ES2.* ones,
+// ThingSpace for ThingSpace.* and DigiRM for DigiRM.* (platform.go). A job whose function needs a client
+// the Worker lacks sends nothing and is retried by River (another worker may have the client); its last
+// attempt records ErrNoClient as the EID's outcome.
+//
+// The ThingSpace client's results come by callback: give it
+// thingspace.WithUnmatchedHandler(recorder.ThingSpaceHandler(nil)) and mount its CallbackHandler.
 type Clients struct {
-	ES4 *es4.Client
-	ES2 *es2.Client
+	ES4        *es4.Client
+	ES2        *es2.Client
+	ThingSpace *thingspace.Client
+	DigiRM     *digirm.Client
 }
 
 // call is what starting a function gave: a final outcome (synchronous functions, a FAILED answer at once)
@@ -72,6 +81,7 @@ type call struct {
 	final   bool
 	outcome esimgw.Outcome
 	op      operation
+	ref     string // a carrier platform's request ID (ThingSpace requestId, Digi transaction)
 }
 
 // operation is the untyped view of an *esimgw.Operation[T] a worker needs.
@@ -135,7 +145,8 @@ func finished(warn *esimgw.Warning, err error) (call, error) {
 
 // function is one entry of the function table.
 type function struct {
-	name     string // "ES4.EnableProfile"
+	name     string          // "ES4.EnableProfile"
+	platform esimgw.Platform // a carrier platform, which does not de-duplicate (platform.go); "" for SGP.02
 	arg      ArgKind
 	argField string // for ArgOID: the element the OID goes into
 	start    func(ctx context.Context, c Clients, eid, arg string, opts []esimgw.CallOption) (call, error)
@@ -221,6 +232,15 @@ func functionTable() []function {
 		es2Profile("SetFallBackAttribute", (*es2.Client).SetFallBackAttribute),
 		es2Download("DownloadProfile", false),
 		es2Download("Activate", true),
+		thingSpaceFn("Enable", (*thingspace.Client).Enable),
+		thingSpaceFn("Disable", (*thingspace.Client).Disable),
+		thingSpaceFn("Delete", (*thingspace.Client).Delete),
+		thingSpaceDownload("Download", false),
+		thingSpaceDownload("DownloadEnable", true),
+		digiFn("Enable", (*digirm.Client).Enable),
+		digiFn("Disable", (*digirm.Client).Disable),
+		digiFn("Delete", (*digirm.Client).Delete),
+		digiDownload(),
 	}
 }
 

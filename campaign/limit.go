@@ -18,11 +18,12 @@ import (
 // sending (a re-run after a crash) keeps the slot it holds and takes only a token: its request may go out
 // again. Results: whether the item was open, whether a limit exists, the wait when taken (NULL: not taken,
 // the limit is full), whether the item moved, and the campaign's state: an EID of a campaign paused or
-// cancelled since the job read it is not sent.
+// cancelled since the job read it is not sent. $6 lists the states an item may move from: pending and
+// sending for SGP.02 functions, pending only for a carrier platform's (which must never send twice).
 const acquireSQL = `
 WITH it AS (
 	SELECT campaign_id, eid, state FROM esimgw_campaign_item
-	WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state IN ('pending', 'sending')
+	WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state = ANY ($6::text[])
 		AND EXISTS (SELECT 1 FROM esimgw_campaign WHERE id = $1 AND state = 'running')
 	FOR UPDATE
 ), lim AS (
@@ -61,11 +62,11 @@ type acquired struct {
 	wait  time.Duration // until the reserved token is due
 }
 
-func acquire(ctx context.Context, pool *pgxpool.Pool, c *Campaign, a jobArgs) (acquired, error) {
+func acquire(ctx context.Context, pool *pgxpool.Pool, c *Campaign, a jobArgs, from []string) (acquired, error) {
 	var r acquired
 	var limited bool
 	var wait *float64
-	err := pool.QueryRow(ctx, acquireSQL, a.Campaign, a.EID, a.Round, c.LimitName, maxAhead.Seconds()).Scan(&r.open, &limited, &wait, &r.moved, &r.state)
+	err := pool.QueryRow(ctx, acquireSQL, a.Campaign, a.EID, a.Round, c.LimitName, maxAhead.Seconds(), from).Scan(&r.open, &limited, &wait, &r.moved, &r.state)
 	if err != nil {
 		return r, fmt.Errorf("campaign: %s: acquire %s: %w", c.Key, a.EID, err)
 	}

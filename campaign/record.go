@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -68,6 +69,23 @@ func (r *Recorder) Record(ctx context.Context, fci string, o esimgw.Outcome) (bo
 	if err == pgx.ErrNoRows {
 		r.logger.LogAttrs(ctx, slog.LevelDebug, "campaign: result for no open EID (a duplicate, or an older round)",
 			slog.String("functionCallIdentifier", fci), slog.String("status", string(o.Status)))
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("campaign: recording %s: %w", fci, err)
+	}
+	return true, nil
+}
+
+// recordOn is Record inside tx (its notification is sent when tx commits).
+func recordOn(ctx context.Context, tx pgx.Tx, fci string, o esimgw.Outcome) (bool, error) {
+	key, round, eid, ok := parseFunctionCallIdentifier(fci)
+	if !ok {
+		return false, nil
+	}
+	err := tx.QueryRow(ctx, recordSQL, key, eid, round, string(o.Status), nullIfEmpty(o.StatusCode),
+		nullIfEmpty(o.Description), nullIfEmpty(o.Message), fci).Scan(new(string), new(any))
+	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {

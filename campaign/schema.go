@@ -17,6 +17,12 @@ import (
 // EID (its River job is the other row an EID costs). state moves pending -> sending -> sent -> done, or to
 // cancelled; outcome and the code columns are set with done. round counts RetryFailed passes: it is part
 // of the FunctionCallIdentifier, so a retry pass is a new function call while a retried job is not.
+//
+// platform_ref is the request ID a carrier platform answered with (ThingSpace's requestId, Digi's
+// transaction), written with the move to sent: those platforms do not de-duplicate, so a retried job
+// resumes that request instead of sending another (platform.go). It is indexed (only where set, so that
+// SGP.02 items keep their HOT updates) for the ThingSpace callback that names it. esimgw_campaign_orphan
+// holds a ThingSpace result whose requestId no item names yet (its callback beat the worker's commit).
 const schemaSQL = `
 CREATE TABLE IF NOT EXISTS esimgw_campaign (
 	id           bigserial PRIMARY KEY,
@@ -58,6 +64,18 @@ CREATE TABLE IF NOT EXISTS esimgw_campaign_limit (
 	max_in_flight integer NOT NULL DEFAULT 0,
 	in_flight     integer NOT NULL DEFAULT 0,
 	updated_at    timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+ALTER TABLE esimgw_campaign_item ADD COLUMN IF NOT EXISTS platform_ref text;
+CREATE INDEX IF NOT EXISTS esimgw_campaign_item_platform_ref ON esimgw_campaign_item (platform_ref) WHERE platform_ref IS NOT NULL;
+CREATE TABLE IF NOT EXISTS esimgw_campaign_orphan (
+	platform     text NOT NULL,
+	ref          text NOT NULL,
+	outcome      text NOT NULL,
+	status_code  text,
+	description  text,
+	message      text,
+	received_at  timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (platform, ref)
 );
 `
 

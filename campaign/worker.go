@@ -18,6 +18,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/soap"
+	"github.com/esimgw/esimgw/thingspace"
 )
 
 // Worker runs campaign jobs in this process: any number of processes, on one machine or many, may run
@@ -56,6 +57,9 @@ type workerConfig struct {
 	rescueAfter time.Duration
 	backoff     time.Duration
 	fetchPoll   time.Duration
+	txFirst     time.Duration
+	txMost      time.Duration
+	afterSend   func(eid string, recorded bool) error // tests: a crash after a platform send
 	id          string
 	logger      *slog.Logger
 	configRiver func(*river.Config)
@@ -105,6 +109,19 @@ func WithFetchPollInterval(d time.Duration) WorkerOption {
 	return func(c *workerConfig) { c.fetchPoll = d }
 }
 
+// WithTransactionPolling sets how a sent DigiRM EID's transaction is polled: first that long after the
+// send, then at twice the time since the send, at most most apart (default 30 s and 2 min, as
+// digirm's own: Digi's actions take 3 to 10 minutes). Polls go through the worker's Digi client, and so
+// through its throttle.
+func WithTransactionPolling(first, most time.Duration) WorkerOption {
+	return func(c *workerConfig) {
+		if first > 0 {
+			c.txFirst = first
+		}
+		c.txMost = max(most, c.txFirst)
+	}
+}
+
 // WithWorkerID gives the worker a stable identity, unique among the live workers: the pod's or the
 // host's name in a StatefulSet or a systemd unit, what stays the same across restarts of one replica.
 // River's client then carries that ID, and on Start the worker takes back at once the jobs its previous
@@ -125,7 +142,8 @@ func WithRiverConfig(f func(*river.Config)) WorkerOption {
 // NewWorker returns a Worker calling the gateway through clients. Call Start to begin, Stop to end.
 func NewWorker(pool *pgxpool.Pool, clients Clients, opts ...WorkerOption) (*Worker, error) {
 	cfg := workerConfig{queues: []string{DefaultQueue}, concurrency: 64, inlineWait: 10 * time.Second, snooze: 30 * time.Second,
-		pauseSnooze: 30 * time.Second, poll: time.Second, backoff: 5 * time.Second, logger: slog.Default()}
+		pauseSnooze: 30 * time.Second, poll: time.Second, backoff: 5 * time.Second, logger: slog.Default(),
+		txFirst: 30 * time.Second, txMost: 2 * time.Minute}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -284,19 +302,21 @@ type item struct {
 	arg      string
 	sentAt   *time.Time
 	attempts int
+	ref      string // a carrier platform's request ID, once sent
 }
 
 func (w *Worker) load(ctx context.Context, a jobArgs) (item, error) {
 	var it item
-	var arg *string
+	var arg, ref *string
 	var ms int64
 	err := w.pool.QueryRow(ctx, `SELECT c.id, c.key, c.function, c.arg, c.state, c.limit_name, c.queue, c.result_timeout_ms, c.round,
-			i.state, i.round, i.arg, i.sent_at, i.attempts
+			i.state, i.round, i.arg, i.sent_at, i.attempts, i.platform_ref
 		FROM esimgw_campaign_item i JOIN esimgw_campaign c ON c.id = i.campaign_id
 		WHERE i.campaign_id = $1 AND i.eid = $2`, a.Campaign, a.EID).Scan(
 		&it.c.ID, &it.c.Key, &it.c.Function, &it.c.Arg, &it.c.State, &it.c.LimitName, &it.c.Queue, &ms, &it.c.Round,
-		&it.state, &it.round, &arg, &it.sentAt, &it.attempts)
+		&it.state, &it.round, &arg, &it.sentAt, &it.attempts, &ref)
 	it.c.ResultTimeout = time.Duration(ms) * time.Millisecond
+	it.ref = deref(ref)
 	it.arg = it.c.Arg
 	if arg != nil {
 		it.arg = *arg
@@ -314,6 +334,10 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		return err
 	}
 	fci := FunctionCallIdentifier(it.c.Key, a.Round, a.EID)
+	fn, err := lookupFunction(it.c.Function)
+	if err != nil {
+		return river.JobCancel(err)
+	}
 	switch {
 	case it.round != a.Round, it.state == itemDone:
 		return nil // stored already, or a later round (RetryFailed) owns the EID now
@@ -321,14 +345,20 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		return river.JobCancel(fmt.Errorf("%w: %s", ErrCancelled, it.c.Key))
 	case it.c.State == StatePaused && it.state != itemSent:
 		return river.JobSnooze(w.cfg.pauseSnooze)
+	case it.state == itemSent && fn.platform == esimgw.PlatformDigiRM:
+		return w.pollTransaction(ctx, &it, a, fci)
 	case it.state == itemSent:
 		return w.await(ctx, &it, a, fci)
+	case it.state == itemSending && fn.platform != "":
+		// An earlier attempt moved it to sending and stopped before it committed the platform's answer:
+		// the request may have gone, and the platform would run a second one.
+		return w.store(ctx, fci, unknownOutcome(fn.platform, "an earlier attempt of this job stopped after the request may have been sent and before its answer was recorded"))
 	}
-	fn, err := lookupFunction(it.c.Function)
-	if err != nil {
-		return river.JobCancel(err)
+	from := []string{itemPending, itemSending} // SGP.02: a re-run sends again, with the same identifier
+	if fn.platform != "" {
+		from = from[:1]
 	}
-	acq, err := w.acquire(ctx, &it.c, a)
+	acq, err := w.acquire(ctx, &it.c, a, from)
 	if err != nil {
 		return err
 	}
@@ -337,6 +367,10 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		return river.JobCancel(fmt.Errorf("%w: %s", ErrCancelled, it.c.Key))
 	case acq.state == StatePaused:
 		return river.JobSnooze(w.cfg.pauseSnooze)
+	case !acq.open && fn.platform != "":
+		// Moved since it was read: by another run of this job (a rescue of one still alive). Whatever that
+		// run does, this one sends nothing; it looks again after a snooze.
+		return river.JobSnooze(w.cfg.snooze)
 	case !acq.open:
 		return nil // stored or sent meanwhile by another run: the next run, if any, sees it
 	case acq.full:
@@ -353,8 +387,13 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		}
 	}
 	cl, err := fn.start(ctx, w.clients, a.EID, it.arg, []esimgw.CallOption{esimgw.WithFunctionCallIdentifier(fci)})
-	if err != nil {
+	switch {
+	case err != nil && fn.platform != "":
+		return w.platformSendFailed(ctx, job, &it, a, fci, fn, err)
+	case err != nil:
 		return w.sendFailed(ctx, job, &it, a, fci, err)
+	case fn.platform != "":
+		return w.platformSent(ctx, &it, a, fci, fn, cl)
 	}
 	if cl.final {
 		return w.store(ctx, fci, cl.outcome)
@@ -388,10 +427,10 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 // would cost seconds (River moves snoozed jobs back on its scheduler's beat), and a slot frees as soon
 // as a result is stored, which the result notification announces. Past WithInlineWait it gives up, and
 // the job snoozes.
-func (w *Worker) acquire(ctx context.Context, c *Campaign, a jobArgs) (acquired, error) {
+func (w *Worker) acquire(ctx context.Context, c *Campaign, a jobArgs, from []string) (acquired, error) {
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
-		acq, err := acquire(ctx, w.pool, c, a)
+		acq, err := acquire(ctx, w.pool, c, a, from)
 		if err != nil || !acq.full || time.Since(start) > w.cfg.inlineWait {
 			return acq, err
 		}
@@ -444,10 +483,14 @@ func (w *Worker) sendFailed(ctx context.Context, job *river.Job[jobArgs], it *it
 	return err
 }
 
-// overloaded reports whether the gateway said it has too much to do.
+// overloaded reports whether the gateway (or a carrier platform) said it has too much to do.
 func overloaded(err error) bool {
 	var he *soap.HTTPError
 	if errors.As(err, &he) && (he.StatusCode == 503 || he.StatusCode == 429) {
+		return true
+	}
+	var ae *thingspace.APIError // = digirm.APIError: both are internal/rest's
+	if errors.As(err, &ae) && (ae.StatusCode == 503 || ae.StatusCode == 429) {
 		return true
 	}
 	var f *soap.Fault

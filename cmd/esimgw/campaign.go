@@ -16,7 +16,9 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/campaign"
+	"github.com/esimgw/esimgw/digirm"
 	"github.com/esimgw/esimgw/internal/cli"
+	"github.com/esimgw/esimgw/thingspace"
 )
 
 // campaignJSON is a campaign with its progress (esimgw campaign status, list, create and run).
@@ -88,14 +90,17 @@ func dash(s string) string {
 	return s
 }
 
-const campaignLong = `Fleet campaigns (package campaign): a named run of one ES2/ES4 function over a list of EIDs, each EID one
-River job in PostgreSQL (--store), surviving restarts and shared by any number of worker processes. Every
-EID's FunctionCallIdentifier (cmp-<key>-<round>-<EID>) is fixed when it is queued, so a retried job never
-runs the function twice.
+const campaignLong = `Fleet campaigns (package campaign): a named run of one function (ES2, ES4, ThingSpace or DigiRM) over
+a list of EIDs, each EID one River job in PostgreSQL (--store), surviving restarts and shared by any number
+of worker processes. Every EID's FunctionCallIdentifier (cmp-<key>-<round>-<EID>) is fixed when it is
+queued, so a retried job never runs an SGP.02 function twice; ThingSpace and Digi Remote Manager do not
+de-duplicate, so their request ID is recorded before a retry could send again, and a retry resumes it.
 
   esimgw campaign create --store $DB --key fallback-2026-12 --function ES4.SetFallBackAttribute \
     --eids fleet.csv --format csv --rate 200 --burst 20
   esimgw campaign run --store $DB --kpn ...           # a worker: sends, receives the callbacks, records
+  esimgw campaign create --store $DB --key ts-1 --function ThingSpace.Enable --eids devices.csv --format csv
+  esimgw campaign run --store $DB --platform thingspace --thingspace-url ...   # a worker for ThingSpace too
   esimgw campaign status --store $DB --key fallback-2026-12
   esimgw campaign export --store $DB --key fallback-2026-12 --format jsonl > results.jsonl
   esimgw campaign web --store $DB --listen 127.0.0.1:8080   # progress bars, failed EIDs, River's UI`
@@ -327,6 +332,7 @@ func campaignRunCommand(g *globals) *cobra.Command {
 	app := g.newApp("campaign run", cli.NeedES2|cli.NeedES4)
 	until := app.Flags.String("until-done", "", "stop once the campaign with this key has nothing pending or in flight")
 	concurrency := app.Flags.Int("concurrency", 16, "jobs this worker runs at once")
+	pf := addPlatformFlags(app, platformES4, platformThingSpace, platformDigiRM)
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run a campaign worker: send the jobs, receive the callbacks, record the results",
@@ -334,10 +340,19 @@ func campaignRunCommand(g *globals) *cobra.Command {
 the queued jobs of every running campaign within their rate and in-flight limits, receives their callbacks
 on its callback server and records each result in the database before acknowledging it. Run as many as you
 like against one database; it stops on SIGINT/SIGTERM, or with --until-done KEY once that campaign is done.
-The campaigns' database is --store.`,
+The campaigns' database is --store.
+
+With --platform thingspace or digirm the worker also runs that carrier platform's client (its embedded mock
+unless its endpoint is given, with the same flags as enable --platform), for the campaigns of ThingSpace.*
+or DigiRM.* functions: a ThingSpace worker receives callbacks on --thingspace-listen and records them, a
+Digi worker polls the transactions. Those platforms do not de-duplicate, so an EID whose request may have
+run without an answer is recorded ERROR "outcome unknown ... audit first", never sent again.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := g.resolve(cmd, app); err != nil {
+				return err
+			}
+			if err := pf.check("campaign run"); err != nil {
 				return err
 			}
 			if app.Store == "" {
@@ -371,8 +386,28 @@ The campaigns' database is --store.`,
 			}
 			defer s.Close()
 			s.Describe()
-			w, err := campaign.NewWorker(pool, campaign.Clients{ES4: s.ES4, ES2: s.ES2}, campaign.WithConcurrency(*concurrency),
-				campaign.WithWorkerLogger(app.Logger))
+			clients := campaign.Clients{ES4: s.ES4, ES2: s.ES2}
+			wopts := []campaign.WorkerOption{campaign.WithConcurrency(*concurrency), campaign.WithWorkerLogger(app.Logger)}
+			if pf.carrier() {
+				pf.ThingSpaceOptions = append(pf.ThingSpaceOptions, thingspace.WithUnmatchedHandler(rec.ThingSpaceHandler(nil)))
+				t, err := pf.start(ctx, app)
+				if err != nil {
+					return err
+				}
+				defer t.Close()
+				t.Describe()
+				switch c := t.Manager.(type) {
+				case *thingspace.Client:
+					clients.ThingSpace = c
+				case *digirm.Client:
+					clients.DigiRM = c
+					if pf.embedded() {
+						// The embedded mock's transactions take 50 ms, not Digi's minutes.
+						wopts = append(wopts, campaign.WithTransactionPolling(100*time.Millisecond, time.Second))
+					}
+				}
+			}
+			w, err := campaign.NewWorker(pool, clients, wopts...)
 			if err != nil {
 				return err
 			}

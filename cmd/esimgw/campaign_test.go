@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw/gatewaytest"
+	"github.com/esimgw/esimgw/internal/cli"
 	"github.com/esimgw/esimgw/internal/pgtest"
 )
 
@@ -148,4 +149,33 @@ func TestCampaignWeb(t *testing.T) {
 	r = runCLI(t, env, "campaign", "web", "--listen", "127.0.0.1:0", "--prefix", "no slash")
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "Prefix")
+}
+
+// TestCampaignOnCarriers runs a ThingSpace and a Digi Remote Manager campaign with the CLI: created from
+// campaign.Functions' names, run by a worker with --platform against the platform's embedded mock.
+func TestCampaignOnCarriers(t *testing.T) {
+	for _, tt := range []struct{ platform, function string }{
+		{platformThingSpace, "ThingSpace.Enable"},
+		{platformDigiRM, "DigiRM.Enable"},
+	} {
+		t.Run(tt.platform, func(t *testing.T) {
+			env := map[string]string{"ESIMGW_STORE": pgtest.URL(t)}
+			r := runCLI(t, env, "campaign", "create", "--key", "c-1", "--function", tt.function, "--eid", cli.CarrierMockEID, "--arg", cli.CarrierMockDisabled)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			r = runCLI(t, env, "campaign", "run", "--platform", tt.platform, "--until-done", "c-1", "-o", "json")
+			require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+			obj := decodeObject(t, r.stdout)
+			assert.Equal(t, tt.function, obj["function"])
+			assert.EqualValues(t, 1, obj["succeeded"])
+			r = runCLI(t, env, "campaign", "export", "--key", "c-1", "--format", "jsonl")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			rows := decodeLines(t, r.stdout)
+			require.Len(t, rows, 1)
+			assert.Equal(t, "EXECUTED_SUCCESS", rows[0]["status"])
+			assert.NotEmpty(t, rows[0]["platformRef"], "ThingSpace's requestId or Digi's transaction")
+		})
+	}
+	r := runCLI(t, map[string]string{"ESIMGW_STORE": pgtest.URL(t)}, "campaign", "run", "--platform", "es2")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--platform")
 }

@@ -25,5 +25,6 @@
 //
 // # Faults
 //
-// Inject: ThrottleFault (429s whatever the rate), ErrorAnswer, FailTransactions (failed or unknown).
+// Inject: ThrottleFault (429s whatever the rate), ErrorAnswer, FailTransactions (failed or unknown),
+// LoseAnswer (accepted, never answered). Actions(eid) counts the action requests accepted for a device.
 package digirmtest

@@ -28,6 +28,15 @@ type FailTransactions struct {
 	Times                int
 }
 
+// LoseAnswer accepts the next action requests for EID ("" any; their transactions run) but closes the
+// connection instead of answering: the client cannot tell whether they were accepted (an
+// UncertainError).
+type LoseAnswer struct {
+	EID   string
+	Times int
+}
+
+func (LoseAnswer) fault()       {}
 func (ThrottleFault) fault()    {}
 func (ErrorAnswer) fault()      {}
 func (FailTransactions) fault() {}

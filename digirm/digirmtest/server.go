@@ -148,6 +148,7 @@ type Server struct {
 	excused    int                     // arrivals during that wait that may have been sent before the 429 was read
 	faults     faultqueue.Queue[Fault] // its own lock: taken with or without mu
 	stats      Stats
+	actions    map[string]int // EID -> action requests accepted for it
 }
 
 // Stats counts what the mock saw. A well-behaved client keeps OverThrottle, OverConcurrency and
@@ -175,7 +176,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s := &Server{cfg: cfg, byEID: map[string]*device{}, byDeviceID: map[string]*device{},
 		registered: map[string]string{CatalogICCID: Carrier, CatalogICCID2: Carrier}, codes: map[string]string{ActivationCode: CatalogICCID2},
-		txs: map[string]*transaction{}, ops: map[string]*multistep{}}
+		txs: map[string]*transaction{}, ops: map[string]*multistep{}, actions: map[string]int{}}
 	s.addDevice(DefaultDeviceID, DefaultEID, map[string]string{EnabledICCID: StatusActive, DisabledICCID: StatusInactive})
 	for i := range cfg.fleet {
 		s.addDevice(FleetDeviceID(i), FleetEID(i), map[string]string{FleetEnabledICCID(i): StatusActive, FleetDisabledICCID(i): StatusInactive})
@@ -426,9 +427,25 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 	}
 	s.txs[string(tx.Transaction.Transaction)] = tx
 	s.stats.Actions++
+	s.actions[strings.ToUpper(d.eid)]++
 	out := tx.Transaction
+	_, lose := faultqueue.Take(&s.faults, func(l LoseAnswer) bool { return l.EID == "" || strings.EqualFold(l.EID, d.eid) })
 	s.mu.Unlock()
+	if lose {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close() // accepted, never answered
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// Actions returns how many action requests (download, enable, disable, delete) for eid the mock
+// accepted: the count a client that never sends an action twice keeps at one per intended action.
+func (s *Server) Actions(eid string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.actions[strings.ToUpper(eid)]
 }
 
 func (s *Server) durationLocked() time.Duration {

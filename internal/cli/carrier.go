@@ -39,6 +39,9 @@ const (
 type CarrierFlags struct {
 	// DeviceID is -device-id: Digi Remote Manager's device ID (optional).
 	DeviceID string
+	// ThingSpaceOptions are more options for the ThingSpace client Start builds (esimgw campaign run: the
+	// campaign Recorder as its unmatched handler).
+	ThingSpaceOptions []thingspace.Option
 
 	tsURL, tsTokenURL, tsAppKey, tsAppSecret, tsUser, tsPassword string
 	tsAccount, tsCallbackUser, tsCallbackPassword, tsSMSROID     string
@@ -167,6 +170,7 @@ func (t *Carrier) startThingSpace(ctx context.Context, app *App, cf *CarrierFlag
 		}
 		t.describe = append(t.describe, "platform  ThingSpace "+cf.tsURL)
 	}
+	opts = append(opts, cf.ThingSpaceOptions...)
 	c, err := thingspace.NewClient(append(opts, thingspace.WithLogger(app.Logger),
 		thingspace.WithProgressHandler(func(_ context.Context, p thingspace.Progress) error {
 			fmt.Fprintf(t.stdout, "   progress %s %s: %s (the final callback follows)\n", p.Key.Interface, p.Key.Function, p.Warning)

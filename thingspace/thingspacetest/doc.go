@@ -21,6 +21,7 @@
 // # Faults
 //
 // Inject: ExpireToken, ExpireSession (at once), DeviceTimeout (a warning callback, then the final one),
-// DuplicateCallbacks, WrongCredentials, ErrorAnswer. Stats, Requests and Deliveries show what happened;
-// WaitIdle waits for every callback.
+// DuplicateCallbacks, WrongCredentials, ErrorAnswer, LoseAnswer (executed, never answered). Stats,
+// Requests and Deliveries show what happened, Actions(eid) how many actions named an eUICC; WaitIdle waits
+// for every callback.
 package thingspacetest

@@ -37,6 +37,15 @@ type ErrorAnswer struct {
 	Times  int
 }
 
+// LoseAnswer accepts and executes the next profile actions on EID ("" any) but closes the connection
+// instead of answering: the client cannot tell whether they ran (the thingspace client reports an
+// UncertainError).
+type LoseAnswer struct {
+	EID   string
+	Times int
+}
+
+func (LoseAnswer) fault()         {}
 func (ExpireToken) fault()        {}
 func (ExpireSession) fault()      {}
 func (DeviceTimeout) fault()      {}

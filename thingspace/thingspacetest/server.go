@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -74,6 +75,7 @@ type Server struct {
 	requests   []Request
 	deliveries []Delivery
 	stats      Stats
+	actions    map[string]int // EID -> profile actions accepted for it
 
 	wg     sync.WaitGroup
 	closed chan struct{}
@@ -119,7 +121,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s := &Server{cfg: cfg, tokens: map[string]time.Time{}, sessions: map[string]bool{},
 		callbacks: map[string]thingspace.CallbackRegistration{}, euiccs: map[string]map[string]string{},
-		catalog: map[string]bool{CatalogICCID: true}, closed: make(chan struct{})}
+		catalog: map[string]bool{CatalogICCID: true}, closed: make(chan struct{}), actions: map[string]int{}}
 	s.euiccs[DefaultEID] = map[string]string{EnabledICCID: StateEnabled, DisabledICCID: StateDisabled}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/ts/v1/oauth2/token", s.token)
@@ -271,6 +273,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (LoseAnswer hijacks it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
@@ -517,11 +522,36 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 	id := newID()
 	s.mu.Lock()
 	s.stats.Actions++
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{"requestId": id})
 	for _, d := range devices {
-		s.spawn(func() { s.run(id, req.AccountName, action, d.eid, d.iccid) })
+		s.actions[strings.ToUpper(d.eid)]++
 	}
+	s.mu.Unlock()
+	if _, lose := faultqueue.Take(&s.faults, func(l LoseAnswer) bool {
+		return l.EID == "" || slices.ContainsFunc(devices, func(d device) bool { return strings.EqualFold(d.eid, l.EID) })
+	}); lose {
+		for _, d := range devices {
+			s.spawn(func() { s.run(id, req.AccountName, action, d.eid, d.iccid) })
+		}
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close() // accepted and executed, never answered
+			return
+		}
+	} else {
+		defer func() {
+			for _, d := range devices {
+				s.spawn(func() { s.run(id, req.AccountName, action, d.eid, d.iccid) })
+			}
+		}()
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"requestId": id})
+}
+
+// Actions returns how many profile actions naming eid the mock accepted (and so executed, or will):
+// the count a client that never sends an action twice keeps at one per intended action.
+func (s *Server) Actions(eid string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.actions[strings.ToUpper(eid)]
 }
 
 func (s *Server) spawn(f func()) {
