@@ -27,7 +27,7 @@ func TestNewRequestIsNetHTTPs(t *testing.T) {
 		{name: "SOAP 1.1", endpoint: "http://njiwa.example/ws", action: "urn:x", version: SOAP11, payload: "<a/>"},
 		{name: "empty payload", endpoint: "https://smsr.example/es4", action: "a", payload: ""},
 	}
-	ctx := context.WithValue(context.Background(), struct{}{}, "v")
+	ctx := context.WithValue(context.Background(), requestTestKey{}, "v")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewClient(WithSOAPVersion(tt.version))
@@ -71,3 +71,6 @@ func readAll(t *testing.T, r io.Reader) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// requestTestKey is a context key of its own type, so the request test can see that the request carries its context.
+type requestTestKey struct{}
