@@ -69,7 +69,8 @@ type inflight struct {
 	mu      sync.Mutex
 	closing bool
 	active  map[*HandOver]struct{}
-	changed chan struct{} // closed (and replaced) whenever active shrinks
+	changed chan struct{} // closed (and replaced) whenever active shrinks while someone waits
+	waiters int           // waits watching changed: without any, a finish need not replace it
 }
 
 func newInflight() *inflight {
@@ -108,7 +109,7 @@ func (f *inflight) wrap(h http.Handler, soapRoute bool) http.Handler {
 		if f.tracked(ho) {
 			// The answer is on the wire before the hand-over counts as done, so that Close cannot cut
 			// the connection between the two.
-			_ = http.NewResponseController(w).Flush()
+			_ = flush(w)
 			f.finish(ho)
 		}
 	})
@@ -134,9 +135,29 @@ func (f *inflight) tracked(ho *HandOver) bool {
 func (f *inflight) finish(ho *HandOver) {
 	f.mu.Lock()
 	delete(f.active, ho)
-	close(f.changed)
-	f.changed = make(chan struct{})
+	if f.waiters > 0 {
+		close(f.changed)
+		f.changed = make(chan struct{})
+	}
 	f.mu.Unlock()
+}
+
+// flush is http.ResponseController's Flush without the controller, which costs an allocation on every
+// callback: the writer's FlushError or Flush, looking through Unwrap as the controller does.
+func flush(w http.ResponseWriter) error {
+	for {
+		switch t := w.(type) {
+		case interface{ FlushError() error }:
+			return t.FlushError()
+		case http.Flusher:
+			t.Flush()
+			return nil
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return fmt.Errorf("%w", http.ErrNotSupported)
+		}
+	}
 }
 
 // close refuses every hand-over from now on.
@@ -161,16 +182,27 @@ func (f *inflight) wait(ctx context.Context) error {
 	for {
 		f.mu.Lock()
 		n, changed := len(f.active), f.changed
+		if n > 0 {
+			f.waiters++ // in the same critical section: the next finish closes this very channel
+		}
 		f.mu.Unlock()
 		if n == 0 {
 			return nil
 		}
 		select {
 		case <-changed:
+			f.unwait()
 		case <-ctx.Done():
+			f.unwait()
 			return &ShutdownError{InFlight: f.snapshot(), Err: ctx.Err()}
 		}
 	}
+}
+
+func (f *inflight) unwait() {
+	f.mu.Lock()
+	f.waiters--
+	f.mu.Unlock()
 }
 
 // errClosing is the fault a message gets when it arrives while the server is closing: 503, not handed over.
