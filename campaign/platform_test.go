@@ -49,6 +49,7 @@ type carrierMock interface {
 	enabled(i int) bool
 	loseAnswer(eid string)
 	function() string
+	requests() int // every HTTP request the mock received
 }
 
 type thingSpaceMock struct {
@@ -87,6 +88,7 @@ func (m *thingSpaceMock) enabled(i int) bool {
 }
 func (m *thingSpaceMock) loseAnswer(eid string) { m.ts.Inject(thingspacetest.LoseAnswer{EID: eid}) }
 func (m *thingSpaceMock) function() string      { return "ThingSpace.Enable" }
+func (m *thingSpaceMock) requests() int         { return m.ts.Stats().Requests }
 
 type digiMock struct {
 	drm  *digirmtest.Server
@@ -113,6 +115,7 @@ func (m *digiMock) enabled(i int) bool {
 }
 func (m *digiMock) loseAnswer(eid string) { m.drm.Inject(digirmtest.LoseAnswer{EID: eid}) }
 func (m *digiMock) function() string      { return "DigiRM.Enable" }
+func (m *digiMock) requests() int         { return m.drm.Stats().Requests }
 
 func startCarrierWorker(t *testing.T, ctx context.Context, pool *pgxpool.Pool, clients campaign.Clients, opts ...campaign.WorkerOption) *campaign.Worker {
 	t.Helper()
@@ -165,10 +168,15 @@ func TestCarrierCampaign(t *testing.T) {
 				campaign.CSV(strings.NewReader(input)))
 			require.NoError(t, err)
 			require.Equal(t, int64(n+1), rep.Queued)
+			start := time.Now()
 			mock.worker(t, t.Context())
 			mock.worker(t, t.Context())
 
 			p := waitFinished(t, m, "carrier", 2*time.Minute)
+			elapsed := time.Since(start)
+			t.Logf("%s campaign of %d EIDs, two workers: %v (%.0f EIDs/s); %.2f HTTP requests per EID at the mock (actions, polls, logins, callback registration)",
+				tt.name, n+1, elapsed.Round(time.Millisecond), float64(n+1)/elapsed.Seconds(), float64(mock.requests())/float64(n+1))
+			assert.Zero(t, count(t, pool, `SELECT count(*) FROM esimgw_campaign_orphan`), "every early result was taken by its item")
 			assert.Equal(t, int64(n-1), p.Succeeded, "%+v", p)
 			assert.Equal(t, int64(2), p.Failed, "%+v", p)
 			assert.Equal(t, int64(1), outcomeCount(p, esimgw.Status(tt.unknownStatus), tt.unknownCode), "%+v", p.ByOutcome)
@@ -276,4 +284,33 @@ func TestCarrierNeverResends(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestThingSpaceCallbackBeforeCommit holds a worker between the send and the commit of the requestId until
+// the callback has come (to a receiver that did not send): the result is kept as an orphan, and the
+// worker's commit takes it.
+func TestThingSpaceCallbackBeforeCommit(t *testing.T) {
+	pool := migrated(t)
+	m := manager(t, pool)
+	mock := newThingSpaceMock(t, pool, 1)
+	hook := campaign.WithAfterSendHook(func(_ string, recorded bool) error {
+		if recorded {
+			return nil
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for count(t, pool, `SELECT count(*) FROM esimgw_campaign_orphan`) == 0 {
+			if time.Now().After(deadline) {
+				return errors.New("test: no orphan")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return nil
+	})
+	_, err := m.Create(t.Context(), campaign.Spec{Key: "early", Function: "ThingSpace.Enable"}, campaign.CSV(strings.NewReader(carrierLines(0, 1))))
+	require.NoError(t, err)
+	mock.worker(t, t.Context(), hook)
+	p := waitFinished(t, m, "early", time.Minute)
+	assert.Equal(t, int64(1), p.Succeeded, "%+v", p)
+	assert.Zero(t, count(t, pool, `SELECT count(*) FROM esimgw_campaign_orphan`))
+	assert.Equal(t, 1, mock.actions(carrierEID(0)))
 }
