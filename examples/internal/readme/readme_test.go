@@ -2,7 +2,8 @@
 // here, between "// snippet" markers, compiled against the real API, and where it can run, run against the
 // mock gateways; TestEveryDocSnippetIsHere (snippets_test.go) fails when a block and its copy drift apart or
 // a block has no copy. The README's first sample runs against the mock gateway (success, and a bad EID that
-// must come back as an error, not a panic).
+// must come back as an error, not a panic). TestArchitectureLayers (layers_test.go) holds the imports to the
+// order of docs/ARCHITECTURE.md's package table.
 package readme_test
 
 import (
