@@ -260,11 +260,23 @@ func ReadMessage(data []byte, opts ReadOptions) (*Message, error) {
 // DecodeBody as with ReadMessage; into must be a pointer. What is refused and what the Message holds are
 // ReadMessage's in every case, a body that does not decode included: that error is DecodeBody's.
 func ReadMessageInto(data []byte, opts ReadOptions, into BodyReader) (*Message, error) {
-	m := &Message{}
-	if err := m.read(xmltext.NewDecoder(data, opts.Limits), data, into, nil); err != nil {
+	return readNew(data, opts, into, nil)
+}
+
+// decodedMessage is a Message and the decoder it keeps, in one allocation.
+type decodedMessage struct {
+	m Message
+	d xmltext.Decoder
+}
+
+// readNew decodes data into a new Message (see Message.read) whose decoder shares its allocation.
+func readNew(data []byte, opts ReadOptions, into BodyReader, choose BodyChooser) (*Message, error) {
+	dm := &decodedMessage{}
+	dm.d.Init(data, opts.Limits)
+	if err := dm.m.read(&dm.d, data, into, choose); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &dm.m, nil
 }
 
 // BodyChooser is implemented by a MessageHandler that knows, from the body element's local name alone,

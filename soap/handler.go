@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/esimgw/esimgw/internal/xmltext"
 )
 
 // Reply is what a MessageHandler answers on the same HTTP exchange: a synchronous response envelope. A nil
@@ -188,11 +186,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // read decodes an inbound envelope, its body in the same pass when next is a BodyChooser.
 func (h *Handler) read(data []byte) (*Message, error) {
 	choose, _ := h.next.(BodyChooser)
-	m := &Message{}
-	if err := m.read(xmltext.NewDecoder(data, h.limits.Limits), data, nil, choose); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return readNew(data, h.limits, nil, choose)
 }
 
 // upgradeHeader is the env:Upgrade header block (SOAP 1.2 part 1, 5.4.7) a VersionMismatch fault carries.

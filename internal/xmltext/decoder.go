@@ -110,9 +110,16 @@ type Decoder struct {
 // NewDecoder returns a decoder over data. Zero fields of lim take the defaults.
 func NewDecoder(data []byte, lim Limits) *Decoder {
 	d := &Decoder{}
+	d.Init(data, lim)
+	return d
+}
+
+// Init makes the zero Decoder d, one that is part of a larger value, a decoder over data, as NewDecoder
+// does: the value and the decoder then take one allocation. d must not be copied afterwards (its slices
+// point into its own room).
+func (d *Decoder) Init(data []byte, lim Limits) {
 	d.stack, d.ns, d.attrs, d.scratch = d.stackBuf[:0], d.nsBuf[:0], d.attrBuf[:0], d.scratchBuf[:0]
 	d.Reset(data, lim)
-	return d
 }
 
 // Reset reuses d for another document, keeping its buffers.
