@@ -29,7 +29,14 @@ const (
 	// ArgProfile: the profile to download is required: an ICCID, or "type:" and a ProfileType for a
 	// profile of that type the SM-DP picks (ES2.DownloadProfile, ES2.Activate).
 	ArgProfile
+	// ArgDigiProfile: the profile DigiRM.Download installs is required: the ICCID of an activation code
+	// Digi Remote Manager holds, or "code:" and the activation code itself.
+	ArgDigiProfile
 )
+
+// ActivationCodePrefix starts an ArgDigiProfile argument that is an activation code rather than an ICCID:
+// "code:LPA:1$smdp.example.com$ABC-123". An ICCID never contains ':'.
+const ActivationCodePrefix = "code:"
 
 // ProfileTypePrefix starts an ArgProfile argument that names a ProfileType rather than an ICCID:
 // "type:M2M-fallback". An ICCID never contains ':', so the two cannot be confused.
@@ -291,6 +298,15 @@ func (f function) checkArg(arg string) error {
 		}
 		if pt, ok := strings.CutPrefix(arg, ProfileTypePrefix); ok {
 			return es2.ValidateProfileType(pt)
+		}
+		return esimgw.ValidateICCID(arg)
+	case ArgDigiProfile:
+		if arg == "" {
+			return fmt.Errorf("%s needs the profile to download: an ICCID, or %s and an activation code (on the line or as the campaign's default argument)",
+				f.name, ActivationCodePrefix)
+		}
+		if code, ok := strings.CutPrefix(arg, ActivationCodePrefix); ok {
+			return esimgw.ValidateActivationCode(code)
 		}
 		return esimgw.ValidateICCID(arg)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,15 +84,20 @@ func digiFn(name string, m digiAction) function {
 }
 
 // digiDownload is DigiRM.Download: one download transaction, by the ICCID of an activation code
-// registered with Digi. Download-and-enable is two transactions (the second sent once the first
-// completed), which one sent-once item cannot hold: run a DigiRM.Enable campaign afterwards.
+// registered with Digi or by an activation code (ActivationCodePrefix). Download-and-enable is two
+// transactions (the second sent once the first completed), which one sent-once item cannot hold: run a
+// DigiRM.Enable campaign afterwards.
 func digiDownload() function {
-	return function{name: string(esimgw.PlatformDigiRM) + ".Download", platform: esimgw.PlatformDigiRM, arg: ArgICCID,
-		start: func(ctx context.Context, c Clients, eid, iccid string, _ []esimgw.CallOption) (call, error) {
+	return function{name: string(esimgw.PlatformDigiRM) + ".Download", platform: esimgw.PlatformDigiRM, arg: ArgDigiProfile,
+		start: func(ctx context.Context, c Clients, eid, arg string, _ []esimgw.CallOption) (call, error) {
 			if c.DigiRM == nil {
 				return call{}, ErrNoClient
 			}
-			op, err := c.DigiRM.Download(ctx, esimgw.DownloadSpec{EID: eid, ICCID: iccid})
+			spec := esimgw.DownloadSpec{EID: eid, ICCID: arg}
+			if code, ok := strings.CutPrefix(arg, ActivationCodePrefix); ok {
+				spec = esimgw.DownloadSpec{EID: eid, ActivationCode: code}
+			}
+			op, err := c.DigiRM.Download(ctx, spec)
 			return platformStarted(op, err, downloadWarning)
 		}}
 }

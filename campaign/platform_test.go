@@ -314,3 +314,28 @@ func TestThingSpaceCallbackBeforeCommit(t *testing.T) {
 	assert.Zero(t, count(t, pool, `SELECT count(*) FROM esimgw_campaign_orphan`))
 	assert.Equal(t, 1, mock.actions(carrierEID(0)))
 }
+
+// TestDigiDownload downloads by a registered ICCID and by an activation code (JSON Lines' activationCode,
+// ActivationCodePrefix), and refuses lines without a usable profile before anything is queued.
+func TestDigiDownload(t *testing.T) {
+	pool := migrated(t)
+	m := manager(t, pool)
+	mock := newDigiMock(t, pool, 2)
+	input := strings.Join([]string{
+		fmt.Sprintf(`{"eid": %q, "activationCode": %q}`, digirmtest.DefaultEID, digirmtest.ActivationCode),
+		fmt.Sprintf(`{"eid": %q, "iccid": %q}`, carrierEID(0), digirmtest.CatalogICCID),
+		fmt.Sprintf(`{"eid": %q}`, carrierEID(1)),
+		fmt.Sprintf(`{"eid": %q, "arg": "code: padded "}`, carrierEID(1)),
+	}, "\n")
+	rep, err := m.Create(t.Context(), campaign.Spec{Key: "dl", Function: "DigiRM.Download"}, campaign.JSONLines(strings.NewReader(input)))
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), rep.Queued)
+	require.Len(t, rep.BadLines, 2)
+	assert.Equal(t, []int64{3, 4}, []int64{rep.BadLines[0].Line, rep.BadLines[1].Line})
+	assert.ErrorContains(t, rep.BadLines[0].Err, "activation code")
+	mock.worker(t, t.Context())
+	p := waitFinished(t, m, "dl", time.Minute)
+	assert.Equal(t, int64(2), p.Succeeded, "%+v", p)
+	assert.Equal(t, digirmtest.StatusInactive, mock.drm.Profiles(digirmtest.DefaultEID)[digirmtest.CatalogICCID2], "by activation code")
+	assert.Equal(t, digirmtest.StatusInactive, mock.drm.Profiles(carrierEID(0))[digirmtest.CatalogICCID], "by ICCID")
+}

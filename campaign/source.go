@@ -143,8 +143,9 @@ func (h headerSkipper) Next(ctx context.Context) (Entry, bool, error) {
 }
 
 // JSONLines reads one JSON object per line: {"eid": "...", "arg": "..."}. "iccid" is accepted for "arg",
-// and "profileType" for an "arg" of ProfileTypePrefix and the type (ES2.DownloadProfile, ES2.Activate); a
-// line gives at most one of the three.
+// "profileType" for an "arg" of ProfileTypePrefix and the type (ES2.DownloadProfile, ES2.Activate), and
+// "activationCode" for one of ActivationCodePrefix and the code (DigiRM.Download); a line gives at most
+// one of the four.
 func JSONLines(r io.Reader) Source {
 	return newLineSource(r, func(t string) (string, string, error) {
 		var v struct {
@@ -152,6 +153,7 @@ func JSONLines(r io.Reader) Source {
 			Arg         string `json:"arg"`
 			ICCID       string `json:"iccid"`
 			ProfileType string `json:"profileType"`
+			Code        string `json:"activationCode"`
 		}
 		dec := json.NewDecoder(strings.NewReader(t))
 		dec.DisallowUnknownFields()
@@ -159,16 +161,18 @@ func JSONLines(r io.Reader) Source {
 			return "", "", fmt.Errorf("not a campaign JSON object: %w", err)
 		}
 		given := 0
-		for _, f := range []string{v.Arg, v.ICCID, v.ProfileType} {
+		for _, f := range []string{v.Arg, v.ICCID, v.ProfileType, v.Code} {
 			if f != "" {
 				given++
 			}
 		}
 		switch {
 		case given > 1:
-			return "", "", errors.New(`give at most one of "arg", "iccid" and "profileType"`)
+			return "", "", errors.New(`give at most one of "arg", "iccid", "profileType" and "activationCode"`)
 		case v.ProfileType != "":
 			return v.EID, ProfileTypePrefix + v.ProfileType, nil
+		case v.Code != "":
+			return v.EID, ActivationCodePrefix + v.Code, nil
 		}
 		return v.EID, v.Arg + v.ICCID, nil
 	})

@@ -241,7 +241,7 @@ func campaignCommand(g *globals) *cobra.Command {
 	}
 	create.Flags().StringVar(&spec.Key, "key", "", "the campaign's name: 1 to 40 of a-z 0-9 . _ -")
 	create.Flags().StringVar(&spec.Function, "function", "", "the function, e.g. ES4.SetFallBackAttribute")
-	create.Flags().StringVar(&spec.Arg, "arg", "", "the argument for EIDs whose line has none (an ICCID, an OID, or type:PROFILETYPE for ES2.DownloadProfile/Activate)")
+	create.Flags().StringVar(&spec.Arg, "arg", "", "the argument for EIDs whose line has none (an ICCID, an OID, type:PROFILETYPE for ES2.DownloadProfile/Activate, code:ACTIVATIONCODE for DigiRM.Download)")
 	create.Flags().StringVar(&eidsFile, "eids", "", "input file: one EID (and optional argument) a line")
 	create.Flags().StringVar(&format, "format", "lines", "input format of --eids: lines, csv or jsonl")
 	create.Flags().StringSliceVar(&eids, "eid", nil, "an EID (repeat, or comma-separate) instead of --eids")
