@@ -275,7 +275,7 @@ func TestBadInputExits2WithOneLine(t *testing.T) {
 		{name: "bad timeout", args: []string{"enable", "--timeout", "0s"}, want: "-timeout must be positive"},
 		{name: "bad duration from env", env: map[string]string{"ESIMGW_TIMEOUT": "soon"}, args: []string{"enable"}, want: `ESIMGW_TIMEOUT="soon"`},
 		{name: "real gateway needs credentials", args: []string{"enable", "--kpn", "--eid", gatewaytest.DefaultEID, "--iccid", gatewaytest.DefaultDisabledICCID},
-			want: "against a real gateway these are required: -cert"},
+			want: "against a real gateway these are required: --cert"},
 		{name: "download needs one of", args: []string{"download", "--iccid", gatewaytest.CatalogICCID, "--profile-type", "x"}, want: "not both"},
 		{name: "negative count", args: []string{"listen", "--count", "-1"}, want: "--count must not be negative"},
 		{name: "concurrency", args: []string{"audit", "--concurrency", "0"}, want: "--concurrency must be at least 1"},

@@ -66,6 +66,12 @@ func TestPlatformsFailures(t *testing.T) {
 		{"unknown platform", []string{"-platforms", "es9"}, cli.ExitUsage, `unknown platform "es9"`},
 		{"real platform without EID", []string{"-platforms", "digirm", "-digirm-url", "https://127.0.0.1:1/ws/v1/esim_profiles"}, cli.ExitUsage,
 			"-eid and -iccid are required"},
+		{"Digi without credentials", []string{"-platforms", "digirm", "-digirm-url", "https://127.0.0.1:1/ws/v1/esim_profiles",
+			"-eid", gatewaytest.DefaultEID, "-iccid", gatewaytest.DefaultDisabledICCID}, cli.ExitUsage,
+			"required: -digirm-user and -digirm-password, or -digirm-api-key-id and -digirm-api-key-secret"},
+		{"ThingSpace without credentials", []string{"-platforms", "thingspace", "-thingspace-url", "https://127.0.0.1:1/api/m2m/v1",
+			"-eid", gatewaytest.DefaultEID, "-iccid", gatewaytest.DefaultDisabledICCID}, cli.ExitUsage,
+			"required: -thingspace-app-key, -thingspace-app-secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,7 +61,7 @@ func AddCarrierFlags(app *App, platforms ...string) *CarrierFlags {
 	}
 	if slices.Contains(platforms, PlatformThingSpace) {
 		str(&cf.tsURL, "thingspace-url", "THINGSPACE_URL", "", "thingspace: the M2M API base, e.g. "+thingspace.DefaultBaseURL+" (default: the embedded mock)")
-		str(&cf.tsTokenURL, "thingspace-token-url", "THINGSPACE_TOKEN_URL", "", "thingspace: the OAuth2 token endpoint (default with --thingspace-url: "+thingspace.DefaultTokenURL+")")
+		str(&cf.tsTokenURL, "thingspace-token-url", "THINGSPACE_TOKEN_URL", "", "thingspace: the OAuth2 token endpoint (default with "+app.Flag("thingspace-url")+": "+thingspace.DefaultTokenURL+")")
 		str(&cf.tsAppKey, "thingspace-app-key", "THINGSPACE_APP_KEY", "", "thingspace: the application key (OAuth2 client id)")
 		str(&cf.tsAppSecret, "thingspace-app-secret", "THINGSPACE_APP_SECRET", "", "thingspace: the application secret")
 		str(&cf.tsUser, "thingspace-user", "THINGSPACE_USER", "", "thingspace: the M2M account's user name (session login)")
@@ -138,7 +138,7 @@ func (t *Carrier) startThingSpace(ctx context.Context, app *App, cf *CarrierFlag
 		if listen == "" {
 			listen = "127.0.0.1:0"
 		}
-		t.describe = append(t.describe, "platform  ThingSpace embedded mock at "+mock.URL+" (no --thingspace-url given)")
+		t.describe = append(t.describe, "platform  ThingSpace embedded mock at "+mock.URL+" (no "+app.Flag("thingspace-url")+" given)")
 	} else {
 		var missing []string
 		for _, f := range []struct{ v, name string }{{cf.tsAppKey, "thingspace-app-key"}, {cf.tsAppSecret, "thingspace-app-secret"},
@@ -146,14 +146,14 @@ func (t *Carrier) startThingSpace(ctx context.Context, app *App, cf *CarrierFlag
 			{cf.tsCallbackUser, "thingspace-callback-user"}, {cf.tsCallbackPassword, "thingspace-callback-password"},
 			{cf.tsCallbackURL, "thingspace-callback-url"}} {
 			if f.v == "" {
-				missing = append(missing, "--"+f.name)
+				missing = append(missing, app.Flag(f.name))
 			}
 		}
 		if len(missing) > 0 {
 			return Usagef("against ThingSpace these are required: %s", strings.Join(missing, ", "))
 		}
 		if (cf.tsTLSCert == "") != (cf.tsTLSKey == "") {
-			return Usagef("give --thingspace-tls-cert and --thingspace-tls-key together")
+			return Usagef("give %s and %s together", app.Flag("thingspace-tls-cert"), app.Flag("thingspace-tls-key"))
 		}
 		tokenURL := cf.tsTokenURL
 		if tokenURL == "" {
@@ -187,7 +187,7 @@ func (t *Carrier) startThingSpace(ctx context.Context, app *App, cf *CarrierFlag
 	})
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return fmt.Errorf("thingspace callback receiver: cannot listen on %s (--thingspace-listen): %w", listen, err)
+		return fmt.Errorf("thingspace callback receiver: cannot listen on %s (%s): %w", listen, app.Flag("thingspace-listen"), err)
 	}
 	srv := &http.Server{Handler: c.CallbackHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(app.Logger.Handler(), slog.LevelDebug)}
 	tlsOn := cf.tsTLSCert != ""
@@ -206,7 +206,7 @@ func (t *Carrier) startThingSpace(ctx context.Context, app *App, cf *CarrierFlag
 	defer cancel()
 	if err := c.RegisterCallback(rctx, "", callbackURL); err != nil {
 		if isBadInput(err) {
-			return asUsage(fmt.Errorf("--thingspace-callback-url: %w", err))
+			return asUsage(fmt.Errorf("%s: %w", app.Flag("thingspace-callback-url"), err))
 		}
 		return fmt.Errorf("registering the callback URL %s: %w", callbackURL, err)
 	}
@@ -220,18 +220,18 @@ func (t *Carrier) startDigiRM(app *App, cf *CarrierFlags, mockLog *slog.Logger) 
 		mock := digirmtest.NewServer(digirmtest.WithLogger(mockLog))
 		t.closers = append(t.closers, mock.Close)
 		opts = mock.ClientOptions()
-		t.describe = append(t.describe, "platform  Digi Remote Manager embedded mock at "+mock.URL+" (no --digirm-url given)")
+		t.describe = append(t.describe, "platform  Digi Remote Manager embedded mock at "+mock.URL+" (no "+app.Flag("digirm-url")+" given)")
 	} else {
 		basic, key := cf.drmUser != "" || cf.drmPassword != "", cf.drmKeyID != "" || cf.drmKeySecret != ""
 		switch {
 		case basic && key:
-			return Usagef("give --digirm-user and --digirm-password or an API key (--digirm-api-key-id, --digirm-api-key-secret), not both")
+			return Usagef("give %s and %s or an API key (%s, %s), not both", app.Flag("digirm-user"), app.Flag("digirm-password"), app.Flag("digirm-api-key-id"), app.Flag("digirm-api-key-secret"))
 		case basic:
 			opts = append(opts, digirm.WithBasicAuth(cf.drmUser, cf.drmPassword))
 		case key:
 			opts = append(opts, digirm.WithAPIKey(cf.drmKeyID, cf.drmKeySecret))
 		default:
-			return Usagef("against Digi Remote Manager these are required: --digirm-user and --digirm-password, or --digirm-api-key-id and --digirm-api-key-secret")
+			return Usagef("against Digi Remote Manager these are required: %s and %s, or %s and %s", app.Flag("digirm-user"), app.Flag("digirm-password"), app.Flag("digirm-api-key-id"), app.Flag("digirm-api-key-secret"))
 		}
 		opts = append(opts, digirm.WithBaseURL(cf.drmURL))
 		t.describe = append(t.describe, "platform  Digi Remote Manager "+cf.drmURL+" (results by polling)")

@@ -75,3 +75,47 @@ func TestMessageNamesTheUnreachableGateway(t *testing.T) {
 		})
 	}
 }
+
+// A message names a flag as the program spells it: one dash on the flag package (the examples), two with
+// LongFlags (cmd/esimgw on cobra), for the gateway flags and the carriers' alike.
+func TestMessagesSpellFlagsAsTheProgram(t *testing.T) {
+	tests := []struct {
+		name string
+		long bool
+		args []string
+		want string
+	}{
+		{"gateway, one dash", false, []string{"-es4-url", "https://gw.example/es4"}, "required: -cert, -key, -entity-id, -callback-cert"},
+		{"gateway, two dashes", true, []string{"-es4-url", "https://gw.example/es4"}, "required: --cert, --key, --entity-id, --callback-cert"},
+		{"timeout, one dash", false, []string{"-timeout", "0s"}, "-timeout must be positive"},
+		{"timeout, two dashes", true, []string{"-timeout", "0s"}, "--timeout must be positive"},
+		{"Digi, one dash", false, []string{"-digirm-url", "https://127.0.0.1:1/ws/v1/esim_profiles"},
+			"required: -digirm-user and -digirm-password, or -digirm-api-key-id and -digirm-api-key-secret"},
+		{"Digi, two dashes", true, []string{"-digirm-url", "https://127.0.0.1:1/ws/v1/esim_profiles"},
+			"required: --digirm-user and --digirm-password, or --digirm-api-key-id and --digirm-api-key-secret"},
+		{"ThingSpace, one dash", false, []string{"-thingspace-url", "https://127.0.0.1:1/api/m2m/v1", "-thingspace-tls-cert", "c"},
+			"required: -thingspace-app-key, -thingspace-app-secret"},
+		{"ThingSpace, two dashes", true, []string{"-thingspace-url", "https://127.0.0.1:1/api/m2m/v1", "-thingspace-tls-cert", "c"},
+			"required: --thingspace-app-key, --thingspace-app-secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := New("x", "Usage: x", NeedES4, NoEnv, io.Discard, io.Discard)
+			a.LongFlags = tt.long
+			carriers := AddCarrierFlags(a, PlatformThingSpace, PlatformDigiRM)
+			err := a.Parse(tt.args)
+			if err == nil {
+				platform := PlatformDigiRM
+				if !carriers.Embedded(PlatformThingSpace) {
+					platform = PlatformThingSpace
+				}
+				var c *Carrier
+				c, err = carriers.Start(context.Background(), a, platform)
+				assert.Nil(t, c)
+			}
+			var usage *UsageError
+			assert.ErrorAs(t, err, &usage)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}

@@ -15,11 +15,11 @@ func DownloadTarget(a *App, eid, iccid, profileType *string) error {
 	}
 	switch {
 	case *eid == "":
-		return Usagef("-eid is required")
+		return Usagef("%s is required", a.Flag("eid"))
 	case *iccid == "" && *profileType == "":
-		return Usagef("-iccid or -profile-type is required")
+		return Usagef("%s or %s is required", a.Flag("iccid"), a.Flag("profile-type"))
 	case *iccid != "" && *profileType != "":
-		return Usagef("give -iccid or -profile-type, not both")
+		return Usagef("give %s or %s, not both", a.Flag("iccid"), a.Flag("profile-type"))
 	}
 	return nil
 }

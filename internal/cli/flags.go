@@ -66,6 +66,10 @@ type App struct {
 	// Instrument is added to the StartOptions of every Start: the program's telemetry providers
 	// (cmd/esimgw's --metrics and --trace).
 	Instrument StartOptions
+	// LongFlags says the program spells its flags with two dashes (cmd/esimgw, on cobra); the example
+	// programs, on the flag package, spell them with one. Flag follows it, so that a message names a flag
+	// as the program's -h and documentation do.
+	LongFlags bool
 
 	needs   Needs
 	env     Env
@@ -219,7 +223,7 @@ func (a *App) Resolve(isSet func(name string) bool) error {
 
 func (a *App) check() error {
 	if a.Timeout <= 0 {
-		return Usagef("-timeout must be positive")
+		return Usagef("%s must be positive", a.Flag("timeout"))
 	}
 	if a.Embedded() {
 		return nil
@@ -235,15 +239,15 @@ func (a *App) check() error {
 	var missing []string
 	req := func(ok bool, flagName string) {
 		if !ok {
-			missing = append(missing, "-"+flagName)
+			missing = append(missing, a.Flag(flagName))
 		}
 	}
 	if a.needs&NeedES2 != 0 {
-		req(a.ES2URL != "", "es2-url (or -kpn)")
+		req(a.ES2URL != "", "es2-url (or "+a.Flag("kpn")+")")
 		req(a.SMSRID != "", "smsr-id")
 	}
 	if a.needs&NeedES4 != 0 {
-		req(a.ES4URL != "", "es4-url (or -kpn)")
+		req(a.ES4URL != "", "es4-url (or "+a.Flag("kpn")+")")
 	}
 	if a.needs&(NeedES2|NeedES4) != 0 {
 		req(a.Cert != "", "cert")
@@ -254,7 +258,7 @@ func (a *App) check() error {
 	req(a.CallbackKey != "", "callback-key")
 	req(a.CallbackCA != "", "callback-ca")
 	if a.ReplyTo == "" && (a.ES2URL == KPNES2URL || a.ES4URL == KPNES4URL) {
-		missing = append(missing, "-replyto (the public https URL KPN posts callbacks to)")
+		missing = append(missing, a.Flag("replyto")+" (the public https URL KPN posts callbacks to)")
 	}
 	if len(missing) > 0 {
 		return Usagef("against a real gateway these are required: %s", strings.Join(missing, ", "))
@@ -265,7 +269,7 @@ func (a *App) check() error {
 		}
 		p, err := url.Parse(u.v)
 		if err != nil || p.Scheme != "https" || p.Host == "" {
-			return fmt.Errorf("-%s %q: not an https URL", u.flag, u.v)
+			return fmt.Errorf("%s %q: not an https URL", a.Flag(u.flag), u.v)
 		}
 	}
 	for _, o := range []struct{ flag, v string }{{"entity-id", a.EntityID}, {"provider-entity-id", a.ProviderEntityID}, {"smsr-id", a.SMSRID}} {
@@ -273,10 +277,18 @@ func (a *App) check() error {
 			continue
 		}
 		if err := esimgw.ValidateOID(o.flag, o.v); err != nil {
-			return fmt.Errorf("-%s: %w", o.flag, err)
+			return fmt.Errorf("%s: %w", a.Flag(o.flag), err)
 		}
 	}
 	return nil
+}
+
+// Flag is the flag name as the program spells it: "-name", or "--name" with LongFlags.
+func (a *App) Flag(name string) string {
+	if a.LongFlags {
+		return "--" + name
+	}
+	return "-" + name
 }
 
 // Strings is a repeatable string flag.
@@ -307,10 +319,10 @@ func Defaults(a *App, eid, iccid *string, defEID, defICCID string) error {
 	}
 	var missing []string
 	if *eid == "" {
-		missing = append(missing, "-eid")
+		missing = append(missing, a.Flag("eid"))
 	}
 	if *iccid == "" {
-		missing = append(missing, "-iccid")
+		missing = append(missing, a.Flag("iccid"))
 	}
 	switch len(missing) {
 	case 1:

@@ -133,7 +133,7 @@ func (a *App) Start(ctx context.Context, o StartOptions) (s *Session, err error)
 		return nil, fmt.Errorf("callback server: %w", err)
 	}
 	if err = s.Server.Listen(listen); err != nil {
-		return nil, fmt.Errorf("callback server: cannot listen on %s (-listen): %w", listen, err)
+		return nil, fmt.Errorf("callback server: cannot listen on %s (%s): %w", listen, a.Flag("listen"), err)
 	}
 	s.ReplyTo = a.ReplyTo
 	if s.ReplyTo == "" {
@@ -192,13 +192,13 @@ func (s *Session) es4URL() string {
 func (a *App) clientTLS() (*tls.Config, error) {
 	src, err := mtls.NewFileSource(a.Cert, a.Key, mtls.WithLogger(a.Logger))
 	if err != nil {
-		return nil, fmt.Errorf("client certificate (-cert, -key): %w", err)
+		return nil, fmt.Errorf("client certificate (%s, %s): %w", a.Flag("cert"), a.Flag("key"), err)
 	}
 	var opts []mtls.ConfigOption
 	if a.CA != "" {
 		pool, err := mtls.LoadCAPool(a.CA)
 		if err != nil {
-			return nil, fmt.Errorf("gateway CA bundle (-ca): %w", err)
+			return nil, fmt.Errorf("gateway CA bundle (%s): %w", a.Flag("ca"), err)
 		}
 		opts = append(opts, mtls.WithRootCAs(pool))
 	}
@@ -208,11 +208,11 @@ func (a *App) clientTLS() (*tls.Config, error) {
 func (a *App) serverTLS() (callback.Option, error) {
 	src, err := mtls.NewFileSource(a.CallbackCert, a.CallbackKey, mtls.WithLogger(a.Logger))
 	if err != nil {
-		return nil, fmt.Errorf("callback server certificate (-callback-cert, -callback-key): %w", err)
+		return nil, fmt.Errorf("callback server certificate (%s, %s): %w", a.Flag("callback-cert"), a.Flag("callback-key"), err)
 	}
 	pool, err := mtls.LoadCAPool(a.CallbackCA)
 	if err != nil {
-		return nil, fmt.Errorf("gateway client CA bundle (-callback-ca): %w", err)
+		return nil, fmt.Errorf("gateway client CA bundle (%s): %w", a.Flag("callback-ca"), err)
 	}
 	var subjects []string
 	if a.CallbackSubject != "" {
@@ -245,16 +245,16 @@ func (s *Session) Close() {
 func (s *Session) openStore(ctx context.Context, dbURL string) (*pgstore.Store, error) {
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
-		return nil, fmt.Errorf("-store: %w", err)
+		return nil, fmt.Errorf("%s: %w", s.app.Flag("store"), err)
 	}
 	if err := pgstore.Migrate(ctx, pool); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("-store: %w", err)
+		return nil, fmt.Errorf("%s: %w", s.app.Flag("store"), err)
 	}
 	store, err := pgstore.New(ctx, pool, pgstore.WithLogger(s.app.Logger))
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("-store: %w", err)
+		return nil, fmt.Errorf("%s: %w", s.app.Flag("store"), err)
 	}
 	s.pool, s.store = pool, store
 	return store, nil
@@ -265,7 +265,7 @@ func (s *Session) openStore(ctx context.Context, dbURL string) (*pgstore.Store, 
 func (s *Session) Describe() {
 	w := s.app.Stdout
 	if s.Gateway != nil {
-		fmt.Fprintf(w, "gateway   embedded mock at https://%s (no -kpn or gateway flags given)\n", s.Gateway.Addr())
+		fmt.Fprintf(w, "gateway   embedded mock at https://%s (no %s or gateway flags given)\n", s.Gateway.Addr(), s.app.Flag("kpn"))
 	} else {
 		mode := "GSMA"
 		if s.app.KPN {
@@ -288,8 +288,8 @@ func Wait[T any](ctx context.Context, s *Session, op *esimgw.Operation[T]) (T, e
 	defer cancel()
 	res, err := op.Wait(wctx)
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		err = &timeoutError{err: err, msg: fmt.Sprintf("no %s %s callback within -timeout %s (FunctionCallIdentifier %s); it may still arrive at %s",
-			op.Interface(), op.Function(), s.app.Timeout, op.FunctionCallIdentifier(), s.ReplyTo)}
+		err = &timeoutError{err: err, msg: fmt.Sprintf("no %s %s callback within %s %s (FunctionCallIdentifier %s); it may still arrive at %s",
+			op.Interface(), op.Function(), s.app.Flag("timeout"), s.app.Timeout, op.FunctionCallIdentifier(), s.ReplyTo)}
 	}
 	return res, err
 }
