@@ -262,7 +262,7 @@ func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 	return d.serveSOAP(ctx, m)
 }
 
-// ChooseBody implements soap.BodyChooser: a body element of the schema is decoded while the CallbackServer
+// ChooseBody implements soap.BodyChooser: a body element of the schema is decoded while the callback.Server
 // reads its envelope, in one pass, into the element ServeSOAP then dispatches. Other names (Njiwa's and
 // ES3 spellings, unknown elements) are left to ServeSOAP.
 func (d *Dispatcher) ChooseBody(local []byte) soap.BodyReader {

@@ -9,7 +9,7 @@ import (
 	"github.com/esimgw/esimgw/callback"
 )
 
-// Operator is the operator side of a test against the mock: a Dispatcher, a CallbackServer with mutual
+// Operator is the operator side of a test against the mock: a Dispatcher, a callback.Server with mutual
 // TLS on loopback that the mock posts callbacks and notifications to, and the client options that point
 // es2 and es4 clients at the mock:
 //

@@ -25,7 +25,7 @@ type Config struct {
 	SMSRID     string `json:"smsr_id,omitempty"`
 	SMDPID     string `json:"smdp_id,omitempty"`
 	OperatorID string `json:"operator_id"`
-	// CallbackURL is esimgw's CallbackServer, the target of peers acting as notifiers.
+	// CallbackURL is esimgw's callback.Server, the target of peers acting as notifiers.
 	CallbackURL string `json:"callback_url,omitempty"`
 	// The eUICC and its profiles.
 	EID           string `json:"eid"`

@@ -17,7 +17,7 @@
 //   - node-soap and JAX-WS SM-SRs built from wsdl/ES4_SmSr.wsdl accept every ES4 request the es4 client
 //     sends, and the es4 client decodes their answers;
 //   - zeep, node-soap and JAX-WS notifiers built from wsdl/ES4_Mno.wsdl and wsdl/ES2_Mno.wsdl post
-//     notifications to esimgw's CallbackServer, each handed over once.
+//     notifications to esimgw's callback.Server, each handed over once.
 //
 // The Go driver and the peer scripts share Config (a JSON file) and Event (JSON lines on the peer's
 // stdout). Everything runs on loopback with mutual TLS from the mock's throw-away CA.
