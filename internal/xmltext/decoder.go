@@ -448,6 +448,16 @@ func (d *Decoder) Text() ([]byte, error) {
 		if i > d.pos {
 			text = d.data[d.pos:i]
 		}
+		// </name> right after the text, as nearly every leaf ends: matched here against where the start
+		// tag wrote the name, without endElement's calls; anything else is endElement's to judge.
+		f := &d.stack[len(d.stack)-1]
+		if at, end := i+2, i+2+f.end-f.start; end < len(d.data) && d.data[end] == '>' &&
+			string(d.data[at:end]) == string(d.data[f.start:f.end]) {
+			d.pos = end + 1
+			d.ns = d.ns[:f.nsMark]
+			d.stack = d.stack[:len(d.stack)-1]
+			return text, nil
+		}
 		d.pos = i
 		if err := d.endElement(); err != nil {
 			return nil, err
@@ -887,7 +897,15 @@ func (d *Decoder) attrPrefix(a *attr) []byte { return d.data[a.start:max(a.local
 
 // endElement consumes the end tag at d.pos, which must close the current element.
 func (d *Decoder) endElement() error {
-	if err := d.endTag(d.qname(d.top())); err != nil {
+	f := d.top()
+	// </name> with nothing before its '>', as Text's fast path matches it; anything else is endTag's.
+	if at, end := d.pos+2, d.pos+2+f.end-f.start; end < len(d.data) && d.data[end] == '>' &&
+		string(d.data[at:end]) == string(d.data[f.start:f.end]) {
+		d.pos = end + 1
+		d.pop()
+		return nil
+	}
+	if err := d.endTag(d.qname(f)); err != nil {
 		return err
 	}
 	d.pop()

@@ -466,3 +466,64 @@ func TestCheckCharsAtEveryOffset(t *testing.T) {
 		})
 	}
 }
+
+// TestEndTags: the end tag of a leaf read with Text and of an element closed by NextChild, matched on
+// the fast path or by endTag, accepts exactly the tags that close the element.
+func TestEndTags(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		ok        bool
+	}{
+		{name: "plain", doc: `<r><a>x</a></r>`, ok: true},
+		{name: "prefixed", doc: `<p:r xmlns:p="u"><p:a>x</p:a></p:r>`, ok: true},
+		{name: "space before >", doc: `<r><a>x</a ></r >`, ok: true},
+		{name: "empty text", doc: `<r><a></a></r>`, ok: true},
+		{name: "long name", doc: `<r><ProcessingStartLonger>x</ProcessingStartLonger></r>`, ok: true},
+		{name: "longer end tag", doc: `<r><a>x</ab></r>`},
+		{name: "shorter end tag", doc: `<r><ab>x</a></r>`},
+		{name: "other name same length", doc: `<r><ab>x</ba></r>`},
+		{name: "other prefix", doc: `<p:r xmlns:p="u" xmlns:q="u"><p:a>x</q:a></p:r>`},
+		{name: "end tag cut short", doc: `<r><a>x</a`},
+		{name: "name at the very end", doc: `<r><a>x</`},
+		{name: "garbage before >", doc: `<r><a>x</a x></r>`},
+		{name: "container end", doc: `<r><c><b>x</b></c></r>`, ok: true},
+		{name: "container end mismatch", doc: `<r><c><b>x</b></d></r>`},
+		{name: "container end with space", doc: `<r><c><b>x</b></c
+></r>`, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := NewDecoder([]byte(tt.doc), Limits{})
+			err := d.Root()
+			require.NoError(t, err)
+			var walk func() error
+			walk = func() error {
+				for {
+					ok, err := d.NextChild()
+					if err != nil || !ok {
+						return err
+					}
+					switch string(d.Local()) {
+					case "a", "ab", "b", "ProcessingStartLonger": // leaves, read with Text
+					default:
+						if err := walk(); err != nil {
+							return err
+						}
+						continue
+					}
+					if _, err := d.Text(); err != nil {
+						return err
+					}
+				}
+			}
+			if err = walk(); err == nil {
+				err = d.End()
+			}
+			if tt.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, ErrSyntax)
+			}
+		})
+	}
+}
