@@ -103,3 +103,34 @@ func backOff(ctx context.Context, pool *pgxpool.Pool, limit string, d time.Durat
 		WHERE name = $1 AND rate > 0`, limit, d.Seconds())
 	return err
 }
+
+// tokenSQL takes one rate token of a limit for a request that is no send (a Digi progress poll), with the
+// same bucket and reservation rules as acquireSQL, and no in-flight slot: Digi throttles the account, so
+// a campaign's Rate toward it counts every request, from every worker. Results: whether a rate limit
+// exists, and the wait when taken (NULL: the limit is full).
+const tokenSQL = `
+WITH lim AS (
+	SELECT name, rate, clock_timestamp() AS t,
+		LEAST(burst, tokens + GREATEST(0, EXTRACT(EPOCH FROM clock_timestamp() - updated_at)) * rate) AS avail
+	FROM esimgw_campaign_limit WHERE name = $1 AND rate > 0
+	FOR UPDATE
+), take AS (
+	UPDATE esimgw_campaign_limit l SET tokens = lim.avail - 1, updated_at = lim.t
+	FROM lim WHERE l.name = lim.name AND lim.avail - 1 >= -lim.rate * $2
+	RETURNING CASE WHEN lim.avail < 1 THEN (1 - lim.avail) / lim.rate ELSE 0 END AS wait
+)
+SELECT EXISTS (SELECT 1 FROM lim), (SELECT wait FROM take)`
+
+// takeToken takes a rate token of limit: it returns the wait until the token is due, or full when the
+// limit has none to reserve now.
+func takeToken(ctx context.Context, pool *pgxpool.Pool, limit string) (wait time.Duration, full bool, err error) {
+	var limited bool
+	var w *float64
+	if err := pool.QueryRow(ctx, tokenSQL, limit, maxAhead.Seconds()).Scan(&limited, &w); err != nil {
+		return 0, false, fmt.Errorf("campaign: rate token of %q: %w", limit, err)
+	}
+	if w != nil {
+		wait = time.Duration(*w * float64(time.Second))
+	}
+	return wait, limited && w == nil, nil
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -357,7 +358,8 @@ func digiOutcome(t *digirm.Transaction) esimgw.Outcome {
 // while the next poll is due within WithInlineWait, else by snoozing until it is, so that no River worker
 // is held for the minutes a transaction takes. Polls back off as Digi's client does: the first
 // WithTransactionPolling's first after the send, then at twice the time since the send, at most its most
-// apart. Any worker may poll: the transaction ID is in the item.
+// apart. Any worker may poll: the transaction ID is in the item. Each poll takes a token of the campaign's
+// rate limit (takeToken), so that Spec.Rate bounds every request toward Digi's account, from all workers.
 func (w *Worker) pollTransaction(ctx context.Context, it *item, a jobArgs, fci string) error {
 	c := w.clients.DigiRM
 	if c == nil {
@@ -376,6 +378,23 @@ func (w *Worker) pollTransaction(ctx context.Context, it *item, a jobArgs, fci s
 		elapsed := time.Since(sent)
 		next := first - elapsed
 		if elapsed >= first {
+			// Digi throttles the account: a poll takes a token of the campaign's rate like a send does.
+			wait, full, err := takeToken(ctx, w.pool, it.c.LimitName)
+			switch {
+			case err != nil:
+				return err
+			case full:
+				if time.Now().Add(maxAhead).After(inlineEnd) {
+					return river.JobSnooze(maxAhead)
+				}
+				if err := sleepCtx(ctx, maxAhead/4+rand.N(maxAhead/2)); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := sleepCtx(ctx, wait); err != nil { // a reserved token: its turn comes within maxAhead
+				return err
+			}
 			t, err := c.Progress(ctx, it.ref)
 			var ae *digirm.APIError
 			switch {
@@ -398,12 +417,23 @@ func (w *Worker) pollTransaction(ctx context.Context, it *item, a jobArgs, fci s
 		if time.Now().Add(next).After(inlineEnd) {
 			return river.JobSnooze(next)
 		}
-		t := time.NewTimer(next)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := sleepCtx(ctx, next); err != nil {
+			return err
 		}
+	}
+}
+
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

@@ -339,3 +339,31 @@ func TestDigiDownload(t *testing.T) {
 	assert.Equal(t, digirmtest.StatusInactive, mock.drm.Profiles(digirmtest.DefaultEID)[digirmtest.CatalogICCID2], "by activation code")
 	assert.Equal(t, digirmtest.StatusInactive, mock.drm.Profiles(carrierEID(0))[digirmtest.CatalogICCID], "by ICCID")
 }
+
+// TestDigiRateCountsPolls: two workers whose Digi clients each keep to the mock's throttle would together
+// go over it; the campaign's Rate, which sends and polls alike take from, holds the account below it.
+func TestDigiRateCountsPolls(t *testing.T) {
+	const n = 40
+	pool := migrated(t)
+	m := manager(t, pool)
+	throttle := digirmtest.Throttle{Requests: 20, Window: time.Second, Concurrent: 16}
+	drm := digirmtest.Start(t, digirmtest.WithFleet(n), digirmtest.WithActionDuration(50*time.Millisecond), digirmtest.WithThrottle(throttle))
+	mock := &digiMock{drm: drm, pool: pool}
+	_, err := m.Create(t.Context(), campaign.Spec{Key: "paced", Function: "DigiRM.Enable", Rate: 10, Burst: 2},
+		campaign.CSV(strings.NewReader(carrierLines(0, n))))
+	require.NoError(t, err)
+	start := time.Now()
+	mock.worker(t, t.Context())
+	mock.worker(t, t.Context())
+	p := waitFinished(t, m, "paced", 2*time.Minute)
+	elapsed := time.Since(start)
+	assert.Equal(t, int64(n), p.Succeeded, "%+v", p)
+	st := drm.Stats()
+	assert.Zero(t, st.OverThrottle, "no request over the account's throttle: %+v", st)
+	assert.Zero(t, st.IgnoredRetryAfter)
+	for i := range n {
+		assert.Equal(t, 1, mock.actions(carrierEID(i)))
+	}
+	t.Logf("%d EIDs at Rate 10/s: %d requests (%d polls) in %v, %.1f requests/s",
+		n, st.Requests, st.Polls, elapsed.Round(time.Millisecond), float64(st.Requests)/elapsed.Seconds())
+}
