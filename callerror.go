@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 )
 
@@ -49,7 +50,7 @@ var (
 // same identifiers (FunctionCallIdentifier, MessageID) and the call's Outcome. SendError stays for code
 // written against earlier versions.
 type SendError struct {
-	Key OperationKey
+	Key correlate.OperationKey
 	Err error
 }
 
@@ -65,7 +66,7 @@ func (e *SendError) Unwrap() error { return e.Err }
 
 // callError fills the CallError in err with what the engine knows of the call and returns it (nil when
 // err is no CallError: a failure before anything was sent).
-func callError(err error, key OperationKey) *CallError {
+func callError(err error, key correlate.OperationKey) *CallError {
 	var ce *CallError
 	if !errors.As(err, &ce) {
 		return nil

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -256,10 +257,10 @@ func WithCallReplyTo(url string) CallOption { return func(c *callConfig) { c.rep
 
 // Exchange describes a request that was sent and how it was answered.
 type Exchange struct {
-	Key      OperationKey  // MessageID, TransactionID, FunctionCallIdentifier, Interface, Function
-	Attempts int           // HTTP attempts, retries included
-	Response *soap.Message // the synchronous answer, nil for an accepted asynchronous request
-	Warning  *Warning      // set when the function succeeded with EXECUTED_WITHWARNING
+	Key      correlate.OperationKey // MessageID, TransactionID, FunctionCallIdentifier, Interface, Function
+	Attempts int                    // HTTP attempts, retries included
+	Response *soap.Message          // the synchronous answer, nil for an accepted asynchronous request
+	Warning  *Warning               // set when the function succeeded with EXECUTED_WITHWARNING
 	// EIDWarning is set when the answer's EIS carried its EID as the hex of its ASCII digits: the EIS
 	// holds the normalised EID (NormalizeEID), as a callback's and a notification's do.
 	EIDWarning *EIDEncodingWarning
@@ -271,7 +272,7 @@ type Exchange struct {
 // prepare fills the request's base fields and builds its header. FunctionCallIdentifier doubles as the
 // TransactionId of the MessageID, so a callback that arrives when nobody waits for it any more (after a
 // restart) still names the function call it answers.
-func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*soap.Header, OperationKey, error) {
+func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*soap.Header, correlate.OperationKey, error) {
 	var co callConfig
 	for _, o := range opts {
 		o(&co)
@@ -282,7 +283,7 @@ func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*
 		fcID = mid.TransactionID
 	} else {
 		if err := ValidateFunctionCallIdentifier(fcID); err != nil {
-			return nil, OperationKey{}, err
+			return nil, correlate.OperationKey{}, err
 		}
 		if isURLSafe(fcID) {
 			mid.TransactionID = fcID
@@ -301,7 +302,7 @@ func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*
 	}
 	if validity != 0 {
 		if err := ValidateValidityPeriod(validity); err != nil {
-			return nil, OperationKey{}, err
+			return nil, correlate.OperationKey{}, err
 		}
 	}
 	base := req.RequestBase()
@@ -311,7 +312,7 @@ func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*
 	from := c.fromText
 	if co.provider != "" {
 		if err := ValidateOID("X-KPN-ProviderEntityId", co.provider); err != nil {
-			return nil, OperationKey{}, err
+			return nil, correlate.OperationKey{}, err
 		}
 		from = c.from.WithProviderEntityID(co.provider).String()
 	}
@@ -322,10 +323,10 @@ func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*
 			h.ReplyTo = co.replyTo
 		}
 		if h.ReplyTo == "" && !c.noReplyTo {
-			return nil, OperationKey{}, fmt.Errorf("%w: %s %s (give WithReplyTo, or WithoutReplyTo to send anyway)", ErrNoReplyTo, c.iface, fn.Name)
+			return nil, correlate.OperationKey{}, fmt.Errorf("%w: %s %s (give WithReplyTo, or WithoutReplyTo to send anyway)", ErrNoReplyTo, c.iface, fn.Name)
 		}
 	}
-	key := OperationKey{MessageID: h.MessageID, TransactionID: mid.TransactionID, FunctionCallIdentifier: fcID, Interface: c.iface, Function: fn.Name}
+	key := correlate.OperationKey{MessageID: h.MessageID, TransactionID: mid.TransactionID, FunctionCallIdentifier: fcID, Interface: c.iface, Function: fn.Name}
 	return h, key, nil
 }
 
@@ -436,14 +437,14 @@ func ResponseStatus(iface, function string, resp rps.Response) (*Warning, error)
 // not: Start returns its operation, still pending so that the callback resolves it, with
 // Exchange.Unconfirmed set; its Wait returns that *CallError (ErrOutcomeUnknown) only if the context
 // ends before a result arrives.
-func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*Pending, *Exchange, error) {
+func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*correlate.Pending, *Exchange, error) {
 	p, x, _, err := c.start(ctx, fn, req, resp, opts)
 	return p, x, err
 }
 
 // start is Start that also returns the call's span context (invalid when not traced), which the
 // operation's Wait spans descend from.
-func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts []CallOption) (*Pending, *Exchange, trace.SpanContext, error) {
+func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts []CallOption) (*correlate.Pending, *Exchange, trace.SpanContext, error) {
 	var sc trace.SpanContext
 	if c.dispatcher == nil {
 		return nil, nil, sc, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.iface, fn.Name)
@@ -472,7 +473,7 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: the request's outcome is unknown; its operation stays pending for the callback",
 				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID),
 				slog.String("functionCallIdentifier", key.FunctionCallIdentifier), slog.Any("error", err))
-			p.unconfirmed = ce
+			p.MarkUnconfirmed(ce)
 			return p, &Exchange{Key: key, Attempts: ce.Attempts, Unconfirmed: ce}, sc, nil
 		}
 		if withdrawn, _ := s.WithdrawOperation(context.WithoutCancel(ctx), p, nil); !withdrawn {
@@ -505,7 +506,7 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 			// The answer is in hand: give it to this caller even though the store could not keep it.
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: the store could not record a synchronous answer",
 				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID), slog.Any("error", err))
-			return NewResolvedPending(key, resp, ferr), x, sc, nil
+			return correlate.NewResolvedPending(key, resp, ferr), x, sc, nil
 		}
 	}
 	return p, x, sc, nil
@@ -527,7 +528,7 @@ func StartOperation[T any](ctx context.Context, c *Client, fn rps.Function, req 
 
 // typedConvert adapts a response converter to NewOperation: the error it gets is the *FunctionError of a
 // FAILED or EXPIRED result (derived from the response when the store handed over only the response).
-func typedConvert[T any](key OperationKey, convert func(resp rps.Response, warn *Warning, err error) (T, error)) func(v any, err error) (T, error) {
+func typedConvert[T any](key correlate.OperationKey, convert func(resp rps.Response, warn *Warning, err error) (T, error)) func(v any, err error) (T, error) {
 	return func(v any, err error) (T, error) {
 		var fe *FunctionError
 		if errors.As(err, &fe) && fe.FunctionCallIdentifier == "" {

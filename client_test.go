@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -402,7 +403,7 @@ func TestClientMessageIDAndFunctionCallIdentifier(t *testing.T) {
 				assert.NotEqual(t, fcID, mid.TransactionID)
 				assert.True(t, strings.HasPrefix(mid.TransactionID, "urn:uuid:"), "a generated TransactionId, got %q", mid.TransactionID)
 			}
-			assert.Equal(t, mid.TransactionID, esimgw.TransactionIDFromMessageID(m.Header.MessageID))
+			assert.Equal(t, mid.TransactionID, correlate.TransactionIDFromMessageID(m.Header.MessageID))
 
 			// The key the operation is tracked under is what went on the wire.
 			key := p.Key()
@@ -965,7 +966,7 @@ func TestClientStart(t *testing.T) {
 		_, _, err := c.Start(context.Background(), enable, enableRequest(), &rps.ES4EnableProfileResponse{}, esimgw.WithFunctionCallIdentifier("fc-1"))
 		require.NoError(t, err)
 		_, _, err = c.Start(context.Background(), enable, enableRequest(), &rps.ES4EnableProfileResponse{}, esimgw.WithFunctionCallIdentifier("fc-1"))
-		require.ErrorIs(t, err, esimgw.ErrKeyInUse)
+		require.ErrorIs(t, err, correlate.ErrKeyInUse)
 		assert.Len(t, g.sent(), 1, "the second request must not be sent")
 		assert.Equal(t, 1, d.Tracker().Pending())
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -138,9 +139,9 @@ type Inbound struct {
 	// Err is, for a callback, the *FunctionError of a FAILED or EXPIRED result; for a notification, why
 	// its body could not be read (Notification.Err; the raw body is in Message.BodyXML).
 	Err          error
-	Warning      *Warning      // EXECUTED_WITHWARNING
-	Operation    *OperationKey // the operation it answers, when known (duplicates)
-	Notification *Notification // notifications only
+	Warning      *Warning                // EXECUTED_WITHWARNING
+	Operation    *correlate.OperationKey // the operation it answers, when known (duplicates)
+	Notification *Notification           // notifications only
 }
 
 // FunctionCallIdentifier is the FunctionCallIdentifier of the call a callback answers: the operation's
@@ -154,7 +155,7 @@ func (in *Inbound) FunctionCallIdentifier() string {
 	}
 	// A callback whose own MessageID carries no TransactionId (gSOAP, Njiwa) still names our request in
 	// RelatesTo, and the TransactionId of our MessageID is the FunctionCallIdentifier (issue 17).
-	return TransactionIDFromMessageID(in.RelatesTo)
+	return correlate.TransactionIDFromMessageID(in.RelatesTo)
 }
 
 // Dispatcher is the soap.MessageHandler behind a callback.Server: it resolves callbacks of ES2 and ES4
@@ -167,14 +168,14 @@ func (in *Inbound) FunctionCallIdentifier() string {
 // concurrently. Each carries its arrival Sequence. Order across replicas of the callback server is not
 // kept: an audit (ES4 AuditEIS) is the truth about an eUICC's state.
 type Dispatcher struct {
-	store       Store
+	store       correlate.Store
 	order       arrivalQueue // one notification of an EID at a time, in arrival order
 	notify      NotificationHandler
 	unmatched   func(ctx context.Context, in *Inbound) error
 	duplicate   func(ctx context.Context, in *Inbound)
 	resultHook  func(ctx context.Context, in *Inbound) error // WithResultHook
 	logger      *slog.Logger
-	trackerOpts []TrackerOption
+	trackerOpts []correlate.Option
 	telemetry   telemetryConfig      // WithDispatcherTracerProvider, WithDispatcherMeterProvider
 	tel         *dispatcherTelemetry // nil when neither was given
 }
@@ -201,7 +202,7 @@ func WithDuplicateHandler(f func(ctx context.Context, in *Inbound)) DispatcherOp
 }
 
 // WithTracker uses t to correlate callbacks (default: a new Tracker). It is WithStore(t).
-func WithTracker(t *Tracker) DispatcherOption {
+func WithTracker(t *correlate.Tracker) DispatcherOption {
 	return func(d *Dispatcher) {
 		if t != nil {
 			d.store = t
@@ -212,7 +213,7 @@ func WithTracker(t *Tracker) DispatcherOption {
 // WithStore keeps pending operations, results and handed-over MessageIDs in s (default: a new Tracker,
 // in memory). Replicas that share one durable store (pgstore) can each take any callback, and a restarted
 // process resumes its operations from it.
-func WithStore(s Store) DispatcherOption {
+func WithStore(s correlate.Store) DispatcherOption {
 	return func(d *Dispatcher) {
 		if s != nil {
 			d.store = s
@@ -221,7 +222,7 @@ func WithStore(s Store) DispatcherOption {
 }
 
 // WithTrackerOptions configures the Tracker the dispatcher creates.
-func WithTrackerOptions(opts ...TrackerOption) DispatcherOption {
+func WithTrackerOptions(opts ...correlate.Option) DispatcherOption {
 	return func(d *Dispatcher) { d.trackerOpts = append(d.trackerOpts, opts...) }
 }
 
@@ -237,20 +238,20 @@ func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
 		o(d)
 	}
 	if d.store == nil {
-		d.store = NewTracker(append([]TrackerOption{WithTrackerLogger(d.logger)}, d.trackerOpts...)...)
+		d.store = correlate.NewTracker(append([]correlate.Option{correlate.WithLogger(d.logger)}, d.trackerOpts...)...)
 	}
 	d.tel = newDispatcherTelemetry(d.telemetry, d.store)
 	return d
 }
 
 // Tracker is the dispatcher's in-memory store, or nil when it was given another Store.
-func (d *Dispatcher) Tracker() *Tracker {
-	t, _ := d.store.(*Tracker)
+func (d *Dispatcher) Tracker() *correlate.Tracker {
+	t, _ := d.store.(*correlate.Tracker)
 	return t
 }
 
 // Store is where the dispatcher keeps its operations.
-func (d *Dispatcher) Store() Store { return d.store }
+func (d *Dispatcher) Store() correlate.Store { return d.store }
 
 // ServeSOAP implements soap.MessageHandler. It returns only after the message was handed over (to the
 // waiting operation, the notification handler or the unmatched handler), so the 202 that follows is an
@@ -298,12 +299,12 @@ func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 				return nil, serr
 			}
 			d.tel.noteCallback(ctx, iface, function, res, nil, derr)
-			if res.Match == Unmatched || res.Match == Mismatched {
+			if res.Match == correlate.Unmatched || res.Match == correlate.Mismatched {
 				in := &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m,
 					RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: derr}
-				if res.Match == Mismatched {
+				if res.Match == correlate.Mismatched {
 					in.Operation = &res.Key
-					in.Err = &MismatchedCallbackError{Operation: res.Key, Interface: iface, Function: function, Err: derr}
+					in.Err = &correlate.MismatchedCallbackError{Operation: res.Key, Interface: iface, Function: function, Err: derr}
 				}
 				if herr := d.handOver(ctx, in); herr != nil {
 					return nil, herr
@@ -343,10 +344,10 @@ func (d *Dispatcher) ServeMalformed(ctx context.Context, h *soap.Header, cause e
 }
 
 // resolveMalformed resolves the operation an unreadable callback answers with ErrMalformedCallback.
-func (d *Dispatcher) resolveMalformed(ctx context.Context, h *soap.Header, iface, function string, cause error) (DeliveryResult, string, error, error) {
-	txID := TransactionIDFromMessageID(h.MessageID)
+func (d *Dispatcher) resolveMalformed(ctx context.Context, h *soap.Header, iface, function string, cause error) (correlate.DeliveryResult, string, error, error) {
+	txID := correlate.TransactionIDFromMessageID(h.MessageID)
 	err := fmt.Errorf("%w: %w", ErrMalformedCallback, cause)
-	res, serr := d.store.DeliverCallback(ctx, Delivery{RelatesTo: h.RelatesTo, TransactionID: txID, MessageID: h.MessageID, Err: err,
+	res, serr := d.store.DeliverCallback(ctx, correlate.Delivery{RelatesTo: h.RelatesTo, TransactionID: txID, MessageID: h.MessageID, Err: err,
 		Interface: iface, Function: function})
 	if serr != nil {
 		return res, txID, err, retryLater(serr)
@@ -370,11 +371,11 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 		}
 	}
 	warn, ferr := ResponseStatus(iface, function, resp)
-	txID := TransactionIDFromMessageID(m.Header.MessageID)
+	txID := correlate.TransactionIDFromMessageID(m.Header.MessageID)
 	if err := d.runResultHook(ctx, m, iface, function, resp, txID, warn, ferr); err != nil {
 		return err
 	}
-	res, err := d.store.DeliverCallback(ctx, Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr,
+	res, err := d.store.DeliverCallback(ctx, correlate.Delivery{RelatesTo: m.Header.RelatesTo, TransactionID: txID, MessageID: m.Header.MessageID, Value: resp, Err: ferr,
 		Interface: iface, Function: function})
 	if err != nil {
 		return retryLater(err)
@@ -383,9 +384,9 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 	in := &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m, Element: resp,
 		RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: ferr, Warning: warn}
 	switch res.Match {
-	case Matched:
+	case correlate.Matched:
 		return nil
-	case Duplicate:
+	case correlate.Duplicate:
 		key := res.Key
 		in.Operation = &key
 		d.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: duplicate callback acknowledged, resolved nothing",
@@ -394,17 +395,17 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 			d.duplicate(ctx, in)
 		}
 		return nil
-	case Mismatched:
+	case correlate.Mismatched:
 		// Its IDs name an operation of another function: not that operation's result (it stays pending),
 		// and not to be lost either.
 		key := res.Key
 		in.Operation = &key
-		in.Err = &MismatchedCallbackError{Operation: key, Interface: iface, Function: function, Err: ferr}
+		in.Err = &correlate.MismatchedCallbackError{Operation: key, Interface: iface, Function: function, Err: ferr}
 		d.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: callback names an operation of another function; handed to the unmatched handler",
 			slog.String("function", iface+" "+function), slog.String("operation", key.Interface+" "+key.Function),
 			slog.String("relatesTo", in.RelatesTo), slog.String("messageID", m.Header.MessageID))
 	}
-	return d.handOverOnce(ctx, in, ScopeUnmatched, func() error { return d.handOver(ctx, in) })
+	return d.handOverOnce(ctx, in, correlate.ScopeUnmatched, func() error { return d.handOver(ctx, in) })
 }
 
 func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notification) error {
@@ -417,7 +418,7 @@ func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notif
 		return fmt.Errorf("waiting for the earlier notifications of EID %s: %w", orderKey(n), err)
 	}
 	defer leave()
-	return d.handOverOnce(ctx, in, ScopeNotification, func() error {
+	return d.handOverOnce(ctx, in, correlate.ScopeNotification, func() error {
 		d.tel.noteNotification(ctx, n, matchHandled)
 		return d.handNotification(ctx, in, n)
 	})
@@ -428,7 +429,7 @@ func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notif
 // succeeded and released if it failed, so that the gateway's retry gets through. A copy arriving while
 // another is being handed over is answered 503: acknowledging it would lose the message if that
 // hand-over then failed.
-func (d *Dispatcher) handOverOnce(ctx context.Context, in *Inbound, scope MessageScope, hand func() error) error {
+func (d *Dispatcher) handOverOnce(ctx context.Context, in *Inbound, scope correlate.MessageScope, hand func() error) error {
 	id := in.Message.Header.MessageID
 	if id == "" {
 		return hand()
@@ -438,9 +439,9 @@ func (d *Dispatcher) handOverOnce(ctx context.Context, in *Inbound, scope Messag
 		return retryLater(err)
 	}
 	switch claim {
-	case HandedOver:
+	case correlate.HandedOver:
 		if in.Notification != nil {
-			d.tel.noteNotification(ctx, in.Notification, Duplicate.String())
+			d.tel.noteNotification(ctx, in.Notification, correlate.Duplicate.String())
 		}
 		d.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: duplicate "+in.Kind.String()+" acknowledged, handed over once",
 			slog.String("function", in.Interface+" "+in.Function), slog.String("messageID", id))
@@ -448,7 +449,7 @@ func (d *Dispatcher) handOverOnce(ctx context.Context, in *Inbound, scope Messag
 			d.duplicate(ctx, in)
 		}
 		return nil
-	case InProgress:
+	case correlate.InProgress:
 		return retryLater(fmt.Errorf("a copy of %s %s (MessageID %s) is being handed over", in.Interface, in.Function, id))
 	}
 	if err := hand(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -21,7 +22,7 @@ import (
 func TestCallbackCutShortResolvesItsOperation(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quiet))
-	key := esimgw.OperationKey{MessageID: "//1.2.3/urn:uuid:req?TransactionId=tx-1", TransactionID: "tx-1", Interface: "ES4", Function: "EnableProfile"}
+	key := correlate.OperationKey{MessageID: "//1.2.3/urn:uuid:req?TransactionId=tx-1", TransactionID: "tx-1", Interface: "ES4", Function: "EnableProfile"}
 	p, err := d.Tracker().Register(key)
 	require.NoError(t, err)
 	op := esimgw.NewOperation[any](d.Tracker(), p, nil)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -93,9 +94,9 @@ func TestNotificationCopyDuringHandOver(t *testing.T) {
 			assert.Equal(t, 1, calls)
 		}
 
-		claim, err := d.Store().ClaimMessage(context.Background(), esimgw.ScopeNotification, "//1.2/urn:uuid:n2")
+		claim, err := d.Store().ClaimMessage(context.Background(), correlate.ScopeNotification, "//1.2/urn:uuid:n2")
 		require.NoError(t, err)
-		require.Equal(t, esimgw.Claimed, claim, "another replica holds n2 now")
+		require.Equal(t, correlate.Claimed, claim, "another replica holds n2 now")
 		m, err := soap.ReadMessage(soap.AppendEnvelope(nil, &soap.Header{MessageID: "//1.2/urn:uuid:n2"}, body), soap.ReadOptions{})
 		require.NoError(t, err)
 		_, err = d.ServeSOAP(context.Background(), m)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -51,16 +52,16 @@ func readMessage(t testing.TB, h *soap.Header, body soap.BodyWriter) *soap.Messa
 }
 
 // pendingKey registers an ES4 EnableProfile operation as the engine would and returns its key.
-func pendingKey(t testing.TB, tr *esimgw.Tracker) (esimgw.OperationKey, *esimgw.Operation[rps.Response]) {
+func pendingKey(t testing.TB, tr *correlate.Tracker) (correlate.OperationKey, *esimgw.Operation[rps.Response]) {
 	t.Helper()
 	return pendingOf(t, tr, "EnableProfile")
 }
 
 // pendingOf registers an ES4 operation of function (a callback of another function does not resolve it).
-func pendingOf(t testing.TB, tr *esimgw.Tracker, function string) (esimgw.OperationKey, *esimgw.Operation[rps.Response]) {
+func pendingOf(t testing.TB, tr *correlate.Tracker, function string) (correlate.OperationKey, *esimgw.Operation[rps.Response]) {
 	t.Helper()
 	mid := soap.NewMessageID(ourOID, testNow)
-	key := esimgw.OperationKey{MessageID: mid.String(), TransactionID: mid.TransactionID, FunctionCallIdentifier: mid.TransactionID,
+	key := correlate.OperationKey{MessageID: mid.String(), TransactionID: mid.TransactionID, FunctionCallIdentifier: mid.TransactionID,
 		Interface: "ES4", Function: function}
 	p, err := tr.Register(key)
 	require.NoError(t, err)
@@ -151,38 +152,38 @@ const njiwaEnableCallback = `<rps:ES4-EnableProfileResponse xmlns:rps="http://na
 func TestDispatcherCallbackCorrelation(t *testing.T) {
 	tests := []struct {
 		name   string
-		header func(key esimgw.OperationKey) *soap.Header
+		header func(key correlate.OperationKey) *soap.Header
 		body   soap.BodyWriter
 	}{
 		{
 			name:   "by RelatesTo",
-			header: func(k esimgw.OperationKey) *soap.Header { return &soap.Header{RelatesTo: k.MessageID} },
+			header: func(k correlate.OperationKey) *soap.Header { return &soap.Header{RelatesTo: k.MessageID} },
 			body:   enableCallback(rps.StatusTypeEXECUTED_SUCCESS),
 		},
 		{
 			name: "by TransactionId without RelatesTo (gSOAP)",
-			header: func(k esimgw.OperationKey) *soap.Header {
+			header: func(k correlate.OperationKey) *soap.Header {
 				return &soap.Header{MessageID: soap.NewMessageIDInTransaction(peerOID, k.TransactionID, testNow).String()}
 			},
 			body: enableCallback(rps.StatusTypeEXECUTED_SUCCESS),
 		},
 		{
 			name: "by TransactionId when RelatesTo names nothing we know",
-			header: func(k esimgw.OperationKey) *soap.Header {
+			header: func(k correlate.OperationKey) *soap.Header {
 				return &soap.Header{RelatesTo: "uuid:unknown", MessageID: soap.NewMessageIDInTransaction(peerOID, k.TransactionID, testNow).String()}
 			},
 			body: enableCallback(rps.StatusTypeEXECUTED_SUCCESS),
 		},
 		{
 			name: "esim-messaging/1 body (Njiwa) with a misspelled callback Action",
-			header: func(k esimgw.OperationKey) *soap.Header {
+			header: func(k correlate.OperationKey) *soap.Header {
 				return &soap.Header{RelatesTo: k.MessageID, Action: "http://gsma.com/ES4/ProfileManagentCallBack/ES4-EnableProfile"}
 			},
 			body: rawBody{"ES4-EnableProfileResponse", njiwaEnableCallback},
 		},
 		{
 			name: "the Action of another function is ignored: dispatch is on the body",
-			header: func(k esimgw.OperationKey) *soap.Header {
+			header: func(k correlate.OperationKey) *soap.Header {
 				return &soap.Header{RelatesTo: k.MessageID, Action: "http://gsma.com/ES2/ProfileManagentCallBack/ES2-DownloadProfile"}
 			},
 			body: enableCallback(rps.StatusTypeEXECUTED_SUCCESS),

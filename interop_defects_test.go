@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -253,17 +254,17 @@ func TestCallbackOfAnotherFunctionResolvesNothing(t *testing.T) {
 		Eis: &rps.EISType{SmsrID: peerOID, ProfileInfo: []rps.ProfileInfoType{{Iccid: testICCID, State: rps.ProfileStateTypeEnabled}}}}
 	for _, tc := range []struct {
 		name     string
-		envelope func(key esimgw.OperationKey) []byte
+		envelope func(key correlate.OperationKey) []byte
 		soap11   string // the SOAPAction of a SOAP 1.1 envelope
 	}{
-		{"by RelatesTo", func(key esimgw.OperationKey) []byte {
+		{"by RelatesTo", func(key correlate.OperationKey) []byte {
 			return envelope(&soap.Header{RelatesTo: key.MessageID, MessageID: "//" + peerOID + "/urn:uuid:audit-1",
 				Action: "http://gsma.com/ES4/ProfileManagementCallBack/ES4-AuditEIS"}, audit)
 		}, ""},
-		{"by TransactionId", func(key esimgw.OperationKey) []byte {
+		{"by TransactionId", func(key correlate.OperationKey) []byte {
 			return envelope(&soap.Header{MessageID: "//" + peerOID + "/urn:uuid:audit-2?TransactionId=" + key.TransactionID}, audit)
 		}, ""},
-		{"Njiwa's wrapper", func(key esimgw.OperationKey) []byte {
+		{"Njiwa's wrapper", func(key correlate.OperationKey) []byte {
 			return njiwaEnvelope("http://gsma.com/ES4/ProfileManagentCallback/ES4-AuditEIS", key.MessageID, "AuditEISPResponse", njiwaStatus("EXECUTED_SUCCESS"))
 		}, "http://gsma.com/ES4/ProfileManagentCallback/ES4-AuditEIS"},
 	} {
@@ -288,9 +289,9 @@ func TestCallbackOfAnotherFunctionResolvesNothing(t *testing.T) {
 			in := got[0]
 			assert.Equal(t, esimgw.InboundCallback, in.Kind)
 			assert.Equal(t, "AuditEIS", in.Function)
-			var me *esimgw.MismatchedCallbackError
+			var me *correlate.MismatchedCallbackError
 			require.ErrorAs(t, in.Err, &me)
-			assert.ErrorIs(t, in.Err, esimgw.ErrMismatchedCallback)
+			assert.ErrorIs(t, in.Err, correlate.ErrMismatchedCallback)
 			assert.Equal(t, key, me.Operation)
 			assert.Equal(t, "AuditEIS", me.Function)
 			require.NotNil(t, in.Operation)

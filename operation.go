@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/esimgw/esimgw/correlate"
 )
 
 // Operation is the caller's handle on one asynchronous function call whose
@@ -14,8 +16,8 @@ import (
 // it is never lost. Wait may be called more than once and from several
 // goroutines; all see the same result.
 type Operation[T any] struct {
-	s       Store
-	p       *Pending
+	s       correlate.Store
+	p       *correlate.Pending
 	convert func(value any, err error) (T, error)
 	wt      *waitTrace // nil unless a tracer records (set by StartOperation, ResumeOperation)
 
@@ -31,19 +33,17 @@ type Operation[T any] struct {
 //
 // A nil s or p, or a p that the Tracker s did not register, gives an operation
 // that is already abandoned.
-func NewOperation[T any](s Store, p *Pending, convert func(value any, err error) (T, error)) *Operation[T] {
+func NewOperation[T any](s correlate.Store, p *correlate.Pending, convert func(value any, err error) (T, error)) *Operation[T] {
 	if convert == nil {
 		convert = assertResult[T]
 	}
-	t, isTracker := s.(*Tracker)
-	if p == nil || s == nil || (isTracker && p.t != t && p.t != nil) {
-		done := make(chan struct{})
-		close(done)
-		var key OperationKey
+	t, isTracker := s.(*correlate.Tracker)
+	if p == nil || s == nil || (isTracker && !t.Owns(p)) {
+		var key correlate.OperationKey
 		if p != nil {
-			key = p.key
+			key = p.Key()
 		}
-		p = &Pending{key: key, done: done, state: stateWithdrawn, err: ErrAbandoned}
+		p = correlate.NewWithdrawnPending(key, correlate.ErrAbandoned)
 	}
 	return &Operation[T]{s: s, p: p, convert: convert}
 }
@@ -64,26 +64,26 @@ func assertResult[T any](value any, err error) (T, error) {
 }
 
 // Key returns the operation's key.
-func (o *Operation[T]) Key() OperationKey { return o.p.key }
+func (o *Operation[T]) Key() correlate.OperationKey { return o.p.Key() }
 
 // MessageID returns the request's wsa:MessageID.
-func (o *Operation[T]) MessageID() string { return o.p.key.MessageID }
+func (o *Operation[T]) MessageID() string { return o.p.Key().MessageID }
 
 // TransactionID returns the request's TransactionId.
-func (o *Operation[T]) TransactionID() string { return o.p.key.TransactionID }
+func (o *Operation[T]) TransactionID() string { return o.p.Key().TransactionID }
 
 // FunctionCallIdentifier returns the request's FunctionCallIdentifier.
-func (o *Operation[T]) FunctionCallIdentifier() string { return o.p.key.FunctionCallIdentifier }
+func (o *Operation[T]) FunctionCallIdentifier() string { return o.p.Key().FunctionCallIdentifier }
 
 // Interface returns "ES2" or "ES4".
-func (o *Operation[T]) Interface() string { return o.p.key.Interface }
+func (o *Operation[T]) Interface() string { return o.p.Key().Interface }
 
 // Function returns the function name, e.g. "EnableProfile".
-func (o *Operation[T]) Function() string { return o.p.key.Function }
+func (o *Operation[T]) Function() string { return o.p.Key().Function }
 
 // Done is closed once the operation is resolved or abandoned; Wait then
 // returns at once.
-func (o *Operation[T]) Done() <-chan struct{} { return o.p.done }
+func (o *Operation[T]) Done() <-chan struct{} { return o.p.Done() }
 
 // Wait returns the typed result once the callback (or a direct Resolve) has
 // arrived.
@@ -104,11 +104,11 @@ func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
 	}
 	ready := false
 	select {
-	case <-o.p.done:
+	case <-o.p.Done():
 		ready = true
 	default:
 	}
-	ctx, span := o.wt.start(ctx, o.p.key, ready)
+	ctx, span := o.wt.start(ctx, o.p.Key(), ready)
 	v, err := o.wait(ctx)
 	o.wt.end(span, o.p, err)
 	return v, err
@@ -116,16 +116,16 @@ func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
 
 func (o *Operation[T]) wait(ctx context.Context) (T, error) {
 	select {
-	case <-o.p.done:
+	case <-o.p.Done():
 		return o.read()
 	default:
 	}
 	select {
-	case <-o.p.done:
+	case <-o.p.Done():
 	case <-ctx.Done():
 		cause := fmt.Errorf("esimgw: %s: no result before the context ended: %w (%w)",
 			o.name(), ctx.Err(), ErrAbandoned)
-		if u := o.p.unconfirmed; u != nil {
+		if u := o.p.Unconfirmed(); u != nil {
 			// The request's answer was lost too: whether it ran is unknown, and the error says so.
 			cause = fmt.Errorf("esimgw: %s: no result before the context ended: %w (%w), and %w",
 				o.name(), ctx.Err(), ErrAbandoned, u)
@@ -138,29 +138,30 @@ func (o *Operation[T]) wait(ctx context.Context) (T, error) {
 			// locally, and its record stays pending: a late callback is then kept for a resume, not lost.
 			_, _ = o.s.WithdrawOperation(context.WithoutCancel(ctx), o.p, cause)
 		}
-		<-o.p.done // closed: by our withdrawal or by whoever got there first
+		<-o.p.Done() // closed: by our withdrawal or by whoever got there first
 	}
 	return o.read()
 }
 
 func (o *Operation[T]) name() string {
 	switch {
-	case o.p.key.Interface != "" && o.p.key.Function != "":
-		return o.p.key.Interface + " " + o.p.key.Function
-	case o.p.key.Function != "":
-		return o.p.key.Function
+	case o.p.Key().Interface != "" && o.p.Key().Function != "":
+		return o.p.Key().Interface + " " + o.p.Key().Function
+	case o.p.Key().Function != "":
+		return o.p.Key().Function
 	}
-	return "operation " + o.p.key.MessageID
+	return "operation " + o.p.Key().MessageID
 }
 
-// read is called after done is closed, so p.state/value/err are stable.
+// read is called after done is closed, so the result is stable.
 func (o *Operation[T]) read() (T, error) {
 	o.once.Do(func() {
-		if o.p.state == stateResolved {
-			o.result, o.err = o.convert(o.p.value, o.p.err)
+		value, err, resolved := o.p.Result()
+		if resolved {
+			o.result, o.err = o.convert(value, err)
 			return
 		}
-		o.err = o.p.err
+		o.err = err
 		if o.err == nil {
 			o.err = ErrAbandoned
 		}

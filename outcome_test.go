@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/esimgw/esimgw/correlate"
 )
 
 func TestOutcomeOf(t *testing.T) {
@@ -45,7 +47,7 @@ func TestOutcomeOf(t *testing.T) {
 func TestOutcomeOfLocal(t *testing.T) {
 	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
 	defer cancel()
-	tr := NewTracker()
+	tr := correlate.NewTracker()
 	p, _ := tr.Register(testKey(1))
 	_, waitErr := NewOperation[int](tr, p, nil).Wait(ctx)
 

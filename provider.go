@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/esimgw/esimgw/correlate"
 )
 
 // Platform names a kind of back end that manages eUICC profiles.
@@ -132,11 +134,11 @@ type ProfileAuditor interface {
 // CompletedOperation returns an Operation that is already resolved with v and err: the shape a
 // ProfileManager returns for a platform whose answer to a call is the result itself (ES2 GetEIS, an
 // inventory query). key names the call for reporting; a MessageID is made up when it has none.
-func CompletedOperation[T any](key OperationKey, v T, err error) *Operation[T] {
+func CompletedOperation[T any](key correlate.OperationKey, v T, err error) *Operation[T] {
 	if key.MessageID == "" {
 		key.MessageID = "completed:" + strconv.FormatUint(rand.Uint64(), 36) // looked up by nobody
 	}
-	t := NewTracker(WithDuplicateWindow(0, 0))
+	t := correlate.NewTracker(correlate.WithDuplicateWindow(0, 0))
 	p, rerr := t.Register(key)
 	if rerr != nil { // not reachable: a fresh tracker and a non-empty MessageID
 		return NewOperation[T](nil, nil, nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
@@ -64,7 +65,7 @@ func TestProfileRefValidate(t *testing.T) {
 
 func TestCompletedOperation(t *testing.T) {
 	ctx := context.Background()
-	ok := esimgw.CompletedOperation(esimgw.OperationKey{Interface: "ES2", Function: "GetEIS"}, &esimgw.AuditResult{EID: "x"}, nil)
+	ok := esimgw.CompletedOperation(correlate.OperationKey{Interface: "ES2", Function: "GetEIS"}, &esimgw.AuditResult{EID: "x"}, nil)
 	r, err := ok.Wait(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "x", r.EID)
@@ -77,7 +78,7 @@ func TestCompletedOperation(t *testing.T) {
 	}
 
 	fe := &esimgw.FunctionError{Interface: "ES2", Function: "GetEIS", ExecutionStatus: esimgw.ExecutionStatus{Status: esimgw.StatusFailed}}
-	failed := esimgw.CompletedOperation(esimgw.OperationKey{}, &esimgw.AuditResult{EID: "y"}, error(fe))
+	failed := esimgw.CompletedOperation(correlate.OperationKey{}, &esimgw.AuditResult{EID: "y"}, error(fe))
 	r, err = failed.Wait(ctx)
 	assert.True(t, errors.Is(err, esimgw.ErrFailed))
 	require.NotNil(t, r, "the result travels with the FunctionError, as from CallResult")

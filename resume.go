@@ -19,13 +19,18 @@ var ErrWrongFunction = errors.New("esimgw: operation of another function")
 // TransactionID. If its result arrived meanwhile (while nothing was running, or at another replica), Wait
 // returns it at once. functions lists the functions whose result convert can make (e.g. "EnableProfile");
 // an operation of another function fails with ErrWrongFunction, one the store does not know with
-// ErrUnknownOperation.
+// correlate.ErrUnknownOperation, an empty id with a *ValidationError.
 //
 // es4.Client.Resume and es2.Client.Resume wrap it with the right types.
 func ResumeOperation[T any](ctx context.Context, c *Client, id string, functions []string,
 	convert func(resp rps.Response, warn *Warning, err error) (T, error)) (*Operation[T], error) {
 	if c.dispatcher == nil {
 		return nil, fmt.Errorf("%w: resume %s", ErrNoDispatcher, id)
+	}
+	if id == "" {
+		// Caught here, not by the store, so that the caller gets the package's one shape of a rejected
+		// argument (correlate cannot name it: it sits below this package).
+		return nil, &ValidationError{Field: "id", Rule: "must not be empty"}
 	}
 	s := c.dispatcher.Store()
 	p, err := s.AttachOperation(ctx, id)

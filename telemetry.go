@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -175,7 +176,7 @@ func newClientTelemetry(cfg telemetryConfig, endpoint string) *clientTelemetry {
 type callObservation struct {
 	t     *clientTelemetry
 	span  trace.Span
-	key   OperationKey
+	key   correlate.OperationKey
 	start time.Time
 	async bool
 }
@@ -183,7 +184,7 @@ type callObservation struct {
 // observe starts observing a call. async calls register the span with the dispatcher so that the callback
 // continues the trace and its latency is measured. It returns nil when nothing observes (no provider on the
 // client nor on its dispatcher, or only no-op ones).
-func (c *Client) observe(ctx context.Context, key OperationKey, req rps.Request, async bool) (context.Context, *callObservation) {
+func (c *Client) observe(ctx context.Context, key correlate.OperationKey, req rps.Request, async bool) (context.Context, *callObservation) {
 	var dt *dispatcherTelemetry
 	if async && c.dispatcher != nil {
 		dt = c.dispatcher.tel
@@ -393,7 +394,7 @@ type linkEntry struct {
 
 const defaultLinkTableSize = 1 << 16
 
-func (l *linkTable) put(key OperationKey, sc trace.SpanContext, sent time.Time) {
+func (l *linkTable) put(key correlate.OperationKey, sc trace.SpanContext, sent time.Time) {
 	e := &linkEntry{msgID: key.MessageID, txID: key.TransactionID, sc: sc, sent: sent}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -455,7 +456,7 @@ type dispatcherTelemetry struct {
 	links           linkTable
 }
 
-func newDispatcherTelemetry(cfg telemetryConfig, store Store) *dispatcherTelemetry {
+func newDispatcherTelemetry(cfg telemetryConfig, store correlate.Store) *dispatcherTelemetry {
 	if !cfg.enabled() {
 		return nil
 	}
@@ -477,12 +478,12 @@ func newDispatcherTelemetry(cfg telemetryConfig, store Store) *dispatcherTelemet
 	// The in-memory store counts this process's operations for free. A shared store's count is every
 	// replica's (the same on each: aggregate with max, not sum) and costs a query, so it is cached.
 	switch st := store.(type) {
-	case *Tracker:
+	case *correlate.Tracker:
 		_, _ = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 			o.ObserveInt64(pending, int64(st.Pending()))
 			return nil
 		}, pending)
-	case PendingCounter:
+	case correlate.PendingCounter:
 		pc := &pendingCount{store: st, every: cfg.pendingEvery}
 		if pc.every <= 0 {
 			pc.every = PendingCountInterval
@@ -524,12 +525,12 @@ func recordOf(ctx context.Context) *inboundRecord {
 // the message answers when known, and records the inbound metrics from what next noted.
 func (t *dispatcherTelemetry) serve(ctx context.Context, m *soap.Message, next func(context.Context, *soap.Message) (*soap.Reply, error)) (*soap.Reply, error) {
 	start := time.Now()
-	rec := &inboundRecord{kind: InboundUnknown, match: Unmatched.String()}
+	rec := &inboundRecord{kind: InboundUnknown, match: correlate.Unmatched.String()}
 	iface, name := splitElementName(m.BodyName)
 	rec.iface, rec.function = iface, name
 	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
 	if m.Header.RelatesTo != "" || m.Header.MessageID != "" {
-		rec.link = t.links.lookup(m.Header.RelatesTo, TransactionIDFromMessageID(m.Header.MessageID))
+		rec.link = t.links.lookup(m.Header.RelatesTo, correlate.TransactionIDFromMessageID(m.Header.MessageID))
 	}
 	if rec.link != nil && rec.link.sc.IsValid() {
 		// The callback continues the call's trace: its parent is the call's span, and a link says so for
@@ -597,7 +598,7 @@ func (t *dispatcherTelemetry) serve(ctx context.Context, m *soap.Message, next f
 }
 
 // noteCallback records a callback's match and outcome; nil-safe, so the dispatcher calls it unconditionally.
-func (t *dispatcherTelemetry) noteCallback(ctx context.Context, iface, function string, res DeliveryResult, warn *Warning, err error) {
+func (t *dispatcherTelemetry) noteCallback(ctx context.Context, iface, function string, res correlate.DeliveryResult, warn *Warning, err error) {
 	if t == nil {
 		return
 	}
@@ -609,7 +610,7 @@ func (t *dispatcherTelemetry) noteCallback(ctx context.Context, iface, function 
 	rec.kind, rec.iface, rec.function, rec.match = InboundCallback, iface, function, res.Match.String()
 	rec.status, rec.code = string(out.Status), out.StatusCode
 	rec.functionCallID = res.Key.FunctionCallIdentifier
-	rec.matchedOperation = res.Match == Matched
+	rec.matchedOperation = res.Match == correlate.Matched
 }
 
 // noteNotification records a notification; match is "handled" or "duplicate" (handOver makes it
@@ -635,7 +636,7 @@ func (t *dispatcherTelemetry) noteUnmatched(ctx context.Context, in *Inbound) {
 	if rec == nil {
 		return
 	}
-	rec.kind, rec.match = in.Kind, Unmatched.String()
+	rec.kind, rec.match = in.Kind, correlate.Unmatched.String()
 	if in.Kind == InboundUnknown {
 		return
 	}
@@ -658,7 +659,7 @@ type waitTrace struct {
 
 // waitTrace returns the tracing of an operation's Waits: call is the span of the call that started it
 // (invalid for a resumed operation, whose call span the dispatcher's link table may still hold).
-func (c *Client) waitTrace(call trace.SpanContext, key OperationKey) *waitTrace {
+func (c *Client) waitTrace(call trace.SpanContext, key correlate.OperationKey) *waitTrace {
 	var dt *dispatcherTelemetry
 	if c.dispatcher != nil {
 		dt = c.dispatcher.tel
@@ -683,7 +684,7 @@ func (c *Client) waitTrace(call trace.SpanContext, key OperationKey) *waitTrace 
 // start begins the span of one Wait: a child of the call's span when this process sent the call (the
 // waiter's own span, if any, is linked), else of the waiter's span, linked to the call's span when known.
 // ready says the result was already there when Wait was called.
-func (w *waitTrace) start(ctx context.Context, key OperationKey, ready bool) (context.Context, trace.Span) {
+func (w *waitTrace) start(ctx context.Context, key correlate.OperationKey, ready bool) (context.Context, trace.Span) {
 	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(
 		rpcSystemSOAP, attribute.String("rpc.service", key.Interface), attribute.String("rpc.method", key.Function),
 		attribute.String(attrFunctionCallID, key.FunctionCallIdentifier), attribute.String("esimgw.message_id", key.MessageID),
@@ -702,14 +703,14 @@ func (w *waitTrace) start(ctx context.Context, key OperationKey, ready bool) (co
 
 // end ends a Wait's span with its outcome: esimgw.wait.result (resolved, or abandoned when no result came),
 // the result's status and code, the error.
-func (w *waitTrace) end(span trace.Span, p *Pending, err error) {
+func (w *waitTrace) end(span trace.Span, p *correlate.Pending, err error) {
 	if span.IsRecording() {
 		result := "abandoned"
 		var warn *Warning
-		if p.state == stateResolved { // stable: done is closed
+		if value, _, resolved := p.Result(); resolved { // stable: done is closed
 			result = "resolved"
-			if r, ok := p.value.(rps.Response); ok && err == nil {
-				warn, _ = ResponseStatus(p.key.Interface, p.key.Function, r)
+			if r, ok := value.(rps.Response); ok && err == nil {
+				warn, _ = ResponseStatus(p.Key().Interface, p.Key().Function, r)
 			}
 		}
 		out := OutcomeOf(warn, err)
@@ -731,7 +732,7 @@ func (w *waitTrace) end(span trace.Span, p *Pending, err error) {
 // pendingCount caches a PendingCounter's count: at most one query every every, however often the metrics
 // are collected (each replica's scrape would otherwise be a count over the shared table).
 type pendingCount struct {
-	store PendingCounter
+	store correlate.PendingCounter
 	every time.Duration
 	now   func() time.Time // time.Now; tests replace it
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/callback"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/mtls"
 	"github.com/esimgw/esimgw/mtls/mtlstest"
 	"github.com/esimgw/esimgw/soap"
@@ -538,10 +539,10 @@ func notificationXML(name, eidTag, eid, iccid, tsTag, ts string) string {
 }
 
 // pendingKey registers an ES4 EnableProfile operation with tr and returns its key and operation.
-func pendingKey(t testing.TB, tr *esimgw.Tracker) (esimgw.OperationKey, *esimgw.Operation[rps.Response]) {
+func pendingKey(t testing.TB, tr *correlate.Tracker) (correlate.OperationKey, *esimgw.Operation[rps.Response]) {
 	t.Helper()
 	mid := soap.NewMessageID("1.3.6.1.4.1.99999.10", time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC))
-	key := esimgw.OperationKey{MessageID: mid.String(), TransactionID: mid.TransactionID, FunctionCallIdentifier: mid.TransactionID,
+	key := correlate.OperationKey{MessageID: mid.String(), TransactionID: mid.TransactionID, FunctionCallIdentifier: mid.TransactionID,
 		Interface: "ES4", Function: "EnableProfile"}
 	p, err := tr.Register(key)
 	require.NoError(t, err)

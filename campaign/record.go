@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -147,12 +148,12 @@ type interceptor struct {
 }
 
 func campaignFCI(h *soap.Header) string {
-	if fci := esimgw.TransactionIDFromMessageID(h.MessageID); IsCampaignCall(fci) {
+	if fci := correlate.TransactionIDFromMessageID(h.MessageID); IsCampaignCall(fci) {
 		return fci
 	}
 	// A peer that makes its own callback MessageIDs still names our request, whose MessageID carries the
 	// FunctionCallIdentifier as its TransactionId.
-	if fci := esimgw.TransactionIDFromMessageID(h.RelatesTo); IsCampaignCall(fci) {
+	if fci := correlate.TransactionIDFromMessageID(h.RelatesTo); IsCampaignCall(fci) {
 		return fci
 	}
 	return ""

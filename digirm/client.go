@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/internal/rest"
 )
 
@@ -59,7 +60,7 @@ type config struct {
 	user, password     string
 	keyID, keySecret   string
 	httpc              *http.Client
-	store              esimgw.Store
+	store              correlate.Store
 	opTimeout          time.Duration
 	retry              RetryPolicy
 	throttle           Throttle
@@ -90,8 +91,8 @@ func WithAPIKey(id, secret string) Option {
 func WithHTTPClient(h *http.Client) Option { return func(c *config) { c.httpc = h } }
 
 // WithStore keeps the client's pending operations and their results in s (default: a new in-memory
-// esimgw.Tracker), e.g. the Dispatcher's Store, so that every platform's operations are in one place.
-func WithStore(s esimgw.Store) Option { return func(c *config) { c.store = s } }
+// correlate.Tracker), e.g. the Dispatcher's Store, so that every platform's operations are in one place.
+func WithStore(s correlate.Store) Option { return func(c *config) { c.store = s } }
 
 // WithOperationTimeout sets how long an operation is kept in the store before the store may forget it
 // (default 1 h; Digi's actions take 3 to 10 minutes).
@@ -118,7 +119,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 type Client struct {
 	cfg    config
 	api    *rest.Client
-	store  esimgw.Store
+	store  correlate.Store
 	logger *slog.Logger
 
 	ctx    context.Context // the pollers' context, ended by Close
@@ -190,7 +191,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		cfg.httpc = &http.Client{Timeout: 60 * time.Second, Transport: tr}
 	}
 	if cfg.store == nil {
-		cfg.store = esimgw.NewTracker(esimgw.WithTrackerLogger(cfg.logger))
+		cfg.store = correlate.NewTracker(correlate.WithLogger(cfg.logger))
 	}
 	ropts := []rest.Option{rest.WithHTTPClient(cfg.httpc), rest.WithAuthorizer(auth), rest.WithLogger(cfg.logger),
 		rest.WithUserAgent("esimgw-digirm"), rest.WithRateLimit(t.Requests, t.Window+t.Margin), rest.WithConcurrency(t.Concurrent),
@@ -218,7 +219,7 @@ func (c *Client) Close() error {
 func (c *Client) Platform() esimgw.Platform { return esimgw.PlatformDigiRM }
 
 // Store returns the store the client's operations are kept in.
-func (c *Client) Store() esimgw.Store { return c.store }
+func (c *Client) Store() correlate.Store { return c.store }
 
 // Stats counts the client's work: HTTP requests (and throttling), actions sent, progress polls, and
 // operations completed or failed.
@@ -369,7 +370,7 @@ func (c *Client) downloadAndEnable(ctx context.Context, body actionBody, toResul
 	if err != nil {
 		return nil, err
 	}
-	key := esimgw.OperationKey{MessageID: "digirm:" + string(tx.Transaction), FunctionCallIdentifier: string(tx.Transaction),
+	key := correlate.OperationKey{MessageID: "digirm:" + string(tx.Transaction), FunctionCallIdentifier: string(tx.Transaction),
 		Interface: string(esimgw.PlatformDigiRM), Function: "download+enable"}
 	p, err := c.store.RegisterOperation(ctx, key, time.Now().Add(c.cfg.opTimeout))
 	if err != nil {
@@ -420,7 +421,7 @@ func startOperation[T any](ctx context.Context, c *Client, action string, body a
 	if err != nil {
 		return nil, err
 	}
-	key := esimgw.OperationKey{MessageID: "digirm:" + string(tx.Transaction), FunctionCallIdentifier: string(tx.Transaction),
+	key := correlate.OperationKey{MessageID: "digirm:" + string(tx.Transaction), FunctionCallIdentifier: string(tx.Transaction),
 		Interface: string(esimgw.PlatformDigiRM), Function: action}
 	p, err := c.store.RegisterOperation(ctx, key, time.Now().Add(c.cfg.opTimeout))
 	if err != nil {
@@ -469,7 +470,7 @@ func storedTransaction(v any) *Transaction {
 // The final transaction or multistep operation (result) is stored as its JSON (json.RawMessage), which
 // every Store keeps (pgstore beside SGP.02 body elements), so that a waiter on any replica gets the ICCID
 // the device reported; the error as it is (pgstore keeps a *esimgw.FunctionError typed).
-func (c *Client) finish(p *esimgw.Pending, result json.RawMessage, err error) {
+func (c *Client) finish(p *correlate.Pending, result json.RawMessage, err error) {
 	if errors.Is(err, errStopped) {
 		return
 	}
@@ -500,7 +501,7 @@ var errStopped = errors.New("digirm: polling stopped")
 // pollUntilDone polls /progress/{tx} with back-off until the transaction is final. It returns the final
 // transaction and, for failed or unknown, its *TransactionError; errStopped when the operation was
 // abandoned or the client closed; a request error after the retry policy gave up on one poll.
-func (c *Client) pollUntilDone(p *esimgw.Pending, action string, tx *Transaction) (*Transaction, error) {
+func (c *Client) pollUntilDone(p *correlate.Pending, action string, tx *Transaction) (*Transaction, error) {
 	wait := c.cfg.pollFirst
 	for !tx.Done() {
 		// Jitter spreads the polls of a campaign's operations, which started together, over time.
@@ -649,7 +650,7 @@ func (c *Client) Audit(ctx context.Context, eid string) (*esimgw.Operation[*esim
 		}
 		r.Profiles = append(r.Profiles, esimgw.ProfileInfo{ICCID: p.ICCID, State: p.State(), Type: p.Type, Carrier: p.Carrier})
 	}
-	return esimgw.CompletedOperation(esimgw.OperationKey{Interface: string(esimgw.PlatformDigiRM), Function: "inventory"}, r, nil), nil
+	return esimgw.CompletedOperation(correlate.OperationKey{Interface: string(esimgw.PlatformDigiRM), Function: "inventory"}, r, nil), nil
 }
 
 // Export is what ExportCSV wrote.
@@ -720,7 +721,7 @@ func (c *Client) StartMultistep(ctx context.Context, r ActivateRequest) (*esimgw
 		return nil, fmt.Errorf("digirm: POST /operations/inventory: %w", err)
 	}
 	c.actions.Add(1)
-	key := esimgw.OperationKey{MessageID: "digirm-op:" + string(op.ID), FunctionCallIdentifier: string(op.ID),
+	key := correlate.OperationKey{MessageID: "digirm-op:" + string(op.ID), FunctionCallIdentifier: string(op.ID),
 		Interface: string(esimgw.PlatformDigiRM), Function: r.Operation}
 	p, err := c.store.RegisterOperation(ctx, key, time.Now().Add(c.cfg.opTimeout))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/es2"
 	"github.com/esimgw/esimgw/progress"
 	"github.com/esimgw/esimgw/soap"
@@ -51,7 +52,7 @@ func (g *fakeSMDP) ServeSOAP(_ context.Context, m *soap.Message) (*soap.Reply, e
 		defer g.wg.Done()
 		from := soap.EntityAddress{Base: g.srv.URL, EntityID: testSMDP}.String()
 		if s.callback != nil {
-			mid := soap.NewMessageIDInTransaction(testSMDP, esimgw.TransactionIDFromMessageID(h.MessageID), time.Now())
+			mid := soap.NewMessageIDInTransaction(testSMDP, correlate.TransactionIDFromMessageID(h.MessageID), time.Now())
 			cb := &soap.Header{From: from, To: h.ReplyTo, MessageID: mid.String(), Action: actionOf(s.callback), RelatesTo: h.MessageID}
 			if _, err := g.poster.Call(context.Background(), h.ReplyTo, cb, s.callback); err != nil {
 				g.t.Errorf("posting the callback: %v", err)
@@ -135,8 +136,8 @@ type fakeAuditor struct {
 
 func (a *fakeAuditor) AuditEIS(_ context.Context, eid string, iccids []string, _ ...esimgw.CallOption) (*esimgw.Operation[*esimgw.EISResult], error) {
 	a.calls.Add(1)
-	tr := esimgw.NewTracker()
-	p, err := tr.Register(esimgw.OperationKey{MessageID: "audit-" + eid + "-" + strings.Join(iccids, ","), Interface: "ES4", Function: "AuditEIS"})
+	tr := correlate.NewTracker()
+	p, err := tr.Register(correlate.OperationKey{MessageID: "audit-" + eid + "-" + strings.Join(iccids, ","), Interface: "ES4", Function: "AuditEIS"})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 )
 
 // Manager is the client seen through esimgw.ProfileDownloader and esimgw.ProfileAuditor, the interfaces
@@ -68,5 +69,5 @@ func (m *Manager) Audit(ctx context.Context, eid string) (*esimgw.Operation[*esi
 	if r == nil && err != nil {
 		return nil, err
 	}
-	return esimgw.CompletedOperation(esimgw.OperationKey{Interface: "ES2", Function: "GetEIS"}, esimgw.AuditResultOfEIS(eid, r), err), nil
+	return esimgw.CompletedOperation(correlate.OperationKey{Interface: "ES2", Function: "GetEIS"}, esimgw.AuditResultOfEIS(eid, r), err), nil
 }

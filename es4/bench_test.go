@@ -12,6 +12,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/callback"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/mtls/mtlstest"
@@ -122,7 +123,7 @@ func BenchmarkCallbackServer(b *testing.B) {
 	action := "http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile"
 	t := d.Tracker()
 	post := func(ctx context.Context, id string) {
-		key := esimgw.OperationKey{MessageID: "//" + operatorOID + "/" + id, Interface: "ES4", Function: "EnableProfile"}
+		key := correlate.OperationKey{MessageID: "//" + operatorOID + "/" + id, Interface: "ES4", Function: "EnableProfile"}
 		p, err := t.Register(key)
 		if err != nil {
 			b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
@@ -26,17 +27,17 @@ var address = rps.SubscriptionAddressType{Imsi: "204080000000001", Msisdn: "3160
 
 // invocation calls one ES4 function with the test's fixed arguments and per-call options. For an
 // asynchronous function it returns the operation's Done channel and key.
-type invocation func(ctx context.Context, c *es4.Client, opts ...esimgw.CallOption) (done <-chan struct{}, key esimgw.OperationKey, err error)
+type invocation func(ctx context.Context, c *es4.Client, opts ...esimgw.CallOption) (done <-chan struct{}, key correlate.OperationKey, err error)
 
-func asyncOp[T any](op *esimgw.Operation[T], err error) (<-chan struct{}, esimgw.OperationKey, error) {
+func asyncOp[T any](op *esimgw.Operation[T], err error) (<-chan struct{}, correlate.OperationKey, error) {
 	if err != nil {
-		return nil, esimgw.OperationKey{}, err
+		return nil, correlate.OperationKey{}, err
 	}
 	return op.Done(), op.Key(), nil
 }
 
-func syncCall[T any](_ T, err error) (<-chan struct{}, esimgw.OperationKey, error) {
-	return nil, esimgw.OperationKey{}, err
+func syncCall[T any](_ T, err error) (<-chan struct{}, correlate.OperationKey, error) {
+	return nil, correlate.OperationKey{}, err
 }
 
 // functions lists every ES4 function: its invocation, whether it is asynchronous, and a successful response.
@@ -46,34 +47,34 @@ var functions = []struct {
 	async  bool
 	answer rps.Response
 }{
-	{"GetEIS", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"GetEIS", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return syncCall(c.GetEIS(ctx, testEID, o...))
 	}, false, &rps.ES4GetEISResponse{BaseResponseType: success, Eis: &rps.EISType{SmsrID: smsrOID}}},
-	{"UpdatePolicyRules", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"UpdatePolicyRules", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return syncCall(c.UpdatePolicyRules(ctx, testEID, testICCID, pol2, o...))
 	}, false, &rps.ES4UpdatePolicyRulesResponse{BaseResponseType: success}},
-	{"UpdateSubscriptionAddress", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"UpdateSubscriptionAddress", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return syncCall(c.UpdateSubscriptionAddress(ctx, testEID, testICCID, address, o...))
 	}, false, &rps.ES4UpdateSubscriptionAddressResponse{BaseResponseType: success}},
-	{"AuditEIS", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"AuditEIS", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return asyncOp(c.AuditEIS(ctx, testEID, []string{testICCID, otherICCID}, o...))
 	}, true, &rps.ES4AuditEISResponse{BaseResponseType: success, Eis: &rps.EISType{SmsrID: smsrOID}}},
-	{"EnableProfile", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"EnableProfile", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return asyncOp(c.EnableProfile(ctx, testEID, testICCID, o...))
 	}, true, &rps.ES4EnableProfileResponse{BaseResponseType: success}},
-	{"DisableProfile", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"DisableProfile", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return asyncOp(c.DisableProfile(ctx, testEID, testICCID, o...))
 	}, true, &rps.ES4DisableProfileResponse{BaseResponseType: success}},
-	{"DeleteProfile", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"DeleteProfile", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return asyncOp(c.DeleteProfile(ctx, testEID, testICCID, o...))
 	}, true, &rps.ES4DeleteProfileResponse{BaseResponseType: success}},
-	{"SetFallBackAttribute", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"SetFallBackAttribute", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return asyncOp(c.SetFallBackAttribute(ctx, testEID, testICCID, o...))
 	}, true, &rps.ES4SetFallBackAttributeResponse{BaseResponseType: success}},
-	{"PrepareSMSRChange", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"PrepareSMSRChange", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return asyncOp(c.PrepareSMSRChange(ctx, testEID, smsrOID, o...))
 	}, true, &rps.ES4PrepareSMSRChangeResponse{BaseResponseType: success}},
-	{"SMSRChange", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, esimgw.OperationKey, error) {
+	{"SMSRChange", func(ctx context.Context, c *es4.Client, o ...esimgw.CallOption) (<-chan struct{}, correlate.OperationKey, error) {
 		return asyncOp(c.SMSRChange(ctx, testEID, "1.3.6.1.4.1.99999.21", o...))
 	}, true, &rps.ES4SMSRChangeResponse{BaseResponseType: success}},
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/pgtest"
@@ -128,9 +129,9 @@ func BenchmarkCrossReplicaWake(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		res, err := rb.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: p.Key().MessageID, MessageID: "//cb/" + p.Key().MessageID, Value: value})
+		res, err := rb.DeliverCallback(ctx, correlate.Delivery{RelatesTo: p.Key().MessageID, MessageID: "//cb/" + p.Key().MessageID, Value: value})
 		committed := time.Now()
-		if err != nil || res.Match != esimgw.Matched {
+		if err != nil || res.Match != correlate.Matched {
 			b.Fatalf("deliver at B: %v %v", res.Match, err)
 		}
 		select {
@@ -244,8 +245,8 @@ func BenchmarkStoreOps(b *testing.B) {
 						b.Fatal(err)
 					}
 					b.StartTimer()
-					res, err := s.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: p.Key().MessageID, MessageID: "//cb/" + p.Key().MessageID, Value: value})
-					if err != nil || res.Match != esimgw.Matched {
+					res, err := s.DeliverCallback(ctx, correlate.Delivery{RelatesTo: p.Key().MessageID, MessageID: "//cb/" + p.Key().MessageID, Value: value})
+					if err != nil || res.Match != correlate.Matched {
 						b.Fatalf("%v %v", res.Match, err)
 					}
 				}
@@ -270,12 +271,12 @@ func BenchmarkRowBytes(b *testing.B) {
 		keys := make(chan int)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		var ps []*esimgw.Pending
+		var ps []*correlate.Pending
 		for range benchPoolConns {
 			wg.Go(func() {
 				for range keys {
 					mid := soap.NewMessageID(gatewaytest.DefaultOperatorID, time.Now())
-					key := esimgw.OperationKey{MessageID: mid.String(), TransactionID: mid.TransactionID, FunctionCallIdentifier: mid.TransactionID,
+					key := correlate.OperationKey{MessageID: mid.String(), TransactionID: mid.TransactionID, FunctionCallIdentifier: mid.TransactionID,
 						Interface: "ES4", Function: "EnableProfile"}
 					p, err := s.RegisterOperation(ctx, key, time.Now().Add(time.Hour))
 					if err != nil {
@@ -308,11 +309,11 @@ func BenchmarkRowBytes(b *testing.B) {
 			return float64(bytes) / float64(rows)
 		}
 		pendingB = size()
-		work := make(chan *esimgw.Pending)
+		work := make(chan *correlate.Pending)
 		for range benchPoolConns {
 			wg.Go(func() {
 				for p := range work {
-					if _, err := s.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: p.Key().MessageID, MessageID: "//cb/" + p.Key().MessageID,
+					if _, err := s.DeliverCallback(ctx, correlate.Delivery{RelatesTo: p.Key().MessageID, MessageID: "//cb/" + p.Key().MessageID,
 						Value: storetest.Success()}); err != nil {
 						b.Error(err)
 					}

@@ -16,7 +16,7 @@
 //   - a restarted process lists what is pending (PendingOperations) and gets an Operation back for any of
 //     them by FunctionCallIdentifier (es4.Client.Resume, es2.Client.Resume); if its result arrived while
 //     nothing ran, Wait returns it at once;
-//   - a database that cannot be reached fails a call with an *esimgw.StoreError before anything is sent.
+//   - a database that cannot be reached fails a call with a *correlate.StoreError before anything is sent.
 //
 // Run Migrate once at start-up (it is idempotent and safe from several replicas at once), then New. The
 // tables live in the pool's current schema; finished rows are swept after the retention (WithRetention).

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/pgtest"
@@ -144,9 +145,9 @@ func (r *faultRig) startAudits(t *testing.T, prefix string, n int) (map[string]*
 func requireStoreError(t *testing.T, gw *gatewaytest.Gateway, fcID string, err error) {
 	t.Helper()
 	require.Error(t, err, fcID)
-	var se *esimgw.StoreError
+	var se *correlate.StoreError
 	require.ErrorAs(t, err, &se, "%s: %v", fcID, err)
-	require.ErrorIs(t, err, esimgw.ErrStoreUnavailable)
+	require.ErrorIs(t, err, correlate.ErrStoreUnavailable)
 	var callErr *esimgw.CallError
 	require.False(t, errors.As(err, &callErr), "a store failure is not a failed call (none was made): %v", err)
 	require.Zero(t, gw.Arrivals(fcID), "%s: nothing may be sent when the store cannot record the operation", fcID)
@@ -302,8 +303,8 @@ func TestFaultListenConnectionKilled(t *testing.T) {
 	b := openStore(t, poolB, pgstore.WithLogger(quiet()))
 	require.Eventually(t, func() bool { return listeners(t, appA) == 1 }, faultEventually, 10*time.Millisecond, "A listens")
 
-	register := func(n int) []*esimgw.Pending {
-		ps := make([]*esimgw.Pending, n)
+	register := func(n int) []*correlate.Pending {
+		ps := make([]*correlate.Pending, n)
 		for i := range ps {
 			var err error
 			ps[i], err = a.RegisterOperation(ctx, storetest.Key("EnableProfile"), time.Now().Add(time.Hour))
@@ -311,15 +312,15 @@ func TestFaultListenConnectionKilled(t *testing.T) {
 		}
 		return ps
 	}
-	deliverAtB := func(ps []*esimgw.Pending) {
+	deliverAtB := func(ps []*correlate.Pending) {
 		for _, p := range ps {
-			res, err := b.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: p.Key().MessageID, MessageID: "//cb/" + p.Key().MessageID,
+			res, err := b.DeliverCallback(ctx, correlate.Delivery{RelatesTo: p.Key().MessageID, MessageID: "//cb/" + p.Key().MessageID,
 				Value: storetest.Success()})
 			require.NoError(t, err)
-			require.Equal(t, esimgw.Matched, res.Match)
+			require.Equal(t, correlate.Matched, res.Match)
 		}
 	}
-	requireWoken := func(what string, ps []*esimgw.Pending) {
+	requireWoken := func(what string, ps []*correlate.Pending) {
 		t.Helper()
 		for _, p := range ps {
 			select {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/callback"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/internal/pgtest"
@@ -308,7 +309,7 @@ func TestRestartResumesEveryOperation(t *testing.T) {
 	// Hold the callbacks until the first process is gone.
 	gw.Inject(gatewaytest.ReorderCallbacks{Batch: calls, Times: 1})
 
-	newClient := func(s esimgw.Store) *es4.Client {
+	newClient := func(s correlate.Store) *es4.Client {
 		tr := soap.NewTransport(gw.ClientTLSConfig())
 		t.Cleanup(tr.CloseIdleConnections)
 		c, err := es4.NewClient(gw.ES4URL, esimgw.WithEntity(gw.OperatorID, "Operator"), esimgw.WithPeerEntityID(gw.SMSRID),
@@ -376,7 +377,7 @@ func TestRestartResumesEveryOperation(t *testing.T) {
 	assert.Empty(t, left, "nothing is pending any more")
 
 	_, err = resumer.Resume(ctx, "no-such-call")
-	require.ErrorIs(t, err, esimgw.ErrUnknownOperation)
+	require.ErrorIs(t, err, correlate.ErrUnknownOperation)
 	_, err = resumer.ResumeAuditEIS(ctx, fcIDs[0])
 	require.ErrorIs(t, err, esimgw.ErrWrongFunction)
 }

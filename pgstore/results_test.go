@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/storetest"
 )
 
@@ -43,7 +44,7 @@ func TestCarrierResultsAcrossReplicas(t *testing.T) {
 			require.NoError(t, err)
 			other, err := b.AttachOperation(ctx, key.MessageID)
 			require.NoError(t, err)
-			_, err = b.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: key.MessageID, MessageID: key.MessageID, Value: tc.value, Err: tc.err})
+			_, err = b.DeliverCallback(ctx, correlate.Delivery{RelatesTo: key.MessageID, MessageID: key.MessageID, Value: tc.value, Err: tc.err})
 			require.NoError(t, err)
 			select {
 			case <-p.Done():
@@ -75,7 +76,7 @@ func TestCarrierResultsAcrossReplicas(t *testing.T) {
 	p, err := a.RegisterOperation(ctx, key, time.Now().Add(time.Hour))
 	require.NoError(t, err)
 	_, err = a.ResolveOperation(ctx, p, json.RawMessage(`{"unterminated`), nil)
-	var se *esimgw.StoreError
+	var se *correlate.StoreError
 	require.ErrorAs(t, err, &se)
 	_, err = a.ResolveOperation(ctx, p, struct{ X int }{1}, nil)
 	require.ErrorAs(t, err, &se)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
@@ -25,7 +26,7 @@ const rowColumns = `message_id, transaction_id, function_call_identifier, interf
 
 // row is one esimgw_operation row.
 type row struct {
-	key        esimgw.OperationKey
+	key        correlate.OperationKey
 	state      int16
 	registered time.Time
 	deadline   *time.Time
@@ -42,16 +43,16 @@ func scanRow(r pgx.CollectableRow) (row, error) {
 	return x, err
 }
 
-func (x row) record() esimgw.OperationRecord {
-	rec := esimgw.OperationRecord{Key: x.key, RegisteredAt: x.registered}
+func (x row) record() correlate.OperationRecord {
+	rec := correlate.OperationRecord{Key: x.key, RegisteredAt: x.registered}
 	if x.deadline != nil {
 		rec.Deadline = *x.deadline
 	}
 	switch x.state {
 	case stateResolved:
-		rec.State = esimgw.OperationResolved
+		rec.State = correlate.OperationResolved
 	case stateWithdrawn:
-		rec.State = esimgw.OperationWithdrawn
+		rec.State = correlate.OperationWithdrawn
 	}
 	return rec
 }
@@ -308,7 +309,7 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 		for {
 			tag, err := s.pool.Exec(ctx, q, interval)
 			if err != nil {
-				return total, &esimgw.StoreError{Op: "sweep", Err: err}
+				return total, &correlate.StoreError{Op: "sweep", Err: err}
 			}
 			total += tag.RowsAffected()
 			if tag.RowsAffected() < 5000 {

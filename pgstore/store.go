@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgxlisten"
 
-	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 )
 
 // Defaults of the options.
@@ -25,10 +25,10 @@ const (
 	DefaultRecheck    = 2 * time.Second
 )
 
-// Store is an esimgw.Store on PostgreSQL. Create it with New; Close it when done.
+// Store is a correlate.Store on PostgreSQL. Create it with New; Close it when done.
 type Store struct {
 	pool      *pgxpool.Pool
-	local     *esimgw.Tracker // this process's waiters
+	local     *correlate.Tracker // this process's waiters
 	logger    *slog.Logger
 	channel   string
 	retention time.Duration
@@ -42,7 +42,7 @@ type Store struct {
 	once   sync.Once
 }
 
-var _ esimgw.Store = (*Store)(nil)
+var _ correlate.Store = (*Store)(nil)
 
 // Option configures a Store.
 type Option func(*Store)
@@ -100,7 +100,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 			o(s)
 		}
 	}
-	s.local = esimgw.NewTracker(esimgw.WithDuplicateWindow(0, 0))
+	s.local = correlate.NewTracker(correlate.WithDuplicateWindow(0, 0))
 	var schema string
 	var version int
 	err := pool.QueryRow(ctx, `SELECT current_schema(), coalesce((SELECT max(version) FROM esimgw_schema_version), 0)`).Scan(&schema, &version)
@@ -109,7 +109,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 		if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
 			return nil, errors.New("pgstore: the database has no esimgw tables: run pgstore.Migrate first")
 		}
-		return nil, &esimgw.StoreError{Op: "open", Err: err}
+		return nil, &correlate.StoreError{Op: "open", Err: err}
 	}
 	if version != len(migrations) {
 		return nil, fmt.Errorf("pgstore: the database is at schema version %d, this build needs %d: run pgstore.Migrate", version, len(migrations))
@@ -184,8 +184,8 @@ const (
 )
 
 // RegisterOperation inserts the operation before its request is sent. A database that cannot be reached
-// fails it with a *esimgw.StoreError, so nothing is sent.
-func (s *Store) RegisterOperation(ctx context.Context, key esimgw.OperationKey, deadline time.Time) (*esimgw.Pending, error) {
+// fails it with a *correlate.StoreError, so nothing is sent.
+func (s *Store) RegisterOperation(ctx context.Context, key correlate.OperationKey, deadline time.Time) (*correlate.Pending, error) {
 	p, err := s.local.Register(key)
 	if err != nil {
 		return nil, err
@@ -213,9 +213,9 @@ func (s *Store) RegisterOperation(ctx context.Context, key esimgw.OperationKey, 
 		s.local.Withdraw(p)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return nil, esimgw.ErrKeyInUse
+			return nil, correlate.ErrKeyInUse
 		}
-		return nil, &esimgw.StoreError{Op: "register " + key.Interface + " " + key.Function, Err: err}
+		return nil, &correlate.StoreError{Op: "register " + key.Interface + " " + key.Function, Err: err}
 	}
 	return p, nil
 }
@@ -223,22 +223,22 @@ func (s *Store) RegisterOperation(ctx context.Context, key esimgw.OperationKey, 
 // DeliverCallback resolves the operation in one statement, so that of copies delivered at once to several
 // replicas exactly one wins; the others are Duplicate. The waiter is woken here when it is local, and by
 // NOTIFY (sent when the statement commits) when it is at another replica.
-func (s *Store) DeliverCallback(ctx context.Context, d esimgw.Delivery) (esimgw.DeliveryResult, error) {
+func (s *Store) DeliverCallback(ctx context.Context, d correlate.Delivery) (correlate.DeliveryResult, error) {
 	tx := d.TransactionID
 	if tx == "" {
-		tx = esimgw.TransactionIDFromMessageID(d.MessageID)
+		tx = correlate.TransactionIDFromMessageID(d.MessageID)
 	}
 	element, body, kind, text, err := encodeResult(d.Value, d.Err)
 	if err != nil {
-		return esimgw.DeliveryResult{}, &esimgw.StoreError{Op: "deliver callback", Err: err}
+		return correlate.DeliveryResult{}, &correlate.StoreError{Op: "deliver callback", Err: err}
 	}
-	var key esimgw.OperationKey
+	var key correlate.OperationKey
 	var matched bool
 	err = s.retry(ctx, func() error {
 		rows, err := s.pool.Query(ctx, `WITH target AS (
 				SELECT message_id FROM esimgw_operation
 				WHERE state = 0 AND ((message_id = $1 AND $1 <> '') OR (transaction_id = $2 AND $2 <> ''))
-					-- only an operation of the function the callback answers (esimgw.Delivery.Answers)
+					-- only an operation of the function the callback answers (correlate.Delivery.Answers)
 					AND ($9 = '' OR function = '' OR lower(function) = lower($9))
 					AND ($10 = '' OR interface = '' OR lower(interface) = lower($10))
 				ORDER BY (message_id = $1) DESC LIMIT 1),
@@ -263,16 +263,16 @@ func (s *Store) DeliverCallback(ctx context.Context, d esimgw.Delivery) (esimgw.
 		return rows.Err()
 	})
 	if err != nil {
-		return esimgw.DeliveryResult{}, &esimgw.StoreError{Op: "deliver callback", Err: err}
+		return correlate.DeliveryResult{}, &correlate.StoreError{Op: "deliver callback", Err: err}
 	}
 	if matched {
 		// The local waiter, if it is here, gets the value as decoded, without a round trip.
-		s.local.Deliver(esimgw.Delivery{RelatesTo: key.MessageID, MessageID: d.MessageID, Value: d.Value, Err: d.Err})
-		return esimgw.DeliveryResult{Match: esimgw.Matched, Key: key}, nil
+		s.local.Deliver(correlate.Delivery{RelatesTo: key.MessageID, MessageID: d.MessageID, Value: d.Value, Err: d.Err})
+		return correlate.DeliveryResult{Match: correlate.Matched, Key: key}, nil
 	}
 	// Not pending: a copy of a callback that resolved its operation already, one naming an operation of
 	// another function (Mismatched), or nobody's.
-	var found []esimgw.OperationKey
+	var found []correlate.OperationKey
 	var states []int16
 	err = s.retry(ctx, func() error {
 		found, states = found[:0], states[:0]
@@ -284,7 +284,7 @@ func (s *Store) DeliverCallback(ctx context.Context, d esimgw.Delivery) (esimgw.
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var k esimgw.OperationKey
+			var k correlate.OperationKey
 			var st int16
 			if err := rows.Scan(&k.MessageID, &k.TransactionID, &k.FunctionCallIdentifier, &k.Interface, &k.Function, &st); err != nil {
 				return err
@@ -294,7 +294,7 @@ func (s *Store) DeliverCallback(ctx context.Context, d esimgw.Delivery) (esimgw.
 		return rows.Err()
 	})
 	if err != nil {
-		return esimgw.DeliveryResult{}, &esimgw.StoreError{Op: "deliver callback", Err: err}
+		return correlate.DeliveryResult{}, &correlate.StoreError{Op: "deliver callback", Err: err}
 	}
 	for i, k := range found {
 		if states[i] == 1 && d.Answers(k) {
@@ -302,22 +302,22 @@ func (s *Store) DeliverCallback(ctx context.Context, d esimgw.Delivery) (esimgw.
 				// Resolved by a copy at another replica, whose NOTIFY has not come yet: no need to wait for it.
 				s.refresh(ctx, k.MessageID)
 			}
-			return esimgw.DeliveryResult{Match: esimgw.Duplicate, Key: k}, nil
+			return correlate.DeliveryResult{Match: correlate.Duplicate, Key: k}, nil
 		}
 	}
 	for _, k := range found {
 		if !d.Answers(k) {
-			return esimgw.DeliveryResult{Match: esimgw.Mismatched, Key: k}, nil
+			return correlate.DeliveryResult{Match: correlate.Mismatched, Key: k}, nil
 		}
 	}
-	return esimgw.DeliveryResult{Match: esimgw.Unmatched}, nil
+	return correlate.DeliveryResult{Match: correlate.Unmatched}, nil
 }
 
 // ResolveOperation stores a direct result (a synchronous FAILED answer).
-func (s *Store) ResolveOperation(ctx context.Context, p *esimgw.Pending, value any, err error) (bool, error) {
+func (s *Store) ResolveOperation(ctx context.Context, p *correlate.Pending, value any, err error) (bool, error) {
 	element, body, kind, text, eerr := encodeResult(value, err)
 	if eerr != nil {
-		return false, &esimgw.StoreError{Op: "resolve", Err: eerr}
+		return false, &correlate.StoreError{Op: "resolve", Err: eerr}
 	}
 	var n int64
 	qerr := s.retry(ctx, func() error {
@@ -328,7 +328,7 @@ func (s *Store) ResolveOperation(ctx context.Context, p *esimgw.Pending, value a
 		return err
 	})
 	if qerr != nil {
-		return false, &esimgw.StoreError{Op: "resolve", Err: qerr}
+		return false, &correlate.StoreError{Op: "resolve", Err: qerr}
 	}
 	if n == 0 {
 		// Resolved or withdrawn elsewhere first: the stored outcome stands, and the waiter gets it.
@@ -342,9 +342,9 @@ func (s *Store) ResolveOperation(ctx context.Context, p *esimgw.Pending, value a
 // waiter gets the result and it reports false. When the database cannot be reached the waiter is
 // withdrawn here all the same (it must not hang), and the row stays pending: a late callback is kept for a
 // resume rather than lost.
-func (s *Store) WithdrawOperation(ctx context.Context, p *esimgw.Pending, cause error) (bool, error) {
+func (s *Store) WithdrawOperation(ctx context.Context, p *correlate.Pending, cause error) (bool, error) {
 	if cause == nil {
-		cause = esimgw.ErrAbandoned
+		cause = correlate.ErrAbandoned
 	}
 	var n int64
 	err := s.retry(ctx, func() error {
@@ -355,7 +355,7 @@ func (s *Store) WithdrawOperation(ctx context.Context, p *esimgw.Pending, cause 
 	})
 	if err != nil {
 		s.local.WithdrawOperation(ctx, p, cause) //nolint:errcheck // the in-memory store never fails
-		return true, &esimgw.StoreError{Op: "withdraw", Err: err}
+		return true, &correlate.StoreError{Op: "withdraw", Err: err}
 	}
 	if n == 0 {
 		s.refresh(ctx, p.Key().MessageID)
@@ -370,9 +370,9 @@ func (s *Store) WithdrawOperation(ctx context.Context, p *esimgw.Pending, cause 
 // AttachOperation finds the operation by MessageID, TransactionID or FunctionCallIdentifier, in this
 // process first and then in the database (the most recent registration when a FunctionCallIdentifier was
 // used more than once).
-func (s *Store) AttachOperation(ctx context.Context, id string) (*esimgw.Pending, error) {
+func (s *Store) AttachOperation(ctx context.Context, id string) (*correlate.Pending, error) {
 	if id == "" {
-		return nil, &esimgw.ValidationError{Field: "id", Rule: "must not be empty"}
+		return nil, fmt.Errorf("%w: attach: the identifier must not be empty", correlate.ErrEmptyID)
 	}
 	if p, err := s.local.AttachOperation(ctx, id); err == nil {
 		return p, nil
@@ -389,20 +389,20 @@ func (s *Store) AttachOperation(ctx context.Context, id string) (*esimgw.Pending
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, esimgw.ErrUnknownOperation
+		return nil, correlate.ErrUnknownOperation
 	}
 	if err != nil {
-		return nil, &esimgw.StoreError{Op: "attach", Err: err}
+		return nil, &correlate.StoreError{Op: "attach", Err: err}
 	}
 	switch r.state {
 	case stateResolved:
 		value, rerr := r.result()
-		return esimgw.NewResolvedPending(r.key, value, rerr), nil
+		return correlate.NewResolvedPending(r.key, value, rerr), nil
 	case stateWithdrawn:
-		return esimgw.NewWithdrawnPending(r.key, fmt.Errorf("%w: %s", esimgw.ErrAbandoned, r.errText)), nil
+		return correlate.NewWithdrawnPending(r.key, fmt.Errorf("%w: %s", correlate.ErrAbandoned, r.errText)), nil
 	}
 	p, err := s.local.Register(r.key)
-	if errors.Is(err, esimgw.ErrKeyInUse) {
+	if errors.Is(err, correlate.ErrKeyInUse) {
 		// Attached concurrently: share that handle.
 		return s.local.AttachOperation(ctx, r.key.MessageID)
 	}
@@ -415,8 +415,8 @@ func (s *Store) AttachOperation(ctx context.Context, id string) (*esimgw.Pending
 }
 
 // PendingOperations lists pending operations of every replica, oldest first.
-func (s *Store) PendingOperations(ctx context.Context, limit int) ([]esimgw.OperationRecord, error) {
-	var out []esimgw.OperationRecord
+func (s *Store) PendingOperations(ctx context.Context, limit int) ([]correlate.OperationRecord, error) {
+	var out []correlate.OperationRecord
 	err := s.retry(ctx, func() error {
 		q := `SELECT ` + rowColumns + ` FROM esimgw_operation WHERE state = 0 ORDER BY registered_at, message_id`
 		args := []any{}
@@ -439,12 +439,12 @@ func (s *Store) PendingOperations(ctx context.Context, limit int) ([]esimgw.Oper
 		return nil
 	})
 	if err != nil {
-		return nil, &esimgw.StoreError{Op: "list pending", Err: err}
+		return nil, &correlate.StoreError{Op: "list pending", Err: err}
 	}
 	return out, nil
 }
 
-// CountPendingOperations counts the pending operations of every replica (esimgw.PendingCounter: the
+// CountPendingOperations counts the pending operations of every replica (correlate.PendingCounter: the
 // Dispatcher's esimgw.operations.pending gauge, cached). It reads the partial index of pending rows.
 func (s *Store) CountPendingOperations(ctx context.Context) (int64, error) {
 	var n int64
@@ -452,15 +452,15 @@ func (s *Store) CountPendingOperations(ctx context.Context) (int64, error) {
 		return s.pool.QueryRow(ctx, `SELECT count(*) FROM esimgw_operation WHERE state = 0`).Scan(&n)
 	})
 	if err != nil {
-		return 0, &esimgw.StoreError{Op: "count pending", Err: err}
+		return 0, &correlate.StoreError{Op: "count pending", Err: err}
 	}
 	return n, nil
 }
 
 // ClaimMessage claims the MessageID with a lease, in one statement: a new MessageID, or one whose claim
 // expired, is Claimed; a committed one HandedOver; one claimed by a live claim InProgress.
-func (s *Store) ClaimMessage(ctx context.Context, scope esimgw.MessageScope, messageID string) (esimgw.ClaimResult, error) {
-	var res esimgw.ClaimResult
+func (s *Store) ClaimMessage(ctx context.Context, scope correlate.MessageScope, messageID string) (correlate.ClaimResult, error) {
+	var res correlate.ClaimResult
 	err := s.retry(ctx, func() error {
 		var claimed, committed bool
 		err := s.pool.QueryRow(ctx, `WITH ins AS (
@@ -475,42 +475,42 @@ func (s *Store) ClaimMessage(ctx context.Context, scope esimgw.MessageScope, mes
 		case err != nil:
 			return err
 		case claimed:
-			res = esimgw.Claimed
+			res = correlate.Claimed
 		case committed:
-			res = esimgw.HandedOver
+			res = correlate.HandedOver
 		default:
-			res = esimgw.InProgress
+			res = correlate.InProgress
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, &esimgw.StoreError{Op: "claim message", Err: err}
+		return 0, &correlate.StoreError{Op: "claim message", Err: err}
 	}
 	return res, nil
 }
 
 // CommitMessage records the hand-over.
-func (s *Store) CommitMessage(ctx context.Context, scope esimgw.MessageScope, messageID string) error {
+func (s *Store) CommitMessage(ctx context.Context, scope correlate.MessageScope, messageID string) error {
 	err := s.retry(ctx, func() error {
 		_, err := s.pool.Exec(ctx, `UPDATE esimgw_message SET committed = true, committed_at = now()
 			WHERE scope = $1 AND message_id = $2`, string(scope), messageID)
 		return err
 	})
 	if err != nil {
-		return &esimgw.StoreError{Op: "commit message", Err: err}
+		return &correlate.StoreError{Op: "commit message", Err: err}
 	}
 	return nil
 }
 
 // ReleaseMessage drops a claim that was not committed.
-func (s *Store) ReleaseMessage(ctx context.Context, scope esimgw.MessageScope, messageID string) error {
+func (s *Store) ReleaseMessage(ctx context.Context, scope correlate.MessageScope, messageID string) error {
 	err := s.retry(ctx, func() error {
 		_, err := s.pool.Exec(ctx, `DELETE FROM esimgw_message WHERE scope = $1 AND message_id = $2 AND NOT committed`,
 			string(scope), messageID)
 		return err
 	})
 	if err != nil {
-		return &esimgw.StoreError{Op: "release message", Err: err}
+		return &correlate.StoreError{Op: "release message", Err: err}
 	}
 	return nil
 }
@@ -518,7 +518,7 @@ func (s *Store) ReleaseMessage(ctx context.Context, scope esimgw.MessageScope, m
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return &esimgw.StoreError{Op: "ping", Err: err}
+		return &correlate.StoreError{Op: "ping", Err: err}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/internal/pgtest"
 	"github.com/esimgw/esimgw/pgstore"
 	"github.com/esimgw/esimgw/storetest"
@@ -31,7 +32,7 @@ func openStore(t *testing.T, pool *pgxpool.Pool, opts ...pgstore.Option) *pgstor
 }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) esimgw.Store {
+	storetest.Run(t, func(t *testing.T) correlate.Store {
 		s, _ := newStore(t)
 		return s
 	})
@@ -72,10 +73,10 @@ func TestTwoReplicasShareState(t *testing.T) {
 	key := storetest.Key("EnableProfile")
 	p, err := a.RegisterOperation(ctx, key, time.Time{})
 	require.NoError(t, err)
-	res, err := b.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: key.MessageID, Value: storetest.Failed(),
+	res, err := b.DeliverCallback(ctx, correlate.Delivery{RelatesTo: key.MessageID, Value: storetest.Failed(),
 		Err: &esimgw.FunctionError{Interface: "ES4", Function: "EnableProfile"}})
 	require.NoError(t, err)
-	require.Equal(t, esimgw.Matched, res.Match)
+	require.Equal(t, correlate.Matched, res.Match)
 	select {
 	case <-p.Done():
 	case <-time.After(10 * time.Second):
@@ -88,12 +89,12 @@ func TestTwoReplicasShareState(t *testing.T) {
 	require.ErrorAs(t, verr, &fe, "the FAILED status read back as a *FunctionError")
 	require.Equal(t, "8.2.1", fe.Subject)
 
-	c, err := a.ClaimMessage(ctx, esimgw.ScopeNotification, "m1")
+	c, err := a.ClaimMessage(ctx, correlate.ScopeNotification, "m1")
 	require.NoError(t, err)
-	require.Equal(t, esimgw.Claimed, c)
-	c, err = b.ClaimMessage(ctx, esimgw.ScopeNotification, "m1")
+	require.Equal(t, correlate.Claimed, c)
+	c, err = b.ClaimMessage(ctx, correlate.ScopeNotification, "m1")
 	require.NoError(t, err)
-	require.Equal(t, esimgw.InProgress, c, "B must not acknowledge what A is handing over")
+	require.Equal(t, correlate.InProgress, c, "B must not acknowledge what A is handing over")
 }
 
 // A claim whose replica died (neither committed nor released) expires after the lease: the gateway's
@@ -101,20 +102,20 @@ func TestTwoReplicasShareState(t *testing.T) {
 func TestClaimLeaseExpires(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t, pgstore.WithClaimLease(200*time.Millisecond))
-	c, err := s.ClaimMessage(ctx, esimgw.ScopeNotification, "m1")
+	c, err := s.ClaimMessage(ctx, correlate.ScopeNotification, "m1")
 	require.NoError(t, err)
-	require.Equal(t, esimgw.Claimed, c)
-	c, err = s.ClaimMessage(ctx, esimgw.ScopeNotification, "m1")
+	require.Equal(t, correlate.Claimed, c)
+	c, err = s.ClaimMessage(ctx, correlate.ScopeNotification, "m1")
 	require.NoError(t, err)
-	require.Equal(t, esimgw.InProgress, c)
+	require.Equal(t, correlate.InProgress, c)
 	require.Eventually(t, func() bool {
-		c, err := s.ClaimMessage(ctx, esimgw.ScopeNotification, "m1")
-		return err == nil && c == esimgw.Claimed
+		c, err := s.ClaimMessage(ctx, correlate.ScopeNotification, "m1")
+		return err == nil && c == correlate.Claimed
 	}, 10*time.Second, 50*time.Millisecond, "the lease ran out")
-	require.NoError(t, s.CommitMessage(ctx, esimgw.ScopeNotification, "m1"))
-	c, err = s.ClaimMessage(ctx, esimgw.ScopeNotification, "m1")
+	require.NoError(t, s.CommitMessage(ctx, correlate.ScopeNotification, "m1"))
+	c, err = s.ClaimMessage(ctx, correlate.ScopeNotification, "m1")
 	require.NoError(t, err)
-	require.Equal(t, esimgw.HandedOver, c, "a committed claim never expires within the retention")
+	require.Equal(t, correlate.HandedOver, c, "a committed claim never expires within the retention")
 }
 
 // The sweep removes finished rows and handed-over MessageIDs past the retention, and pending rows whose
@@ -122,7 +123,7 @@ func TestClaimLeaseExpires(t *testing.T) {
 func TestSweepKeepsTheTableBounded(t *testing.T) {
 	ctx := context.Background()
 	s, pool := newStore(t, pgstore.WithRetention(time.Hour))
-	var keys []esimgw.OperationKey
+	var keys []correlate.OperationKey
 	for i := range 4 {
 		k := storetest.Key("EnableProfile")
 		keys = append(keys, k)
@@ -134,13 +135,13 @@ func TestSweepKeepsTheTableBounded(t *testing.T) {
 		require.NoError(t, err)
 	}
 	for _, k := range keys[:2] {
-		_, err := s.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: k.MessageID, Value: storetest.Success()})
+		_, err := s.DeliverCallback(ctx, correlate.Delivery{RelatesTo: k.MessageID, Value: storetest.Success()})
 		require.NoError(t, err)
 	}
-	require.NoError(t, s.CommitMessage(ctx, esimgw.ScopeNotification, "never-claimed")) // no row: no-op
-	_, err := s.ClaimMessage(ctx, esimgw.ScopeNotification, "old")
+	require.NoError(t, s.CommitMessage(ctx, correlate.ScopeNotification, "never-claimed")) // no row: no-op
+	_, err := s.ClaimMessage(ctx, correlate.ScopeNotification, "old")
 	require.NoError(t, err)
-	require.NoError(t, s.CommitMessage(ctx, esimgw.ScopeNotification, "old"))
+	require.NoError(t, s.CommitMessage(ctx, correlate.ScopeNotification, "old"))
 	// Age what should go: operation 0 finished two hours ago, the "old" MessageID too.
 	_, err = pool.Exec(ctx, "UPDATE esimgw_operation SET finished_at = now() - interval '2 hours' WHERE message_id = $1", keys[0].MessageID)
 	require.NoError(t, err)
@@ -167,9 +168,9 @@ func TestUnreachableDatabaseFailsBeforeSending(t *testing.T) {
 	s, pool := newStore(t)
 	pool.Close()
 	_, err := s.RegisterOperation(ctx, storetest.Key("EnableProfile"), time.Time{})
-	var se *esimgw.StoreError
+	var se *correlate.StoreError
 	require.ErrorAs(t, err, &se)
-	require.ErrorIs(t, err, esimgw.ErrStoreUnavailable)
+	require.ErrorIs(t, err, correlate.ErrStoreUnavailable)
 	require.Error(t, s.Ping(ctx))
 	require.Zero(t, s.Waiting(), "the local waiter was withdrawn with the failed registration")
 }

@@ -6,13 +6,14 @@ import (
 	"errors"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 )
 
 // Requested is the event of a profile action just started on any platform (an esimgw.ProfileManager's
 // Enable, Disable or Delete, a ProfileDownloader's Download): StageRequested, with Attempted the step
 // asked for (StageEnabled, StageDisabled, StageDeleted; StageInstalled or StageEnabled for a download).
 // key is the operation's (Operation.Key): its Interface, the esimgw.Platform, is the Source.
-func Requested(key esimgw.OperationKey, step Stage, ref esimgw.ProfileRef) Event {
+func Requested(key correlate.OperationKey, step Stage, ref esimgw.ProfileRef) Event {
 	return Event{Source: key.Interface, ICCID: ref.ICCID, EID: ref.EID, Stage: StageRequested, Attempted: step,
 		Status: "Requested", Detail: key.Function + " requested", Ref: reference(key)}
 }
@@ -29,7 +30,7 @@ func Requested(key esimgw.OperationKey, step Stage, ref esimgw.ProfileRef) Event
 //	any other error (transport)                Failed   step       ERROR
 //
 // A download's ICCID, when ref has none (by activation code or profile type), is the *DownloadResult's.
-func Settled(key esimgw.OperationKey, step Stage, ref esimgw.ProfileRef, v any, err error) Event {
+func Settled(key correlate.OperationKey, step Stage, ref esimgw.ProfileRef, v any, err error) Event {
 	ev := Requested(key, step, ref)
 	if d, ok := v.(*esimgw.DownloadResult); ok && d != nil && ev.ICCID == "" {
 		ev.ICCID = d.Iccid
@@ -69,7 +70,7 @@ func warningOf(v any) *esimgw.Warning {
 }
 
 // reference is the event's correlation reference: the most specific identifier the operation has.
-func reference(key esimgw.OperationKey) string {
+func reference(key correlate.OperationKey) string {
 	return cmp.Or(key.FunctionCallIdentifier, key.TransactionID, key.MessageID)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/digirm/digirmtest"
 	"github.com/esimgw/esimgw/internal/contract"
 	"github.com/esimgw/esimgw/progress"
@@ -133,7 +134,7 @@ func TestWatchAbandonedWait(t *testing.T) {
 }
 
 func TestSettled(t *testing.T) {
-	key := esimgw.OperationKey{Interface: string(esimgw.PlatformThingSpace), Function: "enable", MessageID: "req-1"}
+	key := correlate.OperationKey{Interface: string(esimgw.PlatformThingSpace), Function: "enable", MessageID: "req-1"}
 	ref := esimgw.ProfileRef{EID: "89049032000001000000000000000171", ICCID: "89310410000000000027"}
 	failed := &esimgw.FunctionError{Interface: key.Interface, Function: key.Function,
 		ExecutionStatus: esimgw.ExecutionStatus{Status: esimgw.StatusFailed, Subject: "8.2.1", Reason: "3.8"}}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/internal/rest"
 )
 
@@ -62,7 +63,7 @@ type Account struct {
 // Progress is a callback that did not end its operation: EXECUTED_WITHWARNING, which a device that did not
 // answer in time gets before its final result (docs/carriers.md).
 type Progress struct {
-	Key      esimgw.OperationKey
+	Key      correlate.OperationKey
 	Account  string
 	Warning  *esimgw.Warning
 	Callback *Callback
@@ -76,7 +77,7 @@ type config struct {
 	smsrOID            string
 	sharedStore        bool // the store was given (WithStore): other replicas may send through it
 	httpc              *http.Client
-	store              esimgw.Store
+	store              correlate.Store
 	opTimeout          time.Duration
 	retry              RetryPolicy
 	margin             time.Duration
@@ -121,13 +122,13 @@ func WithSMSROID(oid string) Option { return func(c *config) { c.smsrOID = oid }
 func WithHTTPClient(h *http.Client) Option { return func(c *config) { c.httpc = h } }
 
 // WithStore keeps the client's pending operations, their results and the callbacks already handed over in
-// s (default: a new in-memory esimgw.Tracker). Give it the Dispatcher's Store to keep ES2/ES4 and
+// s (default: a new in-memory correlate.Tracker). Give it the Dispatcher's Store to keep ES2/ES4 and
 // ThingSpace operations in one place; with a durable store replicas can each take any callback. A store
 // given here may be shared with other senders, so a callback for an operation it does not know (yet) is
 // refused with 503 while ThingSpace will try it again (callbackCount below maxCallbackThreshold): the
 // replica that sent the request registers the operation only once ThingSpace answered it. The last
 // attempt goes to the unmatched handler.
-func WithStore(s esimgw.Store) Option { return func(c *config) { c.store = s } }
+func WithStore(s correlate.Store) Option { return func(c *config) { c.store = s } }
 
 // WithOperationTimeout sets how long an operation is kept waiting for its callback in the store before
 // the store may forget it (default 24 h: a device can stay unreachable for long).
@@ -180,7 +181,7 @@ type Client struct {
 	cfg      config
 	api      *rest.Client
 	creds    *credentials
-	store    esimgw.Store
+	store    correlate.Store
 	accounts map[string]Account
 	logger   *slog.Logger
 
@@ -194,7 +195,7 @@ type Client struct {
 // pendingRequest is what the receiver needs to know of an operation waiting for its callback.
 type pendingRequest struct {
 	account string
-	p       *esimgw.Pending
+	p       *correlate.Pending
 }
 
 var _ esimgw.ProfileDownloader = (*Client)(nil)
@@ -237,7 +238,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	cfg.sharedStore = cfg.store != nil
 	if cfg.store == nil {
-		cfg.store = esimgw.NewTracker(esimgw.WithTrackerLogger(cfg.logger))
+		cfg.store = correlate.NewTracker(correlate.WithLogger(cfg.logger))
 	}
 	ropts := []rest.Option{rest.WithHTTPClient(cfg.httpc), rest.WithLogger(cfg.logger), rest.WithUserAgent("esimgw-thingspace")}
 	if cfg.retry != (RetryPolicy{}) {
@@ -274,7 +275,7 @@ func validateAccountName(name string) error {
 func (c *Client) Platform() esimgw.Platform { return esimgw.PlatformThingSpace }
 
 // Store returns the store the client's operations are kept in.
-func (c *Client) Store() esimgw.Store { return c.store }
+func (c *Client) Store() correlate.Store { return c.store }
 
 // account resolves a ProfileRef's Account: "" is the first configured one; any other must be configured.
 func (c *Client) account(name string) (Account, error) {
@@ -374,7 +375,7 @@ func start[T any](ctx context.Context, c *Client, action Action, ref esimgw.Prof
 		return nil, &rest.DecodeError{Platform: "thingspace", Method: http.MethodPost, Path: "/devices/profile/actions/" + string(action),
 			Err: errors.New("the answer has no usable requestId")}
 	}
-	key := esimgw.OperationKey{MessageID: out.RequestID, FunctionCallIdentifier: out.RequestID,
+	key := correlate.OperationKey{MessageID: out.RequestID, FunctionCallIdentifier: out.RequestID,
 		Interface: string(esimgw.PlatformThingSpace), Function: string(action)}
 	p, err := c.store.RegisterOperation(ctx, key, time.Now().Add(c.cfg.opTimeout))
 	if err != nil {

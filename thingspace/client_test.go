@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/thingspace"
 	"github.com/esimgw/esimgw/thingspace/thingspacetest"
 )
@@ -353,7 +354,7 @@ func TestUnmatchedCallbackIsHandedOverAfterAFailure(t *testing.T) {
 // is handed over.
 func TestUnmatchedCallbackWaitsForTheLastAttemptWithASharedStore(t *testing.T) {
 	var calls atomic.Int32
-	e := setUp(t, nil, thingspace.WithStore(esimgw.NewTracker()), thingspace.WithUnmatchedHandler(func(context.Context, *thingspace.Callback) error {
+	e := setUp(t, nil, thingspace.WithStore(correlate.NewTracker()), thingspace.WithUnmatchedHandler(func(context.Context, *thingspace.Callback) error {
 		calls.Add(1)
 		return nil
 	}))

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 )
 
 // CallbackHandler returns the http.Handler that receives the clients' callbacks: mount it on any server
@@ -36,9 +37,9 @@ import (
 //     ThingSpace sends it again.
 func (c *Client) CallbackHandler() http.Handler { return http.HandlerFunc(c.serveCallback) }
 
-// ScopeCallback is the esimgw.MessageScope under which the store records the ThingSpace callbacks handed
+// ScopeCallback is the correlate.MessageScope under which the store records the ThingSpace callbacks handed
 // over, so that each distinct one is handed over once (across replicas, with a shared store).
-const ScopeCallback esimgw.MessageScope = "thingspace-callback"
+const ScopeCallback correlate.MessageScope = "thingspace-callback"
 
 func (c *Client) serveCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -141,10 +142,10 @@ func (c *Client) handle(ctx context.Context, cb *Callback) (int, string) {
 	case err != nil:
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "thingspace: store unavailable; callback refused for a retry", slog.Any("error", err))
 		return http.StatusServiceUnavailable, "store unavailable"
-	case claim == esimgw.HandedOver:
+	case claim == correlate.HandedOver:
 		c.handDuplicate(ctx, cb)
 		return http.StatusOK, ""
-	case claim == esimgw.InProgress:
+	case claim == correlate.InProgress:
 		// A copy is being handed over now: if that fails, this one must get through, so it is not
 		// acknowledged.
 		return http.StatusServiceUnavailable, "a copy of this callback is being handed over"
@@ -175,18 +176,18 @@ func (c *Client) handle(ctx context.Context, cb *Callback) (int, string) {
 	}
 	// The outcome is delivered without the callback itself: a durable store (pgstore) keeps SGP.02 body
 	// elements only, and the outcome is all a result needs (a ThingSpace download's ICCID is the one asked).
-	res, err := c.store.DeliverCallback(ctx, esimgw.Delivery{RelatesTo: cb.RequestID, MessageID: cb.RequestID, Err: ferr})
+	res, err := c.store.DeliverCallback(ctx, correlate.Delivery{RelatesTo: cb.RequestID, MessageID: cb.RequestID, Err: ferr})
 	if err != nil {
 		handed(false)
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "thingspace: store unavailable; callback refused for a retry", slog.Any("error", err))
 		return http.StatusServiceUnavailable, "store unavailable"
 	}
 	switch res.Match {
-	case esimgw.Matched:
+	case correlate.Matched:
 		c.dropPending(cb.RequestID)
 		handed(true)
 		return http.StatusOK, ""
-	case esimgw.Duplicate:
+	case correlate.Duplicate:
 		handed(true)
 		c.handDuplicate(ctx, cb)
 		return http.StatusOK, ""
@@ -226,7 +227,7 @@ func (c *Client) handProgress(ctx context.Context, cb *Callback, pr *pendingRequ
 	if pr != nil {
 		p.Key = pr.p.Key()
 	} else {
-		p.Key = esimgw.OperationKey{MessageID: cb.RequestID, Interface: string(esimgw.PlatformThingSpace), Function: c.functionOf(nil, cb)}
+		p.Key = correlate.OperationKey{MessageID: cb.RequestID, Interface: string(esimgw.PlatformThingSpace), Function: c.functionOf(nil, cb)}
 	}
 	c.logger.LogAttrs(ctx, slog.LevelInfo, "thingspace: warning callback; the operation waits for the final one",
 		slog.String("requestId", cb.RequestID), slog.String("code", st.Code()), slog.String("message", st.Message))

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
@@ -37,7 +38,7 @@ func (r *callResult) setOutcome(o esimgw.Outcome, began time.Time) {
 	r.ElapsedMs = time.Since(began).Milliseconds()
 }
 
-func (r *callResult) setOperation(k esimgw.OperationKey) {
+func (r *callResult) setOperation(k correlate.OperationKey) {
 	r.Interface, r.Function, r.FunctionCallIdentifier, r.MessageID = k.Interface, k.Function, k.FunctionCallIdentifier, k.MessageID
 }
 

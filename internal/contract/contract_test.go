@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/digirm"
 	"github.com/esimgw/esimgw/digirm/digirmtest"
 	"github.com/esimgw/esimgw/gatewaytest"
@@ -48,7 +48,7 @@ func TestContractDigiRMOnPgstore(t *testing.T) {
 	})
 }
 
-func pgStore(t *testing.T) esimgw.Store {
+func pgStore(t *testing.T) correlate.Store {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.Pool(t)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/digirm"
 	"github.com/esimgw/esimgw/digirm/digirmtest"
 	"github.com/esimgw/esimgw/internal/pgtest"
@@ -123,7 +124,7 @@ func waitCtx(t *testing.T) context.Context {
 }
 
 // waitPending waits for an attached operation's result.
-func waitPending(t *testing.T, p *esimgw.Pending) (any, error) {
+func waitPending(t *testing.T, p *correlate.Pending) (any, error) {
 	t.Helper()
 	select {
 	case <-p.Done():

@@ -14,6 +14,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/bulk"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/es4"
 	"github.com/esimgw/esimgw/gatewaytest"
 )
@@ -91,7 +92,7 @@ func peakRSS() uint64 {
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
 // What may legitimately grow after the first checkpoint (10% of the fleet) is bounded, not per EID: the
-// Dispatcher's duplicate window fills up to esimgw.DefaultDuplicateWindow (16384) resolved operations,
+// Dispatcher's duplicate window fills up to correlate.DefaultDuplicateWindow (16384) resolved operations,
 // about 3.2 MiB with their keys (measured: +3.1 to +3.7 MiB from 10k to 25k EIDs, then within 0.4 MiB up
 // to 100k, and up to 300k). fleetHeapGrowthLimit (fleet_norace_test.go, 8 MiB) over the 90k EIDs that
 // follow is 93 bytes an EID: a leak of one map entry or one retained record per EID (100 to 2000 bytes)
@@ -188,7 +189,7 @@ func TestFleetFallback(t *testing.T) {
 		if settled != nil {
 			assert.Less(t, int64(s.heap)-int64(settled.heap), int64(fleetSettledGrowthLimit),
 				"live heap grew from %d to %d EIDs done, with every bounded window full", settled.done, s.done)
-		} else if s.done >= esimgw.DefaultDuplicateWindow {
+		} else if s.done >= correlate.DefaultDuplicateWindow {
 			settled = &s
 		}
 		assert.LessOrEqual(t, s.goroutines, first.goroutines+2*fleetConcurrency,

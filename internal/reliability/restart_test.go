@@ -10,6 +10,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/callback"
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/gatewaytest"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
@@ -27,7 +28,7 @@ func TestCallbackServerRestart(t *testing.T) {
 	r.gw.Inject(gatewaytest.ReorderCallbacks{Batch: 1000, Times: 1})
 
 	type started struct {
-		op     interface{ Key() esimgw.OperationKey }
+		op     interface{ Key() correlate.OperationKey }
 		verify func(t *testing.T, in *esimgw.Inbound)
 	}
 	var ops []started

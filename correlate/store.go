@@ -1,4 +1,4 @@
-package esimgw
+package correlate
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 )
 
 // Store is where correlation state lives: the operations waiting for a callback, the results that
-// arrived for them, and the MessageIDs of notifications already handed over. The Dispatcher and every
-// client that shares it use one Store.
+// arrived for them, and the MessageIDs of notifications already handed over. The esimgw.Dispatcher and
+// every client that shares it use one Store.
 //
 // The default is the process's own memory (*Tracker): fast, and lost with the process. A store that keeps
 // its state in a database (package pgstore) lets several replicas share the work, so that any of them can
@@ -21,7 +21,7 @@ import (
 type Store interface {
 	// RegisterOperation records an operation BEFORE its request is sent (a callback can arrive before the
 	// 202). deadline is when the gateway gives up on it (zero: none); the store may forget the operation
-	// some time after it. Errors: *ValidationError for an empty MessageID, ErrKeyInUse when the MessageID
+	// some time after it. Errors: ErrEmptyID for an empty MessageID, ErrKeyInUse when the MessageID
 	// or a pending operation's TransactionID is taken, ErrTooManyPending, or a *StoreError.
 	RegisterOperation(ctx context.Context, key OperationKey, deadline time.Time) (*Pending, error)
 	// DeliverCallback resolves the operation a callback answers, matching on RelatesTo first and then on
@@ -37,7 +37,7 @@ type Store interface {
 	// AttachOperation returns a handle on an operation registered earlier, perhaps by another process
 	// that has since exited, looked up by its MessageID, TransactionID or FunctionCallIdentifier. If its
 	// result has arrived, the handle is already done and holds it. ErrUnknownOperation when the store has
-	// no such operation (never registered, or forgotten after its retention).
+	// no such operation (never registered, or forgotten after its retention), ErrEmptyID for an empty id.
 	AttachOperation(ctx context.Context, id string) (*Pending, error)
 	// PendingOperations lists the operations still waiting for their callback, oldest first, at most
 	// limit of them (0: all).
@@ -58,8 +58,9 @@ type Store interface {
 
 // PendingCounter is implemented by a Store that can count the operations awaiting their callback with
 // one cheap query (pgstore: an indexed count over the shared table, so every replica's operations). The
-// Dispatcher's esimgw.operations.pending gauge uses it for a Store other than the Tracker, refreshing its
-// count at most every PendingCountInterval (WithPendingCountInterval) whatever the scrape rate.
+// esimgw.Dispatcher's esimgw.operations.pending gauge uses it for a Store other than the Tracker,
+// refreshing its count at most every esimgw.PendingCountInterval (esimgw.WithPendingCountInterval)
+// whatever the scrape rate.
 type PendingCounter interface {
 	CountPendingOperations(ctx context.Context) (int64, error)
 }

@@ -1,17 +1,20 @@
-package esimgw
+package correlate
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Errors returned by the Tracker and by Operation.Wait.
+// Errors returned by the Tracker and by every Store (and, through them, by esimgw.Operation.Wait).
+// Their texts keep the "esimgw:" prefix they had before the package moved, so logs read the same.
 var (
 	// ErrKeyInUse: Register was given a MessageID or TransactionID that is
 	// already pending or was resolved recently (inside the duplicate window).
@@ -21,6 +24,9 @@ var (
 	// ErrAbandoned: the operation was withdrawn or abandoned before a result
 	// arrived; a later callback for it is reported Unmatched.
 	ErrAbandoned = errors.New("esimgw: operation abandoned")
+	// ErrEmptyID: an operation was registered without a MessageID, or looked up by an empty identifier.
+	// It is a caller's mistake, never the store's: nothing was recorded.
+	ErrEmptyID = errors.New("esimgw: empty operation identifier")
 )
 
 // OperationKey identifies one asynchronous call for correlation and reporting.
@@ -80,7 +86,7 @@ type Delivery struct {
 	// MessageID is the callback's own wsa:MessageID.
 	MessageID string
 	// Value is the decoded result (the ...Response body), Err a failure to
-	// hand to the waiter instead (e.g. a *FunctionError). Both are passed to
+	// hand to the waiter instead (e.g. an *esimgw.FunctionError). Both are passed to
 	// the Operation's convert function as they are.
 	Value any
 	Err   error
@@ -99,7 +105,7 @@ func (d Delivery) Answers(k OperationKey) bool {
 	return same(d.Function, k.Function) && same(d.Interface, k.Interface)
 }
 
-// MismatchedCallbackError is the Inbound.Err of a callback whose RelatesTo or TransactionID names an
+// MismatchedCallbackError is the esimgw.Inbound.Err of a callback whose RelatesTo or TransactionID names an
 // operation of another function: resolving it would hand, say, an AuditEIS result to the waiter of an
 // EnableProfile. The operation stays pending; the callback is handed to the unmatched handler (and
 // acknowledged only after that), so it is neither lost nor taken for the operation's result.
@@ -107,7 +113,7 @@ type MismatchedCallbackError struct {
 	Operation OperationKey // the operation the callback names
 	Interface string       // what the callback's element answers
 	Function  string
-	Err       error // the callback's own outcome: a *FunctionError of a FAILED result, a decode error; or nil
+	Err       error // the callback's own outcome: an *esimgw.FunctionError of a FAILED result, a decode error; or nil
 }
 
 func (e *MismatchedCallbackError) Error() string {
@@ -143,7 +149,7 @@ const (
 )
 
 // Pending is one registered operation. It is created by Tracker.Register and
-// normally wrapped in an Operation.
+// normally wrapped in an esimgw.Operation.
 type Pending struct {
 	key        OperationKey
 	t          *Tracker
@@ -153,9 +159,31 @@ type Pending struct {
 	err        error
 	registered time.Time // set by RegisterOperation only
 	deadline   time.Time
-	// unconfirmed is the send error of a request whose outcome is unknown (set by Client.Start before
-	// the Pending is handed out, read by Wait when its context ends).
-	unconfirmed *CallError
+	// unconfirmed is the send error of a request whose outcome is unknown (MarkUnconfirmed, by the
+	// client that sent it; read by the waiter when its context ends). Atomic: the two need not agree on
+	// an order with the store's indexes, which never read it.
+	unconfirmed atomic.Pointer[error]
+}
+
+// MarkUnconfirmed records that the operation's request may or may not have reached the gateway (its
+// answer was lost after it was written), with the send error that says so. The operation stays pending,
+// so that its callback still resolves it; a waiter whose context ends first reports err beside
+// ErrAbandoned, so that its caller knows the function may have run. esimgw.Client.Start calls it; a
+// nil err clears the mark.
+func (p *Pending) MarkUnconfirmed(err error) {
+	if err == nil {
+		p.unconfirmed.Store(nil)
+		return
+	}
+	p.unconfirmed.Store(&err)
+}
+
+// Unconfirmed returns the error given to MarkUnconfirmed, or nil.
+func (p *Pending) Unconfirmed() error {
+	if e := p.unconfirmed.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 // NewResolvedPending returns a Pending that is already resolved with value and err: what a Store's
@@ -176,6 +204,12 @@ func NewWithdrawnPending(key OperationKey, cause error) *Pending {
 	return &Pending{key: key, done: done, state: stateWithdrawn, err: cause}
 }
 
+// Owns reports whether t can resolve or withdraw p: p was registered with t (Register, RegisterOperation)
+// or is a finished handle of no Tracker (NewResolvedPending, NewWithdrawnPending), which needs nobody to
+// resolve it. A waiter given another Tracker's pending operation would wait for ever, so esimgw.NewOperation
+// checks this first.
+func (t *Tracker) Owns(p *Pending) bool { return p != nil && (p.t == t || p.t == nil) }
+
 // Result returns the value and error the operation was resolved with, and whether it was resolved (as
 // opposed to pending or withdrawn, when value is nil and err the withdrawal's cause, or nil while pending).
 func (p *Pending) Result() (value any, err error, resolved bool) {
@@ -193,13 +227,14 @@ func (p *Pending) Key() OperationKey { return p.key }
 // Done is closed when the operation is resolved or withdrawn.
 func (p *Pending) Done() <-chan struct{} { return p.done }
 
-// TrackerOption configures a Tracker.
-type TrackerOption func(*Tracker)
+// Option configures a Tracker (NewTracker). It is a type of its own, so that an option of the client, the
+// dispatcher or the callback server given to NewTracker does not compile.
+type Option func(*Tracker)
 
-// WithTrackerLogger sets the logger (default: discard). Matches, duplicates
+// WithLogger sets the logger (default: discard). Matches, duplicates
 // and unmatched callbacks are logged at Debug level; the dispatcher decides
 // what deserves more.
-func WithTrackerLogger(l *slog.Logger) TrackerOption {
+func WithLogger(l *slog.Logger) Option {
 	return func(t *Tracker) {
 		if l != nil {
 			t.logger = l
@@ -212,7 +247,7 @@ func WithTrackerLogger(l *slog.Logger) TrackerOption {
 // 16384, 0 disables duplicate detection: copies are then Unmatched), and for
 // how long (maxAge; 0, the default, means until pushed out by size). Memory is
 // bounded by size either way.
-func WithDuplicateWindow(size int, maxAge time.Duration) TrackerOption {
+func WithDuplicateWindow(size int, maxAge time.Duration) Option {
 	return func(t *Tracker) {
 		t.recent.size = max(size, 0)
 		t.recent.maxAge = max(maxAge, 0)
@@ -221,13 +256,13 @@ func WithDuplicateWindow(size int, maxAge time.Duration) TrackerOption {
 
 // WithMaxPending bounds the number of outstanding operations (0, the
 // default, means no bound); Register then fails with ErrTooManyPending.
-func WithMaxPending(n int) TrackerOption {
+func WithMaxPending(n int) Option {
 	return func(t *Tracker) { t.maxPending = max(n, 0) }
 }
 
-// WithTrackerClock sets the clock used for the duplicate window's maxAge
+// WithClock sets the clock used for the duplicate window's maxAge
 // (default time.Now). For tests.
-func WithTrackerClock(now func() time.Time) TrackerOption {
+func WithClock(now func() time.Time) Option {
 	return func(t *Tracker) {
 		if now != nil {
 			t.now = now
@@ -259,7 +294,7 @@ type Tracker struct {
 }
 
 // NewTracker returns an empty Tracker.
-func NewTracker(opts ...TrackerOption) *Tracker {
+func NewTracker(opts ...Option) *Tracker {
 	t := &Tracker{
 		byMsg:  make(map[string]*Pending),
 		byTx:   make(map[string]*Pending),
@@ -278,7 +313,7 @@ func NewTracker(opts ...TrackerOption) *Tracker {
 
 // Register records an operation BEFORE its request is sent (a callback can
 // arrive before the 202). key.MessageID is required; key.TransactionID is
-// indexed when not empty. It fails with a *ValidationError for an empty
+// indexed when not empty. It fails with ErrEmptyID for an empty
 // MessageID, ErrKeyInUse when either ID is pending or was resolved recently,
 // and ErrTooManyPending past WithMaxPending.
 //
@@ -286,7 +321,7 @@ func NewTracker(opts ...TrackerOption) *Tracker {
 // buffers.
 func (t *Tracker) Register(key OperationKey) (*Pending, error) {
 	if key.MessageID == "" {
-		return nil, &ValidationError{Field: "MessageID", Rule: "must not be empty"}
+		return nil, fmt.Errorf("%w: register: the MessageID must not be empty", ErrEmptyID)
 	}
 	p := &Pending{key: key, t: t, done: make(chan struct{})}
 	var now time.Time

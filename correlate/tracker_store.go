@@ -1,7 +1,8 @@
-package esimgw
+package correlate
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -45,7 +46,7 @@ func (t *Tracker) WithdrawOperation(_ context.Context, p *Pending, cause error) 
 // process, so after a restart it knows nothing: ErrUnknownOperation.
 func (t *Tracker) AttachOperation(_ context.Context, id string) (*Pending, error) {
 	if id == "" {
-		return nil, &ValidationError{Field: "id", Rule: "must not be empty"}
+		return nil, fmt.Errorf("%w: attach: the identifier must not be empty", ErrEmptyID)
 	}
 	var now time.Time
 	if t.recent.maxAge > 0 {
