@@ -32,6 +32,12 @@ import (
 // reaches: give the callback server Recorder.Intercept(dispatcher), or Recorder.CallbackHandler as the
 // Dispatcher's unmatched handler. A worker abandons its in-memory wait at once, so that every callback
 // goes that way and is committed before it is acknowledged.
+//
+// A ThingSpace.* or DigiRM.* EID differs in (3) and (4): it is sent only from pending, the platform's
+// request ID is committed with the move to sent, and a job that finds it resumes that request (waits for
+// the callback that Recorder.ThingSpaceHandler stores, or polls the Digi transaction, each poll a token of
+// the campaign's rate) instead of sending; an EID whose request may have run unanswered is recorded
+// DescriptionOutcomeUnknown.
 type Worker struct {
 	pool     *pgxpool.Pool
 	clients  Clients
