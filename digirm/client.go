@@ -468,8 +468,9 @@ func storedTransaction(v any) *Transaction {
 
 // finish resolves the operation, unless polling stopped because nobody waits any more or Close was called.
 // The final transaction or multistep operation (result) is stored as its JSON (json.RawMessage), which
-// every Store keeps (pgstore beside SGP.02 body elements), so that a waiter on any replica gets the ICCID
-// the device reported; the error as it is (pgstore keeps a *esimgw.FunctionError typed).
+// correlate.Tracker and pgstore keep (pgstore beside SGP.02 body elements), so that a waiter on any replica gets
+// the ICCID the device reported; the error as it is (pgstore keeps a *esimgw.FunctionError typed). A
+// Store of another kind that refuses the JSON gets the outcome alone.
 func (c *Client) finish(p *correlate.Pending, result json.RawMessage, err error) {
 	if errors.Is(err, errStopped) {
 		return

@@ -174,8 +174,9 @@ func (c *Client) handle(ctx context.Context, cb *Callback) (int, string) {
 		ferr = &esimgw.FunctionError{Interface: string(esimgw.PlatformThingSpace), Function: c.functionOf(pr, cb),
 			ExecutionStatus: st, FunctionCallIdentifier: cb.RequestID}
 	}
-	// The outcome is delivered without the callback itself: a durable store (pgstore) keeps SGP.02 body
-	// elements only, and the outcome is all a result needs (a ThingSpace download's ICCID is the one asked).
+	// The outcome is delivered without the callback itself: the outcome is all a result needs (a
+	// ThingSpace download's ICCID is the one asked), and any Store keeps an error (pgstore a
+	// *esimgw.FunctionError typed), where a value would need one that keeps JSON.
 	res, err := c.store.DeliverCallback(ctx, correlate.Delivery{RelatesTo: cb.RequestID, MessageID: cb.RequestID, Err: ferr})
 	if err != nil {
 		handed(false)
