@@ -221,7 +221,9 @@ func WithStore(s correlate.Store) DispatcherOption {
 	}
 }
 
-// WithTrackerOptions configures the Tracker the dispatcher creates.
+// WithTrackerOptions configures the Tracker the dispatcher creates. It has nothing to configure when
+// WithStore or WithTracker gives the dispatcher its store: NewDispatcher then ignores it and logs a warning
+// saying so (configure that store instead: correlate.NewTracker's options, pgstore.New's).
 func WithTrackerOptions(opts ...correlate.Option) DispatcherOption {
 	return func(d *Dispatcher) { d.trackerOpts = append(d.trackerOpts, opts...) }
 }
@@ -237,8 +239,15 @@ func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
 	for _, o := range opts {
 		o(d)
 	}
-	if d.store == nil {
+	switch {
+	case d.store == nil:
 		d.store = correlate.NewTracker(append([]correlate.Option{correlate.WithLogger(d.logger)}, d.trackerOpts...)...)
+	case len(d.trackerOpts) > 0 && d.logger != nil:
+		// NewDispatcher cannot fail; a bound the caller believes in (WithMaxPending, say) must not vanish
+		// without a word.
+		d.logger.LogAttrs(context.Background(), slog.LevelWarn,
+			"esimgw: WithTrackerOptions ignored: the Dispatcher was given its store (WithStore or WithTracker); configure that store instead",
+			slog.Int("options", len(d.trackerOpts)))
 	}
 	d.tel = newDispatcherTelemetry(d.telemetry, d.store)
 	return d

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -728,4 +729,36 @@ func FuzzDispatcher(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestTrackerOptionsWithAStoreAreReportedNotSilentlyDropped(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  []esimgw.DispatcherOption
+		warns bool
+	}{
+		{"tracker options, no store", []esimgw.DispatcherOption{esimgw.WithTrackerOptions(correlate.WithMaxPending(1))}, false},
+		{"a store, no tracker options", []esimgw.DispatcherOption{esimgw.WithStore(correlate.NewTracker())}, false},
+		{"a store and tracker options", []esimgw.DispatcherOption{esimgw.WithStore(correlate.NewTracker()), esimgw.WithTrackerOptions(correlate.WithMaxPending(1))}, true},
+		{"a tracker and tracker options", []esimgw.DispatcherOption{esimgw.WithTrackerOptions(correlate.WithMaxPending(1)), esimgw.WithTracker(correlate.NewTracker())}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			opts := append([]esimgw.DispatcherOption{esimgw.WithDispatcherLogger(slog.New(slog.NewTextHandler(&buf, nil)))}, tt.opts...)
+			esimgw.NewDispatcher(opts...)
+			if tt.warns {
+				assert.Contains(t, buf.String(), "WithTrackerOptions ignored")
+			} else {
+				assert.NotContains(t, buf.String(), "WithTrackerOptions")
+			}
+		})
+	}
+
+	// Without a store of its own the options apply: the bound holds.
+	d := esimgw.NewDispatcher(esimgw.WithTrackerOptions(correlate.WithMaxPending(1)))
+	_, err := d.Tracker().Register(correlate.OperationKey{MessageID: "a"})
+	require.NoError(t, err)
+	_, err = d.Tracker().Register(correlate.OperationKey{MessageID: "b"})
+	assert.ErrorIs(t, err, correlate.ErrTooManyPending)
 }
