@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -170,6 +171,16 @@ func (t *Carrier) startThingSpace(ctx context.Context, app *App, cf *CarrierFlag
 		}
 		t.describe = append(t.describe, "platform  ThingSpace "+cf.tsURL)
 	}
+	var certs []tls.Certificate
+	if cf.tsTLSCert != "" {
+		// Loaded here, not by ServeTLS: its error would end the receiver's goroutine unseen, and the command
+		// wait its whole timeout for callbacks nothing receives.
+		pair, err := tls.LoadX509KeyPair(cf.tsTLSCert, cf.tsTLSKey)
+		if err != nil {
+			return fmt.Errorf("thingspace callback receiver certificate (%s, %s): %w", app.Flag("thingspace-tls-cert"), app.Flag("thingspace-tls-key"), err)
+		}
+		certs = []tls.Certificate{pair}
+	}
 	opts = append(opts, cf.ThingSpaceOptions...)
 	c, err := thingspace.NewClient(append(opts, thingspace.WithLogger(app.Logger),
 		thingspace.WithProgressHandler(func(_ context.Context, p thingspace.Progress) error {
@@ -190,10 +201,12 @@ func (t *Carrier) startThingSpace(ctx context.Context, app *App, cf *CarrierFlag
 		return fmt.Errorf("thingspace callback receiver: cannot listen on %s (%s): %w", listen, app.Flag("thingspace-listen"), err)
 	}
 	srv := &http.Server{Handler: c.CallbackHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(app.Logger.Handler(), slog.LevelDebug)}
-	tlsOn := cf.tsTLSCert != ""
+	if certs != nil {
+		srv.TLSConfig = &tls.Config{Certificates: certs}
+	}
 	go func() {
-		if tlsOn {
-			_ = srv.ServeTLS(ln, cf.tsTLSCert, cf.tsTLSKey)
+		if certs != nil {
+			_ = srv.ServeTLS(ln, "", "")
 			return
 		}
 		_ = srv.Serve(ln)

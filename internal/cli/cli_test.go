@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/esimgw/esimgw/soap"
 )
@@ -118,4 +119,20 @@ func TestMessagesSpellFlagsAsTheProgram(t *testing.T) {
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}
+}
+
+// A ThingSpace callback receiver whose certificate cannot be loaded is an error at start, naming the
+// flags, instead of a receiver that never serves and a command that waits its whole timeout.
+func TestThingSpaceReceiverCertificateLoadedAtStart(t *testing.T) {
+	a := New("x", "Usage: x", NeedES4, NoEnv, io.Discard, io.Discard)
+	carriers := AddCarrierFlags(a, PlatformThingSpace)
+	missing := t.TempDir() + "/missing.pem"
+	require.NoError(t, a.Parse([]string{"-thingspace-url", "https://127.0.0.1:1/api/m2m/v1", "-thingspace-app-key", "k",
+		"-thingspace-app-secret", "s", "-thingspace-user", "u", "-thingspace-password", "p", "-thingspace-account", "0000123456-00001",
+		"-thingspace-callback-user", "cu", "-thingspace-callback-password", "cp", "-thingspace-callback-url", "https://cb.example.com:9001/",
+		"-thingspace-listen", "127.0.0.1:0", "-thingspace-tls-cert", missing, "-thingspace-tls-key", missing}))
+	c, err := carriers.Start(context.Background(), a, PlatformThingSpace)
+	assert.Nil(t, c)
+	assert.ErrorContains(t, err, "thingspace callback receiver certificate (-thingspace-tls-cert, -thingspace-tls-key)")
+	assert.ErrorContains(t, err, "missing.pem")
 }
