@@ -209,9 +209,8 @@ func writeJSON(w io.Writer, v any, indent string) {
 // newApp makes the cli.App of a command (its common flags, with ESIMGW_* fall-backs); the command adds
 // its own flags to app.Flags and then calls bind.
 func (g *globals) newApp(name string, needs cli.Needs) *cli.App {
-	app := cli.New("esimgw "+name, "", needs, g.env, g.stdout, g.stderr)
-	app.LongFlags = true // cobra: messages name --eid, as -h and docs/cli.md do
-	return app
+	// cobra: messages and the flags' help name --eid, as -h and docs/cli.md do.
+	return cli.New("esimgw "+name, "", needs|cli.TwoDashes, g.env, g.stdout, g.stderr)
 }
 
 // bind gives cmd the flags of app.

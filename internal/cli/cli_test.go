@@ -136,3 +136,20 @@ func TestThingSpaceReceiverCertificateLoadedAtStart(t *testing.T) {
 	assert.ErrorContains(t, err, "thingspace callback receiver certificate (-thingspace-tls-cert, -thingspace-tls-key)")
 	assert.ErrorContains(t, err, "missing.pem")
 }
+
+// The flags' help names -kpn as the program spells it too: TwoDashes sets LongFlags before the flags are
+// made.
+func TestFlagHelpSpellsFlagsAsTheProgram(t *testing.T) {
+	for _, tt := range []struct {
+		needs Needs
+		want  string
+	}{
+		{NeedES4, "(default with -kpn: KPN's)"},
+		{NeedES4 | TwoDashes, "(default with --kpn: KPN's)"},
+	} {
+		a := New("x", "Usage: x", tt.needs, NoEnv, io.Discard, io.Discard)
+		assert.Equal(t, tt.needs&TwoDashes != 0, a.LongFlags)
+		assert.Contains(t, a.Flags.Lookup("es4-url").Usage, tt.want)
+		assert.Contains(t, a.Flags.Lookup("kpn").Usage, "without "+a.Flag("kpn")+" or any gateway")
+	}
+}

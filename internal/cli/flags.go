@@ -31,6 +31,9 @@ const (
 	NeedES2                   // an es2.Client (-es2-url, -smsr-id)
 	// MockOnly: the program always runs against the embedded mock and has no gateway flags (quickstart).
 	MockOnly
+	// TwoDashes: the program spells its flags --name (cmd/esimgw); it sets App.LongFlags from New on, so
+	// that the flags' own help says --kpn too.
+	TwoDashes
 )
 
 // App is one program's command line: the common flags, parsed, with their environment fall-backs.
@@ -86,7 +89,7 @@ func New(name, doc string, needs Needs, env Env, stdout, stderr io.Writer) *App 
 	a := &App{
 		Name: name, Flags: flag.NewFlagSet(name, flag.ContinueOnError),
 		Stdout: Sync(stdout), Stderr: Sync(stderr),
-		needs: needs, env: env, doc: doc, envVars: map[string]string{},
+		needs: needs, env: env, doc: doc, envVars: map[string]string{}, LongFlags: needs&TwoDashes != 0,
 	}
 	fs := a.Flags
 	fs.SetOutput(a.Stdout)
@@ -98,13 +101,13 @@ func New(name, doc string, needs Needs, env Env, stdout, stderr io.Writer) *App 
 		return a
 	}
 	a.boolVar(&a.KPN, "kpn", "KPN", false, "talk to KPN's RSP Gateway (default URLs "+
-		"https://rsp.kpnthings.com/esim-messaging/3/..., '?'-separated wsa:From); without -kpn or any gateway\n"+
+		"https://rsp.kpnthings.com/esim-messaging/3/..., '?'-separated wsa:From); without "+a.Flag("kpn")+" or any gateway\n"+
 		"setting the program runs against an embedded mock gateway")
 	if needs&NeedES2 != 0 {
-		a.stringVar(&a.ES2URL, "es2-url", "ES2_URL", "", "the gateway's ES2 (SM-DP) endpoint (default with -kpn: KPN's)")
+		a.stringVar(&a.ES2URL, "es2-url", "ES2_URL", "", "the gateway's ES2 (SM-DP) endpoint (default with "+a.Flag("kpn")+": KPN's)")
 	}
 	if needs&NeedES4 != 0 {
-		a.stringVar(&a.ES4URL, "es4-url", "ES4_URL", "", "the gateway's ES4 (SM-SR) endpoint (default with -kpn: KPN's)")
+		a.stringVar(&a.ES4URL, "es4-url", "ES4_URL", "", "the gateway's ES4 (SM-SR) endpoint (default with "+a.Flag("kpn")+": KPN's)")
 	}
 	if needs&(NeedES2|NeedES4) != 0 {
 		a.stringVar(&a.Cert, "cert", "CERT", "", "your client certificate (PEM; the one whose subject CN you gave the gateway)")
