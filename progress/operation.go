@@ -80,7 +80,9 @@ func reference(key correlate.OperationKey) string {
 // the caller's wait (the program's) also shows a wait that ran out, as Expired. The returned channel is
 // closed once the settled event is on the board, or watching stopped. A nil op (the call was refused
 // before anything was sent) puts nothing on the board. Events without an ICCID (a download by
-// activation code, before its result names the profile) are skipped.
+// activation code, before its result names the profile) are skipped. It reads the settled result with
+// op.Wait, so with a TracerProvider on the es2 or es4 client a watched operation shows a second Wait
+// span, the watcher's, with esimgw.wait.ready true (docs/telemetry.md).
 //
 //	op, err := m.Enable(ctx, ref)
 //	if err != nil {
