@@ -77,17 +77,10 @@ func printProgress(w io.Writer, p campaign.Progress) {
 	if len(p.ByOutcome) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, o := range p.ByOutcome {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\n", o.Status, dash(o.StatusCode), dash(o.Description), o.Count)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\n", o.Status, cli.Dash(o.StatusCode), cli.Dash(o.Description), o.Count)
 		}
 		_ = tw.Flush()
 	}
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 const campaignLong = `Fleet campaigns (package campaign): a named run of one function (ES2, ES4, ThingSpace or DigiRM) over

@@ -96,7 +96,7 @@ func PrintEIS(w io.Writer, indent, eid string, eis *rps.EISType) {
 		if p.FallbackAttribute {
 			fb = "yes"
 		}
-		fmt.Fprintf(tw, indent+"  %s\t%s\t%s\t%s\t%s\t%d\n", p.Iccid, p.State, fb, dash(p.ProfileType), dash(p.MnoID), p.AllocatedMemory)
+		fmt.Fprintf(tw, indent+"  %s\t%s\t%s\t%s\t%s\t%d\n", p.Iccid, p.State, fb, Dash(p.ProfileType), Dash(p.MnoID), p.AllocatedMemory)
 	}
 	if len(eis.ProfileInfo) == 0 {
 		fmt.Fprintln(tw, indent+"  (no profiles of yours)\t\t\t\t\t")
@@ -104,7 +104,8 @@ func PrintEIS(w io.Writer, indent, eid string, eis *rps.EISType) {
 	_ = tw.Flush()
 }
 
-func dash(s string) string {
+// Dash returns s, or "-" when it is empty, so that an empty table cell still reads as one.
+func Dash(s string) string {
 	if s == "" {
 		return "-"
 	}
