@@ -47,41 +47,50 @@ func platformStarted[T any](op *esimgw.Operation[T], err error, warning func(T) 
 	return call{op: resultOp[T]{op, warning}, ref: op.FunctionCallIdentifier()}, nil
 }
 
-type refAction func(*thingspace.Client, context.Context, esimgw.ProfileRef) (*esimgw.Operation[*esimgw.Result], error)
+// downloader is the worker's client of carrier platform p, or nil when it has none.
+func (c Clients) downloader(p esimgw.Platform) esimgw.ProfileDownloader {
+	switch {
+	case p == esimgw.PlatformThingSpace && c.ThingSpace != nil:
+		return c.ThingSpace
+	case p == esimgw.PlatformDigiRM && c.DigiRM != nil:
+		return c.DigiRM
+	}
+	return nil
+}
 
-func thingSpaceFn(name string, m refAction) function {
-	return function{name: string(esimgw.PlatformThingSpace) + "." + name, platform: esimgw.PlatformThingSpace, arg: ArgICCID,
-		start: func(ctx context.Context, c Clients, eid, iccid string, _ []esimgw.CallOption) (call, error) {
-			if c.ThingSpace == nil {
+// platformFn is the campaign function p.name, started on the worker's client of p.
+func platformFn(p esimgw.Platform, name string, arg ArgKind, start func(ctx context.Context, d esimgw.ProfileDownloader, eid, arg string) (call, error)) function {
+	return function{name: string(p) + "." + name, platform: p, arg: arg,
+		start: func(ctx context.Context, c Clients, eid, arg string, _ []esimgw.CallOption) (call, error) {
+			d := c.downloader(p)
+			if d == nil {
 				return call{}, ErrNoClient
 			}
-			op, err := m(c.ThingSpace, ctx, esimgw.ProfileRef{EID: eid, ICCID: iccid})
-			return platformStarted(op, err, resultWarning)
+			return start(ctx, d, eid, arg)
 		}}
 }
 
+// platformAction is a profile action of esimgw.ProfileManager (enable, disable, delete) on the line's ICCID.
+func platformAction(p esimgw.Platform, name string, m func(esimgw.ProfileManager, context.Context, esimgw.ProfileRef) (*esimgw.Operation[*esimgw.Result], error)) function {
+	return platformFn(p, name, ArgICCID, func(ctx context.Context, d esimgw.ProfileDownloader, eid, iccid string) (call, error) {
+		op, err := m(d, ctx, esimgw.ProfileRef{EID: eid, ICCID: iccid})
+		return platformStarted(op, err, resultWarning)
+	})
+}
+
+// platformDownload is a download of esimgw.ProfileDownloader, its DownloadSpec made from the line.
+func platformDownload(p esimgw.Platform, name string, arg ArgKind, spec func(eid, arg string) esimgw.DownloadSpec) function {
+	return platformFn(p, name, arg, func(ctx context.Context, d esimgw.ProfileDownloader, eid, a string) (call, error) {
+		op, err := d.Download(ctx, spec(eid, a))
+		return platformStarted(op, err, downloadWarning)
+	})
+}
+
+// thingSpaceDownload downloads the line's ICCID, enabling it once installed when enable is set.
 func thingSpaceDownload(name string, enable bool) function {
-	return function{name: string(esimgw.PlatformThingSpace) + "." + name, platform: esimgw.PlatformThingSpace, arg: ArgICCID,
-		start: func(ctx context.Context, c Clients, eid, iccid string, _ []esimgw.CallOption) (call, error) {
-			if c.ThingSpace == nil {
-				return call{}, ErrNoClient
-			}
-			op, err := c.ThingSpace.Download(ctx, esimgw.DownloadSpec{EID: eid, ICCID: iccid, Enable: enable})
-			return platformStarted(op, err, downloadWarning)
-		}}
-}
-
-type digiAction func(*digirm.Client, context.Context, esimgw.ProfileRef) (*esimgw.Operation[*esimgw.Result], error)
-
-func digiFn(name string, m digiAction) function {
-	return function{name: string(esimgw.PlatformDigiRM) + "." + name, platform: esimgw.PlatformDigiRM, arg: ArgICCID,
-		start: func(ctx context.Context, c Clients, eid, iccid string, _ []esimgw.CallOption) (call, error) {
-			if c.DigiRM == nil {
-				return call{}, ErrNoClient
-			}
-			op, err := m(c.DigiRM, ctx, esimgw.ProfileRef{EID: eid, ICCID: iccid})
-			return platformStarted(op, err, resultWarning)
-		}}
+	return platformDownload(esimgw.PlatformThingSpace, name, ArgICCID, func(eid, iccid string) esimgw.DownloadSpec {
+		return esimgw.DownloadSpec{EID: eid, ICCID: iccid, Enable: enable}
+	})
 }
 
 // digiDownload is DigiRM.Download: one download transaction, by the ICCID of an activation code
@@ -89,18 +98,12 @@ func digiFn(name string, m digiAction) function {
 // transactions (the second sent once the first completed), which one sent-once item cannot hold: run a
 // DigiRM.Enable campaign afterwards.
 func digiDownload() function {
-	return function{name: string(esimgw.PlatformDigiRM) + ".Download", platform: esimgw.PlatformDigiRM, arg: ArgDigiProfile,
-		start: func(ctx context.Context, c Clients, eid, arg string, _ []esimgw.CallOption) (call, error) {
-			if c.DigiRM == nil {
-				return call{}, ErrNoClient
-			}
-			spec := esimgw.DownloadSpec{EID: eid, ICCID: arg}
-			if code, ok := strings.CutPrefix(arg, ActivationCodePrefix); ok {
-				spec = esimgw.DownloadSpec{EID: eid, ActivationCode: code}
-			}
-			op, err := c.DigiRM.Download(ctx, spec)
-			return platformStarted(op, err, downloadWarning)
-		}}
+	return platformDownload(esimgw.PlatformDigiRM, "Download", ArgDigiProfile, func(eid, arg string) esimgw.DownloadSpec {
+		if code, ok := strings.CutPrefix(arg, ActivationCodePrefix); ok {
+			return esimgw.DownloadSpec{EID: eid, ActivationCode: code}
+		}
+		return esimgw.DownloadSpec{EID: eid, ICCID: arg}
+	})
 }
 
 // DescriptionOutcomeUnknown is the Description of a platform EID whose request may have run but whose
