@@ -427,6 +427,65 @@ func (d *Decoder) NextChild() (bool, error) {
 	}
 }
 
+// NextChildIn is NextChild for a caller that knows which children to expect: names are their local names
+// in the order the schema gives them, and hint the index where the next one is likely to be (the last one
+// found, so that a repeated child is found first). When the next child is one of names[hint:] written
+// plainly, as <p:name> or <p:name/> with p the current element's prefix (or as <name> when it has none)
+// and nothing else in its start tag, it is taken without scanning or resolving its name and i is its index in names:
+// such a child is necessarily in the current element's namespace, and the Decoder's state is then exactly
+// what NextChild would have made it. Otherwise the child is read as NextChild reads it and i is -1: the
+// caller matches it by Local, which also takes the spellings (other case, other prefix) peers vary.
+// Generated decoders call it; most of a SOAP body is children in schema order.
+func (d *Decoder) NextChildIn(names []string, hint int) (ok bool, i int, err error) {
+	if n := len(d.stack); n > 0 && n < d.lim.MaxDepth && !d.empty {
+		data := d.data
+		p := d.pos
+		for p < len(data) && isSpace(data[p]) {
+			p++
+		}
+		f := &d.stack[n-1]
+		plen := f.local - f.start // the parent's prefix and colon, 0 without a prefix
+		q := p + 1 + plen         // where the child's local name starts if it has the parent's prefix
+		samePrefix := plen == 0
+		if plen <= 8 && q+8 <= len(data) {
+			// The prefix as one word: shorter than a call to compare it.
+			x := binary.LittleEndian.Uint64(data[p+1 : p+9])
+			y := binary.LittleEndian.Uint64(data[f.start : f.start+8])
+			samePrefix = (x^y)<<(64-8*plen) == 0
+		}
+		if samePrefix && q < len(data) && data[p] == '<' {
+			c := data[q]
+			for j := max(hint, 0); j < len(names); j++ {
+				name := names[j]
+				end := q + len(name)
+				// The first byte, the byte after the name and the last byte rule out nearly every other
+				// name before the whole of it is compared.
+				if len(name) == 0 || name[0] != c || end+1 >= len(data) || (data[end] != '>' && data[end] != '/') ||
+					data[end-1] != name[len(name)-1] || string(data[q:end]) != name {
+					continue
+				}
+				empty := data[end] == '/'
+				if empty && data[end+1] != '>' {
+					continue
+				}
+				colon := -1
+				if f.local > f.start {
+					colon = f.local - f.start - 1
+				}
+				d.pos = end + 1
+				if empty {
+					d.pos++
+				}
+				d.attrs = d.attrs[:0]
+				d.push(p+1, end-p-1, colon, f.space, len(d.ns), empty)
+				return true, j, nil
+			}
+		}
+	}
+	ok, err = d.NextChild()
+	return ok, -1, err
+}
+
 // Text returns the current element's character data, entity references resolved, comments dropped, and
 // consumes its end tag. A child element where text was expected is an ErrStructure error.
 func (d *Decoder) Text() ([]byte, error) {

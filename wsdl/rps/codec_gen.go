@@ -37,12 +37,19 @@ func (v *ExecutionStatusType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ExecutionStatusType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfExecutionStatusType[:], hint)
+		if ok && i < 0 {
+			i = childOfExecutionStatusType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -54,8 +61,9 @@ func (v *ExecutionStatusType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *ExecutionStatusType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfExecutionStatusType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ExecutionStatusType's children is i (-1: none of them).
+func (v *ExecutionStatusType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -71,6 +79,9 @@ func (v *ExecutionStatusType) decodeChild(d *xmltext.Decoder, elem string) (bool
 	}
 	return false, nil
 }
+
+// childrenOfExecutionStatusType is the local names of the ExecutionStatusType children, in schema order, for NextChildIn.
+var childrenOfExecutionStatusType = [...]string{"Status", "StatusCodeData"}
 
 // childOfExecutionStatusType is the index of the ExecutionStatusType child named local, ignoring ASCII case, or -1.
 func childOfExecutionStatusType(local []byte) int {
@@ -128,12 +139,19 @@ func (v *StatusCodeDataType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *StatusCodeDataType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfStatusCodeDataType[:], hint)
+		if ok && i < 0 {
+			i = childOfStatusCodeDataType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -145,8 +163,9 @@ func (v *StatusCodeDataType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *StatusCodeDataType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfStatusCodeDataType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among StatusCodeDataType's children is i (-1: none of them).
+func (v *StatusCodeDataType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -178,6 +197,9 @@ func (v *StatusCodeDataType) decodeChild(d *xmltext.Decoder, elem string) (bool,
 	}
 	return false, nil
 }
+
+// childrenOfStatusCodeDataType is the local names of the StatusCodeDataType children, in schema order, for NextChildIn.
+var childrenOfStatusCodeDataType = [...]string{"Subject", "Reason", "SubjectIdentifier", "Message"}
 
 // childOfStatusCodeDataType is the index of the StatusCodeDataType child named local, ignoring ASCII case, or -1.
 func childOfStatusCodeDataType(local []byte) int {
@@ -237,12 +259,19 @@ func (v *SubscriptionAddressType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *SubscriptionAddressType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfSubscriptionAddressType[:], hint)
+		if ok && i < 0 {
+			i = childOfSubscriptionAddressType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -254,8 +283,9 @@ func (v *SubscriptionAddressType) decodeXML(d *xmltext.Decoder, elem string) err
 	}
 }
 
-func (v *SubscriptionAddressType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfSubscriptionAddressType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among SubscriptionAddressType's children is i (-1: none of them).
+func (v *SubscriptionAddressType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -273,6 +303,9 @@ func (v *SubscriptionAddressType) decodeChild(d *xmltext.Decoder, elem string) (
 	}
 	return false, nil
 }
+
+// childrenOfSubscriptionAddressType is the local names of the SubscriptionAddressType children, in schema order, for NextChildIn.
+var childrenOfSubscriptionAddressType = [...]string{"Imsi", "Msisdn"}
 
 // childOfSubscriptionAddressType is the index of the SubscriptionAddressType child named local, ignoring ASCII case, or -1.
 func childOfSubscriptionAddressType(local []byte) int {
@@ -326,12 +359,19 @@ func (p *pendingPOL2Type) flush(v *POL2Type) {
 }
 
 func (v *POL2Type) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	var p pendingPOL2Type
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfPOL2Type[:], hint)
+		if ok && i < 0 {
+			i = childOfPOL2Type(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err == nil && ok {
 			var matched bool
-			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
 				err = d.Skip()
 			}
 			if err == nil {
@@ -343,13 +383,17 @@ func (v *POL2Type) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *POL2Type) decodeChild(d *xmltext.Decoder, elem string, p *pendingPOL2Type) (bool, error) {
-	switch childOfPOL2Type(d.Local()) {
+// decodeChild decodes the child d is on, whose index among POL2Type's children is i (-1: none of them).
+func (v *POL2Type) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingPOL2Type) (bool, error) {
+	switch i {
 	case 0:
 		return true, p.Rule.next(&v.Rule).decodeXML(d, "Rule")
 	}
 	return false, nil
 }
+
+// childrenOfPOL2Type is the local names of the POL2Type children, in schema order, for NextChildIn.
+var childrenOfPOL2Type = [...]string{"Rule"}
 
 // childOfPOL2Type is the index of the POL2Type child named local, ignoring ASCII case, or -1.
 func childOfPOL2Type(local []byte) int {
@@ -396,12 +440,19 @@ func (v *POL2RuleType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *POL2RuleType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfPOL2RuleType[:], hint)
+		if ok && i < 0 {
+			i = childOfPOL2RuleType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -413,8 +464,9 @@ func (v *POL2RuleType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *POL2RuleType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfPOL2RuleType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among POL2RuleType's children is i (-1: none of them).
+func (v *POL2RuleType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -439,6 +491,9 @@ func (v *POL2RuleType) decodeChild(d *xmltext.Decoder, elem string) (bool, error
 	}
 	return false, nil
 }
+
+// childrenOfPOL2RuleType is the local names of the POL2RuleType children, in schema order, for NextChildIn.
+var childrenOfPOL2RuleType = [...]string{"Subject", "Action", "Qualification"}
 
 // childOfPOL2RuleType is the index of the POL2RuleType child named local, ignoring ASCII case, or -1.
 func childOfPOL2RuleType(local []byte) int {
@@ -515,12 +570,19 @@ func (p *pendingSecurityDomainType) flush(v *SecurityDomainType) {
 }
 
 func (v *SecurityDomainType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	var p pendingSecurityDomainType
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfSecurityDomainType[:], hint)
+		if ok && i < 0 {
+			i = childOfSecurityDomainType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err == nil && ok {
 			var matched bool
-			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
 				err = d.Skip()
 			}
 			if err == nil {
@@ -532,8 +594,9 @@ func (v *SecurityDomainType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string, p *pendingSecurityDomainType) (bool, error) {
-	switch childOfSecurityDomainType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among SecurityDomainType's children is i (-1: none of them).
+func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingSecurityDomainType) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -594,6 +657,9 @@ func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string, p *pen
 	}
 	return false, nil
 }
+
+// childrenOfSecurityDomainType is the local names of the SecurityDomainType children, in schema order, for NextChildIn.
+var childrenOfSecurityDomainType = [...]string{"Aid", "Tar", "Sin", "Sdin", "Role", "Keyset"}
 
 // childOfSecurityDomainType is the index of the SecurityDomainType child named local, ignoring ASCII case, or -1.
 func childOfSecurityDomainType(local []byte) int {
@@ -681,12 +747,19 @@ func (p *pendingKeySetType) flush(v *KeySetType) {
 }
 
 func (v *KeySetType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	var p pendingKeySetType
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfKeySetType[:], hint)
+		if ok && i < 0 {
+			i = childOfKeySetType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err == nil && ok {
 			var matched bool
-			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
 				err = d.Skip()
 			}
 			if err == nil {
@@ -698,8 +771,9 @@ func (v *KeySetType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string, p *pendingKeySetType) (bool, error) {
-	switch childOfKeySetType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among KeySetType's children is i (-1: none of them).
+func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingKeySetType) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -740,6 +814,9 @@ func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string, p *pendingKeyS
 	}
 	return false, nil
 }
+
+// childrenOfKeySetType is the local names of the KeySetType children, in schema order, for NextChildIn.
+var childrenOfKeySetType = [...]string{"Version", "Type", "Cntr", "Key", "Certificate"}
 
 // childOfKeySetType is the index of the KeySetType child named local, ignoring ASCII case, or -1.
 func childOfKeySetType(local []byte) int {
@@ -818,12 +895,19 @@ func (v *KeyType) decodeXML(d *xmltext.Decoder, elem string) error {
 		}
 		v.Kcv = x
 	}
+	hint := 0
 	var p pendingKeyType
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfKeyType[:], hint)
+		if ok && i < 0 {
+			i = childOfKeyType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err == nil && ok {
 			var matched bool
-			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
 				err = d.Skip()
 			}
 			if err == nil {
@@ -835,8 +919,9 @@ func (v *KeyType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *KeyType) decodeChild(d *xmltext.Decoder, elem string, p *pendingKeyType) (bool, error) {
-	switch childOfKeyType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among KeyType's children is i (-1: none of them).
+func (v *KeyType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingKeyType) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -853,6 +938,9 @@ func (v *KeyType) decodeChild(d *xmltext.Decoder, elem string, p *pendingKeyType
 	}
 	return false, nil
 }
+
+// childrenOfKeyType is the local names of the KeyType children, in schema order, for NextChildIn.
+var childrenOfKeyType = [...]string{"Index", "KeyComponents"}
 
 // childOfKeyType is the index of the KeyType child named local, ignoring ASCII case, or -1.
 func childOfKeyType(local []byte) int {
@@ -916,10 +1004,11 @@ func (v *KeyComponentType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 	for {
 		ok, err := d.NextChild()
+		i := -1
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -931,7 +1020,8 @@ func (v *KeyComponentType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *KeyComponentType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+// decodeChild decodes the child d is on, whose index among KeyComponentType's children is i (-1: none of them).
+func (v *KeyComponentType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
 	return false, nil
 }
 
@@ -967,12 +1057,19 @@ func (v *CertificateType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *CertificateType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfCertificateType[:], hint)
+		if ok && i < 0 {
+			i = childOfCertificateType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -984,8 +1081,9 @@ func (v *CertificateType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *CertificateType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfCertificateType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among CertificateType's children is i (-1: none of them).
+func (v *CertificateType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -1018,6 +1116,9 @@ func (v *CertificateType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 	}
 	return false, nil
 }
+
+// childrenOfCertificateType is the local names of the CertificateType children, in schema order, for NextChildIn.
+var childrenOfCertificateType = [...]string{"Index", "CaId", "Value"}
 
 // childOfCertificateType is the index of the CertificateType child named local, ignoring ASCII case, or -1.
 func childOfCertificateType(local []byte) int {
@@ -1100,12 +1201,19 @@ func (p *pendingEISType) flush(v *EISType) {
 }
 
 func (v *EISType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	var p pendingEISType
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfEISType[:], hint)
+		if ok && i < 0 {
+			i = childOfEISType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err == nil && ok {
 			var matched bool
-			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
 				err = d.Skip()
 			}
 			if err == nil {
@@ -1117,8 +1225,9 @@ func (v *EISType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *EISType) decodeChild(d *xmltext.Decoder, elem string, p *pendingEISType) (bool, error) {
-	switch childOfEISType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among EISType's children is i (-1: none of them).
+func (v *EISType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingEISType) (bool, error) {
+	switch i {
 	case 0:
 		return true, v.EumSignedInfo.decodeXML(d, "EumSignedInfo")
 	case 1:
@@ -1190,6 +1299,9 @@ func (v *EISType) decodeChild(d *xmltext.Decoder, elem string, p *pendingEISType
 	}
 	return false, nil
 }
+
+// childrenOfEISType is the local names of the EISType children, in schema order, for NextChildIn.
+var childrenOfEISType = [...]string{"EumSignedInfo", "EumSignature", "RemainingMemory", "AvailableMemoryForProfiles", "LastAuditDate", "Smsr-id", "ProfileInfo", "Isd-r", "AuditTrail", "AdditionalProperties"}
 
 // childOfEISType is the index of the EISType child named local, ignoring ASCII case, or -1.
 func childOfEISType(local []byte) int {
@@ -1286,12 +1398,19 @@ func (v *EumSignedInfoType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *EumSignedInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfEumSignedInfoType[:], hint)
+		if ok && i < 0 {
+			i = childOfEumSignedInfoType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -1303,8 +1422,9 @@ func (v *EumSignedInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfEumSignedInfoType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among EumSignedInfoType's children is i (-1: none of them).
+func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -1377,6 +1497,9 @@ func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 	}
 	return false, nil
 }
+
+// childrenOfEumSignedInfoType is the local names of the EumSignedInfoType children, in schema order, for NextChildIn.
+var childrenOfEumSignedInfoType = [...]string{"Eid", "Eum-id", "ProductionDate", "PlatformType", "PlatformVersion", "Isd-p-loadfile-aid", "Isd-p-module-aid", "Ecasd", "EuiccCapabilities"}
 
 // childOfEumSignedInfoType is the index of the EumSignedInfoType child named local, ignoring ASCII case, or -1.
 func childOfEumSignedInfoType(local []byte) int {
@@ -1468,12 +1591,19 @@ func (v *EuiccCapabilitiesType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *EuiccCapabilitiesType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfEuiccCapabilitiesType[:], hint)
+		if ok && i < 0 {
+			i = childOfEuiccCapabilitiesType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -1485,8 +1615,9 @@ func (v *EuiccCapabilitiesType) decodeXML(d *xmltext.Decoder, elem string) error
 	}
 }
 
-func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfEuiccCapabilitiesType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among EuiccCapabilitiesType's children is i (-1: none of them).
+func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -1540,6 +1671,9 @@ func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string) (bo
 	}
 	return false, nil
 }
+
+// childrenOfEuiccCapabilitiesType is the local names of the EuiccCapabilitiesType children, in schema order, for NextChildIn.
+var childrenOfEuiccCapabilitiesType = [...]string{"CattpSupport", "CattpVersion", "HttpSupport", "HttpVersion", "SecurePacketVersion", "RemoteProvisioningVersion"}
 
 // childOfEuiccCapabilitiesType is the index of the EuiccCapabilitiesType child named local, ignoring ASCII case, or -1.
 func childOfEuiccCapabilitiesType(local []byte) int {
@@ -1632,12 +1766,19 @@ func (v *ProfileInfoType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ProfileInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfProfileInfoType[:], hint)
+		if ok && i < 0 {
+			i = childOfProfileInfoType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -1649,8 +1790,9 @@ func (v *ProfileInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfProfileInfoType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ProfileInfoType's children is i (-1: none of them).
+func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -1742,6 +1884,9 @@ func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 	return false, nil
 }
 
+// childrenOfProfileInfoType is the local names of the ProfileInfoType children, in schema order, for NextChildIn.
+var childrenOfProfileInfoType = [...]string{"Iccid", "Isd-p-aid", "Mno-id", "FallbackAttribute", "SubscriptionAddress", "State", "Smdp-id", "ProfileType", "AllocatedMemory", "FreeMemory", "pol2"}
+
 // childOfProfileInfoType is the index of the ProfileInfoType child named local, ignoring ASCII case, or -1.
 func childOfProfileInfoType(local []byte) int {
 	switch string(local) {
@@ -1830,12 +1975,19 @@ func (p *pendingAuditTrailType) flush(v *AuditTrailType) {
 }
 
 func (v *AuditTrailType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	var p pendingAuditTrailType
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfAuditTrailType[:], hint)
+		if ok && i < 0 {
+			i = childOfAuditTrailType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err == nil && ok {
 			var matched bool
-			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
 				err = d.Skip()
 			}
 			if err == nil {
@@ -1847,13 +1999,17 @@ func (v *AuditTrailType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *AuditTrailType) decodeChild(d *xmltext.Decoder, elem string, p *pendingAuditTrailType) (bool, error) {
-	switch childOfAuditTrailType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among AuditTrailType's children is i (-1: none of them).
+func (v *AuditTrailType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingAuditTrailType) (bool, error) {
+	switch i {
 	case 0:
 		return true, p.Record.next(&v.Record).decodeXML(d, "Record")
 	}
 	return false, nil
 }
+
+// childrenOfAuditTrailType is the local names of the AuditTrailType children, in schema order, for NextChildIn.
+var childrenOfAuditTrailType = [...]string{"Record"}
 
 // childOfAuditTrailType is the index of the AuditTrailType child named local, ignoring ASCII case, or -1.
 func childOfAuditTrailType(local []byte) int {
@@ -1931,12 +2087,19 @@ func (v *AuditTrailRecordType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *AuditTrailRecordType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfAuditTrailRecordType[:], hint)
+		if ok && i < 0 {
+			i = childOfAuditTrailRecordType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -1948,8 +2111,9 @@ func (v *AuditTrailRecordType) decodeXML(d *xmltext.Decoder, elem string) error 
 	}
 }
 
-func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfAuditTrailRecordType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among AuditTrailRecordType's children is i (-1: none of them).
+func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -2046,6 +2210,9 @@ func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string) (boo
 	return false, nil
 }
 
+// childrenOfAuditTrailRecordType is the local names of the AuditTrailRecordType children, in schema order, for NextChildIn.
+var childrenOfAuditTrailRecordType = [...]string{"Eid", "Smsr-id", "OperationDate", "OperationType", "RequesterId", "OperationExecutionStatus", "Isd-p-aid", "Iccid", "Imei", "Meid"}
+
 // childOfAuditTrailRecordType is the index of the AuditTrailRecordType child named local, ignoring ASCII case, or -1.
 func childOfAuditTrailRecordType(local []byte) int {
 	switch string(local) {
@@ -2130,12 +2297,19 @@ func (p *pendingAdditionalPropertiesType) flush(v *AdditionalPropertiesType) {
 }
 
 func (v *AdditionalPropertiesType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	var p pendingAdditionalPropertiesType
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfAdditionalPropertiesType[:], hint)
+		if ok && i < 0 {
+			i = childOfAdditionalPropertiesType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err == nil && ok {
 			var matched bool
-			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
 				err = d.Skip()
 			}
 			if err == nil {
@@ -2147,13 +2321,17 @@ func (v *AdditionalPropertiesType) decodeXML(d *xmltext.Decoder, elem string) er
 	}
 }
 
-func (v *AdditionalPropertiesType) decodeChild(d *xmltext.Decoder, elem string, p *pendingAdditionalPropertiesType) (bool, error) {
-	switch childOfAdditionalPropertiesType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among AdditionalPropertiesType's children is i (-1: none of them).
+func (v *AdditionalPropertiesType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingAdditionalPropertiesType) (bool, error) {
+	switch i {
 	case 0:
 		return true, p.Property.next(&v.Property).decodeXML(d, "Property")
 	}
 	return false, nil
 }
+
+// childrenOfAdditionalPropertiesType is the local names of the AdditionalPropertiesType children, in schema order, for NextChildIn.
+var childrenOfAdditionalPropertiesType = [...]string{"Property"}
 
 // childOfAdditionalPropertiesType is the index of the AdditionalPropertiesType child named local, ignoring ASCII case, or -1.
 func childOfAdditionalPropertiesType(local []byte) int {
@@ -2205,10 +2383,11 @@ func (v *PropertyType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 	for {
 		ok, err := d.NextChild()
+		i := -1
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -2220,7 +2399,8 @@ func (v *PropertyType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *PropertyType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+// decodeChild decodes the child d is on, whose index among PropertyType's children is i (-1: none of them).
+func (v *PropertyType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
 	return false, nil
 }
 
@@ -2255,12 +2435,19 @@ func (v *BaseRequestType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *BaseRequestType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfBaseRequestType[:], hint)
+		if ok && i < 0 {
+			i = childOfBaseRequestType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -2272,8 +2459,9 @@ func (v *BaseRequestType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *BaseRequestType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfBaseRequestType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among BaseRequestType's children is i (-1: none of them).
+func (v *BaseRequestType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -2295,6 +2483,9 @@ func (v *BaseRequestType) decodeChild(d *xmltext.Decoder, elem string) (bool, er
 	}
 	return false, nil
 }
+
+// childrenOfBaseRequestType is the local names of the BaseRequestType children, in schema order, for NextChildIn.
+var childrenOfBaseRequestType = [...]string{"FunctionCallIdentifier", "ValidityPeriod"}
 
 // childOfBaseRequestType is the index of the BaseRequestType child named local, ignoring ASCII case, or -1.
 func childOfBaseRequestType(local []byte) int {
@@ -2352,12 +2543,19 @@ func (v *BaseResponseType) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *BaseResponseType) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfBaseResponseType[:], hint)
+		if ok && i < 0 {
+			i = childOfBaseResponseType(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -2369,8 +2567,9 @@ func (v *BaseResponseType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *BaseResponseType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	switch childOfBaseResponseType(d.Local()) {
+// decodeChild decodes the child d is on, whose index among BaseResponseType's children is i (-1: none of them).
+func (v *BaseResponseType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -2417,6 +2616,9 @@ func (v *BaseResponseType) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 	}
 	return false, nil
 }
+
+// childrenOfBaseResponseType is the local names of the BaseResponseType children, in schema order, for NextChildIn.
+var childrenOfBaseResponseType = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
 
 // childOfBaseResponseType is the index of the BaseResponseType child named local, ignoring ASCII case, or -1.
 func childOfBaseResponseType(local []byte) int {
@@ -2468,10 +2670,11 @@ func (v *BaseNotificationType) DecodeXML(d *xmltext.Decoder) error {
 func (v *BaseNotificationType) decodeXML(d *xmltext.Decoder, elem string) error {
 	for {
 		ok, err := d.NextChild()
+		i := -1
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -2483,7 +2686,8 @@ func (v *BaseNotificationType) decodeXML(d *xmltext.Decoder, elem string) error 
 	}
 }
 
-func (v *BaseNotificationType) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
+// decodeChild decodes the child d is on, whose index among BaseNotificationType's children is i (-1: none of them).
+func (v *BaseNotificationType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
 	return false, nil
 }
 
@@ -2523,12 +2727,19 @@ func (v *ES2GetEISRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2GetEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2GetEISRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES2GetEISRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -2540,12 +2751,13 @@ func (v *ES2GetEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2GetEISRequest's children is i (-1: none of them).
+func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES2GetEISRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2556,7 +2768,7 @@ func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2567,19 +2779,30 @@ func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 	return false, nil
 }
 
+// childrenOfES2GetEISRequest is the local names of the ES2GetEISRequest children, in schema order, for NextChildIn.
+var childrenOfES2GetEISRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Smsr-id"}
+
 // childOfES2GetEISRequest is the index of the ES2GetEISRequest child named local, ignoring ASCII case, or -1.
 func childOfES2GetEISRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Smsr-id":
+	case "ValidityPeriod":
 		return 1
+	case "Eid":
+		return 2
+	case "Smsr-id":
+		return 3
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
+	case xmltext.EqualFold(local, "Eid"):
+		return 2
+	case xmltext.EqualFold(local, "Smsr-id"):
+		return 3
 	}
 	return -1
 }
@@ -2619,12 +2842,19 @@ func (v *ES2GetEISResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2GetEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2GetEISResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES2GetEISResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -2636,12 +2866,13 @@ func (v *ES2GetEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *ES2GetEISResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2GetEISResponse's children is i (-1: none of them).
+func (v *ES2GetEISResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES2GetEISResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		if v.Eis == nil {
 			v.Eis = new(EISType)
 		}
@@ -2650,15 +2881,34 @@ func (v *ES2GetEISResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 	return false, nil
 }
 
+// childrenOfES2GetEISResponse is the local names of the ES2GetEISResponse children, in schema order, for NextChildIn.
+var childrenOfES2GetEISResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "Eis"}
+
 // childOfES2GetEISResponse is the index of the ES2GetEISResponse child named local, ignoring ASCII case, or -1.
 func childOfES2GetEISResponse(local []byte) int {
 	switch string(local) {
-	case "Eis":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "Eis":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eis"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "Eis"):
+		return 4
 	}
 	return -1
 }
@@ -2714,12 +2964,19 @@ func (v *ES2DownloadProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2DownloadProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2DownloadProfileRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES2DownloadProfileRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -2731,12 +2988,13 @@ func (v *ES2DownloadProfileRequest) decodeXML(d *xmltext.Decoder, elem string) e
 	}
 }
 
-func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2DownloadProfileRequest's children is i (-1: none of them).
+func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES2DownloadProfileRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2747,28 +3005,28 @@ func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string)
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case 2:
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.ProfileType = d.String(t)
 		return true, nil
-	case 3:
+	case 5:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case 4:
+	case 6:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2783,31 +3041,42 @@ func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string)
 	return false, nil
 }
 
+// childrenOfES2DownloadProfileRequest is the local names of the ES2DownloadProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES2DownloadProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "SmSr-id", "ProfileType", "Iccid", "EnableProfile"}
+
 // childOfES2DownloadProfileRequest is the index of the ES2DownloadProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES2DownloadProfileRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "SmSr-id":
+	case "ValidityPeriod":
 		return 1
-	case "ProfileType":
+	case "Eid":
 		return 2
-	case "Iccid":
+	case "SmSr-id":
 		return 3
-	case "EnableProfile":
+	case "ProfileType":
 		return 4
+	case "Iccid":
+		return 5
+	case "EnableProfile":
+		return 6
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "SmSr-id"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
-	case xmltext.EqualFold(local, "ProfileType"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 2
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "SmSr-id"):
 		return 3
-	case xmltext.EqualFold(local, "EnableProfile"):
+	case xmltext.EqualFold(local, "ProfileType"):
 		return 4
+	case xmltext.EqualFold(local, "Iccid"):
+		return 5
+	case xmltext.EqualFold(local, "EnableProfile"):
+		return 6
 	}
 	return -1
 }
@@ -2854,12 +3123,19 @@ func (v *ES2DownloadProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2DownloadProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2DownloadProfileResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES2DownloadProfileResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -2871,19 +3147,20 @@ func (v *ES2DownloadProfileResponse) decodeXML(d *xmltext.Decoder, elem string) 
 	}
 }
 
-func (v *ES2DownloadProfileResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2DownloadProfileResponse's children is i (-1: none of them).
+func (v *ES2DownloadProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES2DownloadProfileResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case 1:
+	case 5:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2898,19 +3175,38 @@ func (v *ES2DownloadProfileResponse) decodeChild(d *xmltext.Decoder, elem string
 	return false, nil
 }
 
+// childrenOfES2DownloadProfileResponse is the local names of the ES2DownloadProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES2DownloadProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "Iccid", "EuiccResponseData"}
+
 // childOfES2DownloadProfileResponse is the index of the ES2DownloadProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES2DownloadProfileResponse(local []byte) int {
 	switch string(local) {
-	case "Iccid":
+	case "ProcessingStart":
 		return 0
-	case "EuiccResponseData":
+	case "ProcessingEnd":
 		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "Iccid":
+		return 4
+	case "EuiccResponseData":
+		return 5
 	}
 	switch {
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
-	case xmltext.EqualFold(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "ProcessingEnd"):
 		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "Iccid"):
+		return 4
+	case xmltext.EqualFold(local, "EuiccResponseData"):
+		return 5
 	}
 	return -1
 }
@@ -2959,12 +3255,19 @@ func (v *ES2UpdatePolicyRulesRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2UpdatePolicyRulesRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2UpdatePolicyRulesRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES2UpdatePolicyRulesRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -2976,12 +3279,13 @@ func (v *ES2UpdatePolicyRulesRequest) decodeXML(d *xmltext.Decoder, elem string)
 	}
 }
 
-func (v *ES2UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2UpdatePolicyRulesRequest's children is i (-1: none of them).
+func (v *ES2UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES2UpdatePolicyRulesRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -2992,21 +3296,21 @@ func (v *ES2UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case 2:
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case 3:
+	case 5:
 		if v.Pol2 == nil {
 			v.Pol2 = new(POL2Type)
 		}
@@ -3015,27 +3319,38 @@ func (v *ES2UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 	return false, nil
 }
 
+// childrenOfES2UpdatePolicyRulesRequest is the local names of the ES2UpdatePolicyRulesRequest children, in schema order, for NextChildIn.
+var childrenOfES2UpdatePolicyRulesRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid", "Smsr-id", "pol2"}
+
 // childOfES2UpdatePolicyRulesRequest is the index of the ES2UpdatePolicyRulesRequest child named local, ignoring ASCII case, or -1.
 func childOfES2UpdatePolicyRulesRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Iccid":
+	case "ValidityPeriod":
 		return 1
-	case "Smsr-id":
+	case "Eid":
 		return 2
-	case "pol2":
+	case "Iccid":
 		return 3
+	case "Smsr-id":
+		return 4
+	case "pol2":
+		return 5
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
-	case xmltext.EqualFold(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 2
-	case xmltext.EqualFold(local, "pol2"):
+	case xmltext.EqualFold(local, "Iccid"):
 		return 3
+	case xmltext.EqualFold(local, "Smsr-id"):
+		return 4
+	case xmltext.EqualFold(local, "pol2"):
+		return 5
 	}
 	return -1
 }
@@ -3072,12 +3387,19 @@ func (v *ES2UpdatePolicyRulesResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2UpdatePolicyRulesResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES2UpdatePolicyRulesResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3089,11 +3411,40 @@ func (v *ES2UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string
 	}
 }
 
-func (v *ES2UpdatePolicyRulesResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2UpdatePolicyRulesResponse's children is i (-1: none of them).
+func (v *ES2UpdatePolicyRulesResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
 	return false, nil
+}
+
+// childrenOfES2UpdatePolicyRulesResponse is the local names of the ES2UpdatePolicyRulesResponse children, in schema order, for NextChildIn.
+var childrenOfES2UpdatePolicyRulesResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
+
+// childOfES2UpdatePolicyRulesResponse is the index of the ES2UpdatePolicyRulesResponse child named local, ignoring ASCII case, or -1.
+func childOfES2UpdatePolicyRulesResponse(local []byte) int {
+	switch string(local) {
+	case "ProcessingStart":
+		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	}
+	switch {
+	case xmltext.EqualFold(local, "ProcessingStart"):
+		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	}
+	return -1
 }
 
 // ElementName returns "ES2-UpdateSubscriptionAddressRequest".
@@ -3140,12 +3491,19 @@ func (v *ES2UpdateSubscriptionAddressRequest) DecodeXML(d *xmltext.Decoder) erro
 }
 
 func (v *ES2UpdateSubscriptionAddressRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2UpdateSubscriptionAddressRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES2UpdateSubscriptionAddressRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3157,12 +3515,13 @@ func (v *ES2UpdateSubscriptionAddressRequest) decodeXML(d *xmltext.Decoder, elem
 	}
 }
 
-func (v *ES2UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2UpdateSubscriptionAddressRequest's children is i (-1: none of them).
+func (v *ES2UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES2UpdateSubscriptionAddressRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3173,47 +3532,58 @@ func (v *ES2UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case 2:
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case 3:
+	case 5:
 		return true, v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress")
 	}
 	return false, nil
 }
 
+// childrenOfES2UpdateSubscriptionAddressRequest is the local names of the ES2UpdateSubscriptionAddressRequest children, in schema order, for NextChildIn.
+var childrenOfES2UpdateSubscriptionAddressRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Smsr-id", "Iccid", "newSubscriptionAddress"}
+
 // childOfES2UpdateSubscriptionAddressRequest is the index of the ES2UpdateSubscriptionAddressRequest child named local, ignoring ASCII case, or -1.
 func childOfES2UpdateSubscriptionAddressRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Smsr-id":
+	case "ValidityPeriod":
 		return 1
-	case "Iccid":
+	case "Eid":
 		return 2
-	case "newSubscriptionAddress":
+	case "Smsr-id":
 		return 3
+	case "Iccid":
+		return 4
+	case "newSubscriptionAddress":
+		return 5
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 2
-	case xmltext.EqualFold(local, "newSubscriptionAddress"):
+	case xmltext.EqualFold(local, "Smsr-id"):
 		return 3
+	case xmltext.EqualFold(local, "Iccid"):
+		return 4
+	case xmltext.EqualFold(local, "newSubscriptionAddress"):
+		return 5
 	}
 	return -1
 }
@@ -3252,12 +3622,19 @@ func (v *ES2UpdateSubscriptionAddressResponse) DecodeXML(d *xmltext.Decoder) err
 }
 
 func (v *ES2UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2UpdateSubscriptionAddressResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES2UpdateSubscriptionAddressResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3269,11 +3646,40 @@ func (v *ES2UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, ele
 	}
 }
 
-func (v *ES2UpdateSubscriptionAddressResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2UpdateSubscriptionAddressResponse's children is i (-1: none of them).
+func (v *ES2UpdateSubscriptionAddressResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
 	return false, nil
+}
+
+// childrenOfES2UpdateSubscriptionAddressResponse is the local names of the ES2UpdateSubscriptionAddressResponse children, in schema order, for NextChildIn.
+var childrenOfES2UpdateSubscriptionAddressResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
+
+// childOfES2UpdateSubscriptionAddressResponse is the index of the ES2UpdateSubscriptionAddressResponse child named local, ignoring ASCII case, or -1.
+func childOfES2UpdateSubscriptionAddressResponse(local []byte) int {
+	switch string(local) {
+	case "ProcessingStart":
+		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	}
+	switch {
+	case xmltext.EqualFold(local, "ProcessingStart"):
+		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	}
+	return -1
 }
 
 // ElementName returns "ES2-EnableProfileRequest".
@@ -3317,12 +3723,19 @@ func (v *ES2EnableProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2EnableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2EnableProfileRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES2EnableProfileRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3334,12 +3747,13 @@ func (v *ES2EnableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) err
 	}
 }
 
-func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2EnableProfileRequest's children is i (-1: none of them).
+func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES2EnableProfileRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3350,14 +3764,14 @@ func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case 2:
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3368,23 +3782,34 @@ func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 	return false, nil
 }
 
+// childrenOfES2EnableProfileRequest is the local names of the ES2EnableProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES2EnableProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "SmSr-id", "Iccid"}
+
 // childOfES2EnableProfileRequest is the index of the ES2EnableProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES2EnableProfileRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "SmSr-id":
+	case "ValidityPeriod":
 		return 1
-	case "Iccid":
+	case "Eid":
 		return 2
+	case "SmSr-id":
+		return 3
+	case "Iccid":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "SmSr-id"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 2
+	case xmltext.EqualFold(local, "SmSr-id"):
+		return 3
+	case xmltext.EqualFold(local, "Iccid"):
+		return 4
 	}
 	return -1
 }
@@ -3426,12 +3851,19 @@ func (v *ES2EnableProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2EnableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2EnableProfileResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES2EnableProfileResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3443,12 +3875,13 @@ func (v *ES2EnableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) er
 	}
 }
 
-func (v *ES2EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2EnableProfileResponse's children is i (-1: none of them).
+func (v *ES2EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES2EnableProfileResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3463,15 +3896,34 @@ func (v *ES2EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 	return false, nil
 }
 
+// childrenOfES2EnableProfileResponse is the local names of the ES2EnableProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES2EnableProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
+
 // childOfES2EnableProfileResponse is the index of the ES2EnableProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES2EnableProfileResponse(local []byte) int {
 	switch string(local) {
-	case "EuiccResponseData":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "EuiccResponseData":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "EuiccResponseData"):
+		return 4
 	}
 	return -1
 }
@@ -3517,12 +3969,19 @@ func (v *ES2DisableProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2DisableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2DisableProfileRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES2DisableProfileRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3534,12 +3993,13 @@ func (v *ES2DisableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) er
 	}
 }
 
-func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2DisableProfileRequest's children is i (-1: none of them).
+func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES2DisableProfileRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3550,14 +4010,14 @@ func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case 2:
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3568,23 +4028,34 @@ func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 	return false, nil
 }
 
+// childrenOfES2DisableProfileRequest is the local names of the ES2DisableProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES2DisableProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Smsr-id", "Iccid"}
+
 // childOfES2DisableProfileRequest is the index of the ES2DisableProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES2DisableProfileRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Smsr-id":
+	case "ValidityPeriod":
 		return 1
-	case "Iccid":
+	case "Eid":
 		return 2
+	case "Smsr-id":
+		return 3
+	case "Iccid":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 2
+	case xmltext.EqualFold(local, "Smsr-id"):
+		return 3
+	case xmltext.EqualFold(local, "Iccid"):
+		return 4
 	}
 	return -1
 }
@@ -3626,12 +4097,19 @@ func (v *ES2DisableProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2DisableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2DisableProfileResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES2DisableProfileResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3643,12 +4121,13 @@ func (v *ES2DisableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) e
 	}
 }
 
-func (v *ES2DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2DisableProfileResponse's children is i (-1: none of them).
+func (v *ES2DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES2DisableProfileResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3663,15 +4142,34 @@ func (v *ES2DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string)
 	return false, nil
 }
 
+// childrenOfES2DisableProfileResponse is the local names of the ES2DisableProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES2DisableProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
+
 // childOfES2DisableProfileResponse is the index of the ES2DisableProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES2DisableProfileResponse(local []byte) int {
 	switch string(local) {
-	case "EuiccResponseData":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "EuiccResponseData":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "EuiccResponseData"):
+		return 4
 	}
 	return -1
 }
@@ -3717,12 +4215,19 @@ func (v *ES2DeleteProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2DeleteProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2DeleteProfileRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES2DeleteProfileRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3734,12 +4239,13 @@ func (v *ES2DeleteProfileRequest) decodeXML(d *xmltext.Decoder, elem string) err
 	}
 }
 
-func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2DeleteProfileRequest's children is i (-1: none of them).
+func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES2DeleteProfileRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3750,14 +4256,14 @@ func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case 2:
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3768,23 +4274,34 @@ func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 	return false, nil
 }
 
+// childrenOfES2DeleteProfileRequest is the local names of the ES2DeleteProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES2DeleteProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid", "Smsr-id"}
+
 // childOfES2DeleteProfileRequest is the index of the ES2DeleteProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES2DeleteProfileRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Iccid":
+	case "ValidityPeriod":
 		return 1
-	case "Smsr-id":
+	case "Eid":
 		return 2
+	case "Iccid":
+		return 3
+	case "Smsr-id":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
-	case xmltext.EqualFold(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 2
+	case xmltext.EqualFold(local, "Iccid"):
+		return 3
+	case xmltext.EqualFold(local, "Smsr-id"):
+		return 4
 	}
 	return -1
 }
@@ -3826,12 +4343,19 @@ func (v *ES2DeleteProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2DeleteProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2DeleteProfileResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES2DeleteProfileResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3843,12 +4367,13 @@ func (v *ES2DeleteProfileResponse) decodeXML(d *xmltext.Decoder, elem string) er
 	}
 }
 
-func (v *ES2DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2DeleteProfileResponse's children is i (-1: none of them).
+func (v *ES2DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES2DeleteProfileResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3863,15 +4388,34 @@ func (v *ES2DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 	return false, nil
 }
 
+// childrenOfES2DeleteProfileResponse is the local names of the ES2DeleteProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES2DeleteProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
+
 // childOfES2DeleteProfileResponse is the index of the ES2DeleteProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES2DeleteProfileResponse(local []byte) int {
 	switch string(local) {
-	case "EuiccResponseData":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "EuiccResponseData":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "EuiccResponseData"):
+		return 4
 	}
 	return -1
 }
@@ -3919,12 +4463,19 @@ func (v *ES2SetFallBackAttributeRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2SetFallBackAttributeRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2SetFallBackAttributeRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES2SetFallBackAttributeRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -3936,12 +4487,13 @@ func (v *ES2SetFallBackAttributeRequest) decodeXML(d *xmltext.Decoder, elem stri
 	}
 }
 
-func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2SetFallBackAttributeRequest's children is i (-1: none of them).
+func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES2SetFallBackAttributeRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3952,14 +4504,14 @@ func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.SmsrID = d.String(t)
 		return true, nil
-	case 2:
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -3970,23 +4522,34 @@ func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 	return false, nil
 }
 
+// childrenOfES2SetFallBackAttributeRequest is the local names of the ES2SetFallBackAttributeRequest children, in schema order, for NextChildIn.
+var childrenOfES2SetFallBackAttributeRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Smsr-id", "Iccid"}
+
 // childOfES2SetFallBackAttributeRequest is the index of the ES2SetFallBackAttributeRequest child named local, ignoring ASCII case, or -1.
 func childOfES2SetFallBackAttributeRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Smsr-id":
+	case "ValidityPeriod":
 		return 1
-	case "Iccid":
+	case "Eid":
 		return 2
+	case "Smsr-id":
+		return 3
+	case "Iccid":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Smsr-id"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 2
+	case xmltext.EqualFold(local, "Smsr-id"):
+		return 3
+	case xmltext.EqualFold(local, "Iccid"):
+		return 4
 	}
 	return -1
 }
@@ -4025,12 +4588,19 @@ func (v *ES2SetFallBackAttributeResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2SetFallBackAttributeResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2SetFallBackAttributeResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES2SetFallBackAttributeResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -4042,11 +4612,40 @@ func (v *ES2SetFallBackAttributeResponse) decodeXML(d *xmltext.Decoder, elem str
 	}
 }
 
-func (v *ES2SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES2SetFallBackAttributeResponse's children is i (-1: none of them).
+func (v *ES2SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
 	return false, nil
+}
+
+// childrenOfES2SetFallBackAttributeResponse is the local names of the ES2SetFallBackAttributeResponse children, in schema order, for NextChildIn.
+var childrenOfES2SetFallBackAttributeResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
+
+// childOfES2SetFallBackAttributeResponse is the index of the ES2SetFallBackAttributeResponse child named local, ignoring ASCII case, or -1.
+func childOfES2SetFallBackAttributeResponse(local []byte) int {
+	switch string(local) {
+	case "ProcessingStart":
+		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	}
+	switch {
+	case xmltext.EqualFold(local, "ProcessingStart"):
+		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	}
+	return -1
 }
 
 // ElementName returns "ES2-HandleProfileDisabledNotification".
@@ -4092,12 +4691,19 @@ func (v *ES2HandleProfileDisabledNotification) DecodeXML(d *xmltext.Decoder) err
 }
 
 func (v *ES2HandleProfileDisabledNotification) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2HandleProfileDisabledNotification[:], hint)
+		if ok && i < 0 {
+			i = childOfES2HandleProfileDisabledNotification(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -4109,11 +4715,9 @@ func (v *ES2HandleProfileDisabledNotification) decodeXML(d *xmltext.Decoder, ele
 	}
 }
 
-func (v *ES2HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
-	}
-	switch childOfES2HandleProfileDisabledNotification(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ES2HandleProfileDisabledNotification's children is i (-1: none of them).
+func (v *ES2HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -4146,6 +4750,9 @@ func (v *ES2HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 	}
 	return false, nil
 }
+
+// childrenOfES2HandleProfileDisabledNotification is the local names of the ES2HandleProfileDisabledNotification children, in schema order, for NextChildIn.
+var childrenOfES2HandleProfileDisabledNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES2HandleProfileDisabledNotification is the index of the ES2HandleProfileDisabledNotification child named local, ignoring ASCII case, or -1.
 func childOfES2HandleProfileDisabledNotification(local []byte) int {
@@ -4211,12 +4818,19 @@ func (v *ES2HandleProfileEnabledNotification) DecodeXML(d *xmltext.Decoder) erro
 }
 
 func (v *ES2HandleProfileEnabledNotification) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2HandleProfileEnabledNotification[:], hint)
+		if ok && i < 0 {
+			i = childOfES2HandleProfileEnabledNotification(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -4228,11 +4842,9 @@ func (v *ES2HandleProfileEnabledNotification) decodeXML(d *xmltext.Decoder, elem
 	}
 }
 
-func (v *ES2HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
-	}
-	switch childOfES2HandleProfileEnabledNotification(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ES2HandleProfileEnabledNotification's children is i (-1: none of them).
+func (v *ES2HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -4265,6 +4877,9 @@ func (v *ES2HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 	}
 	return false, nil
 }
+
+// childrenOfES2HandleProfileEnabledNotification is the local names of the ES2HandleProfileEnabledNotification children, in schema order, for NextChildIn.
+var childrenOfES2HandleProfileEnabledNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES2HandleProfileEnabledNotification is the index of the ES2HandleProfileEnabledNotification child named local, ignoring ASCII case, or -1.
 func childOfES2HandleProfileEnabledNotification(local []byte) int {
@@ -4330,12 +4945,19 @@ func (v *ES2HandleProfileDeletedNotification) DecodeXML(d *xmltext.Decoder) erro
 }
 
 func (v *ES2HandleProfileDeletedNotification) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2HandleProfileDeletedNotification[:], hint)
+		if ok && i < 0 {
+			i = childOfES2HandleProfileDeletedNotification(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -4347,11 +4969,9 @@ func (v *ES2HandleProfileDeletedNotification) decodeXML(d *xmltext.Decoder, elem
 	}
 }
 
-func (v *ES2HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
-	}
-	switch childOfES2HandleProfileDeletedNotification(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ES2HandleProfileDeletedNotification's children is i (-1: none of them).
+func (v *ES2HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -4384,6 +5004,9 @@ func (v *ES2HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 	}
 	return false, nil
 }
+
+// childrenOfES2HandleProfileDeletedNotification is the local names of the ES2HandleProfileDeletedNotification children, in schema order, for NextChildIn.
+var childrenOfES2HandleProfileDeletedNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES2HandleProfileDeletedNotification is the index of the ES2HandleProfileDeletedNotification child named local, ignoring ASCII case, or -1.
 func childOfES2HandleProfileDeletedNotification(local []byte) int {
@@ -4444,12 +5067,19 @@ func (v *ES2HandleSMSRChangeNotification) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES2HandleSMSRChangeNotification) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES2HandleSMSRChangeNotification[:], hint)
+		if ok && i < 0 {
+			i = childOfES2HandleSMSRChangeNotification(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -4461,11 +5091,9 @@ func (v *ES2HandleSMSRChangeNotification) decodeXML(d *xmltext.Decoder, elem str
 	}
 }
 
-func (v *ES2HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
-	}
-	switch childOfES2HandleSMSRChangeNotification(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ES2HandleSMSRChangeNotification's children is i (-1: none of them).
+func (v *ES2HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		return true, v.Eis.decodeXML(d, "Eis")
 	case 1:
@@ -4482,6 +5110,9 @@ func (v *ES2HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem s
 	}
 	return false, nil
 }
+
+// childrenOfES2HandleSMSRChangeNotification is the local names of the ES2HandleSMSRChangeNotification children, in schema order, for NextChildIn.
+var childrenOfES2HandleSMSRChangeNotification = [...]string{"Eis", "CompletionTimestamp"}
 
 // childOfES2HandleSMSRChangeNotification is the index of the ES2HandleSMSRChangeNotification child named local, ignoring ASCII case, or -1.
 func childOfES2HandleSMSRChangeNotification(local []byte) int {
@@ -4533,12 +5164,19 @@ func (v *ES4GetEISRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4GetEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4GetEISRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4GetEISRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -4550,12 +5188,13 @@ func (v *ES4GetEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *ES4GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4GetEISRequest's children is i (-1: none of them).
+func (v *ES4GetEISRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4GetEISRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4570,15 +5209,26 @@ func (v *ES4GetEISRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, e
 	return false, nil
 }
 
+// childrenOfES4GetEISRequest is the local names of the ES4GetEISRequest children, in schema order, for NextChildIn.
+var childrenOfES4GetEISRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid"}
+
 // childOfES4GetEISRequest is the index of the ES4GetEISRequest child named local, ignoring ASCII case, or -1.
 func childOfES4GetEISRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
+	case "ValidityPeriod":
+		return 1
+	case "Eid":
+		return 2
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
+	case xmltext.EqualFold(local, "ValidityPeriod"):
+		return 1
+	case xmltext.EqualFold(local, "Eid"):
+		return 2
 	}
 	return -1
 }
@@ -4618,12 +5268,19 @@ func (v *ES4GetEISResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4GetEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4GetEISResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4GetEISResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -4635,12 +5292,13 @@ func (v *ES4GetEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *ES4GetEISResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4GetEISResponse's children is i (-1: none of them).
+func (v *ES4GetEISResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES4GetEISResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		if v.Eis == nil {
 			v.Eis = new(EISType)
 		}
@@ -4649,15 +5307,34 @@ func (v *ES4GetEISResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, 
 	return false, nil
 }
 
+// childrenOfES4GetEISResponse is the local names of the ES4GetEISResponse children, in schema order, for NextChildIn.
+var childrenOfES4GetEISResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "Eis"}
+
 // childOfES4GetEISResponse is the index of the ES4GetEISResponse child named local, ignoring ASCII case, or -1.
 func childOfES4GetEISResponse(local []byte) int {
 	switch string(local) {
-	case "Eis":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "Eis":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eis"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "Eis"):
+		return 4
 	}
 	return -1
 }
@@ -4711,12 +5388,19 @@ func (p *pendingES4AuditEISRequest) flush(v *ES4AuditEISRequest) {
 }
 
 func (v *ES4AuditEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	var p pendingES4AuditEISRequest
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4AuditEISRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4AuditEISRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err == nil && ok {
 			var matched bool
-			if matched, err = v.decodeChild(d, elem, &p); err == nil && !matched {
+			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
 				err = d.Skip()
 			}
 			if err == nil {
@@ -4728,12 +5412,13 @@ func (v *ES4AuditEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string, p *pendingES4AuditEISRequest) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4AuditEISRequest's children is i (-1: none of them).
+func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingES4AuditEISRequest) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4AuditEISRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4744,7 +5429,7 @@ func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string, p *pen
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4759,19 +5444,30 @@ func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string, p *pen
 	return false, nil
 }
 
+// childrenOfES4AuditEISRequest is the local names of the ES4AuditEISRequest children, in schema order, for NextChildIn.
+var childrenOfES4AuditEISRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
+
 // childOfES4AuditEISRequest is the index of the ES4AuditEISRequest child named local, ignoring ASCII case, or -1.
 func childOfES4AuditEISRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Iccid":
+	case "ValidityPeriod":
 		return 1
+	case "Eid":
+		return 2
+	case "Iccid":
+		return 3
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
+	case xmltext.EqualFold(local, "Eid"):
+		return 2
+	case xmltext.EqualFold(local, "Iccid"):
+		return 3
 	}
 	return -1
 }
@@ -4811,12 +5507,19 @@ func (v *ES4AuditEISResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4AuditEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4AuditEISResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4AuditEISResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -4828,12 +5531,13 @@ func (v *ES4AuditEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 }
 
-func (v *ES4AuditEISResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4AuditEISResponse's children is i (-1: none of them).
+func (v *ES4AuditEISResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES4AuditEISResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		if v.Eis == nil {
 			v.Eis = new(EISType)
 		}
@@ -4842,15 +5546,34 @@ func (v *ES4AuditEISResponse) decodeChild(d *xmltext.Decoder, elem string) (bool
 	return false, nil
 }
 
+// childrenOfES4AuditEISResponse is the local names of the ES4AuditEISResponse children, in schema order, for NextChildIn.
+var childrenOfES4AuditEISResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "Eis"}
+
 // childOfES4AuditEISResponse is the index of the ES4AuditEISResponse child named local, ignoring ASCII case, or -1.
 func childOfES4AuditEISResponse(local []byte) int {
 	switch string(local) {
-	case "Eis":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "Eis":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eis"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "Eis"):
+		return 4
 	}
 	return -1
 }
@@ -4894,12 +5617,19 @@ func (v *ES4UpdatePolicyRulesRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4UpdatePolicyRulesRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4UpdatePolicyRulesRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4UpdatePolicyRulesRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -4911,12 +5641,13 @@ func (v *ES4UpdatePolicyRulesRequest) decodeXML(d *xmltext.Decoder, elem string)
 	}
 }
 
-func (v *ES4UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4UpdatePolicyRulesRequest's children is i (-1: none of them).
+func (v *ES4UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4UpdatePolicyRulesRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -4927,36 +5658,47 @@ func (v *ES4UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem strin
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case 2:
+	case 4:
 		return true, v.Pol2.decodeXML(d, "pol2")
 	}
 	return false, nil
 }
 
+// childrenOfES4UpdatePolicyRulesRequest is the local names of the ES4UpdatePolicyRulesRequest children, in schema order, for NextChildIn.
+var childrenOfES4UpdatePolicyRulesRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid", "pol2"}
+
 // childOfES4UpdatePolicyRulesRequest is the index of the ES4UpdatePolicyRulesRequest child named local, ignoring ASCII case, or -1.
 func childOfES4UpdatePolicyRulesRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Iccid":
+	case "ValidityPeriod":
 		return 1
-	case "pol2":
+	case "Eid":
 		return 2
+	case "Iccid":
+		return 3
+	case "pol2":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
-	case xmltext.EqualFold(local, "pol2"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 2
+	case xmltext.EqualFold(local, "Iccid"):
+		return 3
+	case xmltext.EqualFold(local, "pol2"):
+		return 4
 	}
 	return -1
 }
@@ -4993,12 +5735,19 @@ func (v *ES4UpdatePolicyRulesResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4UpdatePolicyRulesResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4UpdatePolicyRulesResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5010,11 +5759,40 @@ func (v *ES4UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string
 	}
 }
 
-func (v *ES4UpdatePolicyRulesResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4UpdatePolicyRulesResponse's children is i (-1: none of them).
+func (v *ES4UpdatePolicyRulesResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
 	return false, nil
+}
+
+// childrenOfES4UpdatePolicyRulesResponse is the local names of the ES4UpdatePolicyRulesResponse children, in schema order, for NextChildIn.
+var childrenOfES4UpdatePolicyRulesResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
+
+// childOfES4UpdatePolicyRulesResponse is the index of the ES4UpdatePolicyRulesResponse child named local, ignoring ASCII case, or -1.
+func childOfES4UpdatePolicyRulesResponse(local []byte) int {
+	switch string(local) {
+	case "ProcessingStart":
+		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	}
+	switch {
+	case xmltext.EqualFold(local, "ProcessingStart"):
+		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	}
+	return -1
 }
 
 // ElementName returns "ES4-UpdateSubscriptionAddressRequest".
@@ -5058,12 +5836,19 @@ func (v *ES4UpdateSubscriptionAddressRequest) DecodeXML(d *xmltext.Decoder) erro
 }
 
 func (v *ES4UpdateSubscriptionAddressRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4UpdateSubscriptionAddressRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4UpdateSubscriptionAddressRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5075,12 +5860,13 @@ func (v *ES4UpdateSubscriptionAddressRequest) decodeXML(d *xmltext.Decoder, elem
 	}
 }
 
-func (v *ES4UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4UpdateSubscriptionAddressRequest's children is i (-1: none of them).
+func (v *ES4UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4UpdateSubscriptionAddressRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5091,36 +5877,47 @@ func (v *ES4UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, el
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
 		}
 		v.Iccid = d.String(t)
 		return true, nil
-	case 2:
+	case 4:
 		return true, v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress")
 	}
 	return false, nil
 }
 
+// childrenOfES4UpdateSubscriptionAddressRequest is the local names of the ES4UpdateSubscriptionAddressRequest children, in schema order, for NextChildIn.
+var childrenOfES4UpdateSubscriptionAddressRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid", "newSubscriptionAddress"}
+
 // childOfES4UpdateSubscriptionAddressRequest is the index of the ES4UpdateSubscriptionAddressRequest child named local, ignoring ASCII case, or -1.
 func childOfES4UpdateSubscriptionAddressRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Iccid":
+	case "ValidityPeriod":
 		return 1
-	case "newSubscriptionAddress":
+	case "Eid":
 		return 2
+	case "Iccid":
+		return 3
+	case "newSubscriptionAddress":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
-	case xmltext.EqualFold(local, "newSubscriptionAddress"):
+	case xmltext.EqualFold(local, "Eid"):
 		return 2
+	case xmltext.EqualFold(local, "Iccid"):
+		return 3
+	case xmltext.EqualFold(local, "newSubscriptionAddress"):
+		return 4
 	}
 	return -1
 }
@@ -5159,12 +5956,19 @@ func (v *ES4UpdateSubscriptionAddressResponse) DecodeXML(d *xmltext.Decoder) err
 }
 
 func (v *ES4UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4UpdateSubscriptionAddressResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4UpdateSubscriptionAddressResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5176,11 +5980,40 @@ func (v *ES4UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, ele
 	}
 }
 
-func (v *ES4UpdateSubscriptionAddressResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4UpdateSubscriptionAddressResponse's children is i (-1: none of them).
+func (v *ES4UpdateSubscriptionAddressResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
 	return false, nil
+}
+
+// childrenOfES4UpdateSubscriptionAddressResponse is the local names of the ES4UpdateSubscriptionAddressResponse children, in schema order, for NextChildIn.
+var childrenOfES4UpdateSubscriptionAddressResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
+
+// childOfES4UpdateSubscriptionAddressResponse is the index of the ES4UpdateSubscriptionAddressResponse child named local, ignoring ASCII case, or -1.
+func childOfES4UpdateSubscriptionAddressResponse(local []byte) int {
+	switch string(local) {
+	case "ProcessingStart":
+		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	}
+	switch {
+	case xmltext.EqualFold(local, "ProcessingStart"):
+		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	}
+	return -1
 }
 
 // ElementName returns "ES4-EnableProfileRequest".
@@ -5221,12 +6054,19 @@ func (v *ES4EnableProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4EnableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4EnableProfileRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4EnableProfileRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5238,12 +6078,13 @@ func (v *ES4EnableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) err
 	}
 }
 
-func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4EnableProfileRequest's children is i (-1: none of them).
+func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4EnableProfileRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5254,7 +6095,7 @@ func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5265,19 +6106,30 @@ func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 	return false, nil
 }
 
+// childrenOfES4EnableProfileRequest is the local names of the ES4EnableProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES4EnableProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
+
 // childOfES4EnableProfileRequest is the index of the ES4EnableProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES4EnableProfileRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Iccid":
+	case "ValidityPeriod":
 		return 1
+	case "Eid":
+		return 2
+	case "Iccid":
+		return 3
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
+	case xmltext.EqualFold(local, "Eid"):
+		return 2
+	case xmltext.EqualFold(local, "Iccid"):
+		return 3
 	}
 	return -1
 }
@@ -5319,12 +6171,19 @@ func (v *ES4EnableProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4EnableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4EnableProfileResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4EnableProfileResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5336,12 +6195,13 @@ func (v *ES4EnableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) er
 	}
 }
 
-func (v *ES4EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4EnableProfileResponse's children is i (-1: none of them).
+func (v *ES4EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES4EnableProfileResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5356,15 +6216,34 @@ func (v *ES4EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 	return false, nil
 }
 
+// childrenOfES4EnableProfileResponse is the local names of the ES4EnableProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES4EnableProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
+
 // childOfES4EnableProfileResponse is the index of the ES4EnableProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES4EnableProfileResponse(local []byte) int {
 	switch string(local) {
-	case "EuiccResponseData":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "EuiccResponseData":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "EuiccResponseData"):
+		return 4
 	}
 	return -1
 }
@@ -5407,12 +6286,19 @@ func (v *ES4DisableProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4DisableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4DisableProfileRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4DisableProfileRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5424,12 +6310,13 @@ func (v *ES4DisableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) er
 	}
 }
 
-func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4DisableProfileRequest's children is i (-1: none of them).
+func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4DisableProfileRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5440,7 +6327,7 @@ func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5451,19 +6338,30 @@ func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string) 
 	return false, nil
 }
 
+// childrenOfES4DisableProfileRequest is the local names of the ES4DisableProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES4DisableProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
+
 // childOfES4DisableProfileRequest is the index of the ES4DisableProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES4DisableProfileRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Iccid":
+	case "ValidityPeriod":
 		return 1
+	case "Eid":
+		return 2
+	case "Iccid":
+		return 3
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
+	case xmltext.EqualFold(local, "Eid"):
+		return 2
+	case xmltext.EqualFold(local, "Iccid"):
+		return 3
 	}
 	return -1
 }
@@ -5505,12 +6403,19 @@ func (v *ES4DisableProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4DisableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4DisableProfileResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4DisableProfileResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5522,12 +6427,13 @@ func (v *ES4DisableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) e
 	}
 }
 
-func (v *ES4DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4DisableProfileResponse's children is i (-1: none of them).
+func (v *ES4DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES4DisableProfileResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5542,15 +6448,34 @@ func (v *ES4DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string)
 	return false, nil
 }
 
+// childrenOfES4DisableProfileResponse is the local names of the ES4DisableProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES4DisableProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
+
 // childOfES4DisableProfileResponse is the index of the ES4DisableProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES4DisableProfileResponse(local []byte) int {
 	switch string(local) {
-	case "EuiccResponseData":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "EuiccResponseData":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "EuiccResponseData"):
+		return 4
 	}
 	return -1
 }
@@ -5593,12 +6518,19 @@ func (v *ES4DeleteProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4DeleteProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4DeleteProfileRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4DeleteProfileRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5610,12 +6542,13 @@ func (v *ES4DeleteProfileRequest) decodeXML(d *xmltext.Decoder, elem string) err
 	}
 }
 
-func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4DeleteProfileRequest's children is i (-1: none of them).
+func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4DeleteProfileRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5626,7 +6559,7 @@ func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5637,19 +6570,30 @@ func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string) (
 	return false, nil
 }
 
+// childrenOfES4DeleteProfileRequest is the local names of the ES4DeleteProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES4DeleteProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
+
 // childOfES4DeleteProfileRequest is the index of the ES4DeleteProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES4DeleteProfileRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Iccid":
+	case "ValidityPeriod":
 		return 1
+	case "Eid":
+		return 2
+	case "Iccid":
+		return 3
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
+	case xmltext.EqualFold(local, "Eid"):
+		return 2
+	case xmltext.EqualFold(local, "Iccid"):
+		return 3
 	}
 	return -1
 }
@@ -5691,12 +6635,19 @@ func (v *ES4DeleteProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4DeleteProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4DeleteProfileResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4DeleteProfileResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5708,12 +6659,13 @@ func (v *ES4DeleteProfileResponse) decodeXML(d *xmltext.Decoder, elem string) er
 	}
 }
 
-func (v *ES4DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4DeleteProfileResponse's children is i (-1: none of them).
+func (v *ES4DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES4DeleteProfileResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5728,15 +6680,34 @@ func (v *ES4DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string) 
 	return false, nil
 }
 
+// childrenOfES4DeleteProfileResponse is the local names of the ES4DeleteProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES4DeleteProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
+
 // childOfES4DeleteProfileResponse is the index of the ES4DeleteProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES4DeleteProfileResponse(local []byte) int {
 	switch string(local) {
-	case "EuiccResponseData":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "EuiccResponseData":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "EuiccResponseData"):
+		return 4
 	}
 	return -1
 }
@@ -5779,12 +6750,19 @@ func (v *ES4PrepareSMSRChangeRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4PrepareSMSRChangeRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4PrepareSMSRChangeRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4PrepareSMSRChangeRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5796,12 +6774,13 @@ func (v *ES4PrepareSMSRChangeRequest) decodeXML(d *xmltext.Decoder, elem string)
 	}
 }
 
-func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4PrepareSMSRChangeRequest's children is i (-1: none of them).
+func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4PrepareSMSRChangeRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5812,7 +6791,7 @@ func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem strin
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5823,19 +6802,30 @@ func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem strin
 	return false, nil
 }
 
+// childrenOfES4PrepareSMSRChangeRequest is the local names of the ES4PrepareSMSRChangeRequest children, in schema order, for NextChildIn.
+var childrenOfES4PrepareSMSRChangeRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "CurrentSMSRid"}
+
 // childOfES4PrepareSMSRChangeRequest is the index of the ES4PrepareSMSRChangeRequest child named local, ignoring ASCII case, or -1.
 func childOfES4PrepareSMSRChangeRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "CurrentSMSRid":
+	case "ValidityPeriod":
 		return 1
+	case "Eid":
+		return 2
+	case "CurrentSMSRid":
+		return 3
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "CurrentSMSRid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
+	case xmltext.EqualFold(local, "Eid"):
+		return 2
+	case xmltext.EqualFold(local, "CurrentSMSRid"):
+		return 3
 	}
 	return -1
 }
@@ -5872,12 +6862,19 @@ func (v *ES4PrepareSMSRChangeResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4PrepareSMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4PrepareSMSRChangeResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4PrepareSMSRChangeResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5889,11 +6886,40 @@ func (v *ES4PrepareSMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string
 	}
 }
 
-func (v *ES4PrepareSMSRChangeResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4PrepareSMSRChangeResponse's children is i (-1: none of them).
+func (v *ES4PrepareSMSRChangeResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
 	return false, nil
+}
+
+// childrenOfES4PrepareSMSRChangeResponse is the local names of the ES4PrepareSMSRChangeResponse children, in schema order, for NextChildIn.
+var childrenOfES4PrepareSMSRChangeResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
+
+// childOfES4PrepareSMSRChangeResponse is the index of the ES4PrepareSMSRChangeResponse child named local, ignoring ASCII case, or -1.
+func childOfES4PrepareSMSRChangeResponse(local []byte) int {
+	switch string(local) {
+	case "ProcessingStart":
+		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	}
+	switch {
+	case xmltext.EqualFold(local, "ProcessingStart"):
+		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	}
+	return -1
 }
 
 // ElementName returns "ES4-SMSRChangeRequest".
@@ -5934,12 +6960,19 @@ func (v *ES4SMSRChangeRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4SMSRChangeRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4SMSRChangeRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4SMSRChangeRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -5951,12 +6984,13 @@ func (v *ES4SMSRChangeRequest) decodeXML(d *xmltext.Decoder, elem string) error 
 	}
 }
 
-func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4SMSRChangeRequest's children is i (-1: none of them).
+func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4SMSRChangeRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5967,7 +7001,7 @@ func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string) (boo
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -5978,19 +7012,30 @@ func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string) (boo
 	return false, nil
 }
 
+// childrenOfES4SMSRChangeRequest is the local names of the ES4SMSRChangeRequest children, in schema order, for NextChildIn.
+var childrenOfES4SMSRChangeRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Target-Smsr-id"}
+
 // childOfES4SMSRChangeRequest is the index of the ES4SMSRChangeRequest child named local, ignoring ASCII case, or -1.
 func childOfES4SMSRChangeRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Target-Smsr-id":
+	case "ValidityPeriod":
 		return 1
+	case "Eid":
+		return 2
+	case "Target-Smsr-id":
+		return 3
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Target-Smsr-id"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
+	case xmltext.EqualFold(local, "Eid"):
+		return 2
+	case xmltext.EqualFold(local, "Target-Smsr-id"):
+		return 3
 	}
 	return -1
 }
@@ -6027,12 +7072,19 @@ func (v *ES4SMSRChangeResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4SMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4SMSRChangeResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4SMSRChangeResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -6044,11 +7096,40 @@ func (v *ES4SMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string) error
 	}
 }
 
-func (v *ES4SMSRChangeResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4SMSRChangeResponse's children is i (-1: none of them).
+func (v *ES4SMSRChangeResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
 	return false, nil
+}
+
+// childrenOfES4SMSRChangeResponse is the local names of the ES4SMSRChangeResponse children, in schema order, for NextChildIn.
+var childrenOfES4SMSRChangeResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
+
+// childOfES4SMSRChangeResponse is the index of the ES4SMSRChangeResponse child named local, ignoring ASCII case, or -1.
+func childOfES4SMSRChangeResponse(local []byte) int {
+	switch string(local) {
+	case "ProcessingStart":
+		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	}
+	switch {
+	case xmltext.EqualFold(local, "ProcessingStart"):
+		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	}
+	return -1
 }
 
 // ElementName returns "ES4-SetFallBackAttributeRequest".
@@ -6091,12 +7172,19 @@ func (v *ES4SetFallBackAttributeRequest) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4SetFallBackAttributeRequest) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4SetFallBackAttributeRequest[:], hint)
+		if ok && i < 0 {
+			i = childOfES4SetFallBackAttributeRequest(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -6108,12 +7196,13 @@ func (v *ES4SetFallBackAttributeRequest) decodeXML(d *xmltext.Decoder, elem stri
 	}
 }
 
-func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseRequestType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4SetFallBackAttributeRequest's children is i (-1: none of them).
+func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 2 {
+		return v.BaseRequestType.decodeChild(d, elem, i)
 	}
-	switch childOfES4SetFallBackAttributeRequest(d.Local()) {
-	case 0:
+	switch i {
+	case 2:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -6124,7 +7213,7 @@ func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 		}
 		v.Eid = x
 		return true, nil
-	case 1:
+	case 3:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -6135,19 +7224,30 @@ func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem st
 	return false, nil
 }
 
+// childrenOfES4SetFallBackAttributeRequest is the local names of the ES4SetFallBackAttributeRequest children, in schema order, for NextChildIn.
+var childrenOfES4SetFallBackAttributeRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
+
 // childOfES4SetFallBackAttributeRequest is the index of the ES4SetFallBackAttributeRequest child named local, ignoring ASCII case, or -1.
 func childOfES4SetFallBackAttributeRequest(local []byte) int {
 	switch string(local) {
-	case "Eid":
+	case "FunctionCallIdentifier":
 		return 0
-	case "Iccid":
+	case "ValidityPeriod":
 		return 1
+	case "Eid":
+		return 2
+	case "Iccid":
+		return 3
 	}
 	switch {
-	case xmltext.EqualFold(local, "Eid"):
+	case xmltext.EqualFold(local, "FunctionCallIdentifier"):
 		return 0
-	case xmltext.EqualFold(local, "Iccid"):
+	case xmltext.EqualFold(local, "ValidityPeriod"):
 		return 1
+	case xmltext.EqualFold(local, "Eid"):
+		return 2
+	case xmltext.EqualFold(local, "Iccid"):
+		return 3
 	}
 	return -1
 }
@@ -6191,12 +7291,19 @@ func (v *ES4SetFallBackAttributeResponse) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4SetFallBackAttributeResponse) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4SetFallBackAttributeResponse[:], hint)
+		if ok && i < 0 {
+			i = childOfES4SetFallBackAttributeResponse(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -6208,12 +7315,13 @@ func (v *ES4SetFallBackAttributeResponse) decodeXML(d *xmltext.Decoder, elem str
 	}
 }
 
-func (v *ES4SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseResponseType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
+// decodeChild decodes the child d is on, whose index among ES4SetFallBackAttributeResponse's children is i (-1: none of them).
+func (v *ES4SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	if i < 4 {
+		return v.BaseResponseType.decodeChild(d, elem, i)
 	}
-	switch childOfES4SetFallBackAttributeResponse(d.Local()) {
-	case 0:
+	switch i {
+	case 4:
 		t, err := d.Text()
 		if err != nil {
 			return true, err
@@ -6228,15 +7336,34 @@ func (v *ES4SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem s
 	return false, nil
 }
 
+// childrenOfES4SetFallBackAttributeResponse is the local names of the ES4SetFallBackAttributeResponse children, in schema order, for NextChildIn.
+var childrenOfES4SetFallBackAttributeResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
+
 // childOfES4SetFallBackAttributeResponse is the index of the ES4SetFallBackAttributeResponse child named local, ignoring ASCII case, or -1.
 func childOfES4SetFallBackAttributeResponse(local []byte) int {
 	switch string(local) {
-	case "EuiccResponseData":
+	case "ProcessingStart":
 		return 0
+	case "ProcessingEnd":
+		return 1
+	case "AcceptableValidityPeriod":
+		return 2
+	case "FunctionExecutionStatus":
+		return 3
+	case "EuiccResponseData":
+		return 4
 	}
 	switch {
-	case xmltext.EqualFold(local, "EuiccResponseData"):
+	case xmltext.EqualFold(local, "ProcessingStart"):
 		return 0
+	case xmltext.EqualFold(local, "ProcessingEnd"):
+		return 1
+	case xmltext.EqualFold(local, "AcceptableValidityPeriod"):
+		return 2
+	case xmltext.EqualFold(local, "FunctionExecutionStatus"):
+		return 3
+	case xmltext.EqualFold(local, "EuiccResponseData"):
+		return 4
 	}
 	return -1
 }
@@ -6284,12 +7411,19 @@ func (v *ES4HandleProfileDisabledNotification) DecodeXML(d *xmltext.Decoder) err
 }
 
 func (v *ES4HandleProfileDisabledNotification) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4HandleProfileDisabledNotification[:], hint)
+		if ok && i < 0 {
+			i = childOfES4HandleProfileDisabledNotification(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -6301,11 +7435,9 @@ func (v *ES4HandleProfileDisabledNotification) decodeXML(d *xmltext.Decoder, ele
 	}
 }
 
-func (v *ES4HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
-	}
-	switch childOfES4HandleProfileDisabledNotification(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ES4HandleProfileDisabledNotification's children is i (-1: none of them).
+func (v *ES4HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -6338,6 +7470,9 @@ func (v *ES4HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, e
 	}
 	return false, nil
 }
+
+// childrenOfES4HandleProfileDisabledNotification is the local names of the ES4HandleProfileDisabledNotification children, in schema order, for NextChildIn.
+var childrenOfES4HandleProfileDisabledNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES4HandleProfileDisabledNotification is the index of the ES4HandleProfileDisabledNotification child named local, ignoring ASCII case, or -1.
 func childOfES4HandleProfileDisabledNotification(local []byte) int {
@@ -6403,12 +7538,19 @@ func (v *ES4HandleProfileEnabledNotification) DecodeXML(d *xmltext.Decoder) erro
 }
 
 func (v *ES4HandleProfileEnabledNotification) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4HandleProfileEnabledNotification[:], hint)
+		if ok && i < 0 {
+			i = childOfES4HandleProfileEnabledNotification(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -6420,11 +7562,9 @@ func (v *ES4HandleProfileEnabledNotification) decodeXML(d *xmltext.Decoder, elem
 	}
 }
 
-func (v *ES4HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
-	}
-	switch childOfES4HandleProfileEnabledNotification(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ES4HandleProfileEnabledNotification's children is i (-1: none of them).
+func (v *ES4HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -6457,6 +7597,9 @@ func (v *ES4HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, el
 	}
 	return false, nil
 }
+
+// childrenOfES4HandleProfileEnabledNotification is the local names of the ES4HandleProfileEnabledNotification children, in schema order, for NextChildIn.
+var childrenOfES4HandleProfileEnabledNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES4HandleProfileEnabledNotification is the index of the ES4HandleProfileEnabledNotification child named local, ignoring ASCII case, or -1.
 func childOfES4HandleProfileEnabledNotification(local []byte) int {
@@ -6522,12 +7665,19 @@ func (v *ES4HandleProfileDeletedNotification) DecodeXML(d *xmltext.Decoder) erro
 }
 
 func (v *ES4HandleProfileDeletedNotification) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4HandleProfileDeletedNotification[:], hint)
+		if ok && i < 0 {
+			i = childOfES4HandleProfileDeletedNotification(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -6539,11 +7689,9 @@ func (v *ES4HandleProfileDeletedNotification) decodeXML(d *xmltext.Decoder, elem
 	}
 }
 
-func (v *ES4HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
-	}
-	switch childOfES4HandleProfileDeletedNotification(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ES4HandleProfileDeletedNotification's children is i (-1: none of them).
+func (v *ES4HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		t, err := d.Text()
 		if err != nil {
@@ -6576,6 +7724,9 @@ func (v *ES4HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, el
 	}
 	return false, nil
 }
+
+// childrenOfES4HandleProfileDeletedNotification is the local names of the ES4HandleProfileDeletedNotification children, in schema order, for NextChildIn.
+var childrenOfES4HandleProfileDeletedNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES4HandleProfileDeletedNotification is the index of the ES4HandleProfileDeletedNotification child named local, ignoring ASCII case, or -1.
 func childOfES4HandleProfileDeletedNotification(local []byte) int {
@@ -6636,12 +7787,19 @@ func (v *ES4HandleSMSRChangeNotification) DecodeXML(d *xmltext.Decoder) error {
 }
 
 func (v *ES4HandleSMSRChangeNotification) decodeXML(d *xmltext.Decoder, elem string) error {
+	hint := 0
 	for {
-		ok, err := d.NextChild()
+		ok, i, err := d.NextChildIn(childrenOfES4HandleSMSRChangeNotification[:], hint)
+		if ok && i < 0 {
+			i = childOfES4HandleSMSRChangeNotification(d.Local())
+		}
+		if i >= 0 {
+			hint = i
+		}
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem)
+		matched, err := v.decodeChild(d, elem, i)
 		if err != nil {
 			return err
 		}
@@ -6653,11 +7811,9 @@ func (v *ES4HandleSMSRChangeNotification) decodeXML(d *xmltext.Decoder, elem str
 	}
 }
 
-func (v *ES4HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem string) (bool, error) {
-	if ok, err := v.BaseNotificationType.decodeChild(d, elem); ok || err != nil {
-		return ok, err
-	}
-	switch childOfES4HandleSMSRChangeNotification(d.Local()) {
+// decodeChild decodes the child d is on, whose index among ES4HandleSMSRChangeNotification's children is i (-1: none of them).
+func (v *ES4HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
+	switch i {
 	case 0:
 		return true, v.Eis.decodeXML(d, "Eis")
 	case 1:
@@ -6674,6 +7830,9 @@ func (v *ES4HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem s
 	}
 	return false, nil
 }
+
+// childrenOfES4HandleSMSRChangeNotification is the local names of the ES4HandleSMSRChangeNotification children, in schema order, for NextChildIn.
+var childrenOfES4HandleSMSRChangeNotification = [...]string{"Eis", "CompletionTimestamp"}
 
 // childOfES4HandleSMSRChangeNotification is the index of the ES4HandleSMSRChangeNotification child named local, ignoring ASCII case, or -1.
 func childOfES4HandleSMSRChangeNotification(local []byte) int {
