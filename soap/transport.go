@@ -114,35 +114,56 @@ type persistConn struct {
 	host   *hostConns
 	raw    net.Conn // the TCP connection
 	probe  *socketProbe
-	conn   net.Conn // raw, or the TLS connection over it
+	conn   net.Conn    // raw, or the TLS connection over it
+	rec    *recordConn // between raw and the TLS connection; nil without TLS
 	tls    *tls.ConnectionState
 	meter  meteredReader // between conn and br: bounds what response headers may take
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	idleAt time.Time
+	// The deadlines in force on conn, as this connection last set them (see setDeadlines), and the read
+	// deadline the body of the answer being read takes once it needs conn (see meteredReader).
+	rd, wd time.Time
+	bodyRD time.Time
+	ctx    context.Context // of the exchange under way
 }
 
-// meteredReader reads from r while left is positive; a negative left means no bound.
+// meteredReader reads from conn while left is positive; a negative left means no bound.
 type meteredReader struct {
-	r    io.Reader
+	pc   *persistConn
 	left int64
+	// drained reports that the last Read of the connection ended short of the room it had, without an
+	// error: the TLS layer returned all it had decoded and holds nothing more (see quiet).
+	drained bool
 }
 
 // errHeaderTooLarge is what the meter returns once response headers used up their bound.
 var errHeaderTooLarge = errors.New("soap: transport: response headers over MaxResponseHeaderBytes")
 
 func (m *meteredReader) Read(p []byte) (int, error) {
-	if m.left < 0 {
-		return m.r.Read(p)
-	}
 	if m.left == 0 {
 		return 0, errHeaderTooLarge
 	}
-	if int64(len(p)) > m.left {
+	if m.left > 0 && int64(len(p)) > m.left {
 		p = p[:m.left]
 	}
-	n, err := m.r.Read(p)
-	m.left -= int64(n)
+	pc := m.pc
+	if !pc.bodyRD.IsZero() {
+		// The body needs the connection after all: its deadline replaces the headers' one only now,
+		// which an answer that came whole with its head never needs. Set, then the context checked:
+		// the past deadline its ending sets (roundTrip's AfterFunc) must not be replaced.
+		pc.readBy(pc.bodyRD, pc.t.settings.AttemptTimeout)
+		pc.bodyRD = time.Time{}
+		if pc.ctx.Err() != nil {
+			pc.rd = aLongTimeAgo
+			_ = pc.conn.SetReadDeadline(aLongTimeAgo)
+		}
+	}
+	n, err := pc.conn.Read(p)
+	m.drained = err == nil && n < len(p)
+	if m.left > 0 {
+		m.left -= int64(n)
+	}
 	return n, err
 }
 
@@ -312,19 +333,25 @@ func (t *Transport) popIdle(h *hostConns) *persistConn {
 
 // quiet reports whether nothing arrived on the idle connection: nothing buffered, no TLS record waiting
 // in the TLS layer, and nothing (no data, no end of stream) in the socket.
+//
+// With TLS, the TLS layer's buffers are empty when the last read of it returned less than it had room
+// for (it hands over all it decoded) and recordConn below it is between records (it then holds no raw
+// bytes): that is the usual state after an answer, checked without reading. Otherwise a read of it with
+// a deadline in the past says: it returns at once, with a record the TLS layer already holds (data or an
+// alert), or with a timeout, which a tls.Conn does not keep as an error.
 func (pc *persistConn) quiet() bool {
 	if pc.br.Buffered() > 0 {
 		return false
 	}
-	if pc.tls != nil {
-		// A read with a deadline in the past returns at once: with a record the TLS layer already holds
-		// (data or an alert), or with a timeout, which a tls.Conn does not keep as an error.
+	if pc.tls != nil && !(pc.meter.drained && pc.rec.idle()) {
 		// The deadline is left in the past: roundTrip, which follows every quiet check, sets its own.
+		pc.rd = aLongTimeAgo
 		_ = pc.conn.SetReadDeadline(aLongTimeAgo)
 		_, err := pc.br.Peek(1)
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
+		if !errors.Is(err, os.ErrDeadlineExceeded) || !pc.rec.idle() {
 			return false
 		}
+		pc.meter.drained = true // the read ended in the loop that waits for a record: none is held
 	}
 	return pc.probe.socketQuiet(pc.raw)
 }
@@ -343,7 +370,8 @@ func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persis
 			cfg = cfg.Clone()
 			cfg.ServerName = u.Hostname()
 		}
-		tc := tls.Client(raw, cfg)
+		pc.rec = &recordConn{Conn: raw}
+		tc := tls.Client(pc.rec, cfg)
 		hctx, cancel := context.WithTimeout(ctx, t.settings.TLSHandshakeTimeout)
 		err := tc.HandshakeContext(hctx)
 		cancel()
@@ -362,7 +390,9 @@ func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persis
 		}
 		pc.conn, pc.tls = tc, &st
 	}
-	pc.meter = meteredReader{r: pc.conn, left: -1}
+	// The handshake's deadlines are the context's, not set on the connection; drained: a new connection
+	// goes to its first exchange without a quiet check.
+	pc.meter = meteredReader{pc: pc, left: -1, drained: true}
 	pc.br = bufio.NewReaderSize(&pc.meter, 8<<10)
 	pc.bw = bufio.NewWriterSize(pc.conn, 8<<10)
 	return pc, nil
@@ -395,13 +425,15 @@ func (pc *persistConn) roundTrip(req *http.Request) (_ *http.Response, written b
 	s := &pc.t.settings
 	// The context's own deadline is left to the AfterFunc below, so that its ending is always seen as
 	// ctx.Err() and not mistaken for one of the transport's limits.
-	deadline := time.Now().Add(s.AttemptTimeout)
-	headerDeadline := time.Now().Add(s.ResponseHeaderTimeout)
+	now := time.Now()
+	deadline := now.Add(s.AttemptTimeout)
+	headerDeadline := now.Add(s.ResponseHeaderTimeout)
 	if deadline.Before(headerDeadline) {
 		headerDeadline = deadline
 	}
-	_ = pc.conn.SetWriteDeadline(deadline)
-	_ = pc.conn.SetReadDeadline(headerDeadline)
+	pc.bodyRD, pc.ctx = time.Time{}, ctx
+	pc.writeBy(deadline, s.AttemptTimeout)
+	pc.readBy(headerDeadline, min(s.ResponseHeaderTimeout, s.AttemptTimeout))
 	stop := func() bool { return true }
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { _ = pc.conn.SetDeadline(aLongTimeAgo) })
@@ -442,11 +474,31 @@ func (pc *persistConn) roundTrip(req *http.Request) (_ *http.Response, written b
 		return fail(errors.New("soap: transport: unexpected 101 Switching Protocols"), "")
 	}
 	pc.meter.left = -1
-	_ = pc.conn.SetReadDeadline(deadline)
+	pc.bodyRD = deadline // set by the meter if the body is not all in br already
 	res.TLS = pc.tls
 	res.Body = &connBody{pc: pc, ctx: ctx, body: res.Body, reusable: !res.Close && !req.Close, stop: stop}
 	return res, true, nil
 }
+
+// readBy and writeBy make conn's read (write) deadline due, or leave the one in force when it is no more
+// than a small fraction of limit later: a timeout that fires that much late is one a busy scheduler could
+// give anyway, and a connection in steady use then moves its deadlines (each a runtime timer) about once
+// a second rather than several times an exchange. A deadline earlier than due is always moved.
+func (pc *persistConn) readBy(due time.Time, limit time.Duration) {
+	if s := deadlineSlack(limit); pc.rd.Before(due) || pc.rd.After(due.Add(s)) {
+		pc.rd = due.Add(s)
+		_ = pc.conn.SetReadDeadline(pc.rd)
+	}
+}
+
+func (pc *persistConn) writeBy(due time.Time, limit time.Duration) {
+	if s := deadlineSlack(limit); pc.wd.Before(due) || pc.wd.After(due.Add(s)) {
+		pc.wd = due.Add(s)
+		_ = pc.conn.SetWriteDeadline(pc.wd)
+	}
+}
+
+func deadlineSlack(limit time.Duration) time.Duration { return min(limit/64, time.Second) }
 
 // alertAfter returns the TLS alert the peer sent before closing, if one waits on the connection, instead
 // of the write error err. Under TLS 1.3 the client's handshake ends before the server has checked the
@@ -456,7 +508,8 @@ func (pc *persistConn) alertAfter(err error) error {
 	if pc.tls == nil || pc.tls.Version < tls.VersionTLS13 {
 		return err
 	}
-	_ = pc.conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	pc.rd = time.Now().Add(100 * time.Millisecond)
+	_ = pc.conn.SetReadDeadline(pc.rd)
 	var b [1]byte
 	_, rerr := pc.conn.Read(b[:])
 	var op *net.OpError

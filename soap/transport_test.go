@@ -48,7 +48,7 @@ func (m serverMode) String() string { return [...]string{"http", "https", "mtls"
 
 var allModes = []serverMode{plainHTTP, serverTLS, mutualTLS}
 
-func newPKI(t *testing.T) *mtlstest.PKI {
+func newPKI(t testing.TB) *mtlstest.PKI {
 	t.Helper()
 	ca, err := mtlstest.NewCA()
 	require.NoError(t, err)
@@ -159,7 +159,7 @@ type rawServer struct {
 	conns    []net.Conn
 }
 
-func startRaw(t *testing.T, cfg *tls.Config, serve func(c net.Conn, br *bufio.Reader)) *rawServer {
+func startRaw(t testing.TB, cfg *tls.Config, serve func(c net.Conn, br *bufio.Reader)) *rawServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -806,6 +806,143 @@ func TestTransportUnsolicitedBytesRetireTheConnection(t *testing.T) {
 				assert.Equal(t, "answer-to-"+path, got)
 			}
 			assert.Equal(t, int32(3), srv.accepted.Load(), "each connection with stray bytes was retired")
+		})
+	}
+}
+
+// Over TLS, what a server sends after an answer may sit below the HTTP reader: a record of its own that
+// came in the same read of the socket, a close_notify alert with the socket still open, a record that
+// arrives while the connection is idle, an answer cut in two records with a third after it. None of them
+// may be read as the next request's answer, and none may be taken for a closed connection's silence.
+func TestTransportUnsolicitedTLSRecordsRetireTheConnection(t *testing.T) {
+	answer := func(body string) string {
+		return "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	}
+	pki := newPKI(t)
+	tests := []struct {
+		name  string
+		after func(c *tls.Conn, path string) // once the first answer is written
+	}{
+		{"a record in the same flight", func(c *tls.Conn, path string) { _, _ = io.WriteString(c, answer("stray after "+path)) }},
+		{"close_notify", func(c *tls.Conn, _ string) { _ = c.CloseWrite() }},
+		{"a record while idle", func(c *tls.Conn, path string) {
+			time.Sleep(20 * time.Millisecond)
+			_, _ = io.WriteString(c, answer("late after "+path))
+		}},
+		{"one byte while idle", func(c *tls.Conn, _ string) {
+			time.Sleep(20 * time.Millisecond)
+			_, _ = io.WriteString(c, "x")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := startRaw(t, pki.ServerTLSConfig(), func(c net.Conn, br *bufio.Reader) {
+				tc := c.(*tls.Conn)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					out := answer("answer-to-" + req.URL.Path)
+					if n.Add(1) == 1 {
+						// The answer in two records, the stray bytes after it.
+						_, _ = io.WriteString(tc, out[:len(out)/2])
+						_, _ = io.WriteString(tc, out[len(out)/2:])
+						tt.after(tc, req.URL.Path)
+						continue
+					}
+					if _, err := io.WriteString(tc, out); err != nil {
+						return
+					}
+				}
+			})
+			tr := newTransport(t, pki.ClientTLSConfig())
+			for i, path := range []string{"/1", "/2", "/3"} {
+				if i == 1 {
+					time.Sleep(100 * time.Millisecond) // what comes late has arrived on the idle connection
+				}
+				_, got := roundTrip(t, tr, newRequest(t, context.Background(), http.MethodPost, srv.URL+path, "<req/>"))
+				assert.Equal(t, "answer-to-"+path, got)
+			}
+			assert.Equal(t, int32(2), srv.accepted.Load(), "the connection with stray bytes was retired, the next one reused")
+		})
+	}
+}
+
+// Bytes after an answer in the record that ends it stay in the TLS layer when the body's last read takes
+// exactly what is left of the body, straight into the reader's buffer (a large one, as soap.Client's):
+// neither the HTTP reader's buffer nor the socket holds them.
+func TestTransportUnsolicitedBytesInTheAnswersLastRecord(t *testing.T) {
+	pki := newPKI(t)
+	first, second := strings.Repeat("a", 4<<10), strings.Repeat("b", 10<<10)
+	var n atomic.Int32
+	cfg := pki.ServerTLSConfig()
+	cfg.DynamicRecordSizingDisabled = true // one record per Write, not small ones first
+	srv := startRaw(t, cfg, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(io.Discard, req.Body)
+			head := "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(first)+len(second)) + "\r\n\r\n"
+			_, _ = io.WriteString(c, head+first)
+			tail := second
+			if n.Add(1) == 1 {
+				tail += "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray" // in the same record
+			}
+			if _, err := io.WriteString(c, tail); err != nil {
+				return
+			}
+		}
+	})
+	tr := newTransport(t, pki.ClientTLSConfig())
+	for range 2 {
+		res, err := tr.RoundTrip(newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
+		require.NoError(t, err)
+		buf := make([]byte, 0, 64<<10)
+		for {
+			k, err := res.Body.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+k]
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+		}
+		require.NoError(t, res.Body.Close())
+		require.Equal(t, first+second, string(buf))
+	}
+	assert.Equal(t, int32(2), srv.accepted.Load(), "the connection with stray bytes was retired")
+}
+
+// A connection that answered quietly is reused however its answers came: in one record with the head,
+// or split over several records and reads.
+func TestTransportReusesQuietTLSConnections(t *testing.T) {
+	pki := newPKI(t)
+	for _, size := range []int{0, 10, 4 << 10, 9 << 10, 40 << 10} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			body := strings.Repeat("b", size)
+			srv := startRaw(t, pki.ServerTLSConfig(), func(c net.Conn, br *bufio.Reader) {
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					_, err = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n"+body)
+					if err != nil {
+						return
+					}
+				}
+			})
+			tr := newTransport(t, pki.ClientTLSConfig())
+			for range 5 {
+				_, got := roundTrip(t, tr, newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
+				require.Equal(t, body, got)
+			}
+			assert.Equal(t, int32(1), srv.accepted.Load())
 		})
 	}
 }
