@@ -390,11 +390,12 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 		return retryLater(err)
 	}
 	d.tel.noteCallback(ctx, iface, function, res, warn, ferr)
+	if res.Match == correlate.Matched {
+		return nil // the common case: the waiter has it, and no Inbound needs to be built
+	}
 	in := &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m, Element: resp,
 		RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: ferr, Warning: warn}
 	switch res.Match {
-	case correlate.Matched:
-		return nil
 	case correlate.Duplicate:
 		key := res.Key
 		in.Operation = &key

@@ -104,7 +104,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.fault(w, r, versionOfContentType(ct), http.StatusUnsupportedMediaType, SenderFault("unsupported content type "+ct))
 			return
 		}
-		h.lastType.Store(&ct)
+		accepted := ct // a copy, so that ct itself does not escape to the heap on every request
+		h.lastType.Store(&accepted)
 	}
 	if r.ContentLength > h.maxBytes {
 		// Refused before a byte of it is read.
@@ -115,6 +116,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The buffer grows as the body arrives, under the budget; the bytes go back once the message was
 	// handled (the handler may keep parts of it: then they are the garbage collector's, not the budget's).
 	data, held, err := readBudgeted(r.Body, r.ContentLength, h.maxBytes, h.budget)
+	if err == nil {
+		// Read to its end: closing it tells net/http so, which otherwise drains it once more (io.CopyN
+		// through a LimitReader of its own) before it writes the answer.
+		_ = r.Body.Close()
+	}
 	if h.budget != nil {
 		defer h.budget.give(held)
 	}
