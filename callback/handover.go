@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/esimgw/esimgw/soap"
@@ -68,16 +70,47 @@ func (e *ShutdownError) Unwrap() error { return e.Err }
 type inflight struct {
 	mu      sync.Mutex
 	closing bool
+	refuse  atomic.Bool // closing, read without mu by the routes before they start
 	active  map[*HandOver]struct{}
 	changed chan struct{} // closed (and replaced) whenever active shrinks while someone waits
 	waiters int           // waits watching changed: without any, a finish need not replace it
+	// conns holds the hand-over of each connection of the Server's own http.Server (net.Conn to
+	// *HandOver, see connContext): HTTP/1.1 serves one request at a time on a connection, so one
+	// HandOver a connection serves every SOAP message it carries, and the answer counts as written when
+	// the connection goes idle or closes (connState), without a flush of the handler's own.
+	conns sync.Map
 }
 
 func newInflight() *inflight {
 	return &inflight{active: map[*HandOver]struct{}{}, changed: make(chan struct{})}
 }
 
+// handOverKey is the context key of the *HandOver a message's gate admits: the connection's (connContext)
+// or, where there is none (HTTP/2, a Handler mounted in another server), the request's own (wrap).
 type handOverKey struct{}
+
+// connContext is the http.Server's ConnContext: the connection's HandOver, in the context every request
+// on it derives from.
+func (f *inflight) connContext(ctx context.Context, c net.Conn) context.Context {
+	ho := new(HandOver)
+	f.conns.Store(c, ho)
+	return context.WithValue(ctx, handOverKey{}, ho)
+}
+
+// connState is the http.Server's ConnState. net/http goes idle (or closes the connection) only once the
+// answer was written and flushed: from then on a hand-over of this connection is done.
+func (f *inflight) connState(c net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateIdle:
+		if ho, ok := f.conns.Load(c); ok {
+			f.finish(ho.(*HandOver))
+		}
+	case http.StateClosed, http.StateHijacked:
+		if ho, ok := f.conns.LoadAndDelete(c); ok {
+			f.finish(ho.(*HandOver))
+		}
+	}
+}
 
 // refuse answers 503 with Retry-After and closes the connection: the sender retries, elsewhere or later.
 func refuse(w http.ResponseWriter) {
@@ -90,20 +123,27 @@ func refuse(w http.ResponseWriter) {
 // its decoded message reaches the gate (ServeSOAP); other routes count from the start.
 func (f *inflight) wrap(h http.Handler, soapRoute bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if soapRoute && f.refuse.Load() {
+			refuse(w)
+			return
+		}
+		if soapRoute && r.ProtoMajor == 1 {
+			if ho, ok := r.Context().Value(handOverKey{}).(*HandOver); ok {
+				// The connection's HandOver: connState finishes it once the answer is written. Not in
+				// active now (the connection's previous answer went idle first), so nobody reads it.
+				*ho = HandOver{Action: r.URL.Path, Remote: r.RemoteAddr, Since: time.Now()}
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
 		ho := &HandOver{Action: r.URL.Path, Remote: r.RemoteAddr, Since: time.Now()}
 		if !soapRoute && !f.start(ho) {
 			refuse(w)
 			return
 		}
 		if soapRoute {
-			f.mu.Lock()
-			closing := f.closing
-			f.mu.Unlock()
-			if closing {
-				refuse(w)
-				return
-			}
 			r = r.WithContext(context.WithValue(r.Context(), handOverKey{}, ho))
+			w = lengthedAck{w}
 		}
 		h.ServeHTTP(w, r)
 		if f.tracked(ho) {
@@ -114,6 +154,20 @@ func (f *inflight) wrap(h http.Handler, soapRoute bool) http.Handler {
 		}
 	})
 }
+
+// lengthedAck gives a bodiless 202 its Content-Length: 0 where wrap flushes the answer before the
+// handler returns, which net/http would otherwise send chunked, the end of its chunks in a second write
+// that both sides pay for. Answers with a body (soap.Handler's faults and replies) carry their length.
+type lengthedAck struct{ http.ResponseWriter }
+
+func (w lengthedAck) WriteHeader(code int) {
+	if code == http.StatusAccepted && w.Header().Get("Content-Length") == "" {
+		w.Header().Set("Content-Length", "0")
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w lengthedAck) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (f *inflight) start(ho *HandOver) bool {
 	f.mu.Lock()
@@ -132,8 +186,13 @@ func (f *inflight) tracked(ho *HandOver) bool {
 	return ok
 }
 
+// finish ends the hand-over ho, if it is one.
 func (f *inflight) finish(ho *HandOver) {
 	f.mu.Lock()
+	if _, ok := f.active[ho]; !ok {
+		f.mu.Unlock()
+		return
+	}
 	delete(f.active, ho)
 	if f.waiters > 0 {
 		close(f.changed)
@@ -164,6 +223,7 @@ func flush(w http.ResponseWriter) error {
 func (f *inflight) close() {
 	f.mu.Lock()
 	f.closing = true
+	f.refuse.Store(true)
 	f.mu.Unlock()
 }
 

@@ -210,6 +210,8 @@ func NewServer(h soap.MessageHandler, opts ...Option) (*Server, error) {
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(refusalLogHandler{c.logger.Handler(), refusals}, slog.LevelWarn),
+		ConnContext:       flight.connContext,
+		ConnState:         flight.connState,
 	}
 	return s, nil
 }

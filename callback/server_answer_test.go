@@ -20,8 +20,8 @@ import (
 )
 
 // TestCallbackServerAnswersWithLength checks that the CallbackServer's answers (the 202 of a callback, a
-// fault) carry a Content-Length although the server flushes them before its handler returns: sent
-// chunked, an answer takes a second write for the end of its chunks, and the gateway a second read.
+// fault) carry a Content-Length: sent chunked, an answer takes a second write for the end of its chunks,
+// and the gateway a second read.
 func TestCallbackServerAnswersWithLength(t *testing.T) {
 	d := esimgw.NewDispatcher(esimgw.WithDispatcherLogger(quietLogger()))
 	s, _ := startServer(t, d, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))

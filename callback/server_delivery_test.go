@@ -2,11 +2,14 @@ package callback_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"strconv"
@@ -276,4 +279,75 @@ func rss() string {
 		}
 	}
 	return "unknown"
+}
+
+// A hand-over is tracked from its gate until its answer was written on each way a request reaches the SOAP
+// route: HTTP/1.1 on the Server's own listener (the connection's HandOver, finished when it goes idle),
+// HTTP/2 there (the request's own, finished after the handler's flush), and the Server's Handler mounted in
+// another http.Server (the same, with the 202 given its Content-Length so that the early flush does not
+// send it chunked). Every keep-alive connection serves several messages, one HandOver reused.
+func TestCallbackServerTracksEachWay(t *testing.T) {
+	pki := newServerPKI(t)
+	for _, way := range []string{"http/1.1", "h2", "mounted"} {
+		t.Run(way, func(t *testing.T) {
+			release := make(chan struct{})
+			h := soap.MessageHandlerFunc(func(context.Context, *soap.Message) (*soap.Reply, error) {
+				<-release
+				return nil, nil
+			})
+			var s *callback.Server
+			var url string
+			client := &http.Client{Timeout: generous}
+			switch way {
+			case "http/1.1":
+				s, url = startServer(t, h, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
+			case "h2":
+				s, url = startServer(t, h, callback.WithCertificate(pki.src, pki.CA.Pool()), callback.WithLogger(quietLogger()))
+				cfg := pki.clientConfig(pki.Client)
+				cfg.NextProtos = []string{"h2"}
+				client.Transport = &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: true}
+			case "mounted":
+				var err error
+				s, err = callback.NewServer(h, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
+				require.NoError(t, err)
+				other := httptest.NewServer(s.Handler())
+				t.Cleanup(other.Close)
+				url = other.URL
+			}
+			for i := range 3 {
+				id := fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-00000000000%d", i)
+				type answer struct {
+					res *http.Response
+					err error
+				}
+				answers := make(chan answer, 1)
+				go func() {
+					res, err := client.Post(url+"/", "application/soap+xml; charset=utf-8", bytes.NewReader(envelopeWithID(id)))
+					if err == nil {
+						_, _ = io.Copy(io.Discard, res.Body)
+						_ = res.Body.Close()
+					}
+					answers <- answer{res, err}
+				}()
+				waitFor(t, "the hand-over", func() bool { return len(s.InFlight()) == 1 })
+				ho := s.InFlight()[0]
+				assert.Equal(t, id, ho.MessageID)
+				assert.Contains(t, ho.Action, "HandleProfileEnabledNotification")
+				assert.NotEmpty(t, ho.Remote)
+				assert.False(t, ho.Since.IsZero())
+				release <- struct{}{}
+				a := <-answers
+				require.NoError(t, a.err)
+				assert.Equal(t, http.StatusAccepted, a.res.StatusCode)
+				if way == "h2" {
+					assert.Equal(t, 2, a.res.ProtoMajor)
+				} else {
+					assert.Equal(t, 1, a.res.ProtoMajor)
+					assert.Empty(t, a.res.TransferEncoding, "not chunked")
+					assert.Equal(t, int64(0), a.res.ContentLength)
+				}
+				waitFor(t, "the hand-over to end", func() bool { return len(s.InFlight()) == 0 })
+			}
+		})
+	}
 }

@@ -175,10 +175,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if reply == nil {
-		// A length, so that the answer is complete in its header: a server that flushes it before the
-		// handler returns (the CallbackServer does, see inflight.wrap) would otherwise send it chunked,
-		// the end of the chunks in a second write, which both sides pay for.
-		w.Header().Set("Content-Length", "0")
+		// No header of ours: net/http gives an answer without a body, complete when the handler returns,
+		// its Content-Length: 0 itself, while touching the header map costs it a copy of that map. A
+		// server that flushes the answer before the handler returns adds the length (the CallbackServer
+		// does where it flushes early, see callback's lengthedAck), else the answer goes chunked.
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
