@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/esimgw/esimgw/correlate"
+	"github.com/esimgw/esimgw/internal/engine"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -50,7 +51,7 @@ type Client struct {
 	dispatcher *Dispatcher
 	logger     *slog.Logger
 	now        func() time.Time
-	tel        *clientTelemetry // nil unless WithTracerProvider or WithMeterProvider
+	tel        *engine.ClientTelemetry // nil unless WithTracerProvider or WithMeterProvider
 }
 
 type clientConfig struct {
@@ -67,7 +68,7 @@ type clientConfig struct {
 	dispatcher                                     *Dispatcher
 	logger                                         *slog.Logger
 	now                                            func() time.Time
-	telemetry                                      telemetryConfig
+	telemetry                                      engine.TelemetryConfig
 }
 
 // Option configures a Client (and so es2.Client and es4.Client).
@@ -217,7 +218,7 @@ func NewClient(iface, endpoint string, opts ...Option) (*Client, error) {
 	return &Client{
 		iface: iface, endpoint: endpoint, to: to, from: from, fromText: from.String(), replyTo: c.replyTo, noReplyTo: c.noReplyTo,
 		validity: c.validity, kpn: c.kpn, soap: sc, dispatcher: c.dispatcher, logger: c.logger, now: c.now,
-		tel: newClientTelemetry(c.telemetry, endpoint),
+		tel: engine.NewClientTelemetry(c.telemetry, endpoint),
 	}, nil
 }
 
@@ -348,8 +349,8 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 	if err != nil {
 		return nil, err
 	}
-	ctx, obs := c.observe(ctx, key, req, false)
-	defer func() { obs.end(x, err) }()
+	ctx, obs := c.tel.Observe(ctx, nil, key, req, false)
+	defer func() { endCall(obs, x, err) }()
 	r, err := c.soap.CallInto(ctx, c.endpoint, h, req, resp) // the answer's body is decoded as its envelope is read
 	if err != nil {
 		callError(err, key)
@@ -458,12 +459,10 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 	if err != nil {
 		return nil, nil, sc, err
 	}
-	ctx, obs := c.observe(ctx, key, req, true)
-	if obs != nil && obs.span != nil {
-		sc = obs.span.SpanContext()
-	}
+	ctx, obs := c.tel.Observe(ctx, c.dispatcher.tel, key, req, true)
+	sc = obs.SpanContext()
 	r, err := c.soap.Call(ctx, c.endpoint, h, req)
-	obs.sent(r, err)
+	endSent(obs, r, err)
 	if err != nil {
 		ce := callError(err, key)
 		if ce != nil && ce.Outcome == OutcomeUnknown {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/esimgw/esimgw/correlate"
+	"github.com/esimgw/esimgw/internal/engine"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -176,8 +177,8 @@ type Dispatcher struct {
 	resultHook  func(ctx context.Context, in *Inbound) error // WithResultHook
 	logger      *slog.Logger
 	trackerOpts []correlate.Option
-	telemetry   telemetryConfig      // WithDispatcherTracerProvider, WithDispatcherMeterProvider
-	tel         *dispatcherTelemetry // nil when neither was given
+	telemetry   engine.TelemetryConfig      // WithDispatcherTracerProvider, WithDispatcherMeterProvider
+	tel         *engine.DispatcherTelemetry // nil when neither was given
 }
 
 // DispatcherOption configures a Dispatcher.
@@ -249,7 +250,7 @@ func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
 			"esimgw: WithTrackerOptions ignored: the Dispatcher was given its store (WithStore or WithTracker); configure that store instead",
 			slog.Int("options", len(d.trackerOpts)))
 	}
-	d.tel = newDispatcherTelemetry(d.telemetry, d.store)
+	d.tel = engine.NewDispatcherTelemetry(d.telemetry, d.store)
 	return d
 }
 
@@ -267,7 +268,7 @@ func (d *Dispatcher) Store() correlate.Store { return d.store }
 // honest acknowledgement.
 func (d *Dispatcher) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, error) {
 	if d.tel != nil {
-		return d.tel.serve(ctx, m, d.serveSOAP)
+		return d.tel.Serve(ctx, m, d.serveSOAP)
 	}
 	return d.serveSOAP(ctx, m)
 }
@@ -288,10 +289,10 @@ func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 		el, known = inboundElement(m) // the schema's names, and Njiwa's and ES3 spellings (dispatcher_lenient.go)
 	}
 	if !known || (m.BodySpace != rps.Namespace && m.BodySpace != soap.NSRPSv1) {
-		iface, name := splitElementName(m.BodyName)
+		iface, name := engine.SplitElementName(m.BodyName)
 		return nil, d.handOver(ctx, &Inbound{Kind: InboundUnknown, Interface: iface, Function: name, Message: m})
 	}
-	iface, name := splitElementName(el.ElementName())
+	iface, name := engine.SplitElementName(el.ElementName())
 	if err := m.DecodeBody(el); err != nil {
 		// A notification is the only copy of a state change: hand it over with what was read and the
 		// problem attached, never drop it (issue 17, defect 1).
@@ -307,7 +308,7 @@ func (d *Dispatcher) serveSOAP(ctx context.Context, m *soap.Message) (*soap.Repl
 			if serr != nil {
 				return nil, serr
 			}
-			d.tel.noteCallback(ctx, iface, function, res, nil, derr)
+			d.noteCallback(ctx, iface, function, res, nil, derr)
 			if res.Match == correlate.Unmatched || res.Match == correlate.Mismatched {
 				in := &Inbound{Kind: InboundCallback, Interface: iface, Function: function, Message: m,
 					RelatesTo: m.Header.RelatesTo, TransactionID: txID, Err: derr}
@@ -389,7 +390,7 @@ func (d *Dispatcher) callback(ctx context.Context, m *soap.Message, iface, funct
 	if err != nil {
 		return retryLater(err)
 	}
-	d.tel.noteCallback(ctx, iface, function, res, warn, ferr)
+	d.noteCallback(ctx, iface, function, res, warn, ferr)
 	if res.Match == correlate.Matched {
 		return nil // the common case: the waiter has it, and no Inbound needs to be built
 	}
@@ -429,7 +430,7 @@ func (d *Dispatcher) notification(ctx context.Context, m *soap.Message, n *Notif
 	}
 	defer leave()
 	return d.handOverOnce(ctx, in, correlate.ScopeNotification, func() error {
-		d.tel.noteNotification(ctx, n, matchHandled)
+		d.tel.NoteNotification(ctx, n.Interface, string(n.Kind), n.Eid, n.Iccid, engine.MatchHandled)
 		return d.handNotification(ctx, in, n)
 	})
 }
@@ -451,7 +452,8 @@ func (d *Dispatcher) handOverOnce(ctx context.Context, in *Inbound, scope correl
 	switch claim {
 	case correlate.HandedOver:
 		if in.Notification != nil {
-			d.tel.noteNotification(ctx, in.Notification, correlate.Duplicate.String())
+			n := in.Notification
+			d.tel.NoteNotification(ctx, n.Interface, string(n.Kind), n.Eid, n.Iccid, correlate.Duplicate.String())
 		}
 		d.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: duplicate "+in.Kind.String()+" acknowledged, handed over once",
 			slog.String("function", in.Interface+" "+in.Function), slog.String("messageID", id))
@@ -493,7 +495,7 @@ func (d *Dispatcher) handNotification(ctx context.Context, in *Inbound, n *Notif
 
 // handOver gives in to the unmatched handler, or logs it with every identifier when there is none.
 func (d *Dispatcher) handOver(ctx context.Context, in *Inbound) error {
-	d.tel.noteUnmatched(ctx, in)
+	d.noteUnmatched(ctx, in)
 	if d.unmatched != nil {
 		if err := d.unmatched(ctx, in); err != nil {
 			return fmt.Errorf("unmatched handler: %w", err)
@@ -509,11 +511,24 @@ func (d *Dispatcher) handOver(ctx context.Context, in *Inbound) error {
 	return nil
 }
 
-func splitElementName(name string) (iface, rest string) {
-	if len(name) > 4 && name[3] == '-' && (strings.EqualFold(name[:3], "ES2") || strings.EqualFold(name[:3], "ES4")) {
-		return strings.ToUpper(name[:3]), name[4:]
+// noteCallback tells the dispatcher's telemetry, when it records this message, what the store did with a
+// callback and its outcome.
+func (d *Dispatcher) noteCallback(ctx context.Context, iface, function string, res correlate.DeliveryResult, warn *Warning, err error) {
+	if d.tel.Noting(ctx) {
+		d.tel.NoteCallback(ctx, iface, function, res, labels(warn, err))
 	}
-	return "", name
+}
+
+// noteUnmatched tells the dispatcher's telemetry that in went to the unmatched handler.
+func (d *Dispatcher) noteUnmatched(ctx context.Context, in *Inbound) {
+	if !d.tel.Noting(ctx) {
+		return
+	}
+	var fcID string
+	if in.Kind == InboundCallback {
+		fcID = in.FunctionCallIdentifier()
+	}
+	d.tel.NoteUnmatched(ctx, in.Kind.String(), in.Interface, in.Function, fcID)
 }
 
 func notificationKind(name string) NotificationKind {

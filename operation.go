@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/esimgw/esimgw/correlate"
+	"github.com/esimgw/esimgw/internal/engine"
+	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
 // Operation is the caller's handle on one asynchronous function call whose
@@ -19,7 +21,7 @@ type Operation[T any] struct {
 	s       correlate.Store
 	p       *correlate.Pending
 	convert func(value any, err error) (T, error)
-	wt      *waitTrace // nil unless a tracer records (set by StartOperation, ResumeOperation)
+	wt      *engine.WaitTrace // nil unless a tracer records (set by StartOperation, ResumeOperation)
 
 	once   sync.Once
 	result T
@@ -108,9 +110,18 @@ func (o *Operation[T]) Wait(ctx context.Context) (T, error) {
 		ready = true
 	default:
 	}
-	ctx, span := o.wt.start(ctx, o.p.Key(), ready)
+	ctx, span := o.wt.Start(ctx, o.p.Key(), ready)
 	v, err := o.wait(ctx)
-	o.wt.end(span, o.p, err)
+	if span.IsRecording() {
+		// The span's outcome: the result's status and code, or why there is none.
+		var warn *Warning
+		value, _, resolved := o.p.Result() // stable: done is closed
+		if r, ok := value.(rps.Response); ok && resolved && err == nil {
+			warn, _ = ResponseStatus(o.p.Key().Interface, o.p.Key().Function, r)
+		}
+		engine.RecordWait(span, resolved, labels(warn, err), err)
+	}
+	span.End()
 	return v, err
 }
 

@@ -1,4 +1,4 @@
-package esimgw
+package engine
 
 import (
 	"context"
