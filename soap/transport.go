@@ -575,7 +575,9 @@ func (b *connBody) finish(atEOF bool) {
 		return
 	}
 	// The deadlines stay as they are: an idle connection is neither read nor written, and the next
-	// exchange on it sets its own (quiet, then roundTrip).
+	// exchange on it sets its own (quiet, then roundTrip). An answer read whole from br leaves the body's
+	// deadline unset: the next read (quiet's, with a deadline in the past) is not the body's.
+	pc.bodyRD = time.Time{}
 	pc.t.putIdle(pc)
 }
 

@@ -898,8 +898,11 @@ func TestTransportUnsolicitedBytesInTheAnswersLastRecord(t *testing.T) {
 			}
 		}
 	})
-	tr := newTransport(t, pki.ClientTLSConfig())
-	for range 2 {
+	tr := newTransport(t, pki.ClientTLSConfig(), boundedAttempt)
+	for i := range 3 {
+		// The third goes on the second connection, whose last answer left nothing behind: the check that
+		// reads through the TLS layer must find that at once.
+		start := time.Now()
 		res, err := tr.RoundTrip(newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
 		require.NoError(t, err)
 		buf := make([]byte, 0, 64<<10)
@@ -913,8 +916,32 @@ func TestTransportUnsolicitedBytesInTheAnswersLastRecord(t *testing.T) {
 		}
 		require.NoError(t, res.Body.Close())
 		require.Equal(t, first+second, string(buf))
+		require.Less(t, time.Since(start), waitLimit/4, "call %d", i)
 	}
 	assert.Equal(t, int32(2), srv.accepted.Load(), "the connection with stray bytes was retired")
+}
+
+// An answer that fills the HTTP reader's buffer to its last byte in one read leaves the TLS layer's state
+// unknown: the reuse check then reads through it, and must return at once (the body, read from the
+// buffer, never set its own read deadline on the connection).
+func TestTransportAnswerFillingTheReadBufferExactly(t *testing.T) {
+	pki := newPKI(t)
+	cfg := pki.ServerTLSConfig()
+	cfg.DynamicRecordSizingDisabled = true // the answer in one record
+	const bufSize = 8 << 10 // the Transport's reader
+	head := func(n int) string { return "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(n) + "\r\n\r\n" }
+	n := bufSize - len(head(bufSize))
+	answer := head(n) + strings.Repeat("z", n)
+	require.Len(t, answer, bufSize)
+	srv := startRaw(t, cfg, serveScript(answer, new(atomic.Int32)))
+	tr := newTransport(t, pki.ClientTLSConfig(), boundedAttempt)
+	for i := range 3 {
+		start := time.Now()
+		_, got := roundTrip(t, tr, newRequest(t, context.Background(), http.MethodPost, srv.URL, "<req/>"))
+		require.Len(t, got, n)
+		require.Less(t, time.Since(start), waitLimit/4, "call %d", i)
+	}
+	assert.Equal(t, int32(1), srv.accepted.Load())
 }
 
 // A connection that answered quietly is reused however its answers came: in one record with the head,
