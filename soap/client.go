@@ -25,8 +25,8 @@ import (
 // Client posts SOAP 1.2 envelopes over HTTP. It is safe for concurrent use; reuse one per gateway so that
 // keep-alive connections (and their TLS sessions) are reused.
 type Client struct {
-	http     *http.Client      // set by WithHTTPClient: every call goes through its Do
-	rt       http.RoundTripper // otherwise: this package's Transport, called directly
+	http     *http.Client // set by WithHTTPClient: every call goes through its Do
+	rt       *Transport   // otherwise: this package's Transport, called directly
 	maxBytes int64
 	retry    RetryPolicy
 	// security writes the WS-Security header. It holds the token's method value, not the token: fmt
@@ -38,6 +38,7 @@ type Client struct {
 	version  Version   // SOAP12 unless WithSOAPVersion
 	bufs     sync.Pool // request envelopes
 	pools    messagePools
+	exchs    sync.Pool // *exchange, on rt
 	// The last endpoint and action called, parsed and turned into header values (newRequest): a client
 	// calls one gateway with a few actions, and both would otherwise be made again on every call.
 	endpoint atomic.Pointer[parsedEndpoint]
@@ -402,15 +403,31 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		trace = &attemptTrace{}
 		ctx = httptrace.WithClientTrace(ctx, trace.trace())
 	}
-	req, err := c.newRequest(ctx, endpoint, action, payload)
-	if err != nil {
+	var req *http.Request
+	var ex *exchange
+	var err error
+	if c.rt != nil {
+		ex, _ = c.exchs.Get().(*exchange)
+		if ex == nil {
+			ex = newExchange()
+		}
+		if err = c.prepare(ex, ctx, endpoint, action, payload); err != nil {
+			return nil, &attemptError{err: err, outcome: NotSent, permanent: true}
+		}
+		req = &ex.req
+	} else if req, err = c.newRequest(ctx, endpoint, action, payload); err != nil {
 		return nil, &attemptError{err: err, outcome: NotSent, permanent: true}
 	}
 	var res *http.Response
-	if c.rt != nil {
+	if ex != nil {
 		// Straight to the Transport: http.Client would copy the headers for redirects on every call, and a
 		// SOAP call is never redirected (a 3xx is an HTTPError).
-		res, err = c.rt.RoundTrip(req)
+		var direct bool
+		res, direct, err = c.rt.roundTrip(ctx, req, &ex.space)
+		if direct {
+			// Nothing refers to the exchange once the answer's body is closed (below, or by now).
+			defer c.exchs.Put(ex)
+		}
 	} else {
 		res, err = c.http.Do(req)
 	}
@@ -477,9 +494,8 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 }
 
 // newRequest is the POST of payload to endpoint with the headers of action, as http.NewRequestWithContext
-// and Version.SetActionHeaders make it. On this package's Transport (c.rt) it is built from the parsed
-// endpoint and the header values of the last call instead, which requests share (the Transport only reads
-// a request): a call then takes four allocations for it rather than ten.
+// and Version.SetActionHeaders make it. On this package's Transport (c.rt) it is an exchange's request
+// (prepare) under ctx; once calls the Transport with an exchange of its pool instead.
 func (c *Client) newRequest(ctx context.Context, endpoint, action string, payload []byte) (*http.Request, error) {
 	if c.rt == nil {
 		// Someone else's http.Client: a request of its own, which its transport may keep or change.
@@ -490,14 +506,42 @@ func (c *Client) newRequest(ctx context.Context, endpoint, action string, payloa
 		c.version.SetActionHeaders(req.Header, action)
 		return req, nil
 	}
+	ex := newExchange()
+	if err := c.prepare(ex, ctx, endpoint, action, payload); err != nil {
+		return nil, err
+	}
+	return ex.req.WithContext(ctx), nil
+}
+
+// exchange is what one attempt on this package's Transport takes besides its context: the request, its
+// body and header, and the room for the answer (answerSpace). A Client keeps them in a pool: the
+// Transport only reads a request, and nothing refers to any of it once the answer's body is closed.
+type exchange struct {
+	req     http.Request
+	body    payloadBody
+	header  http.Header
+	getBody func() (io.ReadCloser, error) // body.rewind, made once
+	space   answerSpace
+}
+
+func newExchange() *exchange {
+	ex := &exchange{header: make(http.Header, 2)}
+	ex.getBody = ex.body.rewind
+	return ex
+}
+
+// prepare makes ex's request the POST of payload to endpoint with the headers of action, as
+// http.NewRequest and Version.SetActionHeaders make it, but without a context (the Transport is given
+// ctx itself): from the parsed endpoint and the header values of the last call, which requests share.
+func (c *Client) prepare(ex *exchange, ctx context.Context, endpoint, action string, payload []byte) error {
 	if ctx == nil {
-		return nil, errors.New("net/http: nil Context")
+		return errors.New("net/http: nil Context")
 	}
 	e := c.endpoint.Load()
 	if e == nil || e.raw != endpoint {
 		u, err := url.Parse(endpoint)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		u.Host = removeEmptyPort(u.Host)
 		e = &parsedEndpoint{raw: endpoint, url: u}
@@ -510,22 +554,22 @@ func (c *Client) newRequest(ctx context.Context, endpoint, action string, payloa
 		a = &actionHeaders{action: action, version: c.version, contentType: h["Content-Type"], soapAction: h["Soapaction"]}
 		c.action.Store(a)
 	}
-	b := &payloadBody{payload: payload}
-	b.Reset(payload)
-	var body io.ReadCloser = b
+	ex.body.payload = payload
+	ex.body.Reset(payload)
+	var body io.ReadCloser = &ex.body
 	if len(payload) == 0 {
 		body = http.NoBody
 	}
-	hdr := make(http.Header, 2)
+	hdr := ex.header
+	clear(hdr)
 	// Full slice expressions: an append to a request's header copies instead of writing into the next one's.
 	hdr["Content-Type"] = a.contentType[:len(a.contentType):len(a.contentType)]
 	if a.soapAction != nil {
 		hdr["Soapaction"] = a.soapAction[:len(a.soapAction):len(a.soapAction)]
 	}
-	// WithContext makes the one Request that escapes; this one stays on the stack.
-	req := http.Request{Method: http.MethodPost, URL: e.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: hdr, Body: body, GetBody: b.rewind, ContentLength: int64(len(payload)), Host: e.url.Host}
-	return req.WithContext(ctx), nil
+	ex.req = http.Request{Method: http.MethodPost, URL: e.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: hdr, Body: body, GetBody: ex.getBody, ContentLength: int64(len(payload)), Host: e.url.Host}
+	return nil
 }
 
 // parsedEndpoint is an endpoint URL as http.NewRequest parses it. url is shared by the requests to it and

@@ -74,3 +74,33 @@ func readAll(t *testing.T, r io.Reader) string {
 
 // requestTestKey is a context key of its own type, so the request test can see that the request carries its context.
 type requestTestKey struct{}
+
+// An exchange used again (from the Client's pool) carries only its new request's headers, whatever the
+// previous one had: another action, another SOAP version, an empty payload.
+func TestPrepareReusedExchange(t *testing.T) {
+	ex := newExchange()
+	calls := []struct {
+		version          Version
+		action, endpoint string
+		payload          string
+	}{
+		{SOAP11, "urn:first", "http://njiwa.example/ws", "<a/>"},
+		{SOAP12, "urn:second", "https://smsr.example/es4", "<b/>"},
+		{SOAP12, "urn:third", "https://smsr.example/es4", ""},
+		{SOAP11, "urn:fourth", "http://njiwa.example/ws", "<d/>"},
+	}
+	for _, call := range calls {
+		c := NewClient(WithSOAPVersion(call.version))
+		require.NoError(t, c.prepare(ex, context.Background(), call.endpoint, call.action, []byte(call.payload)))
+		want, err := http.NewRequest(http.MethodPost, call.endpoint, bytesReader(call.payload))
+		require.NoError(t, err)
+		call.version.SetActionHeaders(want.Header, call.action)
+		assert.Equal(t, want.Header, ex.req.Header, call.action)
+		assert.Equal(t, want.URL.String(), ex.req.URL.String())
+		assert.Equal(t, int64(len(call.payload)), ex.req.ContentLength)
+		assert.Equal(t, call.payload, readAll(t, ex.req.Body))
+		again, err := ex.req.GetBody()
+		require.NoError(t, err)
+		assert.Equal(t, call.payload, readAll(t, again))
+	}
+}

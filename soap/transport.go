@@ -126,6 +126,7 @@ type persistConn struct {
 	rd, wd time.Time
 	bodyRD time.Time
 	ctx    context.Context // of the exchange under way
+	head   string          // the last answer's head, for the next one that is the same (readResponseInto)
 }
 
 // meteredReader reads from conn while left is positive; a negative left means no bound.
@@ -171,40 +172,56 @@ func (m *meteredReader) Read(p []byte) (int, error) {
 // (errors.As finds nothing of it outside this package; soap.Client reads it to tell NotSent from
 // OutcomeUnknown).
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, _, err := t.roundTrip(req.Context(), req, nil)
+	return res, err
+}
+
+// answerSpace is the memory of one answer (the parsed response and its body) that soap.Client lends
+// the Transport for an exchange, so that an exchange does not allocate it.
+type answerSpace struct {
+	pr   plainResponse
+	body connBody
+}
+
+// roundTrip is RoundTrip under ctx, which replaces req's own context, with the answer in space when space
+// is not nil. direct reports that the exchange ran on this Transport's own connections: then nothing
+// refers to req, its body or space once the answer's body is closed, and the caller may use them again
+// (net/http's Transport, on the other path, may still read a request's body after its answer came).
+func (t *Transport) roundTrip(ctx context.Context, req *http.Request, space *answerSpace) (_ *http.Response, direct bool, _ error) {
 	if req.URL == nil || (req.URL.Scheme != "https" && req.URL.Scheme != "http") || req.URL.Host == "" {
 		closeBody(req)
-		return nil, notWritten(fmt.Errorf("soap: transport: unsupported URL %q", req.URL))
+		return nil, false, notWritten(fmt.Errorf("soap: transport: unsupported URL %q", req.URL))
 	}
 	h, err := t.host(req)
 	if err != nil {
 		closeBody(req)
-		return nil, notWritten(err)
+		return nil, false, notWritten(err)
 	}
 	if h.proxy != nil || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
-		return t.viaNetHTTP(req)
+		res, err := t.viaNetHTTP(ctx, req)
+		return res, false, err
 	}
-	ctx := req.Context()
 	if err := ctx.Err(); err != nil { // an idle connection would otherwise take the request before the AfterFunc runs
 		closeBody(req)
-		return nil, notWritten(err)
+		return nil, true, notWritten(err)
 	}
 	pc, err := t.conn(ctx, h, req.URL)
 	if err != nil {
 		closeBody(req)
 		if ce := ctx.Err(); ce != nil {
-			return nil, notWritten(ce)
+			return nil, true, notWritten(ce)
 		}
-		return nil, notWritten(err)
+		return nil, true, notWritten(err)
 	}
-	res, written, err := pc.roundTrip(req)
+	res, written, err := pc.roundTrip(ctx, req, space)
 	if err != nil {
 		closeBody(req)
 		if ce := ctx.Err(); ce != nil {
 			err = ce
 		}
-		return nil, &sendError{written: written, err: err}
+		return nil, true, &sendError{written: written, err: err}
 	}
-	return res, nil
+	return res, true, nil
 }
 
 func closeBody(req *http.Request) {
@@ -247,8 +264,9 @@ func canonicalAddr(u *url.URL) string {
 	return net.JoinHostPort(u.Hostname(), port)
 }
 
-// viaNetHTTP sends req through a net/http Transport with the same settings, AttemptTimeout included.
-func (t *Transport) viaNetHTTP(req *http.Request) (*http.Response, error) {
+// viaNetHTTP sends req through a net/http Transport with the same settings under parent, AttemptTimeout
+// included.
+func (t *Transport) viaNetHTTP(parent context.Context, req *http.Request) (*http.Response, error) {
 	t.mu.Lock()
 	if t.netHTTP == nil {
 		s := t.settings
@@ -265,7 +283,6 @@ func (t *Transport) viaNetHTTP(req *http.Request) (*http.Response, error) {
 	}
 	nh := t.netHTTP
 	t.mu.Unlock()
-	parent := req.Context()
 	ctx, cancel := context.WithTimeout(parent, t.settings.AttemptTimeout)
 	var tr attemptTrace
 	ctx = httptrace.WithClientTrace(ctx, tr.trace())
@@ -420,8 +437,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 // roundTrip writes req and reads the answer's headers. written reports, on failure, whether the request
 // was written to its last byte: a request cut short cannot be executed by an HTTP/1.1 peer, which reads
 // the whole body its Content-Length announces first.
-func (pc *persistConn) roundTrip(req *http.Request) (_ *http.Response, written bool, _ error) {
-	ctx := req.Context()
+func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *answerSpace) (_ *http.Response, written bool, _ error) {
 	s := &pc.t.settings
 	// The context's own deadline is left to the AfterFunc below, so that its ending is always seen as
 	// ctx.Err() and not mistaken for one of the transport's limits.
@@ -458,10 +474,14 @@ func (pc *persistConn) roundTrip(req *http.Request) (_ *http.Response, written b
 	}
 	written = true
 	pc.meter.left = s.MaxResponseHeaderBytes
+	var pr *plainResponse
+	if space != nil {
+		pr = &space.pr
+	}
 	var res *http.Response
 	for {
 		var err error
-		if res, err = readResponse(pc.br, req); err != nil {
+		if res, err = readResponseInto(pc.br, req, pr, &pc.head); err != nil {
 			return fail(err, "response headers")
 		}
 		// 1xx answers (100 Continue, 103 Early Hints) precede the real one.
@@ -476,7 +496,14 @@ func (pc *persistConn) roundTrip(req *http.Request) (_ *http.Response, written b
 	pc.meter.left = -1
 	pc.bodyRD = deadline // set by the meter if the body is not all in br already
 	res.TLS = pc.tls
-	res.Body = &connBody{pc: pc, ctx: ctx, body: res.Body, reusable: !res.Close && !req.Close, stop: stop}
+	var cb *connBody
+	if space != nil {
+		cb = &space.body
+	} else {
+		cb = new(connBody)
+	}
+	*cb = connBody{pc: pc, ctx: ctx, body: res.Body, reusable: !res.Close && !req.Close, stop: stop}
+	res.Body = cb
 	return res, true, nil
 }
 
@@ -577,7 +604,7 @@ func (b *connBody) finish(atEOF bool) {
 	// The deadlines stay as they are: an idle connection is neither read nor written, and the next
 	// exchange on it sets its own (quiet, then roundTrip). An answer read whole from br leaves the body's
 	// deadline unset: the next read (quiet's, with a deadline in the past) is not the body's.
-	pc.bodyRD = time.Time{}
+	pc.ctx, pc.bodyRD = nil, time.Time{}
 	pc.t.putIdle(pc)
 }
 

@@ -928,7 +928,7 @@ func TestTransportAnswerFillingTheReadBufferExactly(t *testing.T) {
 	pki := newPKI(t)
 	cfg := pki.ServerTLSConfig()
 	cfg.DynamicRecordSizingDisabled = true // the answer in one record
-	const bufSize = 8 << 10 // the Transport's reader
+	const bufSize = 8 << 10                // the Transport's reader
 	head := func(n int) string { return "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(n) + "\r\n\r\n" }
 	n := bufSize - len(head(bufSize))
 	answer := head(n) + strings.Repeat("z", n)

@@ -227,6 +227,14 @@ type plainResponse struct {
 // Transfer-Encoding, Connection or Trailer, at most six headers, no obsolete line folding), it parses it
 // itself; otherwise, with nothing consumed, it calls http.ReadResponse.
 func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	return readResponseInto(br, req, nil, nil)
+}
+
+// readResponseInto is readResponse with the parsed answer's memory in pr and its head's text in *head
+// when they are not nil: pr is the caller's to lend (soap.Client's, for one exchange), and *head, the
+// previous answer's head on the connection, is used again when this one's is the same (a gateway's
+// answers often are), instead of a string made of every head.
+func readResponseInto(br *bufio.Reader, req *http.Request, pr *plainResponse, head *string) (*http.Response, error) {
 	if req.Method == http.MethodHead {
 		return http.ReadResponse(br, req)
 	}
@@ -238,8 +246,10 @@ func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 	if end < 0 {
 		return http.ReadResponse(br, req)
 	}
-	pr := parseHead(buf[:end+2])
 	if pr == nil {
+		pr = &plainResponse{}
+	}
+	if !parseHeadInto(buf[:end+2], pr, head) {
 		return http.ReadResponse(br, req)
 	}
 	_, _ = br.Discard(end + 4)
@@ -256,31 +266,50 @@ func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 // parseHead parses a response head (status line and header lines, each ending in CRLF, without the empty
 // line) of the plain shape, or returns nil.
 func parseHead(head []byte) *plainResponse {
+	pr := &plainResponse{}
+	if !parseHeadInto(head, pr, nil) {
+		return nil
+	}
+	return pr
+}
+
+// parseHeadInto is parseHead into pr, which it overwrites; last, when not nil, is the text of a head
+// parsed before, used if head is the same and replaced otherwise. It reports false when head is not of
+// the plain shape.
+func parseHeadInto(head []byte, pr *plainResponse, last *string) bool {
+	*pr = plainResponse{}
 	const proto = "HTTP/1.1 "
 	if len(head) < len(proto)+5 || string(head[:len(proto)]) != proto {
-		return nil
+		return false
 	}
 	nl := bytes.IndexByte(head, '\n')
 	if nl < 0 || head[nl-1] != '\r' {
-		return nil
+		return false
 	}
 	status := head[len(proto) : nl-1]
 	if len(status) < 3 || (len(status) > 3 && status[3] != ' ') {
-		return nil
+		return false
 	}
 	code := 0
 	for _, c := range status[:3] {
 		if c < '0' || c > '9' {
-			return nil
+			return false
 		}
 		code = code*10 + int(c-'0')
 	}
 	if code < 200 || code == http.StatusNoContent || code == http.StatusNotModified {
-		return nil // no body by definition, or an interim answer: net/http's rules
+		return false // no body by definition, or an interim answer: net/http's rules
 	}
 	// One string for the whole head: the status text, header names and values are slices of it.
-	all := string(head)
-	pr := &plainResponse{}
+	var all string
+	if last != nil && *last == string(head) {
+		all = *last
+	} else {
+		all = string(head)
+		if last != nil {
+			*last = all
+		}
+	}
 	pr.res.Status = all[len(proto) : nl-1]
 	pr.res.StatusCode, pr.res.Proto, pr.res.ProtoMajor, pr.res.ProtoMinor = code, "HTTP/1.1", 1, 1
 	pr.res.Header = make(http.Header, 4)
@@ -288,46 +317,46 @@ func parseHead(head []byte) *plainResponse {
 	for rest := nl + 1; rest < len(head); {
 		eol := bytes.IndexByte(head[rest:], '\n')
 		if eol < 1 || head[rest+eol-1] != '\r' {
-			return nil
+			return false
 		}
 		line := all[rest : rest+eol-1]
 		rest += eol + 1
 		colon := strings.IndexByte(line, ':')
 		if colon < 1 || n == len(pr.vals) {
-			return nil
+			return false
 		}
 		k, v := line[:colon], strings.Trim(line[colon+1:], " \t")
 		if !token(k) || !plainValue(v) {
-			return nil // obsolete folding, a space before the colon, control bytes: net/http decides
+			return false // obsolete folding, a space before the colon, control bytes: net/http decides
 		}
 		if textproto.CanonicalMIMEHeaderKey(k) != k {
 			k = textproto.CanonicalMIMEHeaderKey(k)
 		}
 		switch k {
 		case "Transfer-Encoding", "Connection", "Trailer", "Pragma":
-			return nil // transfer and connection rules, and the Pragma fix-up ReadResponse makes
+			return false // transfer and connection rules, and the Pragma fix-up ReadResponse makes
 		case "Content-Length":
 			if length >= 0 {
-				return nil
+				return false
 			}
 			l, err := strconv.ParseUint(v, 10, 63)
 			if err != nil {
-				return nil
+				return false
 			}
 			length = int64(l)
 		}
 		if _, dup := pr.res.Header[k]; dup {
-			return nil
+			return false
 		}
 		pr.vals[n] = v
 		pr.res.Header[k] = pr.vals[n : n+1 : n+1]
 		n++
 	}
 	if length < 0 {
-		return nil
+		return false
 	}
 	pr.res.ContentLength = length
-	return pr
+	return true
 }
 
 // lengthBody is an answer's body of known length, read from the connection's reader.

@@ -267,3 +267,32 @@ func FuzzWriteRequest(f *testing.F) {
 		}
 	})
 }
+
+// A connection's cached head is used only for a head that is the same, and each answer's header is its own.
+func TestParseHeadIntoReusesOnlyTheSameHead(t *testing.T) {
+	heads := []string{
+		"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: 10\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: 10\r\n",
+		"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/xml\r\nContent-Length: 7\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: 10\r\n",
+	}
+	var last string
+	var prev *plainResponse
+	for i, h := range heads {
+		var pr plainResponse
+		require.True(t, parseHeadInto([]byte(h), &pr, &last), "head %d", i)
+		want := parseHead([]byte(h))
+		require.NotNil(t, want)
+		assert.Equal(t, want.res.Status, pr.res.Status, "head %d", i)
+		assert.Equal(t, want.res.Header, pr.res.Header, "head %d", i)
+		assert.Equal(t, want.res.ContentLength, pr.res.ContentLength, "head %d", i)
+		assert.Equal(t, h, last, "head %d", i)
+		pr.res.Header.Set("X-Changed", h) // an answer's header is its own
+		if prev != nil {
+			assert.Equal(t, heads[i-1], prev.res.Header.Get("X-Changed"))
+		}
+		prev = &pr
+	}
+	var pr plainResponse
+	require.False(t, parseHeadInto([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"), &pr, &last))
+}
