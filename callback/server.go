@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -181,8 +182,13 @@ func NewServer(h soap.MessageHandler, opts ...Option) (*Server, error) {
 	flight := newInflight()
 	budget := soap.NewBodyBudget(c.bodyBudget)
 	sh := soap.NewHandler(gate{f: flight, next: h}, soap.WithMaxMessageBytes(c.maxBody), soap.WithHandlerLogger(c.logger), soap.WithBodyBudget(budget))
-	if err := handle(mux, c.soapPath, flight.wrap(refusals.wrap(sh), true)); err != nil {
+	soapRoute := flight.wrap(refusals.wrap(sh), true)
+	if err := handle(mux, c.soapPath, soapRoute); err != nil {
 		return nil, err
+	}
+	var handler http.Handler = mux
+	if c.soapPath == "/" && len(c.extra) == 0 {
+		handler = soapOnly{mux: mux, soap: soapRoute}
 	}
 	for _, r := range c.extra {
 		if r.h == nil {
@@ -200,9 +206,9 @@ func NewServer(h soap.MessageHandler, opts ...Option) (*Server, error) {
 			cfg.MinVersion = tls.VersionTLS12
 		}
 	}
-	s := &Server{handler: mux, logger: c.logger, tls: cfg != nil, tlsConfig: cfg, flight: flight, budget: budget, writeWait: t.Write}
+	s := &Server{handler: handler, logger: c.logger, tls: cfg != nil, tlsConfig: cfg, flight: flight, budget: budget, writeWait: t.Write}
 	s.srv = &http.Server{
-		Handler:           mux,
+		Handler:           handler,
 		TLSConfig:         cfg,
 		ReadHeaderTimeout: t.ReadHeader,
 		ReadTimeout:       t.Read,
@@ -226,6 +232,37 @@ func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 	}()
 	mux.Handle(pattern, h)
 	return nil
+}
+
+// soapOnly routes the requests of a server whose only route is the SOAP one on "/" as its ServeMux would,
+// without the mux's matching (a slice of matches and a trailing-slash retry, on every callback): a clean
+// path is the SOAP route's, and everything else (a path the mux redirects to its clean form, CONNECT,
+// "*") goes through the mux itself.
+type soapOnly struct {
+	mux  *http.ServeMux
+	soap http.Handler
+}
+
+func (h soapOnly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect || r.RequestURI == "*" || !isCleanPath(r.URL.EscapedPath()) {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	r.Pattern = "/" // what the mux sets: the pattern that matched
+	h.soap.ServeHTTP(w, r)
+}
+
+// isCleanPath reports whether the ServeMux leaves p as it is (its cleanPath: path.Clean, keeping a
+// trailing slash), that is, does not redirect the request elsewhere.
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	np := path.Clean(p) // allocates only when p is not clean
+	if p[len(p)-1] == '/' && np != "/" {
+		return len(p) == len(np)+1 && strings.HasPrefix(p, np)
+	}
+	return np == p
 }
 
 // refusalLogHandler tags net/http's own log lines (TLS handshake refusals: no client certificate, unknown
