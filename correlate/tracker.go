@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net/url"
 	"strconv"
@@ -343,7 +344,7 @@ func (t *Tracker) Register(key OperationKey) (*Pending, error) {
 		return nil, ErrKeyInUse
 	}
 	if key.TransactionID != "" {
-		delete(t.recent.byTx, key.TransactionID)
+		t.recent.dropTx(key.TransactionID)
 	}
 	t.byMsg[key.MessageID] = p
 	if key.TransactionID != "" {
@@ -538,20 +539,33 @@ func TransactionIDFromMessageID(messageID string) string {
 
 // recentSet is the bounded duplicate window: a ring of the last size resolved
 // keys, indexed by MessageID and TransactionID. Guarded by Tracker.mu.
+//
+// The indexes are keyed by a seeded hash of the ID, not the ID: in steady state they hold size entries
+// each, and every callback adds one and evicts one. Integer keys spare each of those map operations the
+// string compare through the key's pointer (a cache miss in a map that size), an eviction the visit to
+// the evicted operation's key (the entry holds its hashes), and the garbage collector a scan of the
+// indexes (no pointers in them). A hit is confirmed against the entry's own ID, so two IDs of one hash
+// (a 2^-64 chance a pair, with a seed the sender cannot know) can only make the older one leave the
+// window early, never make one ID stand for another.
 type recentSet struct {
 	size   int
 	maxAge time.Duration
+	seed   maphash.Seed
 	ring   []recentEntry // grows to size, then overwritten oldest first
 	seq    uint64        // number of entries ever added
-	byMsg  map[string]uint64
-	byTx   map[string]uint64
+	byMsg  map[uint64]uint64
+	byTx   map[uint64]uint64
 }
 
 type recentEntry struct {
-	p   *Pending // resolved; kept so that AttachOperation can hand its result over
-	seq uint64
-	at  time.Time // zero unless maxAge > 0
+	p       *Pending // resolved; kept so that AttachOperation can hand its result over
+	seq     uint64
+	at      time.Time // zero unless maxAge > 0
+	msg, tx uint64    // hashes of p.key.MessageID and, when hasTx, of p.key.TransactionID
+	hasTx   bool
 }
+
+func (r *recentSet) hash(id string) uint64 { return maphash.String(r.seed, id) }
 
 func (r *recentSet) add(p *Pending, now time.Time) {
 	k := p.key
@@ -559,26 +573,30 @@ func (r *recentSet) add(p *Pending, now time.Time) {
 		return
 	}
 	if r.byMsg == nil {
-		r.byMsg = make(map[string]uint64)
-		r.byTx = make(map[string]uint64)
+		r.seed = maphash.MakeSeed()
+		r.byMsg = make(map[uint64]uint64)
+		r.byTx = make(map[uint64]uint64)
 	}
-	e := recentEntry{p: p, seq: r.seq, at: now}
+	e := recentEntry{p: p, seq: r.seq, at: now, msg: r.hash(k.MessageID)}
+	if k.TransactionID != "" {
+		e.tx, e.hasTx = r.hash(k.TransactionID), true
+	}
 	slot := int(r.seq % uint64(r.size))
 	if slot < len(r.ring) {
-		old := r.ring[slot]
-		if s, ok := r.byMsg[old.p.key.MessageID]; ok && s == old.seq {
-			delete(r.byMsg, old.p.key.MessageID)
+		old := &r.ring[slot]
+		if s, ok := r.byMsg[old.msg]; ok && s == old.seq {
+			delete(r.byMsg, old.msg)
 		}
-		if s, ok := r.byTx[old.p.key.TransactionID]; ok && s == old.seq {
-			delete(r.byTx, old.p.key.TransactionID)
+		if s, ok := r.byTx[old.tx]; ok && old.hasTx && s == old.seq {
+			delete(r.byTx, old.tx)
 		}
-		r.ring[slot] = e
+		*old = e
 	} else {
 		r.ring = append(r.ring, e)
 	}
-	r.byMsg[k.MessageID] = e.seq
-	if k.TransactionID != "" {
-		r.byTx[k.TransactionID] = e.seq
+	r.byMsg[e.msg] = e.seq
+	if e.hasTx {
+		r.byTx[e.tx] = e.seq
 	}
 	r.seq++
 }
@@ -592,14 +610,14 @@ func (r *recentSet) lookup(id string, tx bool, now time.Time) (OperationKey, boo
 }
 
 func (r *recentSet) find(id string, tx bool, now time.Time) (*Pending, bool) {
-	if r.size == 0 || id == "" {
+	if r.size == 0 || id == "" || r.byMsg == nil {
 		return nil, false
 	}
 	m := r.byMsg
 	if tx {
 		m = r.byTx
 	}
-	s, ok := m[id]
+	s, ok := m[r.hash(id)]
 	if !ok {
 		return nil, false
 	}
@@ -607,7 +625,29 @@ func (r *recentSet) find(id string, tx bool, now time.Time) (*Pending, bool) {
 	if e.seq != s || (r.maxAge > 0 && now.Sub(e.at) > r.maxAge) {
 		return nil, false
 	}
+	if own := e.p.key.MessageID; tx {
+		if e.p.key.TransactionID != id {
+			return nil, false
+		}
+	} else if own != id {
+		return nil, false
+	}
 	return e.p, true
+}
+
+// dropTx forgets the TransactionID tx from the window (its operation stays findable by MessageID).
+func (r *recentSet) dropTx(tx string) {
+	if r.byTx == nil {
+		return
+	}
+	h := r.hash(tx)
+	s, ok := r.byTx[h]
+	if !ok {
+		return
+	}
+	if e := &r.ring[int(s%uint64(r.size))]; e.seq == s && e.p.key.TransactionID == tx {
+		delete(r.byTx, h)
+	}
 }
 
 // recentLen returns how many keys the duplicate window holds (for tests).

@@ -390,3 +390,32 @@ func TestRetryOfAFinishedCallReusesItsTransactionID(t *testing.T) {
 	assert.Equal(t, retry, res.Key)
 	<-p.Done()
 }
+
+// The duplicate window is indexed by hashes of the IDs: an entry found under another ID's hash (a
+// collision) is confirmed against its own IDs, so it never stands for that other ID, and dropping that
+// other TransactionID leaves it in place.
+func TestRecentSetConfirmsHashHits(t *testing.T) {
+	tr := NewTracker()
+	a := OperationKey{MessageID: "//op/urn:uuid:a", TransactionID: "urn:uuid:tx-a"}
+	p, err := tr.Register(a)
+	require.NoError(t, err)
+	require.Equal(t, Matched, tr.Deliver(Delivery{RelatesTo: a.MessageID}).Match)
+	r := &tr.recent
+	seq := r.byMsg[r.hash(a.MessageID)]
+	// b's hashes now lead to a's entry, as a collision would.
+	r.byMsg[r.hash("//op/urn:uuid:b")] = seq
+	r.byTx[r.hash("urn:uuid:tx-b")] = seq
+	_, ok := r.find("//op/urn:uuid:b", false, time.Time{})
+	assert.False(t, ok, "a's entry does not stand for b's MessageID")
+	_, ok = r.find("urn:uuid:tx-b", true, time.Time{})
+	assert.False(t, ok, "nor for b's TransactionID")
+	r.dropTx("urn:uuid:tx-b")
+	assert.Contains(t, r.byTx, r.hash("urn:uuid:tx-b"), "dropping b's TransactionID leaves the entry that is not b's")
+	got, ok := r.find(a.TransactionID, true, time.Time{})
+	assert.True(t, ok)
+	assert.Same(t, p, got)
+	assert.Equal(t, Duplicate, tr.Deliver(Delivery{RelatesTo: a.MessageID}).Match)
+	r.dropTx(a.TransactionID)
+	_, ok = r.find(a.TransactionID, true, time.Time{})
+	assert.False(t, ok, "dropped")
+}
