@@ -43,6 +43,7 @@ type Client struct {
 	// calls one gateway with a few actions, and both would otherwise be made again on every call.
 	endpoint atomic.Pointer[parsedEndpoint]
 	action   atomic.Pointer[actionHeaders]
+	head     atomic.Pointer[cachedHead] // the request head of the last endpoint and action (prepare)
 }
 
 // RetryPolicy says how failed attempts are retried. An attempt is repeated only when it proves the request
@@ -569,7 +570,29 @@ func (c *Client) prepare(ex *exchange, ctx context.Context, endpoint, action str
 	}
 	ex.req = http.Request{Method: http.MethodPost, URL: e.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: hdr, Body: body, GetBody: ex.getBody, ContentLength: int64(len(payload)), Host: e.url.Host}
+	ex.space.head = c.requestHead(e, a, &ex.req)
 	return nil
+}
+
+// cachedHead is the request head (newRequestHead) of the requests to one parsed endpoint with one
+// action's headers; head is nil when they are not of the plain shape.
+type cachedHead struct {
+	endpoint *parsedEndpoint
+	action   *actionHeaders
+	head     *requestHead
+}
+
+// requestHead returns the head of requests like req, which prepare made from e and a: the one of the last
+// call when e and a are still the ones it was made from (both are replaced, never changed, when they do).
+func (c *Client) requestHead(e *parsedEndpoint, a *actionHeaders, req *http.Request) *requestHead {
+	if h := c.head.Load(); h != nil && h.endpoint == e && h.action == a {
+		return h.head
+	}
+	tmpl := *req
+	tmpl.Body, tmpl.GetBody, tmpl.ContentLength = nil, nil, 0
+	h := &cachedHead{endpoint: e, action: a, head: newRequestHead(&tmpl)}
+	c.head.Store(h)
+	return h.head
 }
 
 // parsedEndpoint is an endpoint URL as http.NewRequest parses it. url is shared by the requests to it and

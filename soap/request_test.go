@@ -1,10 +1,12 @@
 package soap
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -102,5 +104,41 @@ func TestPrepareReusedExchange(t *testing.T) {
 		again, err := ex.req.GetBody()
 		require.NoError(t, err)
 		assert.Equal(t, call.payload, readAll(t, again))
+	}
+}
+
+// An exchange's request written from the Client's cached head is byte for byte what writeRequest writes
+// for it, for every endpoint shape, both versions, any payload length.
+func TestPreparedHeadIsWriteRequests(t *testing.T) {
+	tests := []struct {
+		endpoint, action string
+		version          Version
+	}{
+		{"https://smsr.example/es4", "http://gsma.com/ES4/ProfileManagement/ES4-GetEISRequest", SOAP12},
+		{"https://smsr.example:8443/es4?x=1&y=%20", `quote"d`, SOAP12},
+		{"https://smsr.example:/es4", "a", SOAP12},
+		{"https://[::1]:8443/es4", "a", SOAP12},
+		{"http://njiwa.example/ws", "urn:x", SOAP11},
+		{"https://smsr.example/es4", "urn:\u00e9", SOAP11}, // not of the plain shape: no cached head
+	}
+	for _, tt := range tests {
+		c := NewClient(WithSOAPVersion(tt.version))
+		for _, payload := range []string{"<env:Envelope/>", "", strings.Repeat("x", 20000)} {
+			ex := newExchange()
+			require.NoError(t, c.prepare(ex, context.Background(), tt.endpoint, tt.action, []byte(payload)))
+			var want, got bytes.Buffer
+			ww := bufio.NewWriter(&want)
+			require.NoError(t, writeRequest(ww, &ex.req))
+			require.NoError(t, ww.Flush())
+			require.NoError(t, c.prepare(ex, context.Background(), tt.endpoint, tt.action, []byte(payload)))
+			if ex.space.head == nil {
+				assert.False(t, plainRequest(&ex.req), tt.action)
+				continue
+			}
+			gw := bufio.NewWriter(&got)
+			require.NoError(t, ex.space.head.write(gw, ex.req.Body, ex.req.ContentLength))
+			require.NoError(t, gw.Flush())
+			assert.Equal(t, want.String(), got.String(), "%s %s %d", tt.endpoint, tt.action, len(payload))
+		}
 	}
 }

@@ -126,7 +126,7 @@ type persistConn struct {
 	rd, wd time.Time
 	bodyRD time.Time
 	ctx    context.Context // of the exchange under way
-	head   string          // the last answer's head, for the next one that is the same (readResponseInto)
+	head   headLines       // the last answer's head, for the next one's lines that are the same (readResponseInto)
 }
 
 // meteredReader reads from conn while left is positive; a negative left means no bound.
@@ -177,10 +177,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // answerSpace is the memory of one answer (the parsed response and its body) that soap.Client lends
-// the Transport for an exchange, so that an exchange does not allocate it.
+// the Transport for an exchange, so that an exchange does not allocate it, and the request's head when
+// the Client has it already written.
 type answerSpace struct {
 	pr   plainResponse
 	body connBody
+	head *requestHead // when not nil, req is written from it (see Client.prepare)
 }
 
 // roundTrip is RoundTrip under ctx, which replaces req's own context, with the answer in space when space
@@ -466,7 +468,13 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *
 		}
 		return nil, written, err
 	}
-	if err := writeRequest(pc.bw, req); err != nil {
+	var err error
+	if space != nil && space.head != nil {
+		err = space.head.write(pc.bw, req.Body, req.ContentLength)
+	} else {
+		err = writeRequest(pc.bw, req)
+	}
+	if err != nil {
 		return fail(pc.alertAfter(err), "the request to be written")
 	}
 	if err := pc.bw.Flush(); err != nil {

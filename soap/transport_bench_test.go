@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"net"
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/esimgw/esimgw/soap"
@@ -49,6 +51,43 @@ func BenchmarkClientCall(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			call(b)
+		}
+	})
+	// floor: the same request's bytes written on one TLS connection and of the answer only the head and
+	// the body its Content-Length announces read, as bench/cmd/goclient's rawtls peer does: what the
+	// server, TLS and the kernel cost without the Client.
+	b.Run("floor", func(b *testing.B) {
+		b.ReportAllocs()
+		payload := soap.AppendEnvelope(nil, h, getEIS)
+		u := strings.TrimPrefix(srv.URL, "https://")
+		req := []byte("POST / HTTP/1.1\r\nHost: " + u + "\r\nUser-Agent: Go-http-client/1.1\r\nContent-Length: " +
+			strconv.Itoa(len(payload)) + "\r\nContent-Type: application/soap+xml; charset=utf-8\r\n\r\n" + string(payload))
+		conn, err := tls.Dial("tcp", u, pki.ClientTLSConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		br := bufio.NewReaderSize(conn, 8<<10)
+		for b.Loop() {
+			if _, err := conn.Write(req); err != nil {
+				b.Fatal(err)
+			}
+			length := -1
+			for {
+				line, err := br.ReadSlice('\n')
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(line) <= 2 {
+					break
+				}
+				if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
+					length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+				}
+			}
+			if _, err := br.Discard(length); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 	b.Run("8-callers", func(b *testing.B) {

@@ -81,6 +81,51 @@ func writeRequest(w *bufio.Writer, req *http.Request) error {
 	return err
 }
 
+// requestHead is the head writeRequest writes for a request of the plain shape, cut around its
+// Content-Length value: requests that differ only in their body's bytes and length (soap.Client's to one
+// endpoint with one action) are written from it, without checking and writing each header again.
+type requestHead struct {
+	prefix, suffix []byte // up to "Content-Length: ", and from the CRLF after its value to the empty line
+}
+
+// newRequestHead is the head of the requests like req (which must have no body) as writeRequest writes
+// them, or nil when they are not of the plain shape.
+func newRequestHead(req *http.Request) *requestHead {
+	if req.ContentLength != 0 || (req.Body != nil && req.Body != http.NoBody) || !plainRequest(req) {
+		return nil
+	}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	if writeRequest(w, req) != nil || w.Flush() != nil {
+		return nil
+	}
+	// The first line that starts so is writeRequest's own: Host and User-Agent, before it, hold no CRLF.
+	const mark = "\r\nContent-Length: 0\r\n"
+	i := bytes.Index(b.Bytes(), []byte(mark))
+	if i < 0 {
+		return nil
+	}
+	head := b.Bytes()
+	return &requestHead{prefix: head[:i+len(mark)-3], suffix: head[i+len(mark)-2:]}
+}
+
+// write writes a request with this head and n bytes of body to w, as writeRequest would write it, and
+// closes body.
+func (h *requestHead) write(w *bufio.Writer, body io.ReadCloser, n int64) error {
+	_, _ = w.Write(h.prefix)
+	_, _ = w.Write(strconv.AppendInt(w.AvailableBuffer(), n, 10))
+	_, err := w.Write(h.suffix)
+	if err == nil && n > 0 {
+		err = copyBody(w, body, n)
+	}
+	if body != nil {
+		if cerr := body.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
 // copyBody copies exactly n bytes of body to w, reading straight into w's buffer, and fails as net/http
 // does when body holds fewer or more.
 func copyBody(w *bufio.Writer, body io.Reader, n int64) error {
@@ -219,7 +264,7 @@ func plainHost(h string) bool {
 type plainResponse struct {
 	res  http.Response
 	body lengthBody
-	vals [6]string // room for the header values, sliced into the Header map
+	vals [maxPlainHeaders]string // room for the header values, sliced into the Header map
 }
 
 // readResponse reads an answer to req from br as http.ReadResponse would. When br already holds the
@@ -230,11 +275,11 @@ func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 	return readResponseInto(br, req, nil, nil)
 }
 
-// readResponseInto is readResponse with the parsed answer's memory in pr and its head's text in *head
-// when they are not nil: pr is the caller's to lend (soap.Client's, for one exchange), and *head, the
-// previous answer's head on the connection, is used again when this one's is the same (a gateway's
-// answers often are), instead of a string made of every head.
-func readResponseInto(br *bufio.Reader, req *http.Request, pr *plainResponse, head *string) (*http.Response, error) {
+// readResponseInto is readResponse with the parsed answer's memory in pr and the connection's memory of
+// its last head in lines, when they are not nil: pr is the caller's to lend (soap.Client's, for one
+// exchange), and a head line that is the same bytes as the last answer's is taken from lines without
+// being parsed or copied again (a gateway's answers on a connection differ in a line or two, if at all).
+func readResponseInto(br *bufio.Reader, req *http.Request, pr *plainResponse, lines *headLines) (*http.Response, error) {
 	if req.Method == http.MethodHead {
 		return http.ReadResponse(br, req)
 	}
@@ -242,17 +287,14 @@ func readResponseInto(br *bufio.Reader, req *http.Request, pr *plainResponse, he
 		return http.ReadResponse(br, req)
 	}
 	buf, _ := br.Peek(br.Buffered())
-	end := bytes.Index(buf, []byte("\r\n\r\n"))
-	if end < 0 {
-		return http.ReadResponse(br, req)
-	}
 	if pr == nil {
 		pr = &plainResponse{}
 	}
-	if !parseHeadInto(buf[:end+2], pr, head) {
+	n := parseHeadInto(buf, pr, lines)
+	if n < 0 {
 		return http.ReadResponse(br, req)
 	}
-	_, _ = br.Discard(end + 4)
+	_, _ = br.Discard(n)
 	pr.res.Request = req
 	if pr.res.ContentLength == 0 {
 		pr.res.Body = http.NoBody
@@ -267,96 +309,167 @@ func readResponseInto(br *bufio.Reader, req *http.Request, pr *plainResponse, he
 // line) of the plain shape, or returns nil.
 func parseHead(head []byte) *plainResponse {
 	pr := &plainResponse{}
-	if !parseHeadInto(head, pr, nil) {
+	if parseHeadInto(append(head[:len(head):len(head)], "\r\n"...), pr, nil) < 0 {
 		return nil
 	}
 	return pr
 }
 
-// parseHeadInto is parseHead into pr, which it overwrites; last, when not nil, is the text of a head
-// parsed before, used if head is the same and replaced otherwise. It reports false when head is not of
-// the plain shape.
-func parseHeadInto(head []byte, pr *plainResponse, last *string) bool {
-	*pr = plainResponse{}
+// headLines is what a connection keeps of its last answer's head of the plain shape: each line as it came
+// (without its CRLF, line 0 the status line) and what it was parsed into.
+type headLines struct {
+	n      int
+	line   [1 + maxPlainHeaders]string
+	key    [1 + maxPlainHeaders]string // canonical header names; the status text for line 0
+	val    [1 + maxPlainHeaders]string
+	length int64 // a Content-Length line's value
+}
+
+// maxPlainHeaders is how many header lines an answer of the plain shape has at most.
+const maxPlainHeaders = 6
+
+// parseHeadInto parses the head at the start of buf (status line and header lines, each ending in CRLF,
+// then an empty line) into pr, which it overwrites, and returns its length with the empty line; or -1
+// when buf does not start with a complete head of the plain shape. lines, when not nil, are the lines of a
+// head parsed before: a line that is the same is taken from there, and lines then hold this head's.
+func parseHeadInto(buf []byte, pr *plainResponse, lines *headLines) int {
 	const proto = "HTTP/1.1 "
-	if len(head) < len(proto)+5 || string(head[:len(proto)]) != proto {
-		return false
+	*pr = plainResponse{}
+	if len(buf) < len(proto)+5 || string(buf[:len(proto)]) != proto {
+		return -1
 	}
-	nl := bytes.IndexByte(head, '\n')
-	if nl < 0 || head[nl-1] != '\r' {
-		return false
+	nl := bytes.IndexByte(buf, '\n')
+	if nl < 0 || buf[nl-1] != '\r' {
+		return -1
 	}
-	status := head[len(proto) : nl-1]
+	status := buf[len(proto) : nl-1]
 	if len(status) < 3 || (len(status) > 3 && status[3] != ' ') {
-		return false
+		return -1
 	}
 	code := 0
 	for _, c := range status[:3] {
 		if c < '0' || c > '9' {
-			return false
+			return -1
 		}
 		code = code*10 + int(c-'0')
 	}
 	if code < 200 || code == http.StatusNoContent || code == http.StatusNotModified {
-		return false // no body by definition, or an interim answer: net/http's rules
+		return -1 // no body by definition, or an interim answer: net/http's rules
 	}
-	// One string for the whole head: the status text, header names and values are slices of it.
-	var all string
-	if last != nil && *last == string(head) {
-		all = *last
+	var next headLines // this head's lines, kept in lines once all is read
+	if lines != nil && lines.n > 0 && string(buf[:nl-1]) == lines.line[0] {
+		next.line[0], next.key[0] = lines.line[0], lines.key[0]
 	} else {
-		all = string(head)
-		if last != nil {
-			*last = all
-		}
+		next.line[0] = string(buf[:nl-1])
+		next.key[0] = next.line[0][len(proto):]
 	}
-	pr.res.Status = all[len(proto) : nl-1]
+	pr.res.Status = next.key[0]
 	pr.res.StatusCode, pr.res.Proto, pr.res.ProtoMajor, pr.res.ProtoMinor = code, "HTTP/1.1", 1, 1
 	pr.res.Header = make(http.Header, 4)
 	n, length := 0, int64(-1)
-	for rest := nl + 1; rest < len(head); {
-		eol := bytes.IndexByte(head[rest:], '\n')
-		if eol < 1 || head[rest+eol-1] != '\r' {
-			return false
+	rest := nl + 1
+	for {
+		eol := bytes.IndexByte(buf[rest:], '\n')
+		if eol < 1 || buf[rest+eol-1] != '\r' {
+			return -1 // incomplete in buf, or a bare LF
 		}
-		line := all[rest : rest+eol-1]
+		raw := buf[rest : rest+eol-1]
 		rest += eol + 1
-		colon := strings.IndexByte(line, ':')
-		if colon < 1 || n == len(pr.vals) {
-			return false
+		if len(raw) == 0 {
+			break // the empty line
 		}
-		k, v := line[:colon], strings.Trim(line[colon+1:], " \t")
-		if !token(k) || !plainValue(v) {
-			return false // obsolete folding, a space before the colon, control bytes: net/http decides
+		if n == maxPlainHeaders {
+			return -1
 		}
-		if textproto.CanonicalMIMEHeaderKey(k) != k {
-			k = textproto.CanonicalMIMEHeaderKey(k)
+		i := n + 1
+		var k, v string
+		if lines != nil && i < lines.n && string(raw) == lines.line[i] {
+			k, v = lines.key[i], lines.val[i]
+			next.line[i] = lines.line[i]
+			if k == "Content-Length" {
+				next.length = lines.length
+			}
+		} else {
+			line := string(raw)
+			colon := strings.IndexByte(line, ':')
+			if colon < 1 {
+				return -1
+			}
+			k, v = line[:colon], trimOWS(line[colon+1:])
+			canonical, ok := canonicalToken(k)
+			if !ok || !plainValue(v) {
+				return -1 // obsolete folding, a space before the colon, control bytes: net/http decides
+			}
+			if !canonical {
+				k = textproto.CanonicalMIMEHeaderKey(k)
+			}
+			if k == "Content-Length" {
+				l, err := strconv.ParseUint(v, 10, 63)
+				if err != nil {
+					return -1
+				}
+				next.length = int64(l)
+			}
+			next.line[i] = line
 		}
 		switch k {
 		case "Transfer-Encoding", "Connection", "Trailer", "Pragma":
-			return false // transfer and connection rules, and the Pragma fix-up ReadResponse makes
+			return -1 // transfer and connection rules, and the Pragma fix-up ReadResponse makes
 		case "Content-Length":
 			if length >= 0 {
-				return false
+				return -1
 			}
-			l, err := strconv.ParseUint(v, 10, 63)
-			if err != nil {
-				return false
-			}
-			length = int64(l)
+			length = next.length
 		}
 		if _, dup := pr.res.Header[k]; dup {
-			return false
+			return -1
 		}
+		next.key[i], next.val[i] = k, v
 		pr.vals[n] = v
 		pr.res.Header[k] = pr.vals[n : n+1 : n+1]
 		n++
 	}
 	if length < 0 {
-		return false
+		return -1
 	}
 	pr.res.ContentLength = length
-	return true
+	if lines != nil {
+		next.n = n + 1
+		*lines = next
+	}
+	return rest
+}
+
+// trimOWS removes the spaces and tabs around a header value, as net/http does.
+func trimOWS(v string) string {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// canonicalToken reports whether k is a token (ok) and whether it is already in the canonical form
+// textproto.CanonicalMIMEHeaderKey gives a token: upper case first and after each hyphen, lower case
+// elsewhere.
+func canonicalToken(k string) (canonical, ok bool) {
+	if k == "" {
+		return false, false
+	}
+	canonical, upper := true, true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !tokenByte[c] {
+			return false, false
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
+		}
+		upper = c == '-'
+	}
+	return canonical, true
 }
 
 // lengthBody is an answer's body of known length, read from the connection's reader.

@@ -215,7 +215,28 @@ func TestReadResponseAsNetHTTP(t *testing.T) {
 			sameResponse(t, want, parse(t, tt.raw, id, readResponse))
 			// Handed out a byte at a time the head is never complete in the buffer: net/http parses it.
 			sameResponse(t, want, parse(t, tt.raw, iotest.OneByteReader, readResponse))
+			sameResponse(t, want, parse(t, tt.raw, id, readRemembered(primerHead)))
+			sameResponse(t, want, parse(t, tt.raw, id, readRemembered("")))
 		})
+	}
+}
+
+// primerHead is a gateway's usual head, remembered before a head under test is read.
+const primerHead = "HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml; charset=utf-8\r\nContent-Length: 5\r\n\r\n"
+
+// readRemembered reads with a connection's remembered head lines: those of primer, or ("") of the very
+// head it reads, parsed once before (without consuming it) so that each of its lines is found remembered.
+func readRemembered(primer string) func(*bufio.Reader, *http.Request) (*http.Response, error) {
+	return func(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+		var lines headLines
+		var pr plainResponse
+		if primer != "" {
+			parseHeadInto([]byte(primer), &pr, &lines)
+		} else if _, err := br.Peek(1); err == nil {
+			buf, _ := br.Peek(br.Buffered())
+			parseHeadInto(buf, &pr, &lines)
+		}
+		return readResponseInto(br, req, nil, &lines)
 	}
 }
 
@@ -227,7 +248,10 @@ func FuzzReadResponse(f *testing.F) {
 	f.Add("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
 	f.Fuzz(func(t *testing.T, raw string) {
 		id := func(r io.Reader) io.Reader { return r }
-		sameResponse(t, parse(t, raw, id, http.ReadResponse), parse(t, raw, id, readResponse))
+		want := parse(t, raw, id, http.ReadResponse)
+		sameResponse(t, want, parse(t, raw, id, readResponse))
+		sameResponse(t, want, parse(t, raw, id, readRemembered(primerHead)))
+		sameResponse(t, want, parse(t, raw, id, readRemembered("")))
 	})
 }
 
@@ -268,25 +292,30 @@ func FuzzWriteRequest(f *testing.F) {
 	})
 }
 
-// A connection's cached head is used only for a head that is the same, and each answer's header is its own.
-func TestParseHeadIntoReusesOnlyTheSameHead(t *testing.T) {
+// A connection's remembered head lines are used only for lines that are the same, and each answer's
+// header is its own.
+func TestParseHeadIntoReusesOnlyTheSameLines(t *testing.T) {
 	heads := []string{
 		"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: 10\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: 10\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: 12\r\n",
 		"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/xml\r\nContent-Length: 7\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: 10\r\n",
+		"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 7\r\nX-A: b\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nContent-Type: application/soap+xml\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nContent-Type: application/soap+xml\r\n",
 	}
-	var last string
+	var lines headLines
 	var prev *plainResponse
 	for i, h := range heads {
 		var pr plainResponse
-		require.True(t, parseHeadInto([]byte(h), &pr, &last), "head %d", i)
-		want := parseHead([]byte(h))
-		require.NotNil(t, want)
-		assert.Equal(t, want.res.Status, pr.res.Status, "head %d", i)
-		assert.Equal(t, want.res.Header, pr.res.Header, "head %d", i)
-		assert.Equal(t, want.res.ContentLength, pr.res.ContentLength, "head %d", i)
-		assert.Equal(t, h, last, "head %d", i)
+		n := parseHeadInto([]byte(h+"\r\nrest"), &pr, &lines)
+		require.Equal(t, len(h)+2, n, "head %d", i)
+		want, err := http.ReadResponse(bufio.NewReader(strings.NewReader(h+"\r\n")), nil)
+		require.NoError(t, err)
+		assert.Equal(t, want.Status, pr.res.Status, "head %d", i)
+		assert.Equal(t, want.StatusCode, pr.res.StatusCode, "head %d", i)
+		assert.Equal(t, want.Header, pr.res.Header, "head %d", i)
+		assert.Equal(t, want.ContentLength, pr.res.ContentLength, "head %d", i)
 		pr.res.Header.Set("X-Changed", h) // an answer's header is its own
 		if prev != nil {
 			assert.Equal(t, heads[i-1], prev.res.Header.Get("X-Changed"))
@@ -294,5 +323,14 @@ func TestParseHeadIntoReusesOnlyTheSameHead(t *testing.T) {
 		prev = &pr
 	}
 	var pr plainResponse
-	require.False(t, parseHeadInto([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"), &pr, &last))
+	for _, bad := range []string{
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nContent-Length: 10\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n", // not complete
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\n\r\n",
+	} {
+		assert.Equal(t, -1, parseHeadInto([]byte(bad), &pr, &lines), bad)
+	}
+	// A refused head leaves the remembered lines as they were.
+	assert.Equal(t, "Content-Type: application/soap+xml", lines.line[2])
 }
