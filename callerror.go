@@ -63,17 +63,3 @@ func (e *SendError) Error() string {
 }
 
 func (e *SendError) Unwrap() error { return e.Err }
-
-// callError fills the CallError in err with what the engine knows of the call and returns it (nil when
-// err is no CallError: a failure before anything was sent).
-func callError(err error, key correlate.OperationKey) *CallError {
-	var ce *CallError
-	if !errors.As(err, &ce) {
-		return nil
-	}
-	ce.Interface, ce.Function, ce.FunctionCallIdentifier = key.Interface, key.Function, key.FunctionCallIdentifier
-	if ce.MessageID == "" {
-		ce.MessageID = key.MessageID
-	}
-	return ce
-}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -19,39 +18,32 @@ import (
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
 
-// Errors of the client engine, for errors.Is.
+// Errors of the client engine, for errors.Is. ErrNoReplyTo and ErrUnexpectedResponse are the engine's
+// (internal/engine), the same values.
 var (
 	// ErrNoReplyTo: an asynchronous function without a replyTo address gets no callback (docs/kpn.md R8), so the
 	// client refuses to send it unless WithoutReplyTo was given.
-	ErrNoReplyTo = errors.New("esimgw: asynchronous call without a replyTo address")
+	ErrNoReplyTo = engine.ErrNoReplyTo
 	// ErrNoDispatcher: an asynchronous call needs the Dispatcher that will receive its callback.
 	ErrNoDispatcher = errors.New("esimgw: asynchronous call without a Dispatcher (WithDispatcher)")
 	// ErrUnexpectedResponse: the gateway answered with something other than the function's response.
-	ErrUnexpectedResponse = errors.New("esimgw: unexpected response")
+	ErrUnexpectedResponse = engine.ErrUnexpectedResponse
 )
 
 // KPNSetFallBackValidity is the ValidityPeriod KPN applies to SetFallBackAttribute, whatever is asked (docs/kpn.md R10).
-const KPNSetFallBackValidity = 720 * time.Second
+const KPNSetFallBackValidity = engine.KPNSetFallBackValidity
 
 // Client is the engine ES2 and ES4 clients share: it builds the WS-Addressing headers (From with the
 // entity parameters, To, MessageID with a TransactionId, Action, ReplyTo), validates, sends through a
 // soap.Client and turns answers into results, errors and pending operations. es2.Client and es4.Client
 // wrap it with one typed method per function; use it directly only for functions they do not cover.
+//
+// It is the public face of the machinery in internal/engine (addresses, headers, sending, checking and
+// decoding answers, telemetry): it validates the arguments, registers asynchronous calls with its
+// Dispatcher's Store, and names what comes back in this package's types.
 type Client struct {
-	iface      string
-	endpoint   string
-	to         string
-	from       soap.EntityAddress
-	fromText   string // from.String(), built once
-	replyTo    string
-	noReplyTo  bool
-	validity   time.Duration
-	kpn        bool
-	soap       *soap.Client
+	eng        *engine.Engine
 	dispatcher *Dispatcher
-	logger     *slog.Logger
-	now        func() time.Time
-	tel        *engine.ClientTelemetry // nil unless WithTracerProvider or WithMeterProvider
 }
 
 type clientConfig struct {
@@ -180,53 +172,27 @@ func NewClient(iface, endpoint string, opts ...Option) (*Client, error) {
 			return nil, &ValidationError{Field: "replyTo", Value: c.replyTo, Rule: "must be an absolute URL"}
 		}
 	}
-	sep := soap.SeparatorAmpersand
-	if c.kpn {
-		sep = soap.SeparatorQuestion
+	eng, err := engine.New(engine.Config{
+		Interface: iface, Endpoint: endpoint, EntityID: c.entityID, EntityName: c.entityName, FromBase: c.fromBase,
+		Provider: c.provider, Peer: c.peer, Separator: c.sep, SeparatorSet: c.sepSet, ReplyTo: c.replyTo,
+		NoReplyTo: c.noReplyTo, Validity: c.validity, KPN: c.kpn, SOAP: c.soapClient, SOAPOptions: c.soapOpts,
+		Logger: c.logger, Now: c.now, Telemetry: c.telemetry,
+	})
+	var fe *engine.FieldError
+	if errors.As(err, &fe) {
+		return nil, &ValidationError{Field: fe.Field, Value: fe.Value, Rule: fe.Rule}
 	}
-	if c.sepSet {
-		sep = c.sep
+	if err != nil {
+		return nil, err
 	}
-	base := c.fromBase
-	if base == "" {
-		base = "http://localhost"
-		if c.replyTo != "" {
-			// The entity parameters follow the base, so the replyTo's own query (a tenant, say) and fragment
-			// must not: after a '#' they would not be parameters at all.
-			base, _, _ = strings.Cut(c.replyTo, "#")
-			base, _, _ = strings.Cut(base, "?")
-		}
-	}
-	from := soap.EntityAddress{Base: base, EntityID: c.entityID, EntityName: c.entityName, Separator: sep}
-	if c.provider != "" {
-		from = from.WithProviderEntityID(c.provider)
-	}
-	if err := from.Validate(); err != nil {
-		return nil, &ValidationError{Field: "From", Value: base, Rule: "must be a URL without query or fragment (the entity parameters follow it): " + err.Error()}
-	}
-	to := endpoint
-	if c.peer != "" {
-		if strings.ContainsAny(endpoint, "?#") {
-			return nil, &ValidationError{Field: "endpoint", Value: endpoint, Rule: "must have no query or fragment when WithPeerEntityID appends EntityId to it"}
-		}
-		to = soap.EntityAddress{Base: endpoint, EntityID: c.peer, Separator: sep}.String()
-	}
-	sc := c.soapClient
-	if sc == nil {
-		sc = soap.NewClient(append([]soap.ClientOption{soap.WithLogger(c.logger)}, c.soapOpts...)...)
-	}
-	return &Client{
-		iface: iface, endpoint: endpoint, to: to, from: from, fromText: from.String(), replyTo: c.replyTo, noReplyTo: c.noReplyTo,
-		validity: c.validity, kpn: c.kpn, soap: sc, dispatcher: c.dispatcher, logger: c.logger, now: c.now,
-		tel: engine.NewClientTelemetry(c.telemetry, endpoint),
-	}, nil
+	return &Client{eng: eng, dispatcher: c.dispatcher}, nil
 }
 
 // Interface is "ES2" or "ES4".
-func (c *Client) Interface() string { return c.iface }
+func (c *Client) Interface() string { return c.eng.Interface() }
 
 // Endpoint is the gateway URL calls are posted to.
-func (c *Client) Endpoint() string { return c.endpoint }
+func (c *Client) Endpoint() string { return c.eng.Endpoint() }
 
 // Dispatcher is the dispatcher asynchronous results are resolved through, nil if none was given.
 func (c *Client) Dispatcher() *Dispatcher { return c.dispatcher }
@@ -270,75 +236,30 @@ type Exchange struct {
 	Unconfirmed *CallError
 }
 
-// prepare fills the request's base fields and builds its header. FunctionCallIdentifier doubles as the
-// TransactionId of the MessageID, so a callback that arrives when nobody waits for it any more (after a
-// restart) still names the function call it answers.
+// prepare validates the call's options, where the rules are (validate.go), and has the engine fill the
+// request's base fields and build its header: engine.Engine.Prepare says how.
 func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*soap.Header, correlate.OperationKey, error) {
 	var co callConfig
 	for _, o := range opts {
 		o(&co)
 	}
-	mid := soap.NewMessageID(c.from.EntityID, c.now())
-	fcID := co.fcID
-	if fcID == "" {
-		fcID = mid.TransactionID
-	} else {
-		if err := ValidateFunctionCallIdentifier(fcID); err != nil {
+	if co.fcID != "" {
+		if err := ValidateFunctionCallIdentifier(co.fcID); err != nil {
 			return nil, correlate.OperationKey{}, err
 		}
-		if isURLSafe(fcID) {
-			mid.TransactionID = fcID
-		}
 	}
-	validity := c.validity
-	if co.validity != 0 {
-		validity = co.validity
-	}
-	if c.kpn && fn.Name == "SetFallBackAttribute" {
-		if validity != 0 && validity != KPNSetFallBackValidity {
-			c.logger.Warn("esimgw: KPN fixes the ValidityPeriod of SetFallBackAttribute at 720 s; using it",
-				slog.Duration("asked", validity))
-		}
-		validity = KPNSetFallBackValidity
-	}
+	validity := c.eng.Validity(fn, co.validity)
 	if validity != 0 {
 		if err := ValidateValidityPeriod(validity); err != nil {
 			return nil, correlate.OperationKey{}, err
 		}
 	}
-	base := req.RequestBase()
-	base.FunctionCallIdentifier = fcID
-	base.ValidityPeriod = rps.PositiveInteger(validity / time.Second)
-
-	from := c.fromText
 	if co.provider != "" {
 		if err := ValidateOID("X-KPN-ProviderEntityId", co.provider); err != nil {
 			return nil, correlate.OperationKey{}, err
 		}
-		from = c.from.WithProviderEntityID(co.provider).String()
 	}
-	h := &soap.Header{From: from, To: c.to, MessageID: mid.String(), Action: fn.RequestAction}
-	if fn.Mode == rps.Async {
-		h.ReplyTo = c.replyTo
-		if co.replyTo != "" {
-			h.ReplyTo = co.replyTo
-		}
-		if h.ReplyTo == "" && !c.noReplyTo {
-			return nil, correlate.OperationKey{}, fmt.Errorf("%w: %s %s (give WithReplyTo, or WithoutReplyTo to send anyway)", ErrNoReplyTo, c.iface, fn.Name)
-		}
-	}
-	key := correlate.OperationKey{MessageID: h.MessageID, TransactionID: mid.TransactionID, FunctionCallIdentifier: fcID, Interface: c.iface, Function: fn.Name}
-	return h, key, nil
-}
-
-func isURLSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:", c) >= 0) {
-			return false
-		}
-	}
-	return true
+	return c.eng.Prepare(fn, req, engine.Call{FunctionCallIdentifier: co.fcID, Validity: validity, Provider: co.provider, ReplyTo: co.replyTo})
 }
 
 // Call sends a synchronous function's request and decodes its response into resp. A FAILED or EXPIRED
@@ -349,23 +270,18 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 	if err != nil {
 		return nil, err
 	}
-	ctx, obs := c.tel.Observe(ctx, nil, key, req, false)
+	ctx, obs := c.eng.Observe(ctx, nil, key, req, false)
 	defer func() { endCall(obs, x, err) }()
-	r, err := c.soap.CallInto(ctx, c.endpoint, h, req, resp) // the answer's body is decoded as its envelope is read
+	r, err := c.eng.CallInto(ctx, h, req, resp) // the answer's body is decoded as its envelope is read
 	if err != nil {
-		callError(err, key)
+		engine.FillCallError(err, key)
 		return nil, err
 	}
 	x = &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
-	if r.Message == nil {
-		return x, fmt.Errorf("%w: HTTP %d without a body to %s %s", ErrUnexpectedResponse, r.StatusCode, c.iface, fn.Name)
-	}
 	// A synchronous answer names the request it answers; one naming another request is not ours, whatever
-	// its body says. An absent RelatesTo is tolerated (the HTTP exchange pairs them already), and so is
-	// one spelling our MessageID differently but naming our transaction, as callbacks are matched too.
-	if rel := r.Message.Header.RelatesTo; rel != "" && rel != h.MessageID && !sameTransaction(rel, h.MessageID) {
-		return x, fmt.Errorf("%w: %s %s answered with RelatesTo %q, not the request's MessageID %q",
-			ErrUnexpectedResponse, c.iface, fn.Name, rel, h.MessageID)
+	// its body says.
+	if err = c.eng.CheckAnswer(fn, h, r); err != nil {
+		return x, err
 	}
 	x.Warning, x.EIDWarning, err = c.decodeResponse(ctx, fn, r.Message, resp)
 	var fe *FunctionError
@@ -375,33 +291,20 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 	return x, err
 }
 
-// sameTransaction reports whether two MessageIDs carry the same TransactionId.
-func sameTransaction(a, b string) bool {
-	ma, err := soap.ParseMessageID(a)
-	if err != nil || ma.TransactionID == "" {
-		return false
-	}
-	mb, err := soap.ParseMessageID(b)
-	return err == nil && ma.TransactionID == mb.TransactionID
-}
-
 // decodeResponse decodes m's body into resp, normalises a hex-of-ASCII EID in its EIS (a sync GetEIS
 // answer, or the FAILED answer Njiwa gives an AuditEIS at once) and maps its FunctionExecutionStatus.
 func (c *Client) decodeResponse(ctx context.Context, fn rps.Function, m *soap.Message, resp rps.Response) (*Warning, *EIDEncodingWarning, error) {
-	if !strings.EqualFold(m.BodyName, resp.ElementName()) && !spelledAs(m, c.iface, resp.ElementName()) {
-		return nil, nil, fmt.Errorf("%w: <%s> where %s %s answers <%s>", ErrUnexpectedResponse, m.BodyName, c.iface, fn.Name, resp.ElementName())
-	}
-	if err := m.DecodeBody(resp); err != nil {
+	if err := c.eng.DecodeAnswer(fn, m, resp); err != nil {
 		return nil, nil, err
 	}
 	var eidWarn *EIDEncodingWarning
 	if e, ok := resp.(rps.EISResponder); ok {
 		if eidWarn = normalizeEIS(e.EISData()); eidWarn != nil {
-			c.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: answer EID normalised", slog.String("function", c.iface+" "+fn.Name),
+			c.eng.Logger().LogAttrs(ctx, slog.LevelWarn, "esimgw: answer EID normalised", slog.String("function", c.Interface()+" "+fn.Name),
 				slog.String("messageID", m.Header.MessageID), slog.Any("warning", eidWarn))
 		}
 	}
-	warn, err := ResponseStatus(c.iface, fn.Name, resp)
+	warn, err := ResponseStatus(c.Interface(), fn.Name, resp)
 	return warn, eidWarn, err
 }
 
@@ -448,29 +351,30 @@ func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, re
 func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts []CallOption) (*correlate.Pending, *Exchange, trace.SpanContext, error) {
 	var sc trace.SpanContext
 	if c.dispatcher == nil {
-		return nil, nil, sc, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.iface, fn.Name)
+		return nil, nil, sc, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.Interface(), fn.Name)
 	}
 	h, key, err := c.prepare(fn, req, opts)
 	if err != nil {
 		return nil, nil, sc, err
 	}
 	s := c.dispatcher.Store()
-	p, err := s.RegisterOperation(ctx, key, c.deadline(validityOf(req)))
+	p, err := s.RegisterOperation(ctx, key, c.eng.Deadline(req))
 	if err != nil {
 		return nil, nil, sc, err
 	}
-	ctx, obs := c.tel.Observe(ctx, c.dispatcher.tel, key, req, true)
+	ctx, obs := c.eng.Observe(ctx, c.dispatcher.tel, key, req, true)
 	sc = obs.SpanContext()
-	r, err := c.soap.Call(ctx, c.endpoint, h, req)
+	r, err := c.eng.Send(ctx, h, req)
 	endSent(obs, r, err)
 	if err != nil {
-		ce := callError(err, key)
+		ce := engine.FillCallError(err, key)
+		logger, name := c.eng.Logger(), c.Interface()+" "+fn.Name
 		if ce != nil && ce.Outcome == OutcomeUnknown {
 			// The gateway may have executed the request (the answer was lost after it was written): its
 			// callback may still come, so the operation stays registered for it. Wait returns the result
 			// when it arrives, and this error only if its context ends first.
-			c.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: the request's outcome is unknown; its operation stays pending for the callback",
-				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID),
+			logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: the request's outcome is unknown; its operation stays pending for the callback",
+				slog.String("function", name), slog.String("messageID", key.MessageID),
 				slog.String("functionCallIdentifier", key.FunctionCallIdentifier), slog.Any("error", err))
 			p.MarkUnconfirmed(ce)
 			return p, &Exchange{Key: key, Attempts: ce.Attempts, Unconfirmed: ce}, sc, nil
@@ -479,8 +383,8 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 			// The callback came while the answer to the request was still awaited: the result is here,
 			// so the gateway evidently accepted the request. Failing now would drop a result nobody else
 			// will see.
-			c.logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: the request's answer was lost but its callback arrived; returning the result",
-				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID), slog.Any("error", err))
+			logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: the request's answer was lost but its callback arrived; returning the result",
+				slog.String("function", name), slog.String("messageID", key.MessageID), slog.Any("error", err))
 			x := &Exchange{Key: key}
 			if ce != nil {
 				x.Attempts = ce.Attempts
@@ -503,8 +407,8 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 		}
 		if _, err := s.ResolveOperation(context.WithoutCancel(ctx), p, resp, ferr); err != nil {
 			// The answer is in hand: give it to this caller even though the store could not keep it.
-			c.logger.LogAttrs(ctx, slog.LevelWarn, "esimgw: the store could not record a synchronous answer",
-				slog.String("function", c.iface+" "+fn.Name), slog.String("messageID", key.MessageID), slog.Any("error", err))
+			c.eng.Logger().LogAttrs(ctx, slog.LevelWarn, "esimgw: the store could not record a synchronous answer",
+				slog.String("function", c.Interface()+" "+fn.Name), slog.String("messageID", key.MessageID), slog.Any("error", err))
 			return correlate.NewResolvedPending(key, resp, ferr), x, sc, nil
 		}
 	}
@@ -544,17 +448,4 @@ func typedConvert[T any](key correlate.OperationKey, convert func(resp rps.Respo
 		}
 		return convert(r, warn, err)
 	}
-}
-
-// deadline is when the gateway gives up on a request with this validity period: the store may forget the
-// operation a while after it. Zero when the request states none.
-func (c *Client) deadline(validity time.Duration) time.Time {
-	if validity <= 0 {
-		return time.Time{}
-	}
-	return c.now().Add(validity)
-}
-
-func validityOf(req rps.Request) time.Duration {
-	return time.Duration(req.RequestBase().ValidityPeriod) * time.Second
 }

@@ -38,8 +38,8 @@ func ResumeOperation[T any](ctx context.Context, c *Client, id string, functions
 		return nil, err
 	}
 	key := p.Key()
-	if key.Interface != c.iface {
-		return nil, fmt.Errorf("%w: %s is an %s %s operation, this is an %s client", ErrWrongFunction, id, key.Interface, key.Function, c.iface)
+	if key.Interface != c.Interface() {
+		return nil, fmt.Errorf("%w: %s is an %s %s operation, this is an %s client", ErrWrongFunction, id, key.Interface, key.Function, c.Interface())
 	}
 	known := false
 	for _, f := range functions {

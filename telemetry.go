@@ -177,5 +177,5 @@ func (c *Client) waitTrace(call trace.SpanContext, key correlate.OperationKey) *
 	if c.dispatcher != nil {
 		dt = c.dispatcher.tel
 	}
-	return engine.NewWaitTrace(c.tel, dt, call, key)
+	return engine.NewWaitTrace(c.eng.Telemetry(), dt, call, key)
 }
