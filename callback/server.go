@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -253,16 +252,23 @@ func (h soapOnly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // isCleanPath reports whether the ServeMux leaves p as it is (its cleanPath: path.Clean, keeping a
-// trailing slash), that is, does not redirect the request elsewhere.
+// trailing slash), that is, does not redirect the request elsewhere: p starts with a slash, and no element
+// between its slashes is empty (but the last, after a trailing slash), "." or "..".
 func isCleanPath(p string) bool {
 	if p == "" || p[0] != '/' {
 		return false
 	}
-	np := path.Clean(p) // allocates only when p is not clean
-	if p[len(p)-1] == '/' && np != "/" {
-		return len(p) == len(np)+1 && strings.HasPrefix(p, np)
+	for i := 0; i < len(p); {
+		j := i + 1 // p[i] is a slash
+		for j < len(p) && p[j] != '/' {
+			j++
+		}
+		if elem := p[i+1 : j]; elem == "." || elem == ".." || (elem == "" && j < len(p)) {
+			return false
+		}
+		i = j
 	}
-	return np == p
+	return true
 }
 
 // refusalLogHandler tags net/http's own log lines (TLS handshake refusals: no client certificate, unknown

@@ -97,7 +97,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "SOAP endpoint: POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	ct := r.Header.Get("Content-Type")
+	var ct string
+	if v := r.Header["Content-Type"]; len(v) > 0 { // Get, without canonicalising a key that is canonical
+		ct = v[0]
+	}
 	if last := h.lastType.Load(); ct != "" && (last == nil || *last != ct) {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/soap+xml" && mt != "text/xml" && mt != "application/xml") {
