@@ -440,17 +440,17 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		return nil, ae
 	}
 	defer res.Body.Close()
-	bp := c.pools.buffer()
-	data, err := readInto((*bp)[:0], res.Body, res.ContentLength, c.maxBytes)
-	*bp = data
+	m := c.pools.get() // its buffer takes the body
+	data, err := readInto((*m.buf)[:0], res.Body, res.ContentLength, c.maxBytes)
+	*m.buf = data
 	if err != nil {
-		c.pools.bufs.Put(bp)
+		c.pools.put(m)
 		ae := answered(res.StatusCode, err)
 		ae.permanent = errors.Is(err, ErrTooLarge)
 		return nil, ae
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		c.pools.bufs.Put(bp)
+		c.pools.put(m)
 		switch {
 		case res.StatusCode == http.StatusAccepted || res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusOK:
 			return &Response{StatusCode: res.StatusCode}, nil
@@ -461,21 +461,21 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 	// Only an error status needs the media type: parsing it allocates.
 	if res.StatusCode >= 300 && !isSOAPContentType(res.Header.Get("Content-Type")) {
 		herr := &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
-		c.pools.bufs.Put(bp) // only now: the snippet quoted it
+		c.pools.put(m) // only now: the snippet quoted it
 		return nil, c.statusError(res, herr, nil)
 	}
-	m, err := c.pools.read(bp, c.read, into)
+	err = c.pools.read(m, c.read, into)
 	if err != nil && errors.Is(err, ErrEmptyBody) && res.StatusCode < 300 {
 		// An envelope with an empty Body on a 2xx is a one-way acknowledgement (node-soap and others
 		// send one for a 202): the request was accepted, exactly as with no body at all.
-		c.pools.bufs.Put(bp)
+		c.pools.put(m)
 		return &Response{StatusCode: res.StatusCode}, nil
 	}
 	if err != nil {
 		if res.StatusCode >= 300 {
 			err = &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
 		}
-		c.pools.bufs.Put(bp) // only now: the snippet quoted it
+		c.pools.put(m) // only now: the snippet quoted it
 		if res.StatusCode >= 300 {
 			return nil, c.statusError(res, err, nil)
 		}

@@ -10,41 +10,58 @@ import (
 
 // messagePools recycle what reading a response takes (the Message, its decoder and the buffer holding the
 // envelope), so that a steady stream of synchronous calls allocates little beyond the decoded values. A
-// Client owns one; Message.Release refills it.
+// Client owns one; Message.Release refills it. A pooled Message keeps its decoder and buffer between
+// uses (dec, buf), so that one pool operation each way serves all three.
 type messagePools struct {
-	msgs, decs, bufs sync.Pool
+	msgs sync.Pool
 }
 
-// buffer returns an empty buffer for a response body.
-func (p *messagePools) buffer() *[]byte {
-	if bp, ok := p.bufs.Get().(*[]byte); ok {
-		return bp
-	}
-	return new([]byte)
-}
-
-// read decodes the envelope in *bp into a pooled Message that owns bp from then on, its body into into
-// when it is into's element (ReadMessageInto). On failure bp stays the caller's (to quote from, then to
-// put back): errors copy what they quote.
-func (p *messagePools) read(bp *[]byte, opts ReadOptions, into BodyReader) (*Message, error) {
+// get returns an empty Message with its buffer (empty, for the next response body) and, once it had one,
+// its decoder.
+func (p *messagePools) get() *Message {
 	m, _ := p.msgs.Get().(*Message)
 	if m == nil {
 		m = &Message{}
 	}
-	d, _ := p.decs.Get().(*xmltext.Decoder)
+	if m.buf == nil {
+		m.buf = new([]byte)
+	}
+	return m
+}
+
+// put empties m, which get returned and nothing refers to any more, and returns it to the pool with its
+// decoder and buffer.
+func (p *messagePools) put(m *Message) {
+	d, bp := m.dec, m.buf
+	strs := m.strs.buf[:0] // the strings made from it were copies: its room serves the next message
+	*m = Message{}
+	m.strs.buf = strs
+	m.dec = d
+	// A buffer grown by one unusually large envelope is not kept for every later small one.
+	if bp != nil && cap(*bp) <= 256<<10 {
+		*bp = (*bp)[:0]
+		m.buf = bp
+	}
+	p.msgs.Put(m)
+}
+
+// read decodes the envelope in m's buffer into m, its body into into when it is into's element
+// (ReadMessageInto); m then owns the buffer until Release. On failure m stays the caller's (to quote
+// from its buffer, then to put back): errors copy what they quote.
+func (p *messagePools) read(m *Message, opts ReadOptions, into BodyReader) error {
+	data := *m.buf
+	d := m.dec
 	if d == nil {
-		d = xmltext.NewDecoder(*bp, opts.Limits)
+		d = xmltext.NewDecoder(data, opts.Limits)
 	} else {
-		d.Reset(*bp, opts.Limits)
+		d.Reset(data, opts.Limits)
 	}
-	if err := m.read(d, *bp, into, nil); err != nil {
-		*m = Message{}
-		p.msgs.Put(m)
-		p.decs.Put(d)
-		return nil, err
+	if err := m.read(d, data, into, nil); err != nil {
+		m.dec = d
+		return err
 	}
-	m.recycle, m.buf = p, bp
-	return m, nil
+	m.recycle = p
+	return nil
 }
 
 // Release hands the Message's memory (its envelope bytes, decoder and the Message itself) back to the
@@ -54,21 +71,9 @@ func (p *messagePools) read(bp *[]byte, opts ReadOptions, into BodyReader) (*Mes
 // and Security alike). A Message that is not released, or one ReadMessage or a Handler made, is simply
 // left to the garbage collector.
 func (m *Message) Release() {
-	p := m.recycle
-	if p == nil {
-		return
+	if p := m.recycle; p != nil {
+		p.put(m)
 	}
-	d, bp := m.dec, m.buf
-	strs := m.strs.buf[:0] // the strings made from it were copies: its room serves the next message
-	*m = Message{}
-	m.strs.buf = strs
-	p.decs.Put(d)
-	// A buffer grown by one unusually large envelope is not kept for every later small one.
-	if cap(*bp) <= 256<<10 {
-		*bp = (*bp)[:0]
-		p.bufs.Put(bp)
-	}
-	p.msgs.Put(m)
 }
 
 // readInto appends all of r to dst, or fails with ErrTooLarge once more than max bytes arrive. size is

@@ -162,3 +162,51 @@ func TestMaxElapsedCountsTheFirstAttempt(t *testing.T) {
 	assert.Equal(t, 1, ce.Attempts)
 	assert.Equal(t, 1, calls)
 }
+
+// A pooled Message that came back from a failed read, an empty acknowledgement or an error status carries
+// nothing into the next answer read with it.
+func TestRecycledMessageAfterFailures(t *testing.T) {
+	c, mt := mockedClient(t, WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	n := 0
+	mt.RegisterResponder(http.MethodPost, endpoint, func(*http.Request) (*http.Response, error) {
+		n++
+		id := strconv.Itoa(n)
+		good := AppendEnvelope(nil, &Header{RelatesTo: "relates-" + id, Action: "urn:answer-" + id},
+			&testBody{Name: "ES4-GetEISResponse", Eid: strings.Repeat(id, 32), Iccd: "iccid-" + id})
+		var r *http.Response
+		switch n % 4 {
+		case 1:
+			r = httpmock.NewBytesResponse(http.StatusOK, good)
+		case 2:
+			r = httpmock.NewBytesResponse(http.StatusOK, good[:len(good)/2]) // cut short: malformed
+		case 3:
+			r = httpmock.NewBytesResponse(http.StatusAccepted, nil)
+		default:
+			r = httpmock.NewStringResponse(http.StatusInternalServerError, "<html>"+strings.Repeat(id, 600)+"</html>")
+			r.Header.Set("Content-Type", "text/html")
+			return r, nil
+		}
+		r.Header.Set("Content-Type", "application/soap+xml")
+		return r, nil
+	})
+	for i := 1; i <= 40; i++ {
+		h, req := request()
+		resp, err := c.Call(context.Background(), endpoint, h, req)
+		switch i % 4 {
+		case 1:
+			require.NoError(t, err, "call %d", i)
+			id := strconv.Itoa(i)
+			var body testBody
+			require.NoError(t, resp.Message.DecodeBody(&body))
+			assert.Equal(t, strings.Repeat(id, 32), body.Eid, "call %d", i)
+			assert.Equal(t, "relates-"+id, resp.Message.Header.RelatesTo, "call %d", i)
+			assert.Empty(t, resp.Message.Header.ReplyTo)
+			resp.Message.Release()
+		case 3:
+			require.NoError(t, err, "call %d", i)
+			assert.Nil(t, resp.Message)
+		default:
+			require.Error(t, err, "call %d", i)
+		}
+	}
+}

@@ -520,16 +520,16 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *
 // give anyway, and a connection in steady use then moves its deadlines (each a runtime timer) about once
 // a second rather than several times an exchange. A deadline earlier than due is always moved.
 func (pc *persistConn) readBy(due time.Time, limit time.Duration) {
-	if s := deadlineSlack(limit); pc.rd.Before(due) || pc.rd.After(due.Add(s)) {
-		pc.rd = due.Add(s)
-		_ = pc.conn.SetReadDeadline(pc.rd)
+	if late := due.Add(deadlineSlack(limit)); pc.rd.Before(due) || pc.rd.After(late) {
+		pc.rd = late
+		_ = pc.conn.SetReadDeadline(late)
 	}
 }
 
 func (pc *persistConn) writeBy(due time.Time, limit time.Duration) {
-	if s := deadlineSlack(limit); pc.wd.Before(due) || pc.wd.After(due.Add(s)) {
-		pc.wd = due.Add(s)
-		_ = pc.conn.SetWriteDeadline(pc.wd)
+	if late := due.Add(deadlineSlack(limit)); pc.wd.Before(due) || pc.wd.After(late) {
+		pc.wd = late
+		_ = pc.conn.SetWriteDeadline(late)
 	}
 }
 
