@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/esimgw/esimgw/internal/timing"
 )
 
 // limiter is a token bucket: rate tokens a second, at most burst saved up. It is ours rather than
@@ -46,16 +48,5 @@ func (l *limiter) reserve() time.Duration {
 
 // wait blocks until a token is available or ctx ends.
 func (l *limiter) wait(ctx context.Context) error {
-	d := l.reserve()
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return timing.Sleep(ctx, l.reserve())
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/esimgw/esimgw"
 	"github.com/esimgw/esimgw/digirm"
+	"github.com/esimgw/esimgw/internal/timing"
 	"github.com/esimgw/esimgw/thingspace"
 )
 
@@ -390,12 +391,12 @@ func (w *Worker) pollTransaction(ctx context.Context, it *item, a jobArgs, fci s
 				if time.Now().Add(maxAhead).After(inlineEnd) {
 					return river.JobSnooze(maxAhead)
 				}
-				if err := sleepCtx(ctx, maxAhead/4+rand.N(maxAhead/2)); err != nil {
+				if err := timing.Sleep(ctx, maxAhead/4+rand.N(maxAhead/2)); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := sleepCtx(ctx, wait); err != nil { // a reserved token: its turn comes within maxAhead
+			if err := timing.Sleep(ctx, wait); err != nil { // a reserved token: its turn comes within maxAhead
 				return err
 			}
 			t, err := c.Progress(ctx, it.ref)
@@ -420,23 +421,8 @@ func (w *Worker) pollTransaction(ctx context.Context, it *item, a jobArgs, fci s
 		if time.Now().Add(next).After(inlineEnd) {
 			return river.JobSnooze(next)
 		}
-		if err := sleepCtx(ctx, next); err != nil {
+		if err := timing.Sleep(ctx, next); err != nil {
 			return err
 		}
-	}
-}
-
-// sleepCtx waits d, or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/esimgw/esimgw/internal/timing"
 )
 
 // WindowLimiter lets at most n events start in any interval of length window: the sliding-window rule
@@ -60,5 +62,5 @@ func (l *WindowLimiter) Wait(ctx context.Context) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	return sleep(ctx, d)
+	return timing.Sleep(ctx, d)
 }

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/esimgw/esimgw/internal/timing"
 )
 
 // Authorizer puts a platform's credentials on requests.
@@ -348,7 +350,7 @@ func (c *Client) DoRaw(ctx context.Context, r Request) (*Response, error) {
 			return nil, &UncertainError{Platform: c.platform, Method: r.Method, Path: r.Path, Err: err}
 		}
 		if wait > 0 {
-			if err := sleep(ctx, wait); err != nil {
+			if err := timing.Sleep(ctx, wait); err != nil {
 				return nil, err
 			}
 		}
@@ -493,20 +495,9 @@ func (c *Client) waitPause(ctx context.Context) error {
 		if d <= 0 {
 			return ctx.Err()
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := timing.Sleep(ctx, d); err != nil {
 			return err
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
