@@ -184,11 +184,17 @@ func (m *Manager) Cancel(ctx context.Context, key string) error {
 		if _, err := tx.Exec(ctx, `UPDATE esimgw_campaign SET state = 'cancelled', updated_at = now() WHERE id = $1`, c.ID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `WITH upd AS (
-				UPDATE esimgw_campaign_item SET state = 'cancelled', done_at = now()
-				WHERE campaign_id = $1 AND state IN ('pending', 'sending') RETURNING state
+		// Only EIDs whose request has not gone: pending ones, and sending ones still waiting for their rate
+		// token (no sent_at, see goAheadSQL). An EID whose request went keeps its slot until its result.
+		if _, err := tx.Exec(ctx, `WITH old AS (
+				SELECT campaign_id, eid, state FROM esimgw_campaign_item
+				WHERE campaign_id = $1 AND (state = 'pending' OR (state = 'sending' AND sent_at IS NULL))
+				FOR UPDATE
+			), upd AS (
+				UPDATE esimgw_campaign_item i SET state = 'cancelled', done_at = now()
+				FROM old WHERE i.campaign_id = old.campaign_id AND i.eid = old.eid RETURNING old.state AS was
 			)
-			UPDATE esimgw_campaign_limit SET in_flight = GREATEST(in_flight - (SELECT count(*) FROM upd), 0)
+			UPDATE esimgw_campaign_limit SET in_flight = GREATEST(in_flight - (SELECT count(*) FROM upd WHERE was = 'sending'), 0)
 			WHERE name = $2 AND max_in_flight > 0`, c.ID, c.LimitName); err != nil {
 			return err
 		}

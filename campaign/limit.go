@@ -18,7 +18,8 @@ import (
 // sending (a re-run after a crash) keeps the slot it holds and takes only a token: its request may go out
 // again. Results: whether the item was open, whether a limit exists, the wait when taken (NULL: not taken,
 // the limit is full), whether the item moved, and the campaign's state: an EID of a campaign paused or
-// cancelled since the job read it is not sent. $6 lists the states an item may move from: pending and
+// cancelled since the job read it is not sent. sent_at marks an EID whose request goes now: from then on
+// Cancel leaves it alone. One that must wait for its token gets it only when its wait is over (goAheadSQL). $6 lists the states an item may move from: pending and
 // sending for SGP.02 functions, pending only for a carrier platform's (which must never send twice).
 const acquireSQL = `
 WITH it AS (
@@ -42,7 +43,8 @@ WITH it AS (
 		AND (lim.rate = 0 OR lim.avail - 1 >= -lim.rate * $5)
 	RETURNING CASE WHEN lim.rate > 0 AND lim.avail < 1 THEN (1 - lim.avail) / lim.rate ELSE 0 END AS wait
 ), upd AS (
-	UPDATE esimgw_campaign_item i SET state = 'sending', attempts = i.attempts + 1
+	UPDATE esimgw_campaign_item i SET state = 'sending', attempts = i.attempts + 1,
+		sent_at = CASE WHEN coalesce((SELECT wait FROM take), 0) > 0 THEN NULL ELSE clock_timestamp() END
 	FROM it WHERE i.campaign_id = it.campaign_id AND i.eid = it.eid
 		AND (NOT EXISTS (SELECT 1 FROM lim) OR EXISTS (SELECT 1 FROM take))
 	RETURNING 1
@@ -77,13 +79,28 @@ func acquire(ctx context.Context, pool *pgxpool.Pool, c *Campaign, a jobArgs, fr
 	return r, nil
 }
 
+// goAheadSQL marks an EID that waited for its rate token as going now, unless its campaign was paused or
+// cancelled during the wait (Cancel then marked it cancelled, since no request had gone). The row lock
+// orders it with Cancel: whichever commits first decides, and an EID marked here is sent and gets its result.
+const goAheadSQL = `UPDATE esimgw_campaign_item SET sent_at = clock_timestamp()
+	WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state = 'sending'
+		AND EXISTS (SELECT 1 FROM esimgw_campaign WHERE id = $1 AND state = 'running')`
+
+func goAhead(ctx context.Context, pool *pgxpool.Pool, c *Campaign, a jobArgs) (bool, error) {
+	tag, err := pool.Exec(ctx, goAheadSQL, a.Campaign, a.EID, a.Round)
+	if err != nil {
+		return false, fmt.Errorf("campaign: %s: go ahead %s: %w", c.Key, a.EID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // releaseSQL puts an EID whose request could not be sent back to pending and gives back its slot.
 const releaseSQL = `
 WITH old AS (
 	SELECT campaign_id, eid FROM esimgw_campaign_item
 	WHERE campaign_id = $1 AND eid = $2 AND round = $3 AND state = 'sending' FOR UPDATE
 ), upd AS (
-	UPDATE esimgw_campaign_item i SET state = 'pending', message = $5
+	UPDATE esimgw_campaign_item i SET state = 'pending', message = $5, sent_at = NULL
 	FROM old WHERE i.campaign_id = old.campaign_id AND i.eid = old.eid RETURNING 1
 )
 UPDATE esimgw_campaign_limit l SET in_flight = GREATEST(l.in_flight - 1, 0)

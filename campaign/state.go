@@ -51,5 +51,5 @@ const (
 	itemSending   = "sending"   // the request may be on its way: holds an in-flight slot
 	itemSent      = "sent"      // accepted (202); the result is awaited: holds an in-flight slot
 	itemDone      = "done"      // outcome recorded
-	itemCancelled = "cancelled" // the campaign was cancelled before the EID's result was known
+	itemCancelled = "cancelled" // the campaign was cancelled before the EID's request was sent
 )

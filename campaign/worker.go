@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/esimgw/esimgw"
+	"github.com/esimgw/esimgw/internal/timing"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/thingspace"
 )
@@ -347,7 +348,7 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	switch {
 	case it.round != a.Round, it.state == itemDone:
 		return nil // stored already, or a later round (RetryFailed) owns the EID now
-	case it.c.State == StateCancelled || it.state == itemCancelled:
+	case it.state == itemCancelled, it.c.State == StateCancelled && (it.state == itemPending || it.state == itemSending && it.sentAt == nil):
 		return river.JobCancel(fmt.Errorf("%w: %s", ErrCancelled, it.c.Key))
 	case it.c.State == StatePaused && it.state != itemSent:
 		return river.JobSnooze(w.cfg.pauseSnooze)
@@ -359,6 +360,11 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		// An earlier attempt moved it to sending and stopped before it committed the platform's answer:
 		// the request may have gone, and the platform would run a second one.
 		return w.store(ctx, fci, unknownOutcome(fn.platform, "an earlier attempt of this job stopped after the request may have been sent and before its answer was recorded"))
+	case it.c.State == StateCancelled:
+		// Sending when the campaign was cancelled, and an earlier run of this job stopped: its request may
+		// have gone, so the EID is in flight, not cancelled. Nothing is sent again; its result is awaited
+		// (until the campaign's ResultTimeout), as a sent one's is.
+		return w.await(ctx, &it, a, fci)
 	}
 	from := []string{itemPending, itemSending} // SGP.02: a re-run sends again, with the same identifier
 	if fn.platform != "" {
@@ -383,13 +389,18 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 		return river.JobSnooze(w.cfg.snooze)
 	}
 	if acq.wait > 0 {
-		t := time.NewTimer(acq.wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			_ = release(context.WithoutCancel(ctx), w.pool, &it.c, a, ctx.Err())
-			return ctx.Err()
+		if err := timing.Sleep(ctx, acq.wait); err != nil {
+			_ = release(context.WithoutCancel(ctx), w.pool, &it.c, a, err)
+			return err
+		}
+		// The campaign may have been paused or cancelled while this EID waited for its token.
+		ok, err := goAhead(ctx, w.pool, &it.c, a)
+		if err != nil {
+			_ = release(context.WithoutCancel(ctx), w.pool, &it.c, a, err)
+			return err
+		}
+		if !ok {
+			return w.notSent(ctx, &it.c, a)
 		}
 	}
 	cl, err := fn.start(ctx, w.clients, a.EID, it.arg, []esimgw.CallOption{esimgw.WithFunctionCallIdentifier(fci)})
@@ -427,6 +438,26 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	now := time.Now()
 	it.sentAt = &now
 	return w.await(ctx, &it, a, fci)
+}
+
+// notSent ends a job whose EID was not sent after all, because its campaign was paused or cancelled while
+// it waited for its rate token: a paused campaign's EID goes back to pending (and the job snoozes), a
+// cancelled one's was marked cancelled by Cancel.
+func (w *Worker) notSent(ctx context.Context, c *Campaign, a jobArgs) error {
+	var state State
+	if err := w.pool.QueryRow(ctx, `SELECT state FROM esimgw_campaign WHERE id = $1`, a.Campaign).Scan(&state); err != nil {
+		return err
+	}
+	switch state {
+	case StateCancelled:
+		return river.JobCancel(fmt.Errorf("%w: %s", ErrCancelled, c.Key))
+	case StatePaused:
+		if err := release(ctx, w.pool, c, a, errors.New("campaign paused before the request was sent")); err != nil {
+			return err
+		}
+		return river.JobSnooze(w.cfg.pauseSnooze)
+	}
+	return nil // moved by another run of this job meanwhile: that run owns it
 }
 
 // acquire takes a rate token and an in-flight slot, waiting inline while the limit is full: a snooze
