@@ -70,31 +70,40 @@ func (e *ShutdownError) Unwrap() error { return e.Err }
 type inflight struct {
 	mu      sync.Mutex
 	closing bool
-	refuse  atomic.Bool // closing, read without mu by the routes before they start
-	active  map[*HandOver]struct{}
-	changed chan struct{} // closed (and replaced) whenever active shrinks while someone waits
-	waiters int           // waits watching changed: without any, a finish need not replace it
-	// conns holds the hand-over of each connection of the Server's own http.Server (net.Conn to
-	// *HandOver, see connContext): HTTP/1.1 serves one request at a time on a connection, so one
-	// HandOver a connection serves every SOAP message it carries, and the answer counts as written when
-	// the connection goes idle or closes (connState), without a flush of the handler's own.
+	refuse  atomic.Bool        // closing, read without mu by the routes before they start
+	active  map[*slot]struct{} // the active hand-overs of requests served without a connection slot
+	slots   int                // the active hand-overs of connection slots (conns)
+	changed chan struct{}      // closed (and replaced) whenever a hand-over ends while someone waits
+	waiters int                // waits watching changed: without any, a finish need not replace it
+	// conns holds the slot of each connection of the Server's own http.Server (net.Conn to *slot, see
+	// connContext): HTTP/1.1 serves one request at a time on a connection, so one slot a connection
+	// serves every SOAP message it carries, counted in slots rather than kept in active, and the answer
+	// counts as written when the connection goes idle or closes (connState), without a flush of the
+	// handler's own.
 	conns sync.Map
 }
 
-func newInflight() *inflight {
-	return &inflight{active: map[*HandOver]struct{}{}, changed: make(chan struct{})}
+// slot is a hand-over being tracked: a connection's (reused by each of its requests) or one request's.
+type slot struct {
+	ho      HandOver
+	request bool // one request's (in active), not a connection's (counted in slots)
+	on      bool // an active hand-over; guarded by inflight.mu, as ho is while on
 }
 
-// handOverKey is the context key of the *HandOver a message's gate admits: the connection's (connContext)
+func newInflight() *inflight {
+	return &inflight{active: map[*slot]struct{}{}, changed: make(chan struct{})}
+}
+
+// handOverKey is the context key of the *slot a message's gate admits: the connection's (connContext)
 // or, where there is none (HTTP/2, a Handler mounted in another server), the request's own (wrap).
 type handOverKey struct{}
 
-// connContext is the http.Server's ConnContext: the connection's HandOver, in the context every request
-// on it derives from.
+// connContext is the http.Server's ConnContext: the connection's slot, in the context every request on it
+// derives from.
 func (f *inflight) connContext(ctx context.Context, c net.Conn) context.Context {
-	ho := new(HandOver)
-	f.conns.Store(c, ho)
-	return context.WithValue(ctx, handOverKey{}, ho)
+	s := new(slot)
+	f.conns.Store(c, s)
+	return context.WithValue(ctx, handOverKey{}, s)
 }
 
 // connState is the http.Server's ConnState. net/http goes idle (or closes the connection) only once the
@@ -102,12 +111,12 @@ func (f *inflight) connContext(ctx context.Context, c net.Conn) context.Context 
 func (f *inflight) connState(c net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateIdle:
-		if ho, ok := f.conns.Load(c); ok {
-			f.finish(ho.(*HandOver))
+		if s, ok := f.conns.Load(c); ok {
+			f.finish(s.(*slot))
 		}
 	case http.StateClosed, http.StateHijacked:
-		if ho, ok := f.conns.LoadAndDelete(c); ok {
-			f.finish(ho.(*HandOver))
+		if s, ok := f.conns.LoadAndDelete(c); ok {
+			f.finish(s.(*slot))
 		}
 	}
 }
@@ -128,29 +137,29 @@ func (f *inflight) wrap(h http.Handler, soapRoute bool) http.Handler {
 			return
 		}
 		if soapRoute && r.ProtoMajor == 1 {
-			if ho, ok := r.Context().Value(handOverKey{}).(*HandOver); ok {
-				// The connection's HandOver: connState finishes it once the answer is written. Not in
-				// active now (the connection's previous answer went idle first), so nobody reads it.
-				*ho = HandOver{Action: r.URL.Path, Remote: r.RemoteAddr, Since: time.Now()}
+			if s, ok := r.Context().Value(handOverKey{}).(*slot); ok && !s.request {
+				// The connection's slot: connState ends its hand-over once the answer is written. Not
+				// on now (the connection's previous answer went idle first), so nobody reads ho.
+				s.ho = HandOver{Action: r.URL.Path, Remote: r.RemoteAddr, Since: time.Now()}
 				h.ServeHTTP(w, r)
 				return
 			}
 		}
-		ho := &HandOver{Action: r.URL.Path, Remote: r.RemoteAddr, Since: time.Now()}
-		if !soapRoute && !f.start(ho) {
+		s := &slot{ho: HandOver{Action: r.URL.Path, Remote: r.RemoteAddr, Since: time.Now()}, request: true}
+		if !soapRoute && !f.start(s) {
 			refuse(w)
 			return
 		}
 		if soapRoute {
-			r = r.WithContext(context.WithValue(r.Context(), handOverKey{}, ho))
+			r = r.WithContext(context.WithValue(r.Context(), handOverKey{}, s))
 			w = lengthedAck{w}
 		}
 		h.ServeHTTP(w, r)
-		if f.tracked(ho) {
+		if f.tracked(s) {
 			// The answer is on the wire before the hand-over counts as done, so that Close cannot cut
 			// the connection between the two.
 			_ = flush(w)
-			f.finish(ho)
+			f.finish(s)
 		}
 	})
 }
@@ -169,31 +178,41 @@ func (w lengthedAck) WriteHeader(code int) {
 
 func (w lengthedAck) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (f *inflight) start(ho *HandOver) bool {
+// start begins the hand-over of s, unless the server is closing.
+func (f *inflight) start(s *slot) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closing {
 		return false
 	}
-	f.active[ho] = struct{}{}
+	s.on = true
+	if s.request {
+		f.active[s] = struct{}{}
+	} else {
+		f.slots++
+	}
 	return true
 }
 
-func (f *inflight) tracked(ho *HandOver) bool {
+func (f *inflight) tracked(s *slot) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, ok := f.active[ho]
-	return ok
+	return s.on
 }
 
-// finish ends the hand-over ho, if it is one.
-func (f *inflight) finish(ho *HandOver) {
+// finish ends the hand-over of s, if one is on.
+func (f *inflight) finish(s *slot) {
 	f.mu.Lock()
-	if _, ok := f.active[ho]; !ok {
+	if !s.on {
 		f.mu.Unlock()
 		return
 	}
-	delete(f.active, ho)
+	s.on = false
+	if s.request {
+		delete(f.active, s)
+	} else {
+		f.slots--
+	}
 	if f.waiters > 0 {
 		close(f.changed)
 		f.changed = make(chan struct{})
@@ -230,9 +249,17 @@ func (f *inflight) close() {
 func (f *inflight) snapshot() []HandOver {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]HandOver, 0, len(f.active))
-	for ho := range f.active {
-		out = append(out, *ho)
+	out := make([]HandOver, 0, len(f.active)+f.slots)
+	for s := range f.active {
+		out = append(out, s.ho)
+	}
+	if f.slots > 0 {
+		f.conns.Range(func(_, v any) bool {
+			if s := v.(*slot); s.on {
+				out = append(out, s.ho)
+			}
+			return true
+		})
 	}
 	return out
 }
@@ -241,7 +268,7 @@ func (f *inflight) snapshot() []HandOver {
 func (f *inflight) wait(ctx context.Context) error {
 	for {
 		f.mu.Lock()
-		n, changed := len(f.active), f.changed
+		n, changed := len(f.active)+f.slots, f.changed
 		if n > 0 {
 			f.waiters++ // in the same critical section: the next finish closes this very channel
 		}
@@ -280,14 +307,14 @@ type gate struct {
 }
 
 func (g gate) admit(ctx context.Context, h *soap.Header) bool {
-	ho, _ := ctx.Value(handOverKey{}).(*HandOver)
-	if ho == nil {
-		ho = &HandOver{Since: time.Now()}
+	s, _ := ctx.Value(handOverKey{}).(*slot)
+	if s == nil {
+		s = &slot{ho: HandOver{Since: time.Now()}, request: true}
 	}
 	if h != nil {
-		ho.MessageID, ho.Action = h.MessageID, h.Action
+		s.ho.MessageID, s.ho.Action = h.MessageID, h.Action
 	}
-	return g.f.start(ho)
+	return g.f.start(s)
 }
 
 func (g gate) ServeSOAP(ctx context.Context, m *soap.Message) (*soap.Reply, error) {
