@@ -122,6 +122,7 @@ func NewClient(opts ...ClientOption) *Client {
 	if c.retry.MaxAttempts < 1 {
 		c.retry.MaxAttempts = 1
 	}
+	c.pools.headers = c.rt != nil
 	return c
 }
 
@@ -419,10 +420,20 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 	} else if req, err = c.newRequest(ctx, endpoint, action, payload); err != nil {
 		return nil, &attemptError{err: err, outcome: NotSent, permanent: true}
 	}
+	// The Message the answer is read into; it goes back to the pool when once returns, unless handed over.
+	m := c.pools.get()
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			c.pools.put(m) // only now: errors quoted from its buffer, and read the answer's header
+		}
+	}()
 	var res *http.Response
 	if ex != nil {
 		// Straight to the Transport: http.Client would copy the headers for redirects on every call, and a
-		// SOAP call is never redirected (a 3xx is an HTTPError).
+		// SOAP call is never redirected (a 3xx is an HTTPError). The answer's header goes into the map the
+		// Message kept from its last use.
+		ex.space.pr.res.Header = m.HTTPHeader
 		var direct bool
 		res, direct, err = c.rt.roundTrip(ctx, req, &ex.space)
 		if direct {
@@ -440,17 +451,14 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		return nil, ae
 	}
 	defer res.Body.Close()
-	m := c.pools.get() // its buffer takes the body
 	data, err := readInto((*m.buf)[:0], res.Body, res.ContentLength, c.maxBytes)
 	*m.buf = data
 	if err != nil {
-		c.pools.put(m)
 		ae := answered(res.StatusCode, err)
 		ae.permanent = errors.Is(err, ErrTooLarge)
 		return nil, ae
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		c.pools.put(m)
 		switch {
 		case res.StatusCode == http.StatusAccepted || res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusOK:
 			return &Response{StatusCode: res.StatusCode}, nil
@@ -461,27 +469,30 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 	// Only an error status needs the media type: parsing it allocates.
 	if res.StatusCode >= 300 && !isSOAPContentType(res.Header.Get("Content-Type")) {
 		herr := &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
-		c.pools.put(m) // only now: the snippet quoted it
 		return nil, c.statusError(res, herr, nil)
 	}
 	err = c.pools.read(m, c.read, into)
 	if err != nil && errors.Is(err, ErrEmptyBody) && res.StatusCode < 300 {
 		// An envelope with an empty Body on a 2xx is a one-way acknowledgement (node-soap and others
 		// send one for a 202): the request was accepted, exactly as with no body at all.
-		c.pools.put(m)
 		return &Response{StatusCode: res.StatusCode}, nil
 	}
 	if err != nil {
 		if res.StatusCode >= 300 {
 			err = &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
 		}
-		c.pools.put(m) // only now: the snippet quoted it
 		if res.StatusCode >= 300 {
 			return nil, c.statusError(res, err, nil)
 		}
 		return nil, answered(res.StatusCode, err)
 	}
 	m.HTTPHeader, m.TLS = res.Header, res.TLS
+	if ex != nil && res != &ex.space.pr.res {
+		// Not the Transport's own parse (net/http's, or its fall-back): a header map of net/http's, which
+		// the pool must not clear for the next answer (Message.Release).
+		m.HTTPHeader = res.Header.Clone()
+	}
+	handedOver = true // to the caller, or with the fault to the error; a released Message returns
 	if m.Fault != nil {
 		m.Fault.HTTPStatus = res.StatusCode
 		// A fault is a refusal whatever status carries it, 502 and 504 excepted: a proxy's fault says

@@ -14,6 +14,10 @@ import (
 // uses (dec, buf), so that one pool operation each way serves all three.
 type messagePools struct {
 	msgs sync.Pool
+	// headers: the HTTPHeader maps of the Messages are the Client's own (its Transport's parse, or a
+	// clone), kept with a pooled Message for the next answer's header. Off for a Client on someone
+	// else's http.Client, whose maps may be kept there.
+	headers bool
 }
 
 // get returns an empty Message with its buffer (empty, for the next response body) and, once it had one,
@@ -32,11 +36,14 @@ func (p *messagePools) get() *Message {
 // put empties m, which get returned and nothing refers to any more, and returns it to the pool with its
 // decoder and buffer.
 func (p *messagePools) put(m *Message) {
-	d, bp := m.dec, m.buf
+	d, bp, h := m.dec, m.buf, m.HTTPHeader
 	strs := m.strs.buf[:0] // the strings made from it were copies: its room serves the next message
 	*m = Message{}
 	m.strs.buf = strs
 	m.dec = d
+	if p.headers && h != nil && len(h) <= 16 {
+		m.HTTPHeader = h // emptied when it is lent for the next answer (parseHeadInto)
+	}
 	// A buffer grown by one unusually large envelope is not kept for every later small one.
 	if bp != nil && cap(*bp) <= 256<<10 {
 		*bp = (*bp)[:0]
@@ -64,9 +71,10 @@ func (p *messagePools) read(m *Message, opts ReadOptions, into BodyReader) error
 	return nil
 }
 
-// Release hands the Message's memory (its envelope bytes, decoder and the Message itself) back to the
-// Client that read it, for the next response. Call it only when nothing refers to the Message any more:
-// after Release it must not be used, and what Raw and BodyXML returned is no longer valid. Values decoded
+// Release hands the Message's memory (its envelope bytes, decoder, HTTPHeader map and the Message itself)
+// back to the Client that read it, for the next response. Call it only when nothing refers to the Message
+// any more: after Release it must not be used, and what Raw and BodyXML returned and the HTTPHeader map
+// are no longer valid (Clone the map to keep it). Values decoded
 // from it with DecodeBody stay valid, since decoding copies, and so does a copy of its Header (strings
 // and Security alike). A Message that is not released, or one ReadMessage or a Handler made, is simply
 // left to the garbage collector.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,4 +210,60 @@ func TestRecycledMessageAfterFailures(t *testing.T) {
 			require.Error(t, err, "call %d", i)
 		}
 	}
+}
+
+// Each answer's HTTPHeader is its own until its Message is released, whether the Transport parsed the
+// answer (a map kept with the pooled Message) or net/http did (chunked: a clone of net/http's map).
+func TestRecycledHTTPHeader(t *testing.T) {
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		n++
+		id := strconv.Itoa(n)
+		reply := AppendEnvelope(nil, &Header{RelatesTo: "relates-" + id, Action: "urn:answer-" + id},
+			&testBody{Name: "ES4-GetEISResponse", Eid: id, Iccd: id})
+		w.Header().Set("Content-Type", "application/soap+xml")
+		w.Header().Set("X-Seq", id)
+		if n%3 == 0 {
+			w.(http.Flusher).Flush() // no Content-Length: chunked, read by net/http
+		}
+		_, _ = w.Write(reply)
+	}))
+	defer srv.Close()
+	c := NewClient(WithTLSConfig(nil))
+	defer c.rt.CloseIdleConnections()
+	var kept []http.Header
+	for i := 1; i <= 12; i++ {
+		h, req := request()
+		resp, err := c.Call(context.Background(), srv.URL, h, req)
+		require.NoError(t, err)
+		id := strconv.Itoa(i)
+		assert.Equal(t, id, resp.Message.HTTPHeader.Get("X-Seq"), "call %d", i)
+		assert.Equal(t, "relates-"+id, resp.Message.Header.RelatesTo, "call %d", i)
+		kept = append(kept, resp.Message.HTTPHeader.Clone())
+		resp.Message.Release()
+	}
+	for i, h := range kept {
+		assert.Equal(t, strconv.Itoa(i+1), h.Get("X-Seq"))
+	}
+}
+
+// A Client on someone else's http.Client never empties the header maps its transport returned: they
+// may be that transport's own.
+func TestReleaseLeavesForeignHeaderMaps(t *testing.T) {
+	c, mt := mockedClient(t)
+	shared := http.Header{"Content-Type": {"application/soap+xml"}, "X-Shared": {"yes"}}
+	mt.RegisterResponder(http.MethodPost, endpoint, func(*http.Request) (*http.Response, error) {
+		reply := AppendEnvelope(nil, &Header{RelatesTo: "r", Action: "urn:a"}, &testBody{Name: "ES4-GetEISResponse", Eid: "1"})
+		r := httpmock.NewBytesResponse(http.StatusOK, reply)
+		r.Header = shared
+		return r, nil
+	})
+	for range 3 {
+		h, req := request()
+		resp, err := c.Call(context.Background(), endpoint, h, req)
+		require.NoError(t, err)
+		resp.Message.Release()
+	}
+	assert.Equal(t, "yes", shared.Get("X-Shared"))
 }

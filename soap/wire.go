@@ -329,11 +329,13 @@ type headLines struct {
 const maxPlainHeaders = 6
 
 // parseHeadInto parses the head at the start of buf (status line and header lines, each ending in CRLF,
-// then an empty line) into pr, which it overwrites, and returns its length with the empty line; or -1
+// then an empty line) into pr, which it overwrites (the header into the map pr.res.Header holds, if
+// any, emptied first), and returns its length with the empty line; or -1
 // when buf does not start with a complete head of the plain shape. lines, when not nil, are the lines of a
 // head parsed before: a line that is the same is taken from there, and lines then hold this head's.
 func parseHeadInto(buf []byte, pr *plainResponse, lines *headLines) int {
 	const proto = "HTTP/1.1 "
+	header := pr.res.Header // a map lent for the answer's header (soap.Client's), or nil
 	*pr = plainResponse{}
 	if len(buf) < len(proto)+5 || string(buf[:len(proto)]) != proto {
 		return -1
@@ -365,7 +367,12 @@ func parseHeadInto(buf []byte, pr *plainResponse, lines *headLines) int {
 	}
 	pr.res.Status = next.key[0]
 	pr.res.StatusCode, pr.res.Proto, pr.res.ProtoMajor, pr.res.ProtoMinor = code, "HTTP/1.1", 1, 1
-	pr.res.Header = make(http.Header, 4)
+	if header != nil {
+		clear(header)
+		pr.res.Header = header
+	} else {
+		pr.res.Header = make(http.Header, 4)
+	}
 	n, length := 0, int64(-1)
 	rest := nl + 1
 	for {
