@@ -207,6 +207,19 @@ type callConfig struct {
 // CallOption adjusts one call.
 type CallOption func(*callConfig)
 
+// callOptions applies opts. The options see a callConfig of their own on the heap (a func value's
+// argument escapes), so that the usual call, which gives none, allocates nothing for them.
+func callOptions(opts []CallOption) callConfig {
+	if len(opts) == 0 {
+		return callConfig{}
+	}
+	co := new(callConfig)
+	for _, o := range opts {
+		o(co)
+	}
+	return *co
+}
+
 // WithFunctionCallIdentifier sets the FunctionCallIdentifier (default: a fresh urn:uuid). Reusing the
 // identifier of an earlier call asks the gateway to treat this one as its retry.
 func WithFunctionCallIdentifier(id string) CallOption { return func(c *callConfig) { c.fcID = id } }
@@ -238,25 +251,22 @@ type Exchange struct {
 
 // prepare validates the call's options, where the rules are (validate.go), and has the engine fill the
 // request's base fields and build its header: engine.Engine.Prepare says how.
-func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*soap.Header, correlate.OperationKey, error) {
-	var co callConfig
-	for _, o := range opts {
-		o(&co)
-	}
+func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (soap.Header, correlate.OperationKey, error) {
+	co := callOptions(opts)
 	if co.fcID != "" {
 		if err := ValidateFunctionCallIdentifier(co.fcID); err != nil {
-			return nil, correlate.OperationKey{}, err
+			return soap.Header{}, correlate.OperationKey{}, err
 		}
 	}
 	validity := c.eng.Validity(fn, co.validity)
 	if validity != 0 {
 		if err := ValidateValidityPeriod(validity); err != nil {
-			return nil, correlate.OperationKey{}, err
+			return soap.Header{}, correlate.OperationKey{}, err
 		}
 	}
 	if co.provider != "" {
 		if err := ValidateOID("X-KPN-ProviderEntityId", co.provider); err != nil {
-			return nil, correlate.OperationKey{}, err
+			return soap.Header{}, correlate.OperationKey{}, err
 		}
 	}
 	return c.eng.Prepare(fn, req, engine.Call{FunctionCallIdentifier: co.fcID, Validity: validity, Provider: co.provider, ReplyTo: co.replyTo})
@@ -265,30 +275,51 @@ func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (*
 // Call sends a synchronous function's request and decodes its response into resp. A FAILED or EXPIRED
 // status is returned as a *FunctionError; EXECUTED_WITHWARNING as Exchange.Warning. A request that failed
 // on its way is a *CallError whose Outcome says whether the gateway may have executed it.
-func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (x *Exchange, err error) {
-	h, key, err := c.prepare(fn, req, opts)
-	if err != nil {
+func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*Exchange, error) {
+	x := new(Exchange)
+	answered, err := c.call(ctx, fn, req, resp, opts, x)
+	if !answered {
 		return nil, err
-	}
-	ctx, obs := c.eng.Observe(ctx, nil, key, req, false)
-	defer func() { endCall(obs, x, err) }()
-	r, err := c.eng.CallInto(ctx, h, req, resp) // the answer's body is decoded as its envelope is read
-	if err != nil {
-		engine.FillCallError(err, key)
-		return nil, err
-	}
-	x = &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
-	// A synchronous answer names the request it answers; one naming another request is not ours, whatever
-	// its body says.
-	if err = c.eng.CheckAnswer(fn, h, r); err != nil {
-		return x, err
-	}
-	x.Warning, x.EIDWarning, err = c.decodeResponse(ctx, fn, r.Message, resp)
-	var fe *FunctionError
-	if errors.As(err, &fe) {
-		fe.FunctionCallIdentifier = key.FunctionCallIdentifier
 	}
 	return x, err
+}
+
+// call is Call into an Exchange of the caller's (CallResult's stays on its stack). answered reports
+// whether x was filled: false when nothing or no answer came back.
+func (c *Client) call(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts []CallOption, x *Exchange) (answered bool, err error) {
+	h, key, err := c.prepare(fn, req, opts)
+	if err != nil {
+		return false, err
+	}
+	ctx, obs := c.eng.Observe(ctx, nil, key, req, false)
+	defer func() {
+		if answered {
+			endCall(obs, x, err)
+		} else {
+			endCall(obs, nil, err)
+		}
+	}()
+	r, err := c.eng.CallInto(ctx, &h, req, resp) // the answer's body is decoded as its envelope is read
+	if err != nil {
+		engine.FillCallError(err, key)
+		return false, err
+	}
+	*x = Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
+	// A synchronous answer names the request it answers; one naming another request is not ours, whatever
+	// its body says.
+	if err = c.eng.CheckAnswer(fn, &h, r); err != nil {
+		return true, err
+	}
+	x.Warning, x.EIDWarning, err = c.decodeResponse(ctx, fn, r.Message, resp)
+	if err != nil {
+		// Declared here, not above: errors.As makes it escape, and a call that succeeds should not pay
+		// an allocation for it.
+		var fe *FunctionError
+		if errors.As(err, &fe) {
+			fe.FunctionCallIdentifier = key.FunctionCallIdentifier
+		}
+	}
+	return true, err
 }
 
 // decodeResponse decodes m's body into resp, normalises a hex-of-ASCII EID in its EIS (a sync GetEIS
@@ -364,7 +395,7 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 	}
 	ctx, obs := c.eng.Observe(ctx, c.dispatcher.tel, key, req, true)
 	sc = obs.SpanContext()
-	r, err := c.eng.Send(ctx, h, req)
+	r, err := c.eng.Send(ctx, &h, req)
 	endSent(obs, r, err)
 	if err != nil {
 		ce := engine.FillCallError(err, key)

@@ -41,7 +41,15 @@ func ResultOf(resp rps.Response, warn *Warning, err error) (*Result, error) {
 	if resp == nil {
 		return nil, err
 	}
-	r := &Result{Warning: warn, Err: err}
+	r := new(Result)
+	fillResult(r, resp, warn, err)
+	return r, err
+}
+
+// fillResult is ResultOf into a Result of the caller's: a result type that embeds Result then takes one
+// allocation, not two.
+func fillResult(r *Result, resp rps.Response, warn *Warning, err error) {
+	*r = Result{Warning: warn, Err: err}
 	base := resp.ResponseBase()
 	if base.ProcessingStart != nil {
 		r.ProcessingStart = base.ProcessingStart.Time
@@ -52,16 +60,15 @@ func ResultOf(resp rps.Response, warn *Warning, err error) (*Result, error) {
 	if e, ok := resp.(rps.EuiccResponder); ok && len(e.EuiccResponse()) > 0 {
 		r.EuiccResponseData = e.EuiccResponse()
 	}
-	return r, err
 }
 
 // EISResultOf converts a GetEIS or AuditEIS response; it has the signature StartOperation expects.
 func EISResultOf(resp rps.Response, warn *Warning, err error) (*EISResult, error) {
-	r, err := ResultOf(resp, warn, err)
-	if r == nil {
+	if resp == nil {
 		return nil, err
 	}
-	out := &EISResult{Result: *r}
+	out := new(EISResult)
+	fillResult(&out.Result, resp, warn, err)
 	if e, ok := resp.(rps.EISResponder); ok {
 		out.EIS = e.EISData()
 	}
@@ -90,20 +97,21 @@ func ValidateProfile(eid, iccid string) (rps.HexBinary, error) {
 // (carrying the call's FunctionCallIdentifier), as an Operation's Wait does.
 func CallResult[T any](ctx context.Context, c *Client, fn rps.Function, req rps.Request, resp rps.Response,
 	convert func(rps.Response, *Warning, error) (T, error), opts ...CallOption) (T, error) {
-	x, err := c.Call(ctx, fn, req, resp, opts...)
-	if x != nil && x.Response != nil {
+	var x Exchange
+	answered, err := c.call(ctx, fn, req, resp, opts, &x)
+	if x.Response != nil {
 		// The Exchange stops here and resp holds copies: the envelope's memory can serve the next call.
 		x.Response.Release()
 		x.Response = nil
 	}
-	var fe *FunctionError
-	if errors.As(err, &fe) && x != nil {
-		if fe.FunctionCallIdentifier == "" {
-			fe.FunctionCallIdentifier = x.Key.FunctionCallIdentifier
-		}
-		return convert(resp, nil, err)
-	}
 	if err != nil {
+		var fe *FunctionError
+		if answered && errors.As(err, &fe) {
+			if fe.FunctionCallIdentifier == "" {
+				fe.FunctionCallIdentifier = x.Key.FunctionCallIdentifier
+			}
+			return convert(resp, nil, err)
+		}
 		var zero T
 		return zero, err
 	}

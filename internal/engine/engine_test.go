@@ -106,9 +106,9 @@ func TestCheckAnswer(t *testing.T) {
 	answer := func(relatesTo string) *soap.Response {
 		return &soap.Response{StatusCode: 200, Message: &soap.Message{Header: soap.Header{RelatesTo: relatesTo}}}
 	}
-	assert.NoError(t, e.CheckAnswer(fn, h, answer("")))
-	assert.NoError(t, e.CheckAnswer(fn, h, answer(h.MessageID)))
-	assert.NoError(t, e.CheckAnswer(fn, h, answer("//1.3.6.1.4.1.99.1/urn:uuid:other?TransactionId=tx-1")))
-	assert.ErrorIs(t, e.CheckAnswer(fn, h, answer("//1.3.6.1.4.1.99.1/urn:uuid:other?TransactionId=tx-2")), ErrUnexpectedResponse)
-	assert.ErrorIs(t, e.CheckAnswer(fn, h, &soap.Response{StatusCode: 200}), ErrUnexpectedResponse)
+	assert.NoError(t, e.CheckAnswer(fn, &h, answer("")))
+	assert.NoError(t, e.CheckAnswer(fn, &h, answer(h.MessageID)))
+	assert.NoError(t, e.CheckAnswer(fn, &h, answer("//1.3.6.1.4.1.99.1/urn:uuid:other?TransactionId=tx-1")))
+	assert.ErrorIs(t, e.CheckAnswer(fn, &h, answer("//1.3.6.1.4.1.99.1/urn:uuid:other?TransactionId=tx-2")), ErrUnexpectedResponse)
+	assert.ErrorIs(t, e.CheckAnswer(fn, &h, &soap.Response{StatusCode: 200}), ErrUnexpectedResponse)
 }
