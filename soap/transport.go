@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -510,7 +511,8 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *
 	} else {
 		cb = new(connBody)
 	}
-	*cb = connBody{pc: pc, ctx: ctx, body: res.Body, reusable: !res.Close && !req.Close, stop: stop}
+	cb.pc, cb.ctx, cb.body, cb.reusable, cb.stop = pc, ctx, res.Body, !res.Close && !req.Close, stop
+	cb.done.Store(false)
 	res.Body = cb
 	return res, true, nil
 }
@@ -562,15 +564,11 @@ type connBody struct {
 	body     io.ReadCloser
 	reusable bool
 	stop     func() bool
-	mu       sync.Mutex
-	done     bool
+	done     atomic.Bool // the exchange ended: Read returns EOF
 }
 
 func (b *connBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	done := b.done
-	b.mu.Unlock()
-	if done {
+	if b.done.Load() {
 		return 0, io.EOF
 	}
 	n, err := b.body.Read(p)
@@ -594,13 +592,9 @@ func (b *connBody) Close() error {
 
 // finish ends the exchange once: the connection goes back to the idle list or is closed.
 func (b *connBody) finish(atEOF bool) {
-	b.mu.Lock()
-	if b.done {
-		b.mu.Unlock()
+	if !b.done.CompareAndSwap(false, true) {
 		return
 	}
-	b.done = true
-	b.mu.Unlock()
 	// stop reports false when the context's function already ran (or is running): the deadline it set
 	// would poison the connection, so it is not reused.
 	ok := b.stop() && atEOF && b.reusable
