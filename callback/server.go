@@ -243,7 +243,13 @@ type soapOnly struct {
 }
 
 func (h soapOnly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodConnect || r.RequestURI == "*" || !isCleanPath(r.URL.EscapedPath()) {
+	// The mux judges the escaped path. Without a RawPath that is the Path escaped byte by byte, and
+	// escaping neither adds nor removes a slash or a dot: the Path is as clean, and needs no escaping.
+	p := r.URL.Path
+	if r.URL.RawPath != "" {
+		p = r.URL.EscapedPath()
+	}
+	if r.Method == http.MethodConnect || r.RequestURI == "*" || !isCleanPath(p) {
 		h.mux.ServeHTTP(w, r)
 		return
 	}
