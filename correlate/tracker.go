@@ -379,14 +379,15 @@ func (t *Tracker) withdraw(p *Pending, cause error) bool {
 		return false
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if p.state != statePending {
+		t.mu.Unlock()
 		return false
 	}
 	t.unindex(p)
 	p.state = stateWithdrawn
 	p.err = cause
-	close(p.done)
+	t.mu.Unlock()
+	close(p.done) // outside the lock: see resolveLocked
 	return true
 }
 
@@ -402,20 +403,25 @@ func (t *Tracker) Resolve(p *Pending, value any, err error) bool {
 		now = t.now()
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if p.state != statePending {
+		t.mu.Unlock()
 		return false
 	}
 	t.resolveLocked(p, value, err, now)
+	t.mu.Unlock()
+	close(p.done)
 	return true
 }
 
+// resolveLocked resolves p; the caller closes p.done once it released t.mu. The state is decided under
+// the lock, so exactly one caller closes it; closing wakes the waiter (a futex call when it sits on
+// another P), which need not hold up every Register and Deliver waiting for the lock. value and err are
+// written before the close, which is what a waiter's read of them is ordered after.
 func (t *Tracker) resolveLocked(p *Pending, value any, err error, now time.Time) {
 	t.unindex(p)
 	p.state = stateResolved
 	p.value, p.err = value, err
 	t.recent.add(p, now)
-	close(p.done)
 }
 
 func (t *Tracker) unindex(p *Pending) {
@@ -449,6 +455,7 @@ func (t *Tracker) Deliver(d Delivery) DeliveryResult {
 		now = t.now()
 	}
 	var res DeliveryResult
+	var resolved *Pending // closed once the lock is released
 	t.mu.Lock()
 	// RelatesTo first, then the TransactionID; an operation of another function is not resolved
 	// (Mismatched), but one the other ID names still may be.
@@ -465,6 +472,7 @@ func (t *Tracker) Deliver(d Delivery) DeliveryResult {
 			continue
 		}
 		t.resolveLocked(p, d.Value, d.Err, now)
+		resolved = p
 		res = DeliveryResult{Match: Matched, Key: p.key}
 		break
 	}
@@ -488,6 +496,9 @@ func (t *Tracker) Deliver(d Delivery) DeliveryResult {
 		}
 	}
 	t.mu.Unlock()
+	if resolved != nil {
+		close(resolved.done)
+	}
 	if t.logger.Enabled(context.Background(), slog.LevelDebug) {
 		t.logger.LogAttrs(context.Background(), slog.LevelDebug, "esimgw: callback "+res.Match.String(),
 			slog.String("relatesTo", d.RelatesTo),
