@@ -128,6 +128,7 @@ type persistConn struct {
 	bodyRD time.Time
 	ctx    context.Context // of the exchange under way
 	head   headLines       // the last answer's head, for the next one's lines that are the same (readResponseInto)
+	abort  func()          // ends the I/O under way: what the end of an exchange's context does
 }
 
 // meteredReader reads from conn while left is positive; a negative left means no bound.
@@ -384,6 +385,7 @@ func (t *Transport) dial(ctx context.Context, h *hostConns, u *url.URL) (*persis
 		return nil, err
 	}
 	pc := &persistConn{t: t, host: h, raw: raw, conn: raw, probe: newSocketProbe(raw)}
+	pc.abort = func() { _ = pc.conn.SetDeadline(aLongTimeAgo) } // made once: a call's context gets it (roundTrip)
 	if u.Scheme == "https" {
 		cfg := t.cfg
 		if cfg.ServerName == "" {
@@ -455,7 +457,7 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *
 	pc.readBy(headerDeadline, min(s.ResponseHeaderTimeout, s.AttemptTimeout))
 	stop := func() bool { return true }
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { _ = pc.conn.SetDeadline(aLongTimeAgo) })
+		stop = context.AfterFunc(ctx, pc.abort)
 	}
 	fail := func(err error, awaiting string) (*http.Response, bool, error) {
 		stop()

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
@@ -51,6 +52,20 @@ func BenchmarkClientCall(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			call(b)
+		}
+	})
+	// with-deadline: each call under a context of its own with a deadline, as callers usually make them.
+	b.Run("with-deadline", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx, cancel := context.WithTimeout(ctx, time.Minute)
+			var into rps.ES4GetEISResponse
+			r, err := c.CallInto(ctx, srv.URL, h, getEIS, &into)
+			cancel()
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.Message.Release()
 		}
 	})
 	// floor: the same request's bytes written on one TLS connection and of the answer only the head and
