@@ -373,25 +373,29 @@ func ResponseStatus(iface, function string, resp rps.Response) (*Warning, error)
 // Exchange.Unconfirmed set; its Wait returns that *CallError (ErrOutcomeUnknown) only if the context
 // ends before a result arrives.
 func (c *Client) Start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*correlate.Pending, *Exchange, error) {
-	p, x, _, err := c.start(ctx, fn, req, resp, opts)
+	x := new(Exchange)
+	p, filled, _, err := c.start(ctx, fn, req, resp, opts, x)
+	if !filled {
+		x = nil
+	}
 	return p, x, err
 }
 
 // start is Start that also returns the call's span context (invalid when not traced), which the
 // operation's Wait spans descend from.
-func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts []CallOption) (*correlate.Pending, *Exchange, trace.SpanContext, error) {
+func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts []CallOption, x *Exchange) (*correlate.Pending, bool, trace.SpanContext, error) {
 	var sc trace.SpanContext
 	if c.dispatcher == nil {
-		return nil, nil, sc, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.Interface(), fn.Name)
+		return nil, false, sc, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.Interface(), fn.Name)
 	}
 	h, key, err := c.prepare(fn, req, opts)
 	if err != nil {
-		return nil, nil, sc, err
+		return nil, false, sc, err
 	}
 	s := c.dispatcher.Store()
 	p, err := s.RegisterOperation(ctx, key, c.eng.Deadline(req))
 	if err != nil {
-		return nil, nil, sc, err
+		return nil, false, sc, err
 	}
 	ctx, obs := c.eng.Observe(ctx, c.dispatcher.tel, key, req, true)
 	sc = obs.SpanContext()
@@ -408,7 +412,8 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 				slog.String("function", name), slog.String("messageID", key.MessageID),
 				slog.String("functionCallIdentifier", key.FunctionCallIdentifier), slog.Any("error", err))
 			p.MarkUnconfirmed(ce)
-			return p, &Exchange{Key: key, Attempts: ce.Attempts, Unconfirmed: ce}, sc, nil
+			*x = Exchange{Key: key, Attempts: ce.Attempts, Unconfirmed: ce}
+			return p, true, sc, nil
 		}
 		if withdrawn, _ := s.WithdrawOperation(context.WithoutCancel(ctx), p, nil); !withdrawn {
 			// The callback came while the answer to the request was still awaited: the result is here,
@@ -416,21 +421,21 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 			// will see.
 			logger.LogAttrs(ctx, slog.LevelInfo, "esimgw: the request's answer was lost but its callback arrived; returning the result",
 				slog.String("function", name), slog.String("messageID", key.MessageID), slog.Any("error", err))
-			x := &Exchange{Key: key}
+			*x = Exchange{Key: key}
 			if ce != nil {
 				x.Attempts = ce.Attempts
 			}
-			return p, x, sc, nil
+			return p, true, sc, nil
 		}
-		return nil, nil, sc, &SendError{Key: key, Err: err}
+		return nil, false, sc, &SendError{Key: key, Err: err}
 	}
-	x := &Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
+	*x = Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
 	if r.Message != nil {
 		warn, eidWarn, ferr := c.decodeResponse(ctx, fn, r.Message, resp)
 		var fe *FunctionError
 		if ferr != nil && !errors.As(ferr, &fe) {
 			_, _ = s.WithdrawOperation(context.WithoutCancel(ctx), p, nil)
-			return nil, nil, sc, ferr
+			return nil, false, sc, ferr
 		}
 		x.Warning, x.EIDWarning = warn, eidWarn
 		if fe != nil {
@@ -440,43 +445,51 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 			// The answer is in hand: give it to this caller even though the store could not keep it.
 			c.eng.Logger().LogAttrs(ctx, slog.LevelWarn, "esimgw: the store could not record a synchronous answer",
 				slog.String("function", c.Interface()+" "+fn.Name), slog.String("messageID", key.MessageID), slog.Any("error", err))
-			return correlate.NewResolvedPending(key, resp, ferr), x, sc, nil
+			return correlate.NewResolvedPending(key, resp, ferr), true, sc, nil
 		}
 	}
-	return p, x, sc, nil
+	return p, true, sc, nil
 }
 
 // StartOperation is Start with a typed result: convert turns the decoded callback (or the synchronous
 // FAILED answer) into T. The error given to convert is the *FunctionError of a FAILED or EXPIRED result.
 func StartOperation[T any](ctx context.Context, c *Client, fn rps.Function, req rps.Request, resp rps.Response,
 	convert func(resp rps.Response, warn *Warning, err error) (T, error), opts ...CallOption) (*Operation[T], error) {
-	p, _, sc, err := c.start(ctx, fn, req, resp, opts)
+	var x Exchange // not kept: the operation is what StartOperation returns
+	p, _, sc, err := c.start(ctx, fn, req, resp, opts, &x)
 	if err != nil {
 		return nil, err
 	}
-	key := p.Key()
-	op := NewOperation(c.dispatcher.Store(), p, typedConvert(key, convert))
-	op.wt = c.waitTrace(sc, key)
+	op := newTypedOperation(c.dispatcher.Store(), p, convert)
+	op.wt = c.waitTrace(sc, p.Key())
 	return op, nil
 }
 
-// typedConvert adapts a response converter to NewOperation: the error it gets is the *FunctionError of a
-// FAILED or EXPIRED result (derived from the response when the store handed over only the response).
-func typedConvert[T any](key correlate.OperationKey, convert func(resp rps.Response, warn *Warning, err error) (T, error)) func(v any, err error) (T, error) {
-	return func(v any, err error) (T, error) {
-		var fe *FunctionError
+// newTypedOperation is NewOperation with a response converter (convertResponse says how it is called).
+func newTypedOperation[T any](s correlate.Store, p *correlate.Pending, convert func(resp rps.Response, warn *Warning, err error) (T, error)) *Operation[T] {
+	op := NewOperation[T](s, p, nil)
+	op.typed = convert
+	return op
+}
+
+// convertResponse is how an operation's response converter is called on its resolution (value, err): the
+// error it gets is the *FunctionError of a FAILED or EXPIRED result (derived from the response when the
+// store handed over only the response), with the call's FunctionCallIdentifier.
+func convertResponse[T any](key correlate.OperationKey, convert func(resp rps.Response, warn *Warning, err error) (T, error), v any, err error) (T, error) {
+	if err != nil {
+		var fe *FunctionError // declared here: errors.As makes it escape
 		if errors.As(err, &fe) && fe.FunctionCallIdentifier == "" {
 			fe.FunctionCallIdentifier = key.FunctionCallIdentifier
 		}
-		r, _ := v.(rps.Response)
-		var warn *Warning
-		if r != nil && err == nil {
-			warn, err = ResponseStatus(key.Interface, key.Function, r)
-		}
-		if err != nil && r == nil {
-			var zero T
-			return zero, err
-		}
-		return convert(r, warn, err)
 	}
+	r, _ := v.(rps.Response)
+	var warn *Warning
+	if r != nil && err == nil {
+		warn, err = ResponseStatus(key.Interface, key.Function, r)
+	}
+	if err != nil && r == nil {
+		var zero T
+		return zero, err
+	}
+	return convert(r, warn, err)
 }

@@ -21,7 +21,11 @@ type Operation[T any] struct {
 	s       correlate.Store
 	p       *correlate.Pending
 	convert func(value any, err error) (T, error)
-	wt      *engine.WaitTrace // nil unless a tracer records (set by StartOperation, ResumeOperation)
+	// typed, when set, converts instead of convert: a response converter of StartOperation's or
+	// ResumeOperation's, given the key's FunctionCallIdentifier (convertResponse). A field rather than a
+	// closure over the key: an operation then takes one allocation less.
+	typed func(resp rps.Response, warn *Warning, err error) (T, error)
+	wt    *engine.WaitTrace // nil unless a tracer records (set by StartOperation, ResumeOperation)
 
 	once   sync.Once
 	result T
@@ -169,7 +173,11 @@ func (o *Operation[T]) read() (T, error) {
 	o.once.Do(func() {
 		value, err, resolved := o.p.Result()
 		if resolved {
-			o.result, o.err = o.convert(value, err)
+			if o.typed != nil {
+				o.result, o.err = convertResponse(o.p.Key(), o.typed, value, err)
+			} else {
+				o.result, o.err = o.convert(value, err)
+			}
 			return
 		}
 		o.err = err

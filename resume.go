@@ -48,7 +48,7 @@ func ResumeOperation[T any](ctx context.Context, c *Client, id string, functions
 	if !known {
 		return nil, fmt.Errorf("%w: %s is a %s %s operation (this resumes %v)", ErrWrongFunction, id, key.Interface, key.Function, functions)
 	}
-	op := NewOperation(s, p, typedConvert(key, convert))
+	op := newTypedOperation(s, p, convert)
 	op.wt = c.waitTrace(trace.SpanContext{}, key)
 	return op, nil
 }

@@ -22,15 +22,16 @@ type WaitTrace struct {
 // dispatcher is instrumented by dt (either may be nil): call is the span of the call that started it
 // (invalid for a resumed operation, whose call span the dispatcher's link table may still hold).
 func NewWaitTrace(ct *ClientTelemetry, dt *DispatcherTelemetry, call trace.SpanContext, key correlate.OperationKey) *WaitTrace {
-	w := &WaitTrace{parent: call}
+	var tracer trace.Tracer
 	switch {
 	case ct != nil && ct.tracing:
-		w.tracer = ct.tracer
+		tracer = ct.tracer
 	case dt != nil && dt.tracing:
-		w.tracer = dt.tracer
+		tracer = dt.tracer
 	default:
-		return nil
+		return nil // before any allocation: most operations are not traced
 	}
+	w := &WaitTrace{parent: call, tracer: tracer}
 	if !call.IsValid() && dt != nil {
 		if e := dt.links.lookup(key.MessageID, key.TransactionID); e != nil {
 			w.link = e.sc
