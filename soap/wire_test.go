@@ -289,6 +289,19 @@ func FuzzWriteRequest(f *testing.F) {
 		if !bytes.Equal(ours, theirs) {
 			t.Fatalf("writeRequest wrote\n%q\nnet/http\n%q", ours, theirs)
 		}
+		// A Client's cached head (requestHead) writes the same bytes for a request of the plain shape.
+		req := mk()
+		tmpl := *req
+		tmpl.Body, tmpl.GetBody, tmpl.ContentLength = nil, nil, 0
+		if head := newRequestHead(&tmpl); head != nil && plainRequest(req) {
+			var c bytes.Buffer
+			w := bufio.NewWriter(&c)
+			err := head.write(w, req.Body, req.ContentLength)
+			require.NoError(t, w.Flush())
+			if err != nil || !bytes.Equal(c.Bytes(), ours) {
+				t.Fatalf("requestHead wrote\n%q (%v)\nwriteRequest\n%q", c.Bytes(), err, ours)
+			}
+		}
 	})
 }
 
