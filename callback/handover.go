@@ -86,8 +86,9 @@ type inflight struct {
 // slot is a hand-over being tracked: a connection's (reused by each of its requests) or one request's.
 type slot struct {
 	ho      HandOver
-	request bool // one request's (in active), not a connection's (counted in slots)
-	on      bool // an active hand-over; guarded by inflight.mu, as ho is while on
+	owner   *inflight // whose connection: a Server mounted in another's route sees that one's slots
+	request bool      // one request's (in active), not a connection's (counted in slots)
+	on      bool      // an active hand-over; guarded by inflight.mu, as ho is while on
 }
 
 func newInflight() *inflight {
@@ -101,7 +102,7 @@ type handOverKey struct{}
 // connContext is the http.Server's ConnContext: the connection's slot, in the context every request on it
 // derives from.
 func (f *inflight) connContext(ctx context.Context, c net.Conn) context.Context {
-	s := new(slot)
+	s := &slot{owner: f}
 	f.conns.Store(c, s)
 	return context.WithValue(ctx, handOverKey{}, s)
 }
@@ -137,7 +138,7 @@ func (f *inflight) wrap(h http.Handler, soapRoute bool) http.Handler {
 			return
 		}
 		if soapRoute && r.ProtoMajor == 1 {
-			if s, ok := r.Context().Value(handOverKey{}).(*slot); ok && !s.request {
+			if s, ok := r.Context().Value(handOverKey{}).(*slot); ok && !s.request && s.owner == f {
 				// The connection's slot: connState ends its hand-over once the answer is written. Not
 				// on now (the connection's previous answer went idle first), so nobody reads ho.
 				s.ho = HandOver{Action: r.URL.Path, Remote: r.RemoteAddr, Since: time.Now()}

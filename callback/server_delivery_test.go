@@ -351,3 +351,36 @@ func TestCallbackServerTracksEachWay(t *testing.T) {
 		})
 	}
 }
+
+// A Server's Handler mounted in another Server's route (a second SOAP endpoint on a path of the first)
+// tracks its hand-overs as its own, not on the connection slots of the server it is mounted in.
+func TestCallbackServerMountedInAnother(t *testing.T) {
+	release := make(chan struct{})
+	inner, err := callback.NewServer(soap.MessageHandlerFunc(func(context.Context, *soap.Message) (*soap.Reply, error) {
+		<-release
+		return nil, nil
+	}), callback.WithPlainHTTP(), callback.WithLogger(quietLogger()))
+	require.NoError(t, err)
+	outer, url := startServer(t, &countingHandler{}, callback.WithPlainHTTP(), callback.WithLogger(quietLogger()),
+		callback.WithRoute("/inner/", inner.Handler()))
+	client := &http.Client{Timeout: generous}
+	for i := range 3 {
+		id := fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-00000000000%d", i)
+		statuses := make(chan int, 1)
+		go func() {
+			status, _, err := post(client, url+"/inner/", envelopeWithID(id))
+			if err != nil {
+				status = -1
+			}
+			statuses <- status
+		}()
+		waitFor(t, "the hand-over", func() bool { return len(inner.InFlight()) == 1 })
+		assert.Equal(t, id, inner.InFlight()[0].MessageID)
+		release <- struct{}{}
+		assert.Equal(t, http.StatusAccepted, <-statuses)
+		waitFor(t, "the hand-over to end", func() bool { return len(inner.InFlight()) == 0 && len(outer.InFlight()) == 0 })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, inner.Shutdown(ctx), "no hand-over left counted")
+}
