@@ -340,7 +340,7 @@ func (m MessageID) AppendTo(b []byte) []byte {
 		b = append(b, lead)
 		b = append(b, ParamMessageDate...)
 		b = append(b, '=')
-		b = wireTime(m.MessageDate).AppendFormat(b, "2006-01-02T15:04:05Z")
+		b = appendWireTime(b, wireTime(m.MessageDate))
 		lead = '&'
 	}
 	if m.ContextID != "" {
@@ -358,4 +358,19 @@ func (m MessageID) AppendTo(b []byte) []byte {
 		lead = '&'
 	}
 	return b
+}
+
+// appendWireTime appends t as 2006-01-02T15:04:05Z, exactly what AppendFormat writes with that layout
+// (TestAppendWireTime), without interpreting the layout: every message has a MessageDate.
+func appendWireTime(b []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05Z")
+	}
+	hour, minute, sec := t.Clock()
+	return append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), 'Z')
 }

@@ -2,6 +2,7 @@ package soap
 
 import (
 	"errors"
+	"math/rand/v2"
 	"regexp"
 	"runtime/debug"
 	"testing"
@@ -271,5 +272,25 @@ func skipUnderRace(t *testing.T) {
 				t.Skip("allocation counts are not meaningful under -race")
 			}
 		}
+	}
+}
+
+func TestAppendWireTime(t *testing.T) {
+	times := []time.Time{
+		{},
+		time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 15, 12, 30, 45, 0, time.UTC),
+		time.Date(2026, 12, 7, 23, 5, 9, 0, time.FixedZone("CET", 3600)),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		times = append(times, time.Unix(r.Int64N(253402300800), r.Int64N(1e9)).UTC())
+	}
+	for _, tm := range times {
+		want := tm.AppendFormat([]byte("x"), "2006-01-02T15:04:05Z")
+		assert.Equal(t, string(want), string(appendWireTime([]byte("x"), tm)), "%v", tm)
 	}
 }
