@@ -123,9 +123,10 @@ type persistConn struct {
 	bw     *bufio.Writer
 	idleAt time.Time
 	// The deadlines in force on conn, as this connection last set them (see setDeadlines), and the read
-	// deadline the body of the answer being read takes once it needs conn (see meteredReader).
+	// start of the exchange whose body takes its read deadline (AttemptTimeout from there) once it
+	// needs conn (see meteredReader); zero when none is pending.
 	rd, wd time.Time
-	bodyRD time.Time
+	bodyAt time.Time
 	ctx    context.Context // of the exchange under way
 	head   headLines       // the last answer's head, for the next one's lines that are the same (readResponseInto)
 	abort  func()          // ends the I/O under way: what the end of an exchange's context does
@@ -151,12 +152,12 @@ func (m *meteredReader) Read(p []byte) (int, error) {
 		p = p[:m.left]
 	}
 	pc := m.pc
-	if !pc.bodyRD.IsZero() {
+	if !pc.bodyAt.IsZero() {
 		// The body needs the connection after all: its deadline replaces the headers' one only now,
 		// which an answer that came whole with its head never needs. Set, then the context checked:
 		// the past deadline its ending sets (roundTrip's AfterFunc) must not be replaced.
-		pc.readBy(pc.bodyRD, pc.t.settings.AttemptTimeout)
-		pc.bodyRD = time.Time{}
+		pc.readBy(pc.bodyAt, pc.t.settings.AttemptTimeout)
+		pc.bodyAt = time.Time{}
 		if pc.ctx.Err() != nil {
 			pc.rd = aLongTimeAgo
 			_ = pc.conn.SetReadDeadline(aLongTimeAgo)
@@ -447,14 +448,9 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *
 	// The context's own deadline is left to the AfterFunc below, so that its ending is always seen as
 	// ctx.Err() and not mistaken for one of the transport's limits.
 	now := time.Now()
-	deadline := now.Add(s.AttemptTimeout)
-	headerDeadline := now.Add(s.ResponseHeaderTimeout)
-	if deadline.Before(headerDeadline) {
-		headerDeadline = deadline
-	}
-	pc.bodyRD, pc.ctx = time.Time{}, ctx
-	pc.writeBy(deadline, s.AttemptTimeout)
-	pc.readBy(headerDeadline, min(s.ResponseHeaderTimeout, s.AttemptTimeout))
+	pc.bodyAt, pc.ctx = time.Time{}, ctx
+	pc.writeBy(now, s.AttemptTimeout)
+	pc.readBy(now, min(s.ResponseHeaderTimeout, s.AttemptTimeout)) // the headers' limit, within the attempt's
 	stop := func() bool { return true }
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, pc.abort)
@@ -464,7 +460,7 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *
 		_ = pc.conn.Close()
 		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
 			limit := s.AttemptTimeout
-			if awaiting == "response headers" && headerDeadline.Before(deadline) {
+			if awaiting == "response headers" && s.ResponseHeaderTimeout < s.AttemptTimeout {
 				limit = s.ResponseHeaderTimeout
 			}
 			return nil, written, &TimeoutError{Awaiting: awaiting, Limit: limit, Err: err}
@@ -505,7 +501,7 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *
 		return fail(errors.New("soap: transport: unexpected 101 Switching Protocols"), "")
 	}
 	pc.meter.left = -1
-	pc.bodyRD = deadline // set by the meter if the body is not all in br already
+	pc.bodyAt = now // its deadline set by the meter if the body is not all in br already
 	res.TLS = pc.tls
 	var cb *connBody
 	if space != nil {
@@ -523,17 +519,20 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *
 // than a small fraction of limit later: a timeout that fires that much late is one a busy scheduler could
 // give anyway, and a connection in steady use then moves its deadlines (each a runtime timer) about once
 // a second rather than several times an exchange. A deadline earlier than due is always moved.
-func (pc *persistConn) readBy(due time.Time, limit time.Duration) {
-	if late := due.Add(deadlineSlack(limit)); pc.rd.Before(due) || pc.rd.After(late) {
-		pc.rd = late
-		_ = pc.conn.SetReadDeadline(late)
+// The due deadline is from+limit; the check is a subtraction, not time arithmetic on every exchange.
+func (pc *persistConn) readBy(from time.Time, limit time.Duration) {
+	slack := deadlineSlack(limit)
+	if left := pc.rd.Sub(from); left < limit || left > limit+slack {
+		pc.rd = from.Add(limit + slack)
+		_ = pc.conn.SetReadDeadline(pc.rd)
 	}
 }
 
-func (pc *persistConn) writeBy(due time.Time, limit time.Duration) {
-	if late := due.Add(deadlineSlack(limit)); pc.wd.Before(due) || pc.wd.After(late) {
-		pc.wd = late
-		_ = pc.conn.SetWriteDeadline(late)
+func (pc *persistConn) writeBy(from time.Time, limit time.Duration) {
+	slack := deadlineSlack(limit)
+	if left := pc.wd.Sub(from); left < limit || left > limit+slack {
+		pc.wd = from.Add(limit + slack)
+		_ = pc.conn.SetWriteDeadline(pc.wd)
 	}
 }
 
@@ -608,7 +607,7 @@ func (b *connBody) finish(atEOF bool) {
 	// The deadlines stay as they are: an idle connection is neither read nor written, and the next
 	// exchange on it sets its own (quiet, then roundTrip). An answer read whole from br leaves the body's
 	// deadline unset: the next read (quiet's, with a deadline in the past) is not the body's.
-	pc.ctx, pc.bodyRD = nil, time.Time{}
+	pc.ctx, pc.bodyAt = nil, time.Time{}
 	pc.t.putIdle(pc)
 }
 
