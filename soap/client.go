@@ -433,7 +433,7 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		// Straight to the Transport: http.Client would copy the headers for redirects on every call, and a
 		// SOAP call is never redirected (a 3xx is an HTTPError). The answer's header goes into the map the
 		// Message kept from its last use.
-		ex.space.pr.res.Header = m.HTTPHeader
+		ex.space.pr.res.Header, ex.space.pr.room = m.HTTPHeader, &m.headerValues
 		var direct bool
 		res, direct, err = c.rt.roundTrip(ctx, req, &ex.space)
 		if direct {

@@ -196,8 +196,11 @@ type Message struct {
 	into    BodyReader
 	intoErr error
 
-	recycle *messagePools // where Release returns the message, its decoder and its buffer; nil: nowhere
-	buf     *[]byte       // data's backing array, from recycle
+	// headerValues is the room HTTPHeader's values are in when the Client's Transport parsed the answer:
+	// the Message's own, so that the next exchange on the same pooled memory cannot change them.
+	headerValues [maxPlainHeaders]string
+	recycle      *messagePools // where Release returns the message, its decoder and its buffer; nil: nowhere
+	buf          *[]byte       // data's backing array, from recycle
 }
 
 // Raw is the envelope as received.

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -266,4 +268,46 @@ func TestReleaseLeavesForeignHeaderMaps(t *testing.T) {
 		resp.Message.Release()
 	}
 	assert.Equal(t, "yes", shared.Get("X-Shared"))
+}
+
+// TestHeldMessageKeepsItsHeader: a Message the caller holds (not released) keeps its answer's header
+// values while the Client serves more calls on the same pooled memory, one after the other and at once.
+func TestHeldMessageKeepsItsHeader(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		id := strconv.FormatInt(n.Add(1), 10)
+		reply := AppendEnvelope(nil, &Header{RelatesTo: "relates-" + id, Action: "urn:answer-" + id},
+			&testBody{Name: "ES4-GetEISResponse", Eid: id, Iccd: id})
+		w.Header().Set("Content-Type", "application/soap+xml")
+		w.Header().Set("X-Seq", "seq-"+id)
+		_, _ = w.Write(reply)
+	}))
+	defer srv.Close()
+	c := NewClient(WithTLSConfig(nil))
+	defer c.rt.CloseIdleConnections()
+
+	h, req := request()
+	first, err := c.Call(t.Context(), srv.URL, h, req)
+	require.NoError(t, err)
+	want := first.Message.HTTPHeader.Get("X-Seq")
+	require.Equal(t, "seq-1", want)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 25 {
+				h, req := request()
+				r, err := c.Call(t.Context(), srv.URL, h, req)
+				if !assert.NoError(t, err) {
+					return
+				}
+				seq := r.Message.HTTPHeader.Get("X-Seq")
+				assert.Equal(t, "seq-", seq[:4])
+				r.Message.Release()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, want, first.Message.HTTPHeader.Get("X-Seq"), "a held Message's header changed under later calls")
+	first.Message.Release()
 }

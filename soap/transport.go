@@ -122,7 +122,7 @@ type persistConn struct {
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	idleAt time.Time
-	// The deadlines in force on conn, as this connection last set them (see setDeadlines), and the read
+	// The deadlines in force on conn, as this connection last set them (see readBy and writeBy), and the read
 	// start of the exchange whose body takes its read deadline (AttemptTimeout from there) once it
 	// needs conn (see meteredReader); zero when none is pending.
 	rd, wd time.Time

@@ -264,7 +264,11 @@ func plainHost(h string) bool {
 type plainResponse struct {
 	res  http.Response
 	body lengthBody
-	vals [maxPlainHeaders]string // room for the header values, sliced into the Header map
+	// room holds the header values the Header map's slices point into: a lent one (the Message's own,
+	// see Client.once, so that a Message keeps its header values whatever the exchange serves next), or
+	// vals.
+	room *[maxPlainHeaders]string
+	vals [maxPlainHeaders]string
 }
 
 // readResponse reads an answer to req from br as http.ReadResponse would. When br already holds the
@@ -336,7 +340,11 @@ const maxPlainHeaders = 6
 func parseHeadInto(buf []byte, pr *plainResponse, lines *headLines) int {
 	const proto = "HTTP/1.1 "
 	header := pr.res.Header // a map lent for the answer's header (soap.Client's), or nil
+	room := pr.room         // and the room for its values, or nil
 	*pr = plainResponse{}
+	if room == nil {
+		room = &pr.vals
+	}
 	if len(buf) < len(proto)+5 || string(buf[:len(proto)]) != proto {
 		return -1
 	}
@@ -432,8 +440,8 @@ func parseHeadInto(buf []byte, pr *plainResponse, lines *headLines) int {
 			return -1
 		}
 		next.key[i], next.val[i] = k, v
-		pr.vals[n] = v
-		pr.res.Header[k] = pr.vals[n : n+1 : n+1]
+		room[n] = v
+		pr.res.Header[k] = room[n : n+1 : n+1]
 		n++
 	}
 	if length < 0 {
