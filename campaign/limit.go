@@ -18,8 +18,11 @@ import (
 // sending (a re-run after a crash) keeps the slot it holds and takes only a token: its request may go out
 // again. Results: whether the item was open, whether a limit exists, the wait when taken (NULL: not taken,
 // the limit is full), whether the item moved, and the campaign's state: an EID of a campaign paused or
-// cancelled since the job read it is not sent. sent_at marks an EID whose request goes now: from then on
-// Cancel leaves it alone. One that must wait for its token gets it only when its wait is over (goAheadSQL). $6 lists the states an item may move from: pending and
+// cancelled since the job read it is not sent.
+//
+// sent_at marks an EID whose request goes now: from then on Cancel leaves it alone. One that must wait for
+// its token gets it only when its wait is over (goAheadSQL); one that has it already (a re-run of a job
+// whose request may have gone) keeps it, since that request may have been executed. $6 lists the states an item may move from: pending and
 // sending for SGP.02 functions, pending only for a carrier platform's (which must never send twice).
 const acquireSQL = `
 WITH it AS (
@@ -44,7 +47,8 @@ WITH it AS (
 	RETURNING CASE WHEN lim.rate > 0 AND lim.avail < 1 THEN (1 - lim.avail) / lim.rate ELSE 0 END AS wait
 ), upd AS (
 	UPDATE esimgw_campaign_item i SET state = 'sending', attempts = i.attempts + 1,
-		sent_at = CASE WHEN coalesce((SELECT wait FROM take), 0) > 0 THEN NULL ELSE clock_timestamp() END
+		sent_at = CASE WHEN i.sent_at IS NOT NULL THEN i.sent_at
+			WHEN coalesce((SELECT wait FROM take), 0) > 0 THEN NULL ELSE clock_timestamp() END
 	FROM it WHERE i.campaign_id = it.campaign_id AND i.eid = it.eid
 		AND (NOT EXISTS (SELECT 1 FROM lim) OR EXISTS (SELECT 1 FROM take))
 	RETURNING 1

@@ -390,17 +390,25 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	}
 	if acq.wait > 0 {
 		if err := timing.Sleep(ctx, acq.wait); err != nil {
-			_ = release(context.WithoutCancel(ctx), w.pool, &it.c, a, err)
+			if it.sentAt == nil {
+				// Not sent: back to pending. One an earlier run may have sent stays sending, in flight, for
+				// the job's next run.
+				_ = release(context.WithoutCancel(ctx), w.pool, &it.c, a, err)
+			}
 			return err
 		}
-		// The campaign may have been paused or cancelled while this EID waited for its token.
-		ok, err := goAhead(ctx, w.pool, &it.c, a)
-		if err != nil {
-			_ = release(context.WithoutCancel(ctx), w.pool, &it.c, a, err)
-			return err
-		}
-		if !ok {
-			return w.notSent(ctx, &it.c, a)
+		// The campaign may have been paused or cancelled while this EID waited for its token. An EID whose
+		// request may have gone already (sent_at from an earlier run, which Cancel leaves in flight) goes
+		// again whatever happened, with the same identifier, so that its result comes.
+		if it.sentAt == nil {
+			ok, err := goAhead(ctx, w.pool, &it.c, a)
+			if err != nil {
+				_ = release(context.WithoutCancel(ctx), w.pool, &it.c, a, err)
+				return err
+			}
+			if !ok {
+				return w.notSent(ctx, &it.c, a)
+			}
 		}
 	}
 	cl, err := fn.start(ctx, w.clients, a.EID, it.arg, []esimgw.CallOption{esimgw.WithFunctionCallIdentifier(fci)})
@@ -441,23 +449,26 @@ func (j *jobWorker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 }
 
 // notSent ends a job whose EID was not sent after all, because its campaign was paused or cancelled while
-// it waited for its rate token: a paused campaign's EID goes back to pending (and the job snoozes), a
-// cancelled one's was marked cancelled by Cancel.
+// it waited for its rate token: a cancelled one's EID was marked cancelled by Cancel, any other goes back
+// to pending and the job snoozes.
 func (w *Worker) notSent(ctx context.Context, c *Campaign, a jobArgs) error {
 	var state State
 	if err := w.pool.QueryRow(ctx, `SELECT state FROM esimgw_campaign WHERE id = $1`, a.Campaign).Scan(&state); err != nil {
 		return err
 	}
-	switch state {
-	case StateCancelled:
+	if state == StateCancelled {
 		return river.JobCancel(fmt.Errorf("%w: %s", ErrCancelled, c.Key))
-	case StatePaused:
-		if err := release(ctx, w.pool, c, a, errors.New("campaign paused before the request was sent")); err != nil {
-			return err
-		}
+	}
+	// Paused, or paused and resumed already, or the item moved: whatever is still sending goes back to
+	// pending (release takes only that), and the job looks again after its snooze. Returning without a
+	// snooze would leave a resumed campaign's EID sending for ever, since Resume wakes only parked jobs.
+	if err := release(ctx, w.pool, c, a, errors.New("campaign paused before the request was sent")); err != nil {
+		return err
+	}
+	if state == StatePaused {
 		return river.JobSnooze(w.cfg.pauseSnooze)
 	}
-	return nil // moved by another run of this job meanwhile: that run owns it
+	return river.JobSnooze(w.cfg.snooze)
 }
 
 // acquire takes a rate token and an in-flight slot, waiting inline while the limit is full: a snooze

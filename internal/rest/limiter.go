@@ -58,9 +58,5 @@ func (l *WindowLimiter) Wait(ctx context.Context) error {
 	if l == nil {
 		return ctx.Err()
 	}
-	d := time.Until(l.reserve(time.Now()))
-	if d <= 0 {
-		return ctx.Err()
-	}
-	return timing.Sleep(ctx, d)
+	return timing.Sleep(ctx, time.Until(l.reserve(time.Now())))
 }
