@@ -510,8 +510,9 @@ func (w *Worker) store(ctx context.Context, fci string, o esimgw.Outcome) error 
 }
 
 // sendFailed handles a request that was not accepted: an invalid one is the EID's outcome; anything else
-// (the network, the gateway's 5xx) gives back the slot and is retried by River with the same identifier,
-// until the job's last attempt, whose error becomes the EID's outcome.
+// (the network, the gateway's 5xx) is retried by River with the same identifier, until the job's last
+// attempt, whose error becomes the EID's outcome. Only an EID whose request cannot have run gives back its
+// slot meanwhile.
 func (w *Worker) sendFailed(ctx context.Context, job *river.Job[jobArgs], it *item, a jobArgs, fci string, err error) error {
 	var ve *esimgw.ValidationError
 	if errors.As(err, &ve) {
@@ -520,8 +521,13 @@ func (w *Worker) sendFailed(ctx context.Context, job *river.Job[jobArgs], it *it
 	if job.Attempt >= job.MaxAttempts {
 		return w.store(ctx, fci, esimgw.OutcomeOf(nil, err))
 	}
-	if rerr := release(ctx, w.pool, &it.c, a, err); rerr != nil {
-		return errors.Join(err, rerr)
+	// An attempt that may have run (its answer lost), or an EID an earlier run may have sent, stays
+	// sending: in flight, never cancellable, and the job's retry sends it again with the same identifier,
+	// which the gateway answers without running it twice. Anything else was not sent: back to pending.
+	if !errors.Is(err, esimgw.ErrOutcomeUnknown) && it.sentAt == nil {
+		if rerr := release(ctx, w.pool, &it.c, a, err); rerr != nil {
+			return errors.Join(err, rerr)
+		}
 	}
 	if overloaded(err) {
 		if berr := backOff(ctx, w.pool, it.c.LimitName, w.cfg.backoff); berr != nil {
