@@ -468,10 +468,7 @@ func (d *Decoder) NextChildIn(names []string, hint int) (ok bool, i int, err err
 				if empty && data[end+1] != '>' {
 					continue
 				}
-				colon := -1
-				if f.local > f.start {
-					colon = f.local - f.start - 1
-				}
+				colon := plen - 1 // -1 without a prefix
 				d.pos = end + 1
 				if empty {
 					d.pos++

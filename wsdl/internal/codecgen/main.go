@@ -336,20 +336,17 @@ func (g *gen) structCodec(s *structInfo) {
 	g.p("// end tag. Children are matched by local name in any case and namespace; unknown ones are skipped.\n")
 	g.p("func (v *%s) DecodeXML(d *xmltext.Decoder) error {\n*v = %s{}\nreturn v.decodeXML(d, %s)\n}\n\n", s.name, s.name, lit(name))
 
-	var own, repeated []field
-	for _, f := range s.fields {
-		if !f.attr {
-			own = append(own, f)
-			if f.slice {
-				repeated = append(repeated, f)
-			}
-		}
-	}
 	// A child's index is its place among the type's children, its bases' first (the order the schema,
 	// and so the wire, gives them): decodeChild hands an index below nbase to the base.
-	inherited := g.children(s.base)
-	nbase := len(inherited)
-	all := append(inherited, own...)
+	all := g.children(s.name)
+	nbase := len(g.children(s.base))
+	own := all[nbase:]
+	var repeated []field
+	for _, f := range own {
+		if f.slice {
+			repeated = append(repeated, f)
+		}
+	}
 	if len(repeated) > 0 {
 		// Repeated children wait on decodeXML's stack until the end tag (pending in types.go).
 		g.p("// pending%s holds the repeated children of a %s being decoded.\n", s.name, s.name)
@@ -377,8 +374,6 @@ func (g *gen) structCodec(s *structInfo) {
 	if len(all) > 0 {
 		next = fmt.Sprintf("ok, i, err := d.NextChildIn(childrenOf%s[:], hint)\n", s.name)
 		next += fmt.Sprintf("if ok && i < 0 {\ni = childOf%s(d.Local())\n}\nif i >= 0 {\nhint = i\n}\n", s.name)
-	}
-	if len(all) > 0 {
 		g.p("hint := 0\n")
 	}
 	pArg, pParam := "", ""
