@@ -636,11 +636,11 @@ func (r *recentSet) find(id string, tx bool, now time.Time) (*Pending, bool) {
 	if e.seq != s || (r.maxAge > 0 && now.Sub(e.at) > r.maxAge) {
 		return nil, false
 	}
-	if own := e.p.key.MessageID; tx {
-		if e.p.key.TransactionID != id {
-			return nil, false
-		}
-	} else if own != id {
+	own := e.p.key.MessageID // the hit confirmed against the entry's own ID
+	if tx {
+		own = e.p.key.TransactionID
+	}
+	if own != id {
 		return nil, false
 	}
 	return e.p, true
