@@ -5,6 +5,7 @@ package rps
 // rps.go and codec_gen.go.
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -120,20 +121,64 @@ func decodeHex(d *xmltext.Decoder, s []byte) (HexBinary, error) {
 	if len(s) == 0 {
 		return nil, nil
 	}
-	// One pass: a digit's value fits in four bits and a non-digit's 0xFF does not, so or-ing every value
-	// together tells at the end whether all were digits. On a bad digit the arena bytes are simply lost.
+	// On a bad digit the arena bytes are simply lost.
 	dst := d.Bytes(len(s) / 2)
-	s = s[:2*len(dst)]
-	var bad byte
-	for i := range dst {
-		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
-		bad |= hi | lo
-		dst[i] = hi<<4 | lo
-	}
-	if bad > 0x0F {
+	if !unhexInto(dst, s[:2*len(dst)]) {
 		return nil, ErrHex
 	}
 	return dst, nil
+}
+
+// unhexInto decodes the 2*len(dst) hex digits of s into dst and reports whether all of them were digits
+// (dst then holds garbage). EIDs, AIDs and the like are 16-byte values: eight digits at a time, in one
+// word, take a few operations per byte where a table look-up per digit took a dozen and more.
+func unhexInto(dst, s []byte) bool {
+	var bad uint64 // the high bit of each byte of a word that had a non-digit there
+	for len(dst) >= 8 && len(s) >= 16 {
+		v, b := unhexWord(binary.LittleEndian.Uint64(s[:8]))
+		u, c := unhexWord(binary.LittleEndian.Uint64(s[8:16]))
+		bad |= b | c
+		binary.LittleEndian.PutUint64(dst[:8], uint64(v)|uint64(u)<<32)
+		dst, s = dst[8:], s[16:]
+	}
+	for len(dst) >= 4 && len(s) >= 8 {
+		v, b := unhexWord(binary.LittleEndian.Uint64(s[:8]))
+		bad |= b
+		binary.LittleEndian.PutUint32(dst[:4], v)
+		dst, s = dst[4:], s[8:]
+	}
+	// The rest a digit at a time: a digit's value fits in four bits and a non-digit's 0xFF does not, so
+	// or-ing every value together tells at the end whether all were digits.
+	var tail byte
+	for i := range dst {
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		tail |= hi | lo
+		dst[i] = hi<<4 | lo
+	}
+	return bad&msbs == 0 && tail <= 0x0F
+}
+
+const (
+	lsbs = 0x0101010101010101
+	msbs = 0x8080808080808080
+)
+
+// unhexWord decodes eight hex digits of either case, loaded little-endian (the first digit in the low
+// byte), into four bytes in memory order. bad has the high bit set in the bytes of w that are not digits
+// (exact once all of w is below 0x80: before that, only whether any is set means anything). The range
+// tests add to each byte without carrying into its neighbour as long as the byte is below 0x80, and a byte
+// that is not flags itself.
+func unhexWord(w uint64) (v uint32, bad uint64) {
+	l := w | 0x20*lsbs // A-F to a-f; it also makes digits of 0x10-0x19, hence digits are tested on w
+	digit := (w + (0x80-'0')*lsbs) &^ (w + (0x80-'9'-1)*lsbs)
+	letter := (l + (0x80-'a')*lsbs) &^ (l + (0x80-'f'-1)*lsbs)
+	bad = w | ^(digit | letter)
+	// A digit's value is its low nibble, a letter's that plus 9.
+	x := w&(0x0F*lsbs) + (letter>>7&lsbs)*9
+	// Pairs of nibbles (first digit high) into the low byte of each 16-bit lane, then the lanes together.
+	x = (x<<4 | x>>8) & 0x00FF00FF00FF00FF
+	x = (x | x>>8) & 0x0000FFFF0000FFFF
+	return uint32(x | x>>16), bad
 }
 
 // hexValue maps a hex digit of either case to its value and every other byte to 0xFF.
@@ -157,6 +202,18 @@ func unhex(c byte) (byte, bool) {
 }
 
 func trimSpace(s []byte) []byte {
+	// Values come without surrounding white space nearly always, and every white space byte is <= ' ':
+	// this much is inlined, the loops are not.
+	if len(s) == 0 || (s[0] > ' ' && s[len(s)-1] > ' ') {
+		return s
+	}
+	return trimSpaceAround(s)
+}
+
+// trimSpaceAround is trimSpace's slow path, kept out of line so that trimSpace itself is inlined.
+//
+//go:noinline
+func trimSpaceAround(s []byte) []byte {
 	for len(s) > 0 && isSpace(s[0]) {
 		s = s[1:]
 	}
@@ -201,29 +258,21 @@ func appendDateTime(b []byte, t DateTime) []byte {
 // parseDateTime parses [-]YYYY-MM-DDThh:mm:ss[.fff...][Z|(+|-)hh:mm] without allocating.
 func parseDateTime(s []byte) (time.Time, error) {
 	s = trimSpace(s)
-	num := func(b []byte) (int, bool) {
-		n := 0
-		for _, c := range b {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, len(b) > 0
-	}
 	// Only four-digit, non-negative years: nothing in provisioning predates year 0 or follows year 9999.
 	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, ErrDateTime
 	}
-	year, ok1 := num(s[0:4])
-	month, ok2 := num(s[5:7])
-	day, ok3 := num(s[8:10])
-	hour, ok4 := num(s[11:13])
-	minute, ok5 := num(s[14:16])
-	sec, ok6 := num(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+	century, ok1 := digits2(s[0], s[1])
+	yy, ok2 := digits2(s[2], s[3])
+	month, ok3 := digits2(s[5], s[6])
+	day, ok4 := digits2(s[8], s[9])
+	hour, ok5 := digits2(s[11], s[12])
+	minute, ok6 := digits2(s[14], s[15])
+	sec, ok7 := digits2(s[17], s[18])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
 		return time.Time{}, ErrDateTime
 	}
+	year := century*100 + yy
 	rest := s[19:]
 	nsec := 0
 	if len(rest) > 0 && rest[0] == '.' {
@@ -244,8 +293,8 @@ func parseDateTime(s []byte) (time.Time, error) {
 	case len(rest) == 0:
 	case len(rest) == 1 && rest[0] == 'Z':
 	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
-		oh, ok1 := num(rest[1:3])
-		om, ok2 := num(rest[4:6])
+		oh, ok1 := digits2(rest[1], rest[2])
+		om, ok2 := digits2(rest[4], rest[5])
 		if !ok1 || !ok2 || oh > 14 || om > 59 {
 			return time.Time{}, ErrDateTime
 		}
@@ -261,8 +310,31 @@ func parseDateTime(s []byte) (time.Time, error) {
 		minute > 59 || sec > 59 {
 		return time.Time{}, ErrDateTime
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	return t.Add(-time.Duration(offset) * time.Second), nil
+	// Every field is in range, so the instant is plain arithmetic: time.Date's normalisation of
+	// out-of-range fields and its zone look-up are not needed (24:00:00 is simply the next day's first
+	// second). time.Unix(...).UTC() is the same Time value as time.Date(..., time.UTC).Add(...).
+	unix := int64(daysSinceEpoch(year, month, day))*86400 + int64(hour*3600+minute*60+sec-offset)
+	return time.Unix(unix, int64(nsec)).UTC(), nil
+}
+
+// digits2 is the value of two decimal digits, and whether both were digits.
+func digits2(a, b byte) (int, bool) {
+	a, b = a-'0', b-'0' // a non-digit wraps to more than 9
+	return int(a)*10 + int(b), a <= 9 && b <= 9
+}
+
+// daysSinceEpoch is the number of days from 1970-01-01 to the given date of the proleptic Gregorian
+// calendar (year >= 0, month and day valid), by counting years from March so that a leap day comes last.
+func daysSinceEpoch(year, month, day int) int {
+	y := year + 10000 // the era arithmetic below then never sees a negative year (year 0's January)
+	if month <= 2 {
+		y--
+	}
+	era, yoe := y/400, y%400
+	mp := (month + 9) % 12 // March is 0
+	doy := (153*mp+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468 - 25*146097
 }
 
 func daysIn(month, year int) int {
@@ -302,6 +374,23 @@ func parseUint(s []byte) (uint64, error) {
 	if len(s) == 0 {
 		return 0, ErrInteger
 	}
+	if len(s) > 19 {
+		return parseLongUint(s)
+	}
+	// Nineteen digits cannot overflow a uint64 (its maximum has twenty), so no check per digit.
+	var n uint64
+	for _, c := range s {
+		c -= '0' // a non-digit wraps to more than 9
+		if c > 9 {
+			return 0, ErrInteger
+		}
+		n = n*10 + uint64(c)
+	}
+	return n, nil
+}
+
+// parseLongUint is parseUint's digit loop for twenty digits and more (leading zeros, or an overflow).
+func parseLongUint(s []byte) (uint64, error) {
 	var n uint64
 	for _, c := range s {
 		if c < '0' || c > '9' {
