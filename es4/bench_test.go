@@ -1,9 +1,16 @@
 package es4_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"crypto/tls"
+	"io"
+	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -187,4 +194,115 @@ func BenchmarkPendingMemory(b *testing.B) {
 		}
 	}
 	b.ReportMetric(perOp, "heap-B/pending-op")
+}
+
+// BenchmarkGetEISClient is BenchmarkGetEIS with only the client's side in the process worth counting:
+// the SM-SR is a minimal loopback server (mutual TLS, keep-alive) that reads the request's head and body,
+// and answers with soap's recorded GetEIS answer (4.4 KB, two profiles) whose RelatesTo it sets to the
+// request's MessageID, head and envelope in one TLS record. Allocations and instructions
+// (bench/instructions.sh) are thus nearly all the client's: es4, the root's engine, soap, the decoder.
+func BenchmarkGetEISClient(b *testing.B) {
+	envelope, err := os.ReadFile("../soap/testdata/GetEISResponse.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const open, end = "<wsa:RelatesTo>", "</wsa:RelatesTo>"
+	i, j := bytes.Index(envelope, []byte(open)), bytes.Index(envelope, []byte(end))
+	if i < 0 || j < i {
+		b.Fatal("no RelatesTo in the recorded answer")
+	}
+	before, after := envelope[:i+len(open)], envelope[j:]
+	pki, err := mtlstest.NewPKI(b.TempDir(), operatorOID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", pki.ServerTLSConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go answerGetEIS(c, before, after)
+		}
+	}()
+	c, err := es4.NewClient("https://"+ln.Addr().String()+"/ES4", esimgw.WithEntity(operatorOID, "bench"),
+		esimgw.WithTLSConfig(pki.ClientTLSConfig()), esimgw.WithLogger(discard()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	call := func() {
+		res, err := c.GetEIS(ctx, testEID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.EIS == nil {
+			b.Fatal("no EIS in the result")
+		}
+	}
+	call() // the connection, its TLS session and the pools
+	b.Run("sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			call()
+		}
+	})
+	b.Run("8-callers", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				call()
+			}
+		})
+	})
+}
+
+// answerGetEIS serves c for BenchmarkGetEISClient: each request's head is read line by line, its body
+// (Content-Length) read whole, and the answer before + the request's MessageID, as written + after sent
+// with one Write.
+func answerGetEIS(c net.Conn, before, after []byte) {
+	defer c.Close()
+	br := bufio.NewReaderSize(c, 16<<10)
+	const open, end = "<wsa:MessageID>", "</wsa:MessageID>"
+	var body, out []byte
+	for {
+		length := -1
+		for {
+			line, err := br.ReadSlice('\n')
+			if err != nil {
+				return
+			}
+			if len(line) <= 2 {
+				break
+			}
+			if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
+				length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+			}
+		}
+		if length < 0 {
+			return
+		}
+		body = slices.Grow(body[:0], length)[:length]
+		if _, err := io.ReadFull(br, body); err != nil {
+			return
+		}
+		i, j := bytes.Index(body, []byte(open)), bytes.Index(body, []byte(end))
+		if i < 0 || j < i {
+			return
+		}
+		mid := body[i+len(open) : j]
+		out = append(out[:0], "HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml; charset=utf-8\r\nContent-Length: "...)
+		out = strconv.AppendInt(out, int64(len(before)+len(mid)+len(after)), 10)
+		out = append(out, "\r\n\r\n"...)
+		out = append(append(append(out, before...), mid...), after...)
+		if _, err := c.Write(out); err != nil {
+			return
+		}
+	}
 }
