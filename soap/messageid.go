@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -95,34 +97,138 @@ func (e *MessageIDError) Error() string {
 // TransactionID (random version 4 UUIDs) dated now, truncated to what the wire carries so that the value
 // equals its own re-parse.
 func NewMessageID(senderOID string, now time.Time) MessageID {
-	// One allocation for both ids: they are substrings of one string.
-	var b [2 * uuidURNLen]byte
-	var r [32]byte
-	_, _ = rand.Read(r[:]) // never fails since Go 1.24 (it crashes the program instead)
-	putUUIDURN(b[:uuidURNLen], r[:16])
-	putUUIDURN(b[uuidURNLen:], r[16:])
-	s := string(b[:])
-	return MessageID{
-		Sender:        senderOID,
-		ID:            s[:uuidURNLen],
-		TransactionID: s[uuidURNLen:],
-		MessageDate:   wireTime(now),
-	}
+	m, _ := newMessageID(senderOID, "", now, false)
+	return m
 }
 
 // NewMessageIDInTransaction is NewMessageID for a message that continues transactionID: a response or
 // callback must repeat the request's TransactionId.
 func NewMessageIDInTransaction(senderOID, transactionID string, now time.Time) MessageID {
-	var b [uuidURNLen]byte
-	var r [16]byte
-	_, _ = rand.Read(r[:])
-	putUUIDURN(b[:], r[:])
-	return MessageID{
-		Sender:        senderOID,
-		ID:            string(b[:]),
-		TransactionID: transactionID,
-		MessageDate:   wireTime(now),
+	m, _ := newMessageID(senderOID, transactionID, now, false)
+	return m
+}
+
+// NewMessageIDText is NewMessageID, or NewMessageIDInTransaction when transactionID is not empty, that
+// also returns the MessageID's String, which a sender needs for wsa:MessageID: made with the value, it
+// costs no second formatting, and the text, ID and a fresh TransactionID share one allocation.
+func NewMessageIDText(senderOID, transactionID string, now time.Time) (MessageID, string) {
+	return newMessageID(senderOID, transactionID, now, true)
+}
+
+// newMessageID makes the MessageID of NewMessageID (transactionID "") or NewMessageIDInTransaction and,
+// when withText, its String. Its ID and a fresh TransactionID are substrings of one string: the text, or
+// without it the two URNs alone.
+func newMessageID(senderOID, transactionID string, now time.Time, withText bool) (MessageID, string) {
+	fresh := transactionID == ""
+	var r [32]byte
+	random := r[:16]
+	if fresh {
+		random = r[:]
 	}
+	readRandom(random)
+	m := MessageID{Sender: senderOID, TransactionID: transactionID}
+	// Room for the usual text on the stack: the string made of it is the only allocation.
+	var buf [256]byte
+	b := buf[:0]
+	if withText {
+		b = append(b, "//"...)
+		b = append(b, senderOID...)
+		b = append(b, '/')
+	}
+	id := len(b)
+	b = appendUUIDURN(b, r[:16])
+	if withText {
+		b = append(b, '?')
+		b = append(b, ParamTransactionID...)
+		b = append(b, '=')
+	}
+	tx := len(b)
+	if fresh {
+		b = appendUUIDURN(b, r[16:])
+	} else if withText {
+		b = appendParamEscaped(b, transactionID)
+	}
+	txEnd := len(b)
+	m.MessageDate, b = wireNow(now, b, withText)
+	s := string(b)
+	m.ID = s[id : id+uuidURNLen]
+	if fresh {
+		m.TransactionID = s[tx:txEnd]
+	}
+	if !withText {
+		s = ""
+	}
+	return m, s
+}
+
+// wireNow returns wireTime(now) and, when withText, appends to b the MessageDate parameter String writes
+// for it (none for the zero time). The last second written is kept with its text, so that messages made
+// within the same second do not format it again.
+func wireNow(now time.Time, b []byte, withText bool) (time.Time, []byte) {
+	if now.IsZero() {
+		return time.Time{}, b
+	}
+	sec := now.Unix()
+	w := lastWireSecond.Load()
+	if w == nil || w.unix != sec {
+		t := wireTime(now)
+		if y := t.Year(); y < 0 || y > 9999 {
+			// Not the text of the cache (appendWireTime leaves such years to AppendFormat).
+			if withText {
+				b = append(b, '&')
+				b = append(b, ParamMessageDate...)
+				b = append(b, '=')
+				b = appendWireTime(b, t)
+			}
+			return t, b
+		}
+		w = &wireSecond{unix: sec, date: t}
+		appendWireTime(w.text[:0], t)
+		lastWireSecond.Store(w)
+	}
+	if withText {
+		b = append(b, '&')
+		b = append(b, ParamMessageDate...)
+		b = append(b, '=')
+		b = append(b, w.text[:]...)
+	}
+	return w.date, b
+}
+
+// wireSecond is a MessageDate of a new MessageID (UTC, whole seconds) with its text.
+type wireSecond struct {
+	unix int64
+	date time.Time
+	text [len("2006-01-02T15:04:05Z")]byte
+}
+
+// lastWireSecond is the second of the last MessageID made: the next one is nearly always in it.
+var lastWireSecond atomic.Pointer[wireSecond]
+
+// randomBatch is crypto/rand output read ahead for the UUIDs of new MessageIDs: a read from crypto/rand
+// costs per call as well as per byte, and a MessageID takes 32 bytes. A batch belongs to one goroutine
+// between the pool's Get and Put, and hands out each byte once.
+type randomBatch struct {
+	b    [512]byte
+	used int // b's first used bytes were handed out
+}
+
+var randomBatches = sync.Pool{New: func() any { return &randomBatch{used: len(randomBatch{}.b)} }}
+
+// readRandom fills p from crypto/rand, through a batch when p is small.
+func readRandom(p []byte) {
+	r := randomBatches.Get().(*randomBatch)
+	if len(r.b)-r.used < len(p) {
+		if len(p) > len(r.b) {
+			randomBatches.Put(r)
+			_, _ = rand.Read(p) // never fails since Go 1.24 (it crashes the program instead)
+			return
+		}
+		_, _ = rand.Read(r.b[:])
+		r.used = 0
+	}
+	r.used += copy(p, r.b[r.used:])
+	randomBatches.Put(r)
 }
 
 // wireTime is t as MessageDate carries it: UTC, whole seconds, no monotonic reading.
@@ -135,32 +241,39 @@ func wireTime(t time.Time) time.Time {
 
 const uuidURNLen = len("urn:uuid:") + 36
 
-// putUUIDURN writes 16 random bytes into dst as a version 4, variant 10 UUID URN. It indexes a fixed
-// array instead of appending so that the caller's buffer stays on the stack.
-func putUUIDURN(dst []byte, u []byte) {
-	const hex = "0123456789abcdef"
-	_ = dst[uuidURNLen-1]
+// appendUUIDURN appends 16 random bytes as a version 4, variant 10 UUID URN. Each byte's two digits are
+// copied from hexPairs at a constant place: no loop, no bounds check past the first.
+func appendUUIDURN(b []byte, u []byte) []byte {
 	_ = u[15]
-	copy(dst, "urn:uuid:")
-	j := len("urn:uuid:")
-	for i := 0; i < 16; i++ {
-		c := u[i]
-		switch i {
-		case 4, 8, 10:
-			dst[j] = '-'
-			j++
-		case 6:
-			dst[j] = '-'
-			j++
-			c = c&0x0f | 0x40 // version 4
-		}
-		if i == 8 {
-			c = c&0x3f | 0x80 // variant 10
-		}
-		dst[j], dst[j+1] = hex[c>>4], hex[c&15]
-		j += 2
-	}
+	b = append(b, "urn:uuid:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"...)
+	d := (*[36]byte)(b[len(b)-36:])
+	*(*[2]byte)(d[0:]) = hexPairs[u[0]]
+	*(*[2]byte)(d[2:]) = hexPairs[u[1]]
+	*(*[2]byte)(d[4:]) = hexPairs[u[2]]
+	*(*[2]byte)(d[6:]) = hexPairs[u[3]]
+	*(*[2]byte)(d[9:]) = hexPairs[u[4]]
+	*(*[2]byte)(d[11:]) = hexPairs[u[5]]
+	*(*[2]byte)(d[14:]) = hexPairs[u[6]&0x0f|0x40] // version 4
+	*(*[2]byte)(d[16:]) = hexPairs[u[7]]
+	*(*[2]byte)(d[19:]) = hexPairs[u[8]&0x3f|0x80] // variant 10
+	*(*[2]byte)(d[21:]) = hexPairs[u[9]]
+	*(*[2]byte)(d[24:]) = hexPairs[u[10]]
+	*(*[2]byte)(d[26:]) = hexPairs[u[11]]
+	*(*[2]byte)(d[28:]) = hexPairs[u[12]]
+	*(*[2]byte)(d[30:]) = hexPairs[u[13]]
+	*(*[2]byte)(d[32:]) = hexPairs[u[14]]
+	*(*[2]byte)(d[34:]) = hexPairs[u[15]]
+	return b
 }
+
+// hexPairs holds each byte's two lower-case hexadecimal digits.
+var hexPairs = func() (t [256][2]byte) {
+	const hex = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{hex[i>>4], hex[i&15]}
+	}
+	return t
+}()
 
 // ParseMessageID parses a wsa:MessageID (or wsa:RelatesTo) value, already XML-unescaped. Surrounding
 // white space is ignored; parameters may be separated by '&' or '?'; names are matched without regard to

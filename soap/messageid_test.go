@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,6 +170,73 @@ func TestNewMessageID(t *testing.T) {
 	assert.Equal(t, "2024-05-01T10:00:41Z", reply.MessageDate.Format(time.RFC3339))
 }
 
+// TestNewMessageIDText: the text NewMessageIDText returns is the String of the MessageID it returns, for
+// fresh and given transactions, escaped ones, dates with and without the cached second's text, and a
+// sender too long for the stack buffer.
+func TestNewMessageIDText(t *testing.T) {
+	now := time.Date(2024, 5, 1, 12, 0, 0, 123456789, time.FixedZone("CEST", 2*3600))
+	tests := []struct {
+		name, sender, tx string
+		now              time.Time
+	}{
+		{"fresh", "1.3.6.1.4.1.99999.10", "", now},
+		{"same second again", "1.3.6.1.4.1.99999.10", "", now.Add(300 * time.Millisecond)},
+		{"next second", "1.3.6.1.4.1.99999.10", "", now.Add(time.Second)},
+		{"in transaction", "1.3.6.1.4.1.99999.20", "urn:uuid:93f76566-a5df-4baa-9436-c3665b656aae", now},
+		{"escaped transaction", "1.2", "fc 1&2?%", now},
+		{"zero time", "1.2", "", time.Time{}},
+		{"year 10000", "1.2", "", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"year -1", "1.2", "tx", time.Date(-1, 6, 15, 12, 30, 45, 0, time.UTC)},
+		{"long sender", strings.Repeat("1.", 200) + "9", "", now},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, text := NewMessageIDText(tt.sender, tt.tx, tt.now)
+			assert.Equal(t, m.String(), text)
+			assert.Equal(t, tt.sender, m.Sender)
+			assert.Regexp(t, uuidURNRe, m.ID)
+			if tt.tx == "" {
+				assert.Regexp(t, uuidURNRe, m.TransactionID)
+			} else {
+				assert.Equal(t, tt.tx, m.TransactionID)
+			}
+			assert.Equal(t, wireTime(tt.now), m.MessageDate)
+			// The same value as NewMessageIDInTransaction's, ids apart.
+			want := NewMessageIDInTransaction(tt.sender, m.TransactionID, tt.now)
+			want.ID = m.ID
+			assert.Equal(t, want, m)
+			if y := m.MessageDate.Year(); !tt.now.IsZero() && y >= 0 && y <= 9999 {
+				back, err := ParseMessageID(text)
+				require.NoError(t, err)
+				assert.True(t, m.Equal(back), "%+v re-parsed as %+v", m, back)
+			}
+		})
+	}
+}
+
+// TestNewMessageIDUnique: the random bytes read ahead are handed out once, by concurrent callers too.
+func TestNewMessageIDUnique(t *testing.T) {
+	const callers, each = 8, 2000
+	ids := make([][]string, callers)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			for range each {
+				m, _ := NewMessageIDText("1.2", "", time.Now())
+				ids[i] = append(ids[i], m.ID, m.TransactionID)
+			}
+		})
+	}
+	wg.Wait()
+	seen := make(map[string]bool, 2*callers*each)
+	for _, l := range ids {
+		for _, id := range l {
+			require.False(t, seen[id], "%s made twice", id)
+			seen[id] = true
+		}
+	}
+}
+
 func TestMessageIDValidate(t *testing.T) {
 	d := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -202,6 +271,13 @@ func TestMessageIDAppendToAllocs(t *testing.T) {
 	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() {
 		buf = NewMessageID("1.3.6.1.4.1.99999.10", time.Now()).AppendTo(buf[:0])
 	}), 1.0)
+	// NewMessageIDText: one string holding the text and both ids (a new second's text aside).
+	now := time.Now()
+	var text string
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() {
+		_, text = NewMessageIDText("1.3.6.1.4.1.99999.10", "", now)
+	}), 1.0)
+	assert.NotEmpty(t, text)
 }
 
 func FuzzParseMessageID(f *testing.F) {
@@ -250,6 +326,14 @@ func BenchmarkNewMessageIDAppendTo(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = NewMessageID("1.3.6.1.4.1.99999.10", now).AppendTo(buf[:0])
+	}
+}
+
+func BenchmarkNewMessageIDText(b *testing.B) {
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = NewMessageIDText("1.3.6.1.4.1.99999.10", "", now)
 	}
 }
 

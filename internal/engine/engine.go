@@ -167,12 +167,15 @@ func (e *Engine) Validity(fn rps.Function, asked time.Duration) time.Duration {
 //
 // The header is returned by value: a caller that keeps it on its stack saves an allocation a call.
 func (e *Engine) Prepare(fn rps.Function, req rps.Request, c Call) (soap.Header, correlate.OperationKey, error) {
-	mid := soap.NewMessageID(e.from.EntityID, e.now())
 	fcID := c.FunctionCallIdentifier
+	tx := "" // a fresh TransactionId, unless the identifier can be one
+	if fcID != "" && isURLSafe(fcID) {
+		tx = fcID
+	}
+	// The MessageID and its text are made at once: the header needs only the text.
+	mid, midText := soap.NewMessageIDText(e.from.EntityID, tx, e.now())
 	if fcID == "" {
 		fcID = mid.TransactionID
-	} else if isURLSafe(fcID) {
-		mid.TransactionID = fcID
 	}
 	base := req.RequestBase()
 	base.FunctionCallIdentifier = fcID
@@ -182,7 +185,7 @@ func (e *Engine) Prepare(fn rps.Function, req rps.Request, c Call) (soap.Header,
 	if c.Provider != "" {
 		from = e.from.WithProviderEntityID(c.Provider).String()
 	}
-	h := soap.Header{From: from, To: e.to, MessageID: mid.String(), Action: fn.RequestAction}
+	h := soap.Header{From: from, To: e.to, MessageID: midText, Action: fn.RequestAction}
 	if fn.Mode == rps.Async {
 		h.ReplyTo = e.replyTo
 		if c.ReplyTo != "" {
