@@ -299,15 +299,16 @@ func (c *Client) call(ctx context.Context, fn rps.Function, req rps.Request, res
 			endCall(obs, nil, err)
 		}
 	}()
-	r, err := c.eng.CallInto(ctx, &h, req, resp) // the answer's body is decoded as its envelope is read
-	if err != nil {
+	// r's values go into x: it stays on this stack.
+	var r soap.Response
+	if err = c.eng.CallInto(ctx, &h, req, resp, &r); err != nil { // the body is decoded as its envelope is read
 		engine.FillCallError(err, key)
 		return false, err
 	}
 	*x = Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
 	// A synchronous answer names the request it answers; one naming another request is not ours, whatever
 	// its body says.
-	if err = c.eng.CheckAnswer(fn, &h, r); err != nil {
+	if err = c.eng.CheckAnswer(fn, &h, &r); err != nil {
 		return true, err
 	}
 	x.Warning, x.EIDWarning, err = c.decodeResponse(ctx, fn, r.Message, resp)

@@ -279,11 +279,21 @@ func (c *Client) Call(ctx context.Context, endpoint string, h *Header, body Body
 // element, it is decoded into into in the same pass as the envelope (ReadMessageInto), and the
 // Message's DecodeBody(into) returns that outcome without reading the body again.
 func (c *Client) CallInto(ctx context.Context, endpoint string, h *Header, body BodyWriter, into BodyReader) (*Response, error) {
+	r := new(Response)
+	if err := c.CallIntoResponse(ctx, endpoint, h, body, into, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CallIntoResponse is CallInto that fills r, which the caller provides, instead of returning a Response
+// of its own: a caller that keeps only the Response's values (its Message among them) saves an
+// allocation a call. r is left as it was when the call fails.
+func (c *Client) CallIntoResponse(ctx context.Context, endpoint string, h *Header, body BodyWriter, into BodyReader, r *Response) error {
 	bp, _ := c.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
 	}
-	defer c.bufs.Put(bp)
 	hdr := *h
 	if c.security != nil {
 		var nonce [NonceSize]byte
@@ -292,11 +302,12 @@ func (c *Client) CallInto(ctx context.Context, endpoint string, h *Header, body 
 	}
 	payload := AppendEnvelopeVersion((*bp)[:0], c.version, &hdr, body)
 	*bp = payload
-	r, err := c.post(ctx, endpoint, h.Action, payload, into)
+	err := c.post(ctx, endpoint, h.Action, payload, into, r)
+	c.bufs.Put(bp) // the payload is not referred to once post returns: retries are over
 	if ce, ok := err.(*CallError); ok {
 		ce.MessageID = h.MessageID
 	}
-	return r, err
+	return err
 }
 
 // attemptError is one failed attempt and what it proves.
@@ -313,17 +324,22 @@ type attemptError struct {
 // Post sends an already encoded envelope, with the same retries as Call. Call is the usual entry point;
 // Post serves senders that keep the exact bytes (the mock gateway's callbacks).
 func (c *Client) Post(ctx context.Context, endpoint, action string, payload []byte) (*Response, error) {
-	return c.post(ctx, endpoint, action, payload, nil)
+	r := new(Response)
+	if err := c.post(ctx, endpoint, action, payload, nil, r); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
-func (c *Client) post(ctx context.Context, endpoint, action string, payload []byte, into BodyReader) (*Response, error) {
+// post sends payload, with retries, and fills r with the answer; r is left as it was on failure.
+func (c *Client) post(ctx context.Context, endpoint, action string, payload []byte, into BodyReader, r *Response) error {
 	var b backoff.BackOff // made at the first failure: nearly every call succeeds at once
 	start := time.Now()
 	for attempts := 1; ; attempts++ {
-		r, ae := c.once(ctx, endpoint, action, payload, into)
+		ae := c.once(ctx, endpoint, action, payload, into, r)
 		if ae == nil {
 			r.Attempts = attempts
-			return r, nil
+			return nil
 		}
 		err := ae.err
 		ce := &CallError{Endpoint: endpoint, Action: action, Attempts: attempts, Outcome: ae.outcome, StatusCode: ae.status,
@@ -370,7 +386,7 @@ func (c *Client) post(ctx context.Context, endpoint, action string, payload []by
 			err = fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
 		}
 		ce.Err = err
-		return nil, ce
+		return ce
 	}
 }
 
@@ -397,7 +413,8 @@ func answered(status int, err error) *attemptError {
 	return &attemptError{err: err, outcome: o, status: status}
 }
 
-func (c *Client) once(ctx context.Context, endpoint, action string, payload []byte, into BodyReader) (*Response, *attemptError) {
+// once makes one attempt and, when it succeeds, fills r with its answer (Attempts aside).
+func (c *Client) once(ctx context.Context, endpoint, action string, payload []byte, into BodyReader, r *Response) *attemptError {
 	var trace *attemptTrace
 	if c.http != nil {
 		// A round tripper of someone else's: httptrace tells how far the attempt got (net/http's
@@ -414,16 +431,29 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 			ex = newExchange()
 		}
 		if err = c.prepare(ex, ctx, endpoint, action, payload); err != nil {
-			return nil, &attemptError{err: err, outcome: NotSent, permanent: true}
+			return &attemptError{err: err, outcome: NotSent, permanent: true}
 		}
 		req = &ex.req
 	} else if req, err = c.newRequest(ctx, endpoint, action, payload); err != nil {
-		return nil, &attemptError{err: err, outcome: NotSent, permanent: true}
+		return &attemptError{err: err, outcome: NotSent, permanent: true}
 	}
 	// The Message the answer is read into; it goes back to the pool when once returns, unless handed over.
 	m := c.pools.get()
-	handedOver := false
+	var (
+		handedOver bool
+		body       io.Closer // the answer's, closed when once returns
+		reuse      *exchange // back to the pool when once returns, after the body is closed
+	)
+	// One deferred call does all the clean-up, in this order, and once has few returns: the compiler then
+	// inlines it at each return instead of running the runtime's deferral, which costs more than the
+	// clean-up itself on every call.
 	defer func() {
+		if body != nil {
+			_ = body.Close()
+		}
+		if reuse != nil {
+			c.exchs.Put(reuse) // nothing refers to the exchange once the answer's body is closed
+		}
 		if !handedOver {
 			c.pools.put(m) // only now: errors quoted from its buffer, and read the answer's header
 		}
@@ -437,8 +467,7 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		var direct bool
 		res, direct, err = c.rt.roundTrip(ctx, req, &ex.space)
 		if direct {
-			// Nothing refers to the exchange once the answer's body is closed (below, or by now).
-			defer c.exchs.Put(ex)
+			reuse = ex
 		}
 	} else {
 		res, err = c.http.Do(req)
@@ -448,43 +477,54 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		if fix := certificateFailure(err); fix != "" {
 			ae.outcome, ae.permanent, ae.fix = NotSent, true, fix
 		}
-		return nil, ae
+		return ae
 	}
-	defer res.Body.Close()
+	body = res.Body
+	var ae *attemptError
+	handedOver, ae = c.answer(res, ex, m, into, r)
+	return ae
+}
+
+// answer reads and classifies the answer res of one attempt into m (and into), and fills r when it is a
+// success. handedOver reports that m went to the caller, in r or with a fault in the error; once
+// returns it to the pool otherwise.
+func (c *Client) answer(res *http.Response, ex *exchange, m *Message, into BodyReader, r *Response) (handedOver bool, _ *attemptError) {
 	data, err := readInto((*m.buf)[:0], res.Body, res.ContentLength, c.maxBytes)
 	*m.buf = data
 	if err != nil {
 		ae := answered(res.StatusCode, err)
 		ae.permanent = errors.Is(err, ErrTooLarge)
-		return nil, ae
+		return false, ae
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		switch {
 		case res.StatusCode == http.StatusAccepted || res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusOK:
-			return &Response{StatusCode: res.StatusCode}, nil
+			*r = Response{StatusCode: res.StatusCode}
+			return false, nil
 		default:
-			return nil, c.statusError(res, &HTTPError{StatusCode: res.StatusCode, Status: res.Status}, nil)
+			return false, c.statusError(res, &HTTPError{StatusCode: res.StatusCode, Status: res.Status}, nil)
 		}
 	}
 	// Only an error status needs the media type: parsing it allocates.
 	if res.StatusCode >= 300 && !isSOAPContentType(res.Header.Get("Content-Type")) {
 		herr := &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
-		return nil, c.statusError(res, herr, nil)
+		return false, c.statusError(res, herr, nil)
 	}
 	err = c.pools.read(m, c.read, into)
 	if err != nil && errors.Is(err, ErrEmptyBody) && res.StatusCode < 300 {
 		// An envelope with an empty Body on a 2xx is a one-way acknowledgement (node-soap and others
 		// send one for a 202): the request was accepted, exactly as with no body at all.
-		return &Response{StatusCode: res.StatusCode}, nil
+		*r = Response{StatusCode: res.StatusCode}
+		return false, nil
 	}
 	if err != nil {
 		if res.StatusCode >= 300 {
 			err = &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}
 		}
 		if res.StatusCode >= 300 {
-			return nil, c.statusError(res, err, nil)
+			return false, c.statusError(res, err, nil)
 		}
-		return nil, answered(res.StatusCode, err)
+		return false, answered(res.StatusCode, err)
 	}
 	m.HTTPHeader, m.TLS = res.Header, res.TLS
 	if ex != nil && res != &ex.space.pr.res {
@@ -492,17 +532,18 @@ func (c *Client) once(ctx context.Context, endpoint, action string, payload []by
 		// the pool must not clear for the next answer (Message.Release).
 		m.HTTPHeader = res.Header.Clone()
 	}
-	handedOver = true // to the caller, or with the fault to the error; a released Message returns
+	// Handed over from here: to the caller, or with the fault to the error; a released Message returns.
 	if m.Fault != nil {
 		m.Fault.HTTPStatus = res.StatusCode
 		// A fault is a refusal whatever status carries it, 502 and 504 excepted: a proxy's fault says
 		// nothing of what the gateway behind it did.
-		return nil, c.statusError(res, m.Fault, m.Fault)
+		return true, c.statusError(res, m.Fault, m.Fault)
 	}
 	if res.StatusCode >= 300 {
-		return nil, c.statusError(res, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}, nil)
+		return true, c.statusError(res, &HTTPError{StatusCode: res.StatusCode, Status: res.Status, Body: snippet(data)}, nil)
 	}
-	return &Response{StatusCode: res.StatusCode, Message: m}, nil
+	*r = Response{StatusCode: res.StatusCode, Message: m}
+	return true, nil
 }
 
 // newRequest is the POST of payload to endpoint with the headers of action, as http.NewRequestWithContext

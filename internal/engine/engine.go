@@ -215,10 +215,10 @@ func (e *Engine) Observe(ctx context.Context, dt *DispatcherTelemetry, key corre
 	return e.tel.Observe(ctx, dt, key, req, async)
 }
 
-// CallInto posts a synchronous request with header h; the answer's body is decoded into resp as its
-// envelope is read.
-func (e *Engine) CallInto(ctx context.Context, h *soap.Header, req rps.Request, resp rps.Response) (*soap.Response, error) {
-	return e.soap.CallInto(ctx, e.endpoint, h, req, resp)
+// CallInto posts a synchronous request with header h and fills r with the answer; the answer's body is
+// decoded into resp as its envelope is read.
+func (e *Engine) CallInto(ctx context.Context, h *soap.Header, req rps.Request, resp rps.Response, r *soap.Response) error {
+	return e.soap.CallIntoResponse(ctx, e.endpoint, h, req, resp, r)
 }
 
 // Send posts an asynchronous request with header h.
