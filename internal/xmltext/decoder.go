@@ -427,60 +427,179 @@ func (d *Decoder) NextChild() (bool, error) {
 	}
 }
 
-// NextChildIn is NextChild for a caller that knows which children to expect: names are their local names
-// in the order the schema gives them, and hint the index where the next one is likely to be (the last one
-// found, so that a repeated child is found first). When the next child is one of names[hint:] written
-// plainly, as <p:name> or <p:name/> with p the current element's prefix (or as <name> when it has none)
-// and nothing else in its start tag, it is taken without scanning or resolving its name and i is its index in names:
-// such a child is necessarily in the current element's namespace, and the Decoder's state is then exactly
-// what NextChild would have made it. Otherwise the child is read as NextChild reads it and i is -1: the
-// caller matches it by Local, which also takes the spellings (other case, other prefix) peers vary.
+// Child is a child element a generated decoder expects, for NextChildIn. Generated code writes tables of
+// them as literals (wsdl/internal/codecgen), so that matching a name costs a few word operations and no
+// set-up; NewChild is what those literals must equal.
+//
+// The words hold the name followed by '>', the end of a plain start or end tag: <p:name> is then matched,
+// its end included, by one masked comparison of two words (and, for a name of sixteen bytes or more, of
+// the word that ends it).
+type Child struct {
+	Local string    // the local name as the schema spells it; never empty
+	Word  [2]uint64 // the first sixteen bytes of Local+">" as little-endian words, zero past its end
+	Mask  [2]uint64 // 0xFF in each byte of Word that Local+">" fills
+	Tail  uint64    // when Local is sixteen bytes or longer, the last eight bytes of Local+">"; else 0
+	Leaf  bool      // simple content: NextChildIn reads the child's text and end tag as well
+}
+
+// NewChild returns the Child that expects the local name local (leaf: with simple content).
+func NewChild(local string, leaf bool) Child {
+	if local == "" {
+		panic("xmltext: NewChild with an empty name")
+	}
+	c := Child{Local: local, Leaf: leaf}
+	s := local + ">"
+	for k := 0; k < len(s) && k < 16; k++ {
+		c.Word[k/8] |= uint64(s[k]) << (8 * (k % 8))
+		c.Mask[k/8] |= 0xFF << (8 * (k % 8))
+	}
+	if n := len(s); n > 16 {
+		c.Tail = binary.LittleEndian.Uint64([]byte(s[n-8:]))
+	}
+	return c
+}
+
+// longMatch reports whether data holds c's local name then '>' at q, for a name of sixteen bytes or more
+// whose first sixteen matched there: it compares the word that ends it, with its '>', and what lies between.
+func (c *Child) longMatch(data []byte, q int) bool {
+	n := len(c.Local) + 1 // with the '>'
+	if q+n > len(data) || binary.LittleEndian.Uint64(data[q+n-8:q+n]) != c.Tail {
+		return false
+	}
+	return n <= 24 || string(data[q+16:q+n-8]) == c.Local[16:n-8]
+}
+
+// NextChildIn is NextChild for a caller that knows which children to expect: children are their local
+// names in the order the schema gives them, and hint the index where the next one is likely to be (the
+// last one found, so that a repeated child is found first). When the next child is one of children[hint:]
+// written plainly, as <p:name> with p the current element's prefix (or as <name> when it has none) and
+// nothing else in its start tag, it is taken without scanning or resolving its name and i is its index:
+// such a child is necessarily in the current element's namespace. Otherwise the child is read as
+// NextChild reads it and i is -1: the caller matches it by Local, which also takes the spellings (other
+// case, other prefix, <p:name/>) peers vary.
+//
+// A child found whose Child is a Leaf is read whole: text is what Text returns for it, its end tag is
+// consumed and the current element is the parent again, as after NextChild and Text (errors included).
+// Plain text followed by the child's end tag written as </p:name> is taken in the same pass, with no frame
+// pushed. Any other child found is the current element, exactly as NextChild would have left it; so is
+// the end of the current element (ok false), which is matched in place when its end tag is plain.
 // Generated decoders call it; most of a SOAP body is children in schema order.
-func (d *Decoder) NextChildIn(names []string, hint int) (ok bool, i int, err error) {
-	if n := len(d.stack); n > 0 && n < d.lim.MaxDepth && !d.empty {
-		data := d.data
-		p := d.pos
+func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text []byte, err error) {
+	data, p, n := d.data, d.pos, len(d.stack)
+	if n == 0 || n >= d.lim.MaxDepth || d.empty {
+		return d.nextChildSlow()
+	}
+	if p < len(data) && data[p] != '<' {
 		for p < len(data) && isSpace(data[p]) {
 			p++
 		}
-		f := &d.stack[n-1]
-		plen := f.local - f.start // the parent's prefix and colon, 0 without a prefix
-		q := p + 1 + plen         // where the child's local name starts if it has the parent's prefix
-		samePrefix := plen == 0
-		if plen <= 8 && q+8 <= len(data) {
-			// The prefix as one word: shorter than a call to compare it.
-			x := binary.LittleEndian.Uint64(data[p+1 : p+9])
-			y := binary.LittleEndian.Uint64(data[f.start : f.start+8])
-			samePrefix = (x^y)<<(64-8*plen) == 0
+	}
+	// The fast paths read whole words: a start tag's '<', prefix (at most six bytes and its colon) and two
+	// words of name. Only the last end tags of a document are closer to its end.
+	if p+25 > len(data) {
+		return d.nextChildSlow()
+	}
+	tag := binary.LittleEndian.Uint64(data[p : p+8])
+	f := &d.stack[n-1]
+	start, plen := f.start, f.local-f.start // plen: the parent's prefix and colon, 0 without a prefix
+	if tag&0xFFFF == '<'|'/'<<8 {
+		// The current element's end tag, as its children's usually end: </qname>.
+		if qn := f.end - start; p+2+qn < len(data) && data[p+2+qn] == '>' && equalAt(data, p+2, start, qn) {
+			d.pos = p + 3 + qn
+			d.pop()
+			return false, -1, nil, nil
 		}
-		if samePrefix && q < len(data) && data[p] == '<' {
-			c := data[q]
-			for j := max(hint, 0); j < len(names); j++ {
-				name := names[j]
-				end := q + len(name)
-				// The first byte, the byte after the name and the last byte rule out nearly every other
-				// name before the whole of it is compared.
-				if len(name) == 0 || name[0] != c || end+1 >= len(data) || (data[end] != '>' && data[end] != '/') ||
-					data[end-1] != name[len(name)-1] || string(data[q:end]) != name {
-					continue
-				}
-				empty := data[end] == '/'
-				if empty && data[end+1] != '>' {
-					continue
-				}
-				colon := plen - 1 // -1 without a prefix
-				d.pos = end + 1
-				if empty {
-					d.pos++
-				}
+		return d.nextChildSlow()
+	}
+	if plen > 6 {
+		return d.nextChildSlow()
+	}
+	// '<' and the parent's prefix, compared as one word, masked to their length: shorter than a call.
+	pw := binary.LittleEndian.Uint64(data[start:start+8]) << 8
+	open := uint64(1)<<((8+8*plen)&63) - 1
+	if (tag^(pw|'<'))&open != 0 {
+		return d.nextChildSlow()
+	}
+	q := p + 1 + plen
+	name := data[q : q+16]
+	w0, w1 := binary.LittleEndian.Uint64(name[:8]), binary.LittleEndian.Uint64(name[8:])
+	j := max(hint, 0)
+	for {
+		// Two masked words rule out every other name of sixteen bytes or less (with its '>'); a longer
+		// one is checked further by longMatch.
+		for j < len(children) && (w0^children[j].Word[0])&children[j].Mask[0]|(w1^children[j].Word[1])&children[j].Mask[1] != 0 {
+			j++
+		}
+		if j >= len(children) {
+			return d.nextChildSlow()
+		}
+		if c := &children[j]; c.Tail == 0 || c.longMatch(data, q) {
+			break
+		}
+		j++
+	}
+	c := &children[j]
+	t := q + len(c.Local) + 1 // past the '>'
+	if !c.Leaf {
+		d.pos = t
+		d.attrs = d.attrs[:0]
+		d.push(p+1, t-p-2, plen-1, f.space, len(d.ns), false)
+		return true, j, nil, nil
+	}
+	// A leaf: plain text, then its end tag </p:name> written as the start tag was, is read in the same
+	// pass, and nothing is pushed. "</" and the prefix are one word, the name is compared as in the start
+	// tag; a text stop other than "</" (a reference, a line end, markup) is left to Text.
+	if k := indexTextStop(data[t:]); k >= 0 {
+		s := t + k
+		if e := s + 2 + plen; e+16 <= len(data) {
+			end := data[e : e+16]
+			if (binary.LittleEndian.Uint64(data[s:s+8])^(pw<<8|'<'|'/'<<8))&(open<<8|0xFF)|
+				(binary.LittleEndian.Uint64(end[:8])^c.Word[0])&c.Mask[0]|(binary.LittleEndian.Uint64(end[8:])^c.Word[1])&c.Mask[1] == 0 &&
+				(c.Tail == 0 || c.longMatch(data, e)) {
+				d.pos = e + len(c.Local) + 1
 				d.attrs = d.attrs[:0]
-				d.push(p+1, end-p-1, colon, f.space, len(d.ns), empty)
-				return true, j, nil
+				if k == 0 {
+					return true, j, nil, nil // Text's answer for no text
+				}
+				return true, j, data[t:s], nil
 			}
 		}
 	}
-	ok, err = d.NextChild()
-	return ok, -1, err
+	return d.leafSlow(j, p, t, plen, f.space)
+}
+
+// nextChildSlow is NextChildIn for a child it leaves to the caller, or for the end of the current
+// element when its end tag is not plain.
+func (d *Decoder) nextChildSlow() (bool, int, []byte, error) {
+	ok, err := d.NextChild()
+	return ok, -1, nil, err
+}
+
+// leafSlow is NextChildIn for the leaf at index j whose start tag, <p:name> with a prefix and colon plen
+// bytes long, is at p and ends just before t, when its content is not plain text followed by its end
+// tag: Text reads it, on the element pushed as NextChild would have pushed it.
+func (d *Decoder) leafSlow(j, p, t, plen, space int) (bool, int, []byte, error) {
+	d.pos = t
+	d.attrs = d.attrs[:0]
+	d.push(p+1, t-p-2, plen-1, space, len(d.ns), false)
+	text, err := d.Text()
+	return true, j, text, err
+}
+
+// equalAt reports whether data[a:a+n] equals data[b:b+n], a word at a time. Both must be followed by at
+// least max(8-n, 0) bytes of data: a name shorter than a word is compared as one, masked.
+func equalAt(data []byte, a, b, n int) bool {
+	if n < 8 {
+		x := binary.LittleEndian.Uint64(data[a:a+8]) ^ binary.LittleEndian.Uint64(data[b:b+8])
+		return x<<(64-8*n) == 0
+	}
+	for k := 0; k < n-8; k += 8 {
+		if binary.LittleEndian.Uint64(data[a+k:a+k+8]) != binary.LittleEndian.Uint64(data[b+k:b+k+8]) {
+			return false
+		}
+	}
+	// The last word overlaps the one before when n is not a multiple of eight.
+	return binary.LittleEndian.Uint64(data[a+n-8:a+n]) == binary.LittleEndian.Uint64(data[b+n-8:b+n])
 }
 
 // Text returns the current element's character data, entity references resolved, comments dropped, and

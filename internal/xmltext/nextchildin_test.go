@@ -9,10 +9,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// step advances to the next child the way trace wants compared. i is the child's index in expected, -1
+// when the caller has to match it itself; for an expected leaf (i >= 0, Leaf) the child was read whole and
+// text is its text.
+type step func(d *Decoder, hint *int) (ok bool, i int, text []byte, err error)
+
+// isLeaf is how trace tells leaves by name, the way expected's Leaf flags do.
+func isLeaf(local []byte) bool { return strings.HasPrefix(strings.ToLower(string(local)), "leaf") }
+
+// state is everything a Decoder keeps about where it is, for comparing two ways of getting there.
+func state(d *Decoder) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  @%d empty=%v stack=%v ns=[", d.pos, d.empty, d.stack)
+	for _, n := range d.ns {
+		fmt.Fprintf(&b, "%s=%s ", n.prefix, n.uri)
+	}
+	fmt.Fprintf(&b, "] attrs=%v\n", d.attrs)
+	return b.String()
+}
+
 // trace walks a document the way generated decoders do and records every step: each element's depth,
-// namespace and local name, its attributes, its text (a leaf's) and where the decoder stands after it.
+// namespace and local name, its attributes, its text (a leaf's) and the decoder's whole state after it.
 // next chooses how children are advanced to, so that NextChild and NextChildIn can be compared.
-func trace(data []byte, lim Limits, next func(d *Decoder, hint *int) (bool, error)) string {
+func trace(data []byte, lim Limits, next step) string {
 	var b strings.Builder
 	d := NewDecoder(data, lim)
 	if err := d.Root(); err != nil {
@@ -21,25 +40,39 @@ func trace(data []byte, lim Limits, next func(d *Decoder, hint *int) (bool, erro
 	var visit func(hint *int) error
 	visit = func(hint *int) error {
 		for {
-			ok, err := next(d, hint)
+			ok, i, text, err := next(d, hint)
+			if i >= 0 && expected[i].Leaf {
+				// Read whole by NextChildIn: it was the parent's next level, in its namespace.
+				if err != nil {
+					fmt.Fprintf(&b, "error: %v\n%s", err, state(d))
+					return err
+				}
+				fmt.Fprintf(&b, "%d {%s}%s text %q\n%s", d.Depth()+1, d.Space(), expected[i].Local, text, state(d))
+				continue
+			}
 			if err != nil || !ok {
-				fmt.Fprintf(&b, "end %d at %d\n", d.Depth(), d.Offset())
+				fmt.Fprintf(&b, "end %d\n%s", d.Depth(), state(d))
 				return err
 			}
-			fmt.Fprintf(&b, "%d {%s}%s", d.Depth(), d.Space(), d.Local())
+			elem := fmt.Sprintf("%d {%s}%s", d.Depth(), d.Space(), d.Local())
+			if isLeaf(d.Local()) {
+				if len(d.attrs) != 0 {
+					elem += " attrs" // NextChildIn never reads a child with attributes whole
+				}
+				text, err := d.Text()
+				if err != nil {
+					fmt.Fprintf(&b, "error: %v\n%s", err, state(d))
+					return err
+				}
+				fmt.Fprintf(&b, "%s text %q\n%s", elem, text, state(d))
+				continue
+			}
+			b.WriteString(elem)
 			for i := range d.attrs {
 				a := &d.attrs[i]
 				fmt.Fprintf(&b, " %s=%q", d.data[a.start:a.end], d.data[a.vstart:a.vend])
 			}
-			if d.LocalIs("leaf") {
-				text, err := d.Text()
-				fmt.Fprintf(&b, " text %q at %d\n", text, d.Offset())
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			b.WriteString("\n")
+			b.WriteString("\n" + state(d))
 			inner := 0
 			if err := visit(&inner); err != nil {
 				return err
@@ -56,66 +89,122 @@ func trace(data []byte, lim Limits, next func(d *Decoder, hint *int) (bool, erro
 	return b.String()
 }
 
-var expected = []string{"a", "leaf", "b", "Leaf", "c"}
+// expected covers names shorter than a word, one or two words long, longer than two words (compared by
+// their last word as well) and longer than three (the middle compared as a string), leaves and not.
+var expected = []Child{
+	NewChild("a", false), NewChild("leaf", true), NewChild("b", false), NewChild("Leaf", true), NewChild("c", false),
+	NewChild("leaf5678", true), NewChild("leaf567890123456", true), NewChild("leaf5678901234567", true),
+	NewChild("leaf567890123456789012345", true), NewChild("container-of-the-long-name", false),
+	NewChild("cont5678", false), NewChild("cont56789012345678", false),
+	NewChild("leaf56789012345", true), NewChild("leaf5678901234567890123", true), NewChild("leaf56789012345678901234", true),
+}
 
-func viaNextChild(d *Decoder, _ *int) (bool, error) { return d.NextChild() }
+func viaNextChild(d *Decoder, _ *int) (bool, int, []byte, error) {
+	ok, err := d.NextChild()
+	return ok, -1, nil, err
+}
 
-func viaNextChildIn(d *Decoder, hint *int) (bool, error) {
-	ok, i, err := d.NextChildIn(expected, *hint)
+func viaNextChildIn(d *Decoder, hint *int) (bool, int, []byte, error) {
+	ok, i, text, err := d.NextChildIn(expected, *hint)
 	if i >= 0 {
 		*hint = i
 	}
-	return ok, err
+	return ok, i, text, err
+}
+
+// Documents that take every path of NextChildIn and of its reading of leaves, and every way out of them.
+var nextChildInDocs = []string{
+	`<p:r xmlns:p="u"><p:a><p:leaf>1</p:leaf><p:leaf>2</p:leaf></p:a><p:b/><p:c></p:c></p:r>`,
+	`<r xmlns="u"><a><leaf>x</leaf></a>  <b>` + "\n\t" + `<leaf>y</leaf></b><c/></r>`,
+	`<p:r xmlns:p="u" xmlns:q="u"><q:a><q:leaf>1</q:leaf></q:a><p:a x="1"><p:leaf>2</p:leaf></p:a></p:r>`,
+	`<p:r xmlns:p="u"><p:a xmlns:p="v"><p:leaf>1</p:leaf></p:a><p:ab><p:leaf>1</p:leaf></p:ab></p:r>`,
+	`<p:r xmlns:p="u"><p:a ><p:leaf >1</p:leaf ></p:a><p:A><p:LEAF>2</p:LEAF></p:A></p:r>`,
+	`<p:r xmlns:p="u"><!--c--><p:a>text<p:leaf>1</p:leaf></p:a><?pi?><p:c/></p:r>`,
+	`<p:r xmlns:p="u"><p:a><p:leaf>1</p:leaf></p:b></p:r>`,
+	`<p:r xmlns:p="u"><p:a><p:leaf>1</p:leaf>`,
+	`<p:r xmlns:p="u"><p:a`,
+	`<p:r xmlns:p="u"><p:`,
+	`<p:r xmlns:p="u"><`,
+	`<r><a><a><a><a><leaf>deep</leaf></a></a></a></a></r>`,
+	`<p:r xmlns:p="u"><p:c><p:b><p:a/></p:b></p:c></p:r>`,
+	`<r xmlns:p="u"><p:a/><a/></r>`,
+	`<p:r xmlns:p="u"><a/><p:a/></p:r>`,
+	`<p:r xmlns:p="u"><p:a>` + "\xff" + `</p:a></p:r>`,
+	// Leaves: plain, empty, self-closing, escaped, with line ends, comments, CDATA, children, wrong or
+	// spaced end tags, other prefixes, at the very end of the document.
+	`<p:r xmlns:p="u"><p:leaf></p:leaf><p:leaf/><p:Leaf>x</p:Leaf><p:leaf5678>8</p:leaf5678><p:c/></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf567890123456>16</p:leaf567890123456><p:leaf5678901234567>17</p:leaf5678901234567></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf567890123456789012345>25</p:leaf567890123456789012345><p:leaf567890123456789012346>x</p:leaf567890123456789012346></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf567890123456789012345>25</p:leaf567890123456789012346></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf56789012345>15</p:leaf56789012345><p:leaf5678901234567890123>23</p:leaf5678901234567890123><p:leaf56789012345678901234>24</p:leaf56789012345678901234></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf56789012345>15</p:leaf56789012346><p:leaf5678901234567890123>23</p:leaf5678901234567890124></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf56789012345678901234>24</p:leaf56789012345678901x34></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf56789012345678901x34>24</p:leaf56789012345678901x34><p:leaf5678901234567890124>23</p:leaf5678901234567890124></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf56789012345 >15</p:leaf56789012345><p:leaf56789012345/><p:leaf5678901234567890123/></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf5678901234567>17</p:leaf5678901234568></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf>a&amp;b</p:leaf><p:leaf>a` + "\r\n" + `b</p:leaf><p:leaf>a<!--x-->b</p:leaf><p:leaf><![CDATA[<x>]]></p:leaf></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf>a<p:b/></p:leaf></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf>a</p:leaf ><p:leaf>b</p:leafx></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf>a</q:leaf></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf>a</leaf></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf>a</p:leaf>`,
+	`<p:r xmlns:p="u"><p:leaf>a</p:leaf></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf>a</p:lea`,
+	`<p:r xmlns:p="u"><p:leaf>a&bogus;</p:leaf></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf>a<!DOCTYPE x></p:leaf></p:r>`,
+	`<p:r xmlns:p="u"><p:leaf x="1">a</p:leaf><p:leaf xmlns:p="v">b</p:leaf><p:leaf/ ></p:r>`,
+	`<p:r xmlns:p="u"><p:a><p:leaf>1</p:leaf><p:a><p:leaf>2</p:leaf></p:a></p:a></p:r>`,
+	`<r><leaf>1</leaf><leaf5678>2</leaf5678><leaf/><a><leaf>3</leaf></a></r>`,
+	`<abcdefgh:r xmlns:abcdefgh="u"><abcdefgh:leaf>1</abcdefgh:leaf><abcdefgh:a/></abcdefgh:r>`,
+	`<abcdefghi:r xmlns:abcdefghi="u"><abcdefghi:leaf>1</abcdefghi:leaf><abcdefghi:a/></abcdefghi:r>`,
+	// End tags of the current element: plain, long, spaced, wrong, after text.
+	`<p:r xmlns:p="u"><p:container-of-the-long-name><p:leaf>1</p:leaf></p:container-of-the-long-name></p:r>`,
+	`<p:r xmlns:p="u"><p:container-of-the-long-name><p:leaf>1</p:leaf></p:container-of-the-long-namf></p:r>`,
+	`<p:r xmlns:p="u"><p:container-of-the-long-name></p:cxntainer-of-the-long-name></p:r>`,
+	`<p:r xmlns:p="u"><p:cont5678><p:b></p:b ></p:cont5678><p:cont56789012345678><p:a/></p:cont56789012345678></p:r>`,
+	`<p:r xmlns:p="u"><p:cont5678><p:b></p:bb></p:cont5678></p:r>`,
+	`<p:r xmlns:p="u"><p:cont5678><p:b>x</p:b>y</p:cont5678></p:r>`,
+	`<p:r xmlns:p="u"><p:cont56789012345678></p:cont56789012345679></p:r>`,
+	`<p:r xmlns:p="u"><p:a></p:a>`,
+	`<p:r xmlns:p="u"><p:a></p:a></p:r>  `,
 }
 
 // TestNextChildInAsNextChild: whatever the document, taking children by NextChildIn leaves the decoder
-// exactly where NextChild does, with the same namespaces, names, attributes and text, and the same errors.
+// exactly where NextChild and Text do, with the same namespaces, names, attributes and text, and the same
+// errors.
 func TestNextChildInAsNextChild(t *testing.T) {
-	docs := []string{
-		`<p:r xmlns:p="u"><p:a><p:leaf>1</p:leaf><p:leaf>2</p:leaf></p:a><p:b/><p:c></p:c></p:r>`,
-		`<r xmlns="u"><a><leaf>x</leaf></a>  <b>` + "\n\t" + `<leaf>y</leaf></b><c/></r>`,
-		`<p:r xmlns:p="u" xmlns:q="u"><q:a><q:leaf>1</q:leaf></q:a><p:a x="1"><p:leaf>2</p:leaf></p:a></p:r>`,
-		`<p:r xmlns:p="u"><p:a xmlns:p="v"><p:leaf>1</p:leaf></p:a><p:ab><p:leaf>1</p:leaf></p:ab></p:r>`,
-		`<p:r xmlns:p="u"><p:a ><p:leaf >1</p:leaf ></p:a><p:A><p:LEAF>2</p:LEAF></p:A></p:r>`,
-		`<p:r xmlns:p="u"><!--c--><p:a>text<p:leaf>1</p:leaf></p:a><?pi?><p:c/></p:r>`,
-		`<p:r xmlns:p="u"><p:a><p:leaf>1</p:leaf></p:b></p:r>`,
-		`<p:r xmlns:p="u"><p:a><p:leaf>1</p:leaf>`,
-		`<p:r xmlns:p="u"><p:a`,
-		`<p:r xmlns:p="u"><p:`,
-		`<p:r xmlns:p="u"><`,
-		`<r><a><a><a><a><leaf>deep</leaf></a></a></a></a></r>`,
-		`<p:r xmlns:p="u"><p:c><p:b><p:a/></p:b></p:c></p:r>`,
-		`<r xmlns:p="u"><p:a/><a/></r>`,
-		`<p:r xmlns:p="u"><a/><p:a/></p:r>`,
-		`<p:r xmlns:p="u"><p:a>` + "\xff" + `</p:a></p:r>`,
-	}
-	for _, doc := range docs {
-		for _, lim := range []Limits{{}, {MaxDepth: 3}} {
-			want := trace([]byte(doc), lim, viaNextChild)
-			got := trace([]byte(doc), lim, viaNextChildIn)
-			assert.Equal(t, want, got, "%s (depth %d)", doc, lim.MaxDepth)
+	for _, doc := range nextChildInDocs {
+		// Also away from the end of the document, where NextChildIn reads whole words.
+		for _, doc := range []string{doc, doc + "<!--                    -->"} {
+			for _, lim := range []Limits{{}, {MaxDepth: 3}, {MaxDepth: 2}} {
+				want := trace([]byte(doc), lim, viaNextChild)
+				got := trace([]byte(doc), lim, viaNextChildIn)
+				assert.Equal(t, want, got, "%s (depth %d)", doc, lim.MaxDepth)
+			}
 		}
 	}
 }
 
-// TestNextChildInFindsExpected: children written as expected are found by index, the others are left to
-// the caller (i is -1), and so are the ones before the hint.
+// TestNextChildInFindsExpected: children written as expected are found by index, the others (attributes,
+// another prefix or case, self-closing) are left to the caller (i is -1), and so are the ones before the
+// hint.
 func TestNextChildInFindsExpected(t *testing.T) {
-	doc := `<p:r xmlns:p="u"><p:b></p:b><p:a></p:a><p:a>t</p:a><p:B></p:B><a></a><p:c x="1"></p:c><p:c></p:c><p:c/></p:r>`
+	doc := `<p:r xmlns:p="u"><p:b></p:b><p:a></p:a><p:a>t</p:a><p:B></p:B><a></a><p:c x="1"></p:c><p:c></p:c><p:c/></p:r>` +
+		`<!-- NextChildIn reads two words of a name: near the end of the document it leaves the child to NextChild -->`
 	for _, tt := range []struct {
 		hint int
 		want []int
 	}{
-		{0, []int{2, 0, 0, -1, -1, -1, 4, 4}},
-		{2, []int{2, -1, -1, -1, -1, -1, 4, 4}},
-		{-3, []int{2, 0, 0, -1, -1, -1, 4, 4}},
+		{0, []int{2, 0, 0, -1, -1, -1, 4, -1}},
+		{2, []int{2, -1, -1, -1, -1, -1, 4, -1}},
+		{-3, []int{2, 0, 0, -1, -1, -1, 4, -1}},
 		{5, []int{-1, -1, -1, -1, -1, -1, -1, -1}},
 	} {
 		d := NewDecoder([]byte(doc), Limits{})
 		require.NoError(t, d.Root())
 		var got []int
 		for {
-			ok, i, err := d.NextChildIn(expected, tt.hint)
+			ok, i, _, err := d.NextChildIn(expected, tt.hint)
 			require.NoError(t, err)
 			if !ok {
 				break
@@ -127,14 +216,56 @@ func TestNextChildInFindsExpected(t *testing.T) {
 	}
 }
 
+// TestNextChildInReadsLeaves: an expected leaf comes back whole, its text with it, whichever way it is
+// written, and the parent is current again; one written otherwise than <p:name> is the caller's to read.
+func TestNextChildInReadsLeaves(t *testing.T) {
+	doc := `<p:r xmlns:p="u"><p:leaf>plain</p:leaf><p:leaf></p:leaf><p:leaf/><p:leaf>a&amp;b</p:leaf>` +
+		`<p:leaf567890123456789012345>long</p:leaf567890123456789012345><p:leaf >spaced</p:leaf ></p:r>`
+	d := NewDecoder([]byte(doc), Limits{})
+	require.NoError(t, d.Root())
+	var got []string
+	for {
+		ok, i, text, err := d.NextChildIn(expected, 0)
+		require.NoError(t, err)
+		if !ok {
+			break
+		}
+		if i < 0 {
+			text, err = d.Text()
+			require.NoError(t, err)
+		}
+		require.Equal(t, 1, d.Depth())
+		got = append(got, fmt.Sprintf("%d %q", i, text))
+	}
+	assert.Equal(t, []string{`1 "plain"`, `1 ""`, `-1 ""`, `1 "a&b"`, `8 "long"`, `-1 "spaced"`}, got)
+}
+
+// TestNewChild: the words of a name, as generated tables spell them.
+func TestNewChild(t *testing.T) {
+	c := NewChild("Iccid", true) // "Iccid>"
+	assert.Equal(t, Child{Local: "Iccid", Word: [2]uint64{0x3e6469636349}, Mask: [2]uint64{0xFFFFFFFFFFFF}, Leaf: true}, c)
+	c = NewChild("ProfileType", false) // "ProfileT", "ype>"
+	assert.Equal(t, Child{Local: "ProfileType", Word: [2]uint64{0x54656c69666f7250, 0x3e657079}, Mask: [2]uint64{^uint64(0), 0xFFFFFFFF}}, c)
+	c = NewChild("RemoteProvisioningVersion", false)
+	assert.Equal(t, [2]uint64{0x725065746f6d6552, 0x696e6f697369766f}, c.Word) // "RemotePr", "ovisioni"
+	assert.Equal(t, [2]uint64{^uint64(0), ^uint64(0)}, c.Mask)
+	assert.Equal(t, uint64(0x3e6e6f6973726556), c.Tail)                                   // "Version>"
+	assert.Equal(t, uint64(0x3e65747562697274), NewChild("FallbackAttribute", true).Tail) // "tribute>"
+	assert.Panics(t, func() { NewChild("", false) })
+}
+
 func FuzzNextChildIn(f *testing.F) {
 	f.Add([]byte(`<p:r xmlns:p="u"><p:a><p:leaf>1</p:leaf></p:a><p:b/><p:c x="1"/></p:r>`))
 	f.Add([]byte(`<r xmlns="u"><a><leaf>x</leaf></a><c/></r>`))
 	f.Add([]byte(envelope))
+	for _, doc := range nextChildInDocs {
+		f.Add([]byte(doc))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lim := Limits{MaxDepth: 8}
-		if want, got := trace(data, lim, viaNextChild), trace(data, lim, viaNextChildIn); want != got {
-			t.Fatalf("NextChild:\n%s\nNextChildIn:\n%s", want, got)
+		for _, lim := range []Limits{{MaxDepth: 8}, {MaxDepth: 2}} {
+			if want, got := trace(data, lim, viaNextChild), trace(data, lim, viaNextChildIn); want != got {
+				t.Fatalf("NextChild:\n%s\nNextChildIn:\n%s", want, got)
+			}
 		}
 	})
 }

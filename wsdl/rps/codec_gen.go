@@ -39,49 +39,43 @@ func (v *ExecutionStatusType) DecodeXML(d *xmltext.Decoder) error {
 func (v *ExecutionStatusType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfExecutionStatusType[:], hint)
-		if ok && i < 0 {
-			i = childOfExecutionStatusType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfExecutionStatusType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfExecutionStatusType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfExecutionStatusType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			v.Status = decodeStatusType(d, t)
+		case 1:
+			if v.StatusCodeData == nil {
+				v.StatusCodeData = new(StatusCodeDataType)
+			}
+			if err := v.StatusCodeData.decodeXML(d, "StatusCodeData"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ExecutionStatusType's children is i (-1: none of them).
-func (v *ExecutionStatusType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Status = decodeStatusType(d, t)
-		return true, nil
-	case 1:
-		if v.StatusCodeData == nil {
-			v.StatusCodeData = new(StatusCodeDataType)
-		}
-		return true, v.StatusCodeData.decodeXML(d, "StatusCodeData")
-	}
-	return false, nil
+// childrenOfExecutionStatusType is the ExecutionStatusType children, in schema order, for NextChildIn.
+var childrenOfExecutionStatusType = [...]xmltext.Child{
+	{Local: "Status", Word: [2]uint64{0x3e737574617453, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "StatusCodeData", Word: [2]uint64{0x6f43737574617453, 0x3e617461446564}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}},
 }
-
-// childrenOfExecutionStatusType is the local names of the ExecutionStatusType children, in schema order, for NextChildIn.
-var childrenOfExecutionStatusType = [...]string{"Status", "StatusCodeData"}
 
 // childOfExecutionStatusType is the index of the ExecutionStatusType child named local, ignoring ASCII case, or -1.
 func childOfExecutionStatusType(local []byte) int {
@@ -141,65 +135,44 @@ func (v *StatusCodeDataType) DecodeXML(d *xmltext.Decoder) error {
 func (v *StatusCodeDataType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfStatusCodeDataType[:], hint)
-		if ok && i < 0 {
-			i = childOfStatusCodeDataType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfStatusCodeDataType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfStatusCodeDataType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfStatusCodeDataType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.Subject = d.String(t)
+		case 1:
+			v.Reason = d.String(t)
+		case 2:
+			v.SubjectIdentifier = d.String(t)
+		case 3:
+			v.Message = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among StatusCodeDataType's children is i (-1: none of them).
-func (v *StatusCodeDataType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Subject = d.String(t)
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Reason = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SubjectIdentifier = d.String(t)
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Message = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfStatusCodeDataType is the StatusCodeDataType children, in schema order, for NextChildIn.
+var childrenOfStatusCodeDataType = [...]xmltext.Child{
+	{Local: "Subject", Word: [2]uint64{0x3e7463656a627553, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Reason", Word: [2]uint64{0x3e6e6f73616552, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "SubjectIdentifier", Word: [2]uint64{0x497463656a627553, 0x65696669746e6564}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "Message", Word: [2]uint64{0x3e6567617373654d, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfStatusCodeDataType is the local names of the StatusCodeDataType children, in schema order, for NextChildIn.
-var childrenOfStatusCodeDataType = [...]string{"Subject", "Reason", "SubjectIdentifier", "Message"}
 
 // childOfStatusCodeDataType is the index of the StatusCodeDataType child named local, ignoring ASCII case, or -1.
 func childOfStatusCodeDataType(local []byte) int {
@@ -261,51 +234,38 @@ func (v *SubscriptionAddressType) DecodeXML(d *xmltext.Decoder) error {
 func (v *SubscriptionAddressType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfSubscriptionAddressType[:], hint)
-		if ok && i < 0 {
-			i = childOfSubscriptionAddressType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfSubscriptionAddressType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfSubscriptionAddressType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfSubscriptionAddressType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.Imsi = d.String(t)
+		case 1:
+			v.Msisdn = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among SubscriptionAddressType's children is i (-1: none of them).
-func (v *SubscriptionAddressType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Imsi = d.String(t)
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Msisdn = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfSubscriptionAddressType is the SubscriptionAddressType children, in schema order, for NextChildIn.
+var childrenOfSubscriptionAddressType = [...]xmltext.Child{
+	{Local: "Imsi", Word: [2]uint64{0x3e69736d49, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
+	{Local: "Msisdn", Word: [2]uint64{0x3e6e647369734d, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfSubscriptionAddressType is the local names of the SubscriptionAddressType children, in schema order, for NextChildIn.
-var childrenOfSubscriptionAddressType = [...]string{"Imsi", "Msisdn"}
 
 // childOfSubscriptionAddressType is the index of the SubscriptionAddressType child named local, ignoring ASCII case, or -1.
 func childOfSubscriptionAddressType(local []byte) int {
@@ -359,41 +319,38 @@ func (p *pendingPOL2Type) flush(v *POL2Type) {
 }
 
 func (v *POL2Type) decodeXML(d *xmltext.Decoder, elem string) error {
-	hint := 0
 	var p pendingPOL2Type
+	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfPOL2Type[:], hint)
-		if ok && i < 0 {
-			i = childOfPOL2Type(d.Local())
+		ok, i, _, err := d.NextChildIn(childrenOfPOL2Type[:], hint)
+		if err != nil || !ok {
+			p.flush(v)
+			return err
 		}
-		if i >= 0 {
-			hint = i
-		}
-		if err == nil && ok {
-			var matched bool
-			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
-				err = d.Skip()
-			}
-			if err == nil {
+		if i < 0 {
+			if i = childOfPOL2Type(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					p.flush(v)
+					return err
+				}
 				continue
 			}
 		}
-		p.flush(v)
-		return err
+		hint = i
+		switch i {
+		case 0:
+			if err := p.Rule.next(&v.Rule).decodeXML(d, "Rule"); err != nil {
+				p.flush(v)
+				return err
+			}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among POL2Type's children is i (-1: none of them).
-func (v *POL2Type) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingPOL2Type) (bool, error) {
-	switch i {
-	case 0:
-		return true, p.Rule.next(&v.Rule).decodeXML(d, "Rule")
-	}
-	return false, nil
+// childrenOfPOL2Type is the POL2Type children, in schema order, for NextChildIn.
+var childrenOfPOL2Type = [...]xmltext.Child{
+	{Local: "Rule", Word: [2]uint64{0x3e656c7552, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}},
 }
-
-// childrenOfPOL2Type is the local names of the POL2Type children, in schema order, for NextChildIn.
-var childrenOfPOL2Type = [...]string{"Rule"}
 
 // childOfPOL2Type is the index of the POL2Type child named local, ignoring ASCII case, or -1.
 func childOfPOL2Type(local []byte) int {
@@ -442,58 +399,41 @@ func (v *POL2RuleType) DecodeXML(d *xmltext.Decoder) error {
 func (v *POL2RuleType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfPOL2RuleType[:], hint)
-		if ok && i < 0 {
-			i = childOfPOL2RuleType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfPOL2RuleType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfPOL2RuleType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfPOL2RuleType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.Subject = decodePOL2SubjectType(d, t)
+		case 1:
+			v.Action = decodePOL2ActionType(d, t)
+		case 2:
+			v.Qualification = decodePOL2QualificationType(d, t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among POL2RuleType's children is i (-1: none of them).
-func (v *POL2RuleType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Subject = decodePOL2SubjectType(d, t)
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Action = decodePOL2ActionType(d, t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Qualification = decodePOL2QualificationType(d, t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfPOL2RuleType is the POL2RuleType children, in schema order, for NextChildIn.
+var childrenOfPOL2RuleType = [...]xmltext.Child{
+	{Local: "Subject", Word: [2]uint64{0x3e7463656a627553, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Action", Word: [2]uint64{0x3e6e6f69746341, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Qualification", Word: [2]uint64{0x636966696c617551, 0x3e6e6f697461}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
 }
-
-// childrenOfPOL2RuleType is the local names of the POL2RuleType children, in schema order, for NextChildIn.
-var childrenOfPOL2RuleType = [...]string{"Subject", "Action", "Qualification"}
 
 // childOfPOL2RuleType is the index of the POL2RuleType child named local, ignoring ASCII case, or -1.
 func childOfPOL2RuleType(local []byte) int {
@@ -570,96 +510,83 @@ func (p *pendingSecurityDomainType) flush(v *SecurityDomainType) {
 }
 
 func (v *SecurityDomainType) decodeXML(d *xmltext.Decoder, elem string) error {
-	hint := 0
 	var p pendingSecurityDomainType
+	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfSecurityDomainType[:], hint)
-		if ok && i < 0 {
-			i = childOfSecurityDomainType(d.Local())
+		ok, i, t, err := d.NextChildIn(childrenOfSecurityDomainType[:], hint)
+		if err != nil || !ok {
+			p.flush(v)
+			return err
 		}
-		if i >= 0 {
-			hint = i
-		}
-		if err == nil && ok {
-			var matched bool
-			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
-				err = d.Skip()
-			}
-			if err == nil {
+		if i < 0 {
+			if i = childOfSecurityDomainType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					p.flush(v)
+					return err
+				}
 				continue
 			}
+			if childrenOfSecurityDomainType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					p.flush(v)
+					return err
+				}
+			}
 		}
-		p.flush(v)
-		return err
-	}
-}
-
-// decodeChild decodes the child d is on, whose index among SecurityDomainType's children is i (-1: none of them).
-func (v *SecurityDomainType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingSecurityDomainType) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Aid", t, err)
-		}
-		v.AID = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		{
-			var e HexBinary
+		hint = i
+		switch i {
+		case 0:
 			x, err := decodeHex(d, t)
 			if err != nil {
-				return true, fieldError(elem, "Tar", t, err)
+				p.flush(v)
+				return fieldError(elem, "Aid", t, err)
 			}
-			e = x
-			*p.Tar.next(&v.Tar) = e
+			v.AID = x
+		case 1:
+			{
+				var e HexBinary
+				x, err := decodeHex(d, t)
+				if err != nil {
+					p.flush(v)
+					return fieldError(elem, "Tar", t, err)
+				}
+				e = x
+				*p.Tar.next(&v.Tar) = e
+			}
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				p.flush(v)
+				return fieldError(elem, "Sin", t, err)
+			}
+			v.Sin = x
+		case 3:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				p.flush(v)
+				return fieldError(elem, "Sdin", t, err)
+			}
+			v.Sdin = x
+		case 4:
+			v.Role = decodeSecurityDomainRoleType(d, t)
+		case 5:
+			if err := p.Keyset.next(&v.Keyset).decodeXML(d, "Keyset"); err != nil {
+				p.flush(v)
+				return err
+			}
 		}
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Sin", t, err)
-		}
-		v.Sin = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Sdin", t, err)
-		}
-		v.Sdin = x
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Role = decodeSecurityDomainRoleType(d, t)
-		return true, nil
-	case 5:
-		return true, p.Keyset.next(&v.Keyset).decodeXML(d, "Keyset")
 	}
-	return false, nil
 }
 
-// childrenOfSecurityDomainType is the local names of the SecurityDomainType children, in schema order, for NextChildIn.
-var childrenOfSecurityDomainType = [...]string{"Aid", "Tar", "Sin", "Sdin", "Role", "Keyset"}
+// childrenOfSecurityDomainType is the SecurityDomainType children, in schema order, for NextChildIn.
+var childrenOfSecurityDomainType = [...]xmltext.Child{
+	{Local: "Aid", Word: [2]uint64{0x3e646941, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Tar", Word: [2]uint64{0x3e726154, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Sin", Word: [2]uint64{0x3e6e6953, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Sdin", Word: [2]uint64{0x3e6e696453, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
+	{Local: "Role", Word: [2]uint64{0x3e656c6f52, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
+	{Local: "Keyset", Word: [2]uint64{0x3e74657379654b, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}},
+}
 
 // childOfSecurityDomainType is the index of the SecurityDomainType child named local, ignoring ASCII case, or -1.
 func childOfSecurityDomainType(local []byte) int {
@@ -747,76 +674,73 @@ func (p *pendingKeySetType) flush(v *KeySetType) {
 }
 
 func (v *KeySetType) decodeXML(d *xmltext.Decoder, elem string) error {
-	hint := 0
 	var p pendingKeySetType
+	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfKeySetType[:], hint)
-		if ok && i < 0 {
-			i = childOfKeySetType(d.Local())
+		ok, i, t, err := d.NextChildIn(childrenOfKeySetType[:], hint)
+		if err != nil || !ok {
+			p.flush(v)
+			return err
 		}
-		if i >= 0 {
-			hint = i
-		}
-		if err == nil && ok {
-			var matched bool
-			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
-				err = d.Skip()
-			}
-			if err == nil {
+		if i < 0 {
+			if i = childOfKeySetType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					p.flush(v)
+					return err
+				}
 				continue
 			}
-		}
-		p.flush(v)
-		return err
-	}
-}
-
-// decodeChild decodes the child d is on, whose index among KeySetType's children is i (-1: none of them).
-func (v *KeySetType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingKeySetType) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseInt32(t)
-		if err != nil {
-			return true, fieldError(elem, "Version", t, err)
-		}
-		v.Version = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Type = decodeKeysetTypeType(d, t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		{
-			var e NonNegativeInteger
-			x, err := parseUint(t)
-			if err != nil {
-				return true, fieldError(elem, "Cntr", t, err)
+			if childrenOfKeySetType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					p.flush(v)
+					return err
+				}
 			}
-			e = NonNegativeInteger(x)
-			v.Cntr = &e
 		}
-		return true, nil
-	case 3:
-		return true, p.Key.next(&v.Key).decodeXML(d, "Key")
-	case 4:
-		return true, p.Certificate.next(&v.Certificate).decodeXML(d, "Certificate")
+		hint = i
+		switch i {
+		case 0:
+			x, err := parseInt32(t)
+			if err != nil {
+				p.flush(v)
+				return fieldError(elem, "Version", t, err)
+			}
+			v.Version = x
+		case 1:
+			v.Type = decodeKeysetTypeType(d, t)
+		case 2:
+			{
+				var e NonNegativeInteger
+				x, err := parseUint(t)
+				if err != nil {
+					p.flush(v)
+					return fieldError(elem, "Cntr", t, err)
+				}
+				e = NonNegativeInteger(x)
+				v.Cntr = &e
+			}
+		case 3:
+			if err := p.Key.next(&v.Key).decodeXML(d, "Key"); err != nil {
+				p.flush(v)
+				return err
+			}
+		case 4:
+			if err := p.Certificate.next(&v.Certificate).decodeXML(d, "Certificate"); err != nil {
+				p.flush(v)
+				return err
+			}
+		}
 	}
-	return false, nil
 }
 
-// childrenOfKeySetType is the local names of the KeySetType children, in schema order, for NextChildIn.
-var childrenOfKeySetType = [...]string{"Version", "Type", "Cntr", "Key", "Certificate"}
+// childrenOfKeySetType is the KeySetType children, in schema order, for NextChildIn.
+var childrenOfKeySetType = [...]xmltext.Child{
+	{Local: "Version", Word: [2]uint64{0x3e6e6f6973726556, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Type", Word: [2]uint64{0x3e65707954, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
+	{Local: "Cntr", Word: [2]uint64{0x3e72746e43, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
+	{Local: "Key", Word: [2]uint64{0x3e79654b, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
+	{Local: "Certificate", Word: [2]uint64{0x6369666974726543, 0x3e657461}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}},
+}
 
 // childOfKeySetType is the index of the KeySetType child named local, ignoring ASCII case, or -1.
 func childOfKeySetType(local []byte) int {
@@ -895,52 +819,52 @@ func (v *KeyType) decodeXML(d *xmltext.Decoder, elem string) error {
 		}
 		v.Kcv = x
 	}
-	hint := 0
 	var p pendingKeyType
+	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfKeyType[:], hint)
-		if ok && i < 0 {
-			i = childOfKeyType(d.Local())
+		ok, i, t, err := d.NextChildIn(childrenOfKeyType[:], hint)
+		if err != nil || !ok {
+			p.flush(v)
+			return err
 		}
-		if i >= 0 {
-			hint = i
-		}
-		if err == nil && ok {
-			var matched bool
-			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
-				err = d.Skip()
-			}
-			if err == nil {
+		if i < 0 {
+			if i = childOfKeyType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					p.flush(v)
+					return err
+				}
 				continue
 			}
+			if childrenOfKeyType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					p.flush(v)
+					return err
+				}
+			}
 		}
-		p.flush(v)
-		return err
+		hint = i
+		switch i {
+		case 0:
+			x, err := parseInt32(t)
+			if err != nil {
+				p.flush(v)
+				return fieldError(elem, "Index", t, err)
+			}
+			v.Index = x
+		case 1:
+			if err := p.KeyComponents.next(&v.KeyComponents).decodeXML(d, "KeyComponents"); err != nil {
+				p.flush(v)
+				return err
+			}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among KeyType's children is i (-1: none of them).
-func (v *KeyType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingKeyType) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseInt32(t)
-		if err != nil {
-			return true, fieldError(elem, "Index", t, err)
-		}
-		v.Index = x
-		return true, nil
-	case 1:
-		return true, p.KeyComponents.next(&v.KeyComponents).decodeXML(d, "KeyComponents")
-	}
-	return false, nil
+// childrenOfKeyType is the KeyType children, in schema order, for NextChildIn.
+var childrenOfKeyType = [...]xmltext.Child{
+	{Local: "Index", Word: [2]uint64{0x3e7865646e49, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "KeyComponents", Word: [2]uint64{0x6f706d6f4379654b, 0x3e73746e656e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}},
 }
-
-// childrenOfKeyType is the local names of the KeyType children, in schema order, for NextChildIn.
-var childrenOfKeyType = [...]string{"Index", "KeyComponents"}
 
 // childOfKeyType is the index of the KeyType child named local, ignoring ASCII case, or -1.
 func childOfKeyType(local []byte) int {
@@ -1004,25 +928,13 @@ func (v *KeyComponentType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 	for {
 		ok, err := d.NextChild()
-		i := -1
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
+		if err := d.Skip(); err != nil {
 			return err
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
-			}
-		}
 	}
-}
-
-// decodeChild decodes the child d is on, whose index among KeyComponentType's children is i (-1: none of them).
-func (v *KeyComponentType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	return false, nil
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -1059,66 +971,49 @@ func (v *CertificateType) DecodeXML(d *xmltext.Decoder) error {
 func (v *CertificateType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfCertificateType[:], hint)
-		if ok && i < 0 {
-			i = childOfCertificateType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfCertificateType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfCertificateType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfCertificateType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			x, err := parseInt32(t)
+			if err != nil {
+				return fieldError(elem, "Index", t, err)
+			}
+			v.Index = x
+		case 1:
+			v.CaID = d.String(t)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Value", t, err)
+			}
+			v.Value = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among CertificateType's children is i (-1: none of them).
-func (v *CertificateType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseInt32(t)
-		if err != nil {
-			return true, fieldError(elem, "Index", t, err)
-		}
-		v.Index = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.CaID = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Value", t, err)
-		}
-		v.Value = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfCertificateType is the CertificateType children, in schema order, for NextChildIn.
+var childrenOfCertificateType = [...]xmltext.Child{
+	{Local: "Index", Word: [2]uint64{0x3e7865646e49, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "CaId", Word: [2]uint64{0x3e64496143, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
+	{Local: "Value", Word: [2]uint64{0x3e65756c6156, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfCertificateType is the local names of the CertificateType children, in schema order, for NextChildIn.
-var childrenOfCertificateType = [...]string{"Index", "CaId", "Value"}
 
 // childOfCertificateType is the index of the CertificateType child named local, ignoring ASCII case, or -1.
 func childOfCertificateType(local []byte) int {
@@ -1201,107 +1096,114 @@ func (p *pendingEISType) flush(v *EISType) {
 }
 
 func (v *EISType) decodeXML(d *xmltext.Decoder, elem string) error {
-	hint := 0
 	var p pendingEISType
+	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfEISType[:], hint)
-		if ok && i < 0 {
-			i = childOfEISType(d.Local())
+		ok, i, t, err := d.NextChildIn(childrenOfEISType[:], hint)
+		if err != nil || !ok {
+			p.flush(v)
+			return err
 		}
-		if i >= 0 {
-			hint = i
-		}
-		if err == nil && ok {
-			var matched bool
-			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
-				err = d.Skip()
-			}
-			if err == nil {
+		if i < 0 {
+			if i = childOfEISType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					p.flush(v)
+					return err
+				}
 				continue
 			}
-		}
-		p.flush(v)
-		return err
-	}
-}
-
-// decodeChild decodes the child d is on, whose index among EISType's children is i (-1: none of them).
-func (v *EISType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingEISType) (bool, error) {
-	switch i {
-	case 0:
-		return true, v.EumSignedInfo.decodeXML(d, "EumSignedInfo")
-	case 1:
-		inner, err := d.InnerXML()
-		if err != nil {
-			return true, err
-		}
-		v.EumSignature.Inner = d.Bytes(len(inner))
-		copy(v.EumSignature.Inner, inner)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseUint(t)
-		if err != nil {
-			return true, fieldError(elem, "RemainingMemory", t, err)
-		}
-		v.RemainingMemory = NonNegativeInteger(x)
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseUint(t)
-		if err != nil {
-			return true, fieldError(elem, "AvailableMemoryForProfiles", t, err)
-		}
-		v.AvailableMemoryForProfiles = NonNegativeInteger(x)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		{
-			var e DateTime
-			x, err := parseDateTime(t)
-			if err != nil {
-				return true, fieldError(elem, "LastAuditDate", t, err)
+			if childrenOfEISType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					p.flush(v)
+					return err
+				}
 			}
-			e = DateTime{x}
-			v.LastAuditDate = &e
 		}
-		return true, nil
-	case 5:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
+		hint = i
+		switch i {
+		case 0:
+			if err := v.EumSignedInfo.decodeXML(d, "EumSignedInfo"); err != nil {
+				p.flush(v)
+				return err
+			}
+		case 1:
+			inner, err := d.InnerXML()
+			if err != nil {
+				p.flush(v)
+				return err
+			}
+			v.EumSignature.Inner = d.Bytes(len(inner))
+			copy(v.EumSignature.Inner, inner)
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				p.flush(v)
+				return fieldError(elem, "RemainingMemory", t, err)
+			}
+			v.RemainingMemory = NonNegativeInteger(x)
+		case 3:
+			x, err := parseUint(t)
+			if err != nil {
+				p.flush(v)
+				return fieldError(elem, "AvailableMemoryForProfiles", t, err)
+			}
+			v.AvailableMemoryForProfiles = NonNegativeInteger(x)
+		case 4:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					p.flush(v)
+					return fieldError(elem, "LastAuditDate", t, err)
+				}
+				e = DateTime{x}
+				v.LastAuditDate = &e
+			}
+		case 5:
+			v.SmsrID = d.String(t)
+		case 6:
+			if err := p.ProfileInfo.next(&v.ProfileInfo).decodeXML(d, "ProfileInfo"); err != nil {
+				p.flush(v)
+				return err
+			}
+		case 7:
+			if err := v.IsdR.decodeXML(d, "Isd-r"); err != nil {
+				p.flush(v)
+				return err
+			}
+		case 8:
+			if v.AuditTrail == nil {
+				v.AuditTrail = new(AuditTrailType)
+			}
+			if err := v.AuditTrail.decodeXML(d, "AuditTrail"); err != nil {
+				p.flush(v)
+				return err
+			}
+		case 9:
+			if v.AdditionalProperties == nil {
+				v.AdditionalProperties = new(AdditionalPropertiesType)
+			}
+			if err := v.AdditionalProperties.decodeXML(d, "AdditionalProperties"); err != nil {
+				p.flush(v)
+				return err
+			}
 		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	case 6:
-		return true, p.ProfileInfo.next(&v.ProfileInfo).decodeXML(d, "ProfileInfo")
-	case 7:
-		return true, v.IsdR.decodeXML(d, "Isd-r")
-	case 8:
-		if v.AuditTrail == nil {
-			v.AuditTrail = new(AuditTrailType)
-		}
-		return true, v.AuditTrail.decodeXML(d, "AuditTrail")
-	case 9:
-		if v.AdditionalProperties == nil {
-			v.AdditionalProperties = new(AdditionalPropertiesType)
-		}
-		return true, v.AdditionalProperties.decodeXML(d, "AdditionalProperties")
 	}
-	return false, nil
 }
 
-// childrenOfEISType is the local names of the EISType children, in schema order, for NextChildIn.
-var childrenOfEISType = [...]string{"EumSignedInfo", "EumSignature", "RemainingMemory", "AvailableMemoryForProfiles", "LastAuditDate", "Smsr-id", "ProfileInfo", "Isd-r", "AuditTrail", "AdditionalProperties"}
+// childrenOfEISType is the EISType children, in schema order, for NextChildIn.
+var childrenOfEISType = [...]xmltext.Child{
+	{Local: "EumSignedInfo", Word: [2]uint64{0x656e6769536d7545, 0x3e6f666e4964}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}},
+	{Local: "EumSignature", Word: [2]uint64{0x616e6769536d7545, 0x3e65727574}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffff}},
+	{Local: "RemainingMemory", Word: [2]uint64{0x6e696e69616d6552, 0x3e79726f6d654d67}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "AvailableMemoryForProfiles", Word: [2]uint64{0x6c62616c69617641, 0x4679726f6d654d65}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73656c69666f72, Leaf: true},
+	{Local: "LastAuditDate", Word: [2]uint64{0x696475417473614c, 0x3e6574614474}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ProfileInfo", Word: [2]uint64{0x49656c69666f7250, 0x3e6f666e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}},
+	{Local: "Isd-r", Word: [2]uint64{0x3e722d647349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}},
+	{Local: "AuditTrail", Word: [2]uint64{0x6172547469647541, 0x3e6c69}, Mask: [2]uint64{0xffffffffffffffff, 0xffffff}},
+	{Local: "AdditionalProperties", Word: [2]uint64{0x6e6f697469646441, 0x7265706f72506c61}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73656974726570},
+}
 
 // childOfEISType is the index of the EISType child named local, ignoring ASCII case, or -1.
 func childOfEISType(local []byte) int {
@@ -1400,106 +1302,79 @@ func (v *EumSignedInfoType) DecodeXML(d *xmltext.Decoder) error {
 func (v *EumSignedInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfEumSignedInfoType[:], hint)
-		if ok && i < 0 {
-			i = childOfEumSignedInfoType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfEumSignedInfoType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfEumSignedInfoType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfEumSignedInfoType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 1:
+			v.EumID = d.String(t)
+		case 2:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "ProductionDate", t, err)
+			}
+			v.ProductionDate = DateTime{x}
+		case 3:
+			v.PlatformType = d.String(t)
+		case 4:
+			v.PlatformVersion = d.String(t)
+		case 5:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Isd-p-loadfile-aid", t, err)
+			}
+			v.IsdPLoadfileAID = x
+		case 6:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Isd-p-module-aid", t, err)
+			}
+			v.IsdPModuleAID = x
+		case 7:
+			if err := v.Ecasd.decodeXML(d, "Ecasd"); err != nil {
+				return err
+			}
+		case 8:
+			if err := v.EuiccCapabilities.decodeXML(d, "EuiccCapabilities"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among EumSignedInfoType's children is i (-1: none of them).
-func (v *EumSignedInfoType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.EumID = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "ProductionDate", t, err)
-		}
-		v.ProductionDate = DateTime{x}
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.PlatformType = d.String(t)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.PlatformVersion = d.String(t)
-		return true, nil
-	case 5:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Isd-p-loadfile-aid", t, err)
-		}
-		v.IsdPLoadfileAID = x
-		return true, nil
-	case 6:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Isd-p-module-aid", t, err)
-		}
-		v.IsdPModuleAID = x
-		return true, nil
-	case 7:
-		return true, v.Ecasd.decodeXML(d, "Ecasd")
-	case 8:
-		return true, v.EuiccCapabilities.decodeXML(d, "EuiccCapabilities")
-	}
-	return false, nil
+// childrenOfEumSignedInfoType is the EumSignedInfoType children, in schema order, for NextChildIn.
+var childrenOfEumSignedInfoType = [...]xmltext.Child{
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Eum-id", Word: [2]uint64{0x3e64692d6d7545, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ProductionDate", Word: [2]uint64{0x69746375646f7250, 0x3e657461446e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "PlatformType", Word: [2]uint64{0x6d726f6674616c50, 0x3e65707954}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffff}, Leaf: true},
+	{Local: "PlatformVersion", Word: [2]uint64{0x6d726f6674616c50, 0x3e6e6f6973726556}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "Isd-p-loadfile-aid", Word: [2]uint64{0x6f6c2d702d647349, 0x612d656c69666461}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6469612d656c69, Leaf: true},
+	{Local: "Isd-p-module-aid", Word: [2]uint64{0x6f6d2d702d647349, 0x6469612d656c7564}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6469612d656c75, Leaf: true},
+	{Local: "Ecasd", Word: [2]uint64{0x3e6473616345, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}},
+	{Local: "EuiccCapabilities", Word: [2]uint64{0x7061436363697545, 0x656974696c696261}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73656974696c69},
 }
-
-// childrenOfEumSignedInfoType is the local names of the EumSignedInfoType children, in schema order, for NextChildIn.
-var childrenOfEumSignedInfoType = [...]string{"Eid", "Eum-id", "ProductionDate", "PlatformType", "PlatformVersion", "Isd-p-loadfile-aid", "Isd-p-module-aid", "Ecasd", "EuiccCapabilities"}
 
 // childOfEumSignedInfoType is the index of the EumSignedInfoType child named local, ignoring ASCII case, or -1.
 func childOfEumSignedInfoType(local []byte) int {
@@ -1593,87 +1468,58 @@ func (v *EuiccCapabilitiesType) DecodeXML(d *xmltext.Decoder) error {
 func (v *EuiccCapabilitiesType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfEuiccCapabilitiesType[:], hint)
-		if ok && i < 0 {
-			i = childOfEuiccCapabilitiesType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfEuiccCapabilitiesType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfEuiccCapabilitiesType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfEuiccCapabilitiesType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			x, err := parseBool(t)
+			if err != nil {
+				return fieldError(elem, "CattpSupport", t, err)
+			}
+			v.CattpSupport = x
+		case 1:
+			v.CattpVersion = d.String(t)
+		case 2:
+			x, err := parseBool(t)
+			if err != nil {
+				return fieldError(elem, "HttpSupport", t, err)
+			}
+			v.HttpSupport = x
+		case 3:
+			v.HttpVersion = d.String(t)
+		case 4:
+			v.SecurePacketVersion = d.String(t)
+		case 5:
+			v.RemoteProvisioningVersion = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among EuiccCapabilitiesType's children is i (-1: none of them).
-func (v *EuiccCapabilitiesType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseBool(t)
-		if err != nil {
-			return true, fieldError(elem, "CattpSupport", t, err)
-		}
-		v.CattpSupport = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.CattpVersion = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseBool(t)
-		if err != nil {
-			return true, fieldError(elem, "HttpSupport", t, err)
-		}
-		v.HttpSupport = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.HttpVersion = d.String(t)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SecurePacketVersion = d.String(t)
-		return true, nil
-	case 5:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.RemoteProvisioningVersion = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfEuiccCapabilitiesType is the EuiccCapabilitiesType children, in schema order, for NextChildIn.
+var childrenOfEuiccCapabilitiesType = [...]xmltext.Child{
+	{Local: "CattpSupport", Word: [2]uint64{0x7075537074746143, 0x3e74726f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffff}, Leaf: true},
+	{Local: "CattpVersion", Word: [2]uint64{0x7265567074746143, 0x3e6e6f6973}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffff}, Leaf: true},
+	{Local: "HttpSupport", Word: [2]uint64{0x7070755370747448, 0x3e74726f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
+	{Local: "HttpVersion", Word: [2]uint64{0x7372655670747448, 0x3e6e6f69}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
+	{Local: "SecurePacketVersion", Word: [2]uint64{0x6150657275636553, 0x7372655674656b63}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6e6f6973726556, Leaf: true},
+	{Local: "RemoteProvisioningVersion", Word: [2]uint64{0x725065746f6d6552, 0x696e6f697369766f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6e6f6973726556, Leaf: true},
 }
-
-// childrenOfEuiccCapabilitiesType is the local names of the EuiccCapabilitiesType children, in schema order, for NextChildIn.
-var childrenOfEuiccCapabilitiesType = [...]string{"CattpSupport", "CattpVersion", "HttpSupport", "HttpVersion", "SecurePacketVersion", "RemoteProvisioningVersion"}
 
 // childOfEuiccCapabilitiesType is the index of the EuiccCapabilitiesType child named local, ignoring ASCII case, or -1.
 func childOfEuiccCapabilitiesType(local []byte) int {
@@ -1768,124 +1614,89 @@ func (v *ProfileInfoType) DecodeXML(d *xmltext.Decoder) error {
 func (v *ProfileInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfProfileInfoType[:], hint)
-		if ok && i < 0 {
-			i = childOfProfileInfoType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfProfileInfoType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfProfileInfoType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfProfileInfoType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			v.Iccid = d.String(t)
+		case 1:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Isd-p-aid", t, err)
+			}
+			v.IsdPAID = x
+		case 2:
+			v.MnoID = d.String(t)
+		case 3:
+			x, err := parseBool(t)
+			if err != nil {
+				return fieldError(elem, "FallbackAttribute", t, err)
+			}
+			v.FallbackAttribute = x
+		case 4:
+			if err := v.SubscriptionAddress.decodeXML(d, "SubscriptionAddress"); err != nil {
+				return err
+			}
+		case 5:
+			v.State = decodeProfileStateType(d, t)
+		case 6:
+			v.SmdpID = d.String(t)
+		case 7:
+			v.ProfileType = d.String(t)
+		case 8:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AllocatedMemory", t, err)
+			}
+			v.AllocatedMemory = NonNegativeInteger(x)
+		case 9:
+			{
+				var e NonNegativeInteger
+				x, err := parseUint(t)
+				if err != nil {
+					return fieldError(elem, "FreeMemory", t, err)
+				}
+				e = NonNegativeInteger(x)
+				v.FreeMemory = &e
+			}
+		case 10:
+			if err := v.Pol2.decodeXML(d, "pol2"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ProfileInfoType's children is i (-1: none of them).
-func (v *ProfileInfoType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Isd-p-aid", t, err)
-		}
-		v.IsdPAID = x
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.MnoID = d.String(t)
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseBool(t)
-		if err != nil {
-			return true, fieldError(elem, "FallbackAttribute", t, err)
-		}
-		v.FallbackAttribute = x
-		return true, nil
-	case 4:
-		return true, v.SubscriptionAddress.decodeXML(d, "SubscriptionAddress")
-	case 5:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.State = decodeProfileStateType(d, t)
-		return true, nil
-	case 6:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmdpID = d.String(t)
-		return true, nil
-	case 7:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.ProfileType = d.String(t)
-		return true, nil
-	case 8:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseUint(t)
-		if err != nil {
-			return true, fieldError(elem, "AllocatedMemory", t, err)
-		}
-		v.AllocatedMemory = NonNegativeInteger(x)
-		return true, nil
-	case 9:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		{
-			var e NonNegativeInteger
-			x, err := parseUint(t)
-			if err != nil {
-				return true, fieldError(elem, "FreeMemory", t, err)
-			}
-			e = NonNegativeInteger(x)
-			v.FreeMemory = &e
-		}
-		return true, nil
-	case 10:
-		return true, v.Pol2.decodeXML(d, "pol2")
-	}
-	return false, nil
+// childrenOfProfileInfoType is the ProfileInfoType children, in schema order, for NextChildIn.
+var childrenOfProfileInfoType = [...]xmltext.Child{
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "Isd-p-aid", Word: [2]uint64{0x69612d702d647349, 0x3e64}, Mask: [2]uint64{0xffffffffffffffff, 0xffff}, Leaf: true},
+	{Local: "Mno-id", Word: [2]uint64{0x3e64692d6f6e4d, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "FallbackAttribute", Word: [2]uint64{0x6b6361626c6c6146, 0x7475626972747441}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e65747562697274, Leaf: true},
+	{Local: "SubscriptionAddress", Word: [2]uint64{0x7069726373627553, 0x726464416e6f6974}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73736572646441},
+	{Local: "State", Word: [2]uint64{0x3e6574617453, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "Smdp-id", Word: [2]uint64{0x3e64692d70646d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ProfileType", Word: [2]uint64{0x54656c69666f7250, 0x3e657079}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
+	{Local: "AllocatedMemory", Word: [2]uint64{0x657461636f6c6c41, 0x3e79726f6d654d64}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "FreeMemory", Word: [2]uint64{0x6f6d654d65657246, 0x3e7972}, Mask: [2]uint64{0xffffffffffffffff, 0xffffff}, Leaf: true},
+	{Local: "pol2", Word: [2]uint64{0x3e326c6f70, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}},
 }
-
-// childrenOfProfileInfoType is the local names of the ProfileInfoType children, in schema order, for NextChildIn.
-var childrenOfProfileInfoType = [...]string{"Iccid", "Isd-p-aid", "Mno-id", "FallbackAttribute", "SubscriptionAddress", "State", "Smdp-id", "ProfileType", "AllocatedMemory", "FreeMemory", "pol2"}
 
 // childOfProfileInfoType is the index of the ProfileInfoType child named local, ignoring ASCII case, or -1.
 func childOfProfileInfoType(local []byte) int {
@@ -1975,41 +1786,38 @@ func (p *pendingAuditTrailType) flush(v *AuditTrailType) {
 }
 
 func (v *AuditTrailType) decodeXML(d *xmltext.Decoder, elem string) error {
-	hint := 0
 	var p pendingAuditTrailType
+	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfAuditTrailType[:], hint)
-		if ok && i < 0 {
-			i = childOfAuditTrailType(d.Local())
+		ok, i, _, err := d.NextChildIn(childrenOfAuditTrailType[:], hint)
+		if err != nil || !ok {
+			p.flush(v)
+			return err
 		}
-		if i >= 0 {
-			hint = i
-		}
-		if err == nil && ok {
-			var matched bool
-			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
-				err = d.Skip()
-			}
-			if err == nil {
+		if i < 0 {
+			if i = childOfAuditTrailType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					p.flush(v)
+					return err
+				}
 				continue
 			}
 		}
-		p.flush(v)
-		return err
+		hint = i
+		switch i {
+		case 0:
+			if err := p.Record.next(&v.Record).decodeXML(d, "Record"); err != nil {
+				p.flush(v)
+				return err
+			}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among AuditTrailType's children is i (-1: none of them).
-func (v *AuditTrailType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingAuditTrailType) (bool, error) {
-	switch i {
-	case 0:
-		return true, p.Record.next(&v.Record).decodeXML(d, "Record")
-	}
-	return false, nil
+// childrenOfAuditTrailType is the AuditTrailType children, in schema order, for NextChildIn.
+var childrenOfAuditTrailType = [...]xmltext.Child{
+	{Local: "Record", Word: [2]uint64{0x3e64726f636552, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}},
 }
-
-// childrenOfAuditTrailType is the local names of the AuditTrailType children, in schema order, for NextChildIn.
-var childrenOfAuditTrailType = [...]string{"Record"}
 
 // childOfAuditTrailType is the index of the AuditTrailType child named local, ignoring ASCII case, or -1.
 func childOfAuditTrailType(local []byte) int {
@@ -2089,129 +1897,91 @@ func (v *AuditTrailRecordType) DecodeXML(d *xmltext.Decoder) error {
 func (v *AuditTrailRecordType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfAuditTrailRecordType[:], hint)
-		if ok && i < 0 {
-			i = childOfAuditTrailRecordType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfAuditTrailRecordType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfAuditTrailRecordType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfAuditTrailRecordType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 1:
+			v.SmsrID = d.String(t)
+		case 2:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "OperationDate", t, err)
+			}
+			v.OperationDate = DateTime{x}
+		case 3:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "OperationType", t, err)
+			}
+			v.OperationType = x
+		case 4:
+			v.RequesterID = d.String(t)
+		case 5:
+			if v.OperationExecutionStatus == nil {
+				v.OperationExecutionStatus = new(ExecutionStatusType)
+			}
+			if err := v.OperationExecutionStatus.decodeXML(d, "OperationExecutionStatus"); err != nil {
+				return err
+			}
+		case 6:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Isd-p-aid", t, err)
+			}
+			v.IsdPAID = x
+		case 7:
+			v.Iccid = d.String(t)
+		case 8:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Imei", t, err)
+			}
+			v.Imei = x
+		case 9:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Meid", t, err)
+			}
+			v.Meid = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among AuditTrailRecordType's children is i (-1: none of them).
-func (v *AuditTrailRecordType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "OperationDate", t, err)
-		}
-		v.OperationDate = DateTime{x}
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "OperationType", t, err)
-		}
-		v.OperationType = x
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.RequesterID = d.String(t)
-		return true, nil
-	case 5:
-		if v.OperationExecutionStatus == nil {
-			v.OperationExecutionStatus = new(ExecutionStatusType)
-		}
-		return true, v.OperationExecutionStatus.decodeXML(d, "OperationExecutionStatus")
-	case 6:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Isd-p-aid", t, err)
-		}
-		v.IsdPAID = x
-		return true, nil
-	case 7:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 8:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Imei", t, err)
-		}
-		v.Imei = x
-		return true, nil
-	case 9:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Meid", t, err)
-		}
-		v.Meid = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfAuditTrailRecordType is the AuditTrailRecordType children, in schema order, for NextChildIn.
+var childrenOfAuditTrailRecordType = [...]xmltext.Child{
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "OperationDate", Word: [2]uint64{0x6f6974617265704f, 0x3e657461446e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "OperationType", Word: [2]uint64{0x6f6974617265704f, 0x3e657079546e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "RequesterId", Word: [2]uint64{0x6574736575716552, 0x3e644972}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
+	{Local: "OperationExecutionStatus", Word: [2]uint64{0x6f6974617265704f, 0x697475636578456e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "Isd-p-aid", Word: [2]uint64{0x69612d702d647349, 0x3e64}, Mask: [2]uint64{0xffffffffffffffff, 0xffff}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "Imei", Word: [2]uint64{0x3e69656d49, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
+	{Local: "Meid", Word: [2]uint64{0x3e6469654d, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfAuditTrailRecordType is the local names of the AuditTrailRecordType children, in schema order, for NextChildIn.
-var childrenOfAuditTrailRecordType = [...]string{"Eid", "Smsr-id", "OperationDate", "OperationType", "RequesterId", "OperationExecutionStatus", "Isd-p-aid", "Iccid", "Imei", "Meid"}
 
 // childOfAuditTrailRecordType is the index of the AuditTrailRecordType child named local, ignoring ASCII case, or -1.
 func childOfAuditTrailRecordType(local []byte) int {
@@ -2297,41 +2067,38 @@ func (p *pendingAdditionalPropertiesType) flush(v *AdditionalPropertiesType) {
 }
 
 func (v *AdditionalPropertiesType) decodeXML(d *xmltext.Decoder, elem string) error {
-	hint := 0
 	var p pendingAdditionalPropertiesType
+	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfAdditionalPropertiesType[:], hint)
-		if ok && i < 0 {
-			i = childOfAdditionalPropertiesType(d.Local())
+		ok, i, _, err := d.NextChildIn(childrenOfAdditionalPropertiesType[:], hint)
+		if err != nil || !ok {
+			p.flush(v)
+			return err
 		}
-		if i >= 0 {
-			hint = i
-		}
-		if err == nil && ok {
-			var matched bool
-			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
-				err = d.Skip()
-			}
-			if err == nil {
+		if i < 0 {
+			if i = childOfAdditionalPropertiesType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					p.flush(v)
+					return err
+				}
 				continue
 			}
 		}
-		p.flush(v)
-		return err
+		hint = i
+		switch i {
+		case 0:
+			if err := p.Property.next(&v.Property).decodeXML(d, "Property"); err != nil {
+				p.flush(v)
+				return err
+			}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among AdditionalPropertiesType's children is i (-1: none of them).
-func (v *AdditionalPropertiesType) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingAdditionalPropertiesType) (bool, error) {
-	switch i {
-	case 0:
-		return true, p.Property.next(&v.Property).decodeXML(d, "Property")
-	}
-	return false, nil
+// childrenOfAdditionalPropertiesType is the AdditionalPropertiesType children, in schema order, for NextChildIn.
+var childrenOfAdditionalPropertiesType = [...]xmltext.Child{
+	{Local: "Property", Word: [2]uint64{0x79747265706f7250, 0x3e}, Mask: [2]uint64{0xffffffffffffffff, 0xff}},
 }
-
-// childrenOfAdditionalPropertiesType is the local names of the AdditionalPropertiesType children, in schema order, for NextChildIn.
-var childrenOfAdditionalPropertiesType = [...]string{"Property"}
 
 // childOfAdditionalPropertiesType is the index of the AdditionalPropertiesType child named local, ignoring ASCII case, or -1.
 func childOfAdditionalPropertiesType(local []byte) int {
@@ -2383,25 +2150,13 @@ func (v *PropertyType) decodeXML(d *xmltext.Decoder, elem string) error {
 	}
 	for {
 		ok, err := d.NextChild()
-		i := -1
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
+		if err := d.Skip(); err != nil {
 			return err
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
-			}
-		}
 	}
-}
-
-// decodeChild decodes the child d is on, whose index among PropertyType's children is i (-1: none of them).
-func (v *PropertyType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	return false, nil
 }
 
 // AppendElement appends v as an element named rps:local.
@@ -2437,55 +2192,42 @@ func (v *BaseRequestType) DecodeXML(d *xmltext.Decoder) error {
 func (v *BaseRequestType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfBaseRequestType[:], hint)
-		if ok && i < 0 {
-			i = childOfBaseRequestType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfBaseRequestType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfBaseRequestType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfBaseRequestType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.ValidityPeriod = PositiveInteger(x)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among BaseRequestType's children is i (-1: none of them).
-func (v *BaseRequestType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.FunctionCallIdentifier = d.String(t)
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseUint(t)
-		if err != nil {
-			return true, fieldError(elem, "ValidityPeriod", t, err)
-		}
-		v.ValidityPeriod = PositiveInteger(x)
-		return true, nil
-	}
-	return false, nil
+// childrenOfBaseRequestType is the BaseRequestType children, in schema order, for NextChildIn.
+var childrenOfBaseRequestType = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
 }
-
-// childrenOfBaseRequestType is the local names of the BaseRequestType children, in schema order, for NextChildIn.
-var childrenOfBaseRequestType = [...]string{"FunctionCallIdentifier", "ValidityPeriod"}
 
 // childOfBaseRequestType is the index of the BaseRequestType child named local, ignoring ASCII case, or -1.
 func childOfBaseRequestType(local []byte) int {
@@ -2545,80 +2287,66 @@ func (v *BaseResponseType) DecodeXML(d *xmltext.Decoder) error {
 func (v *BaseResponseType) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfBaseResponseType[:], hint)
-		if ok && i < 0 {
-			i = childOfBaseResponseType(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfBaseResponseType[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfBaseResponseType(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfBaseResponseType[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among BaseResponseType's children is i (-1: none of them).
-func (v *BaseResponseType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		{
-			var e DateTime
-			x, err := parseDateTime(t)
-			if err != nil {
-				return true, fieldError(elem, "ProcessingStart", t, err)
-			}
-			e = DateTime{x}
-			v.ProcessingStart = &e
-		}
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		{
-			var e DateTime
-			x, err := parseDateTime(t)
-			if err != nil {
-				return true, fieldError(elem, "ProcessingEnd", t, err)
-			}
-			e = DateTime{x}
-			v.ProcessingEnd = &e
-		}
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseUint(t)
-		if err != nil {
-			return true, fieldError(elem, "AcceptableValidityPeriod", t, err)
-		}
-		v.AcceptableValidityPeriod = PositiveInteger(x)
-		return true, nil
-	case 3:
-		return true, v.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus")
-	}
-	return false, nil
+// childrenOfBaseResponseType is the BaseResponseType children, in schema order, for NextChildIn.
+var childrenOfBaseResponseType = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
 }
-
-// childrenOfBaseResponseType is the local names of the BaseResponseType children, in schema order, for NextChildIn.
-var childrenOfBaseResponseType = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
 
 // childOfBaseResponseType is the index of the BaseResponseType child named local, ignoring ASCII case, or -1.
 func childOfBaseResponseType(local []byte) int {
@@ -2670,25 +2398,13 @@ func (v *BaseNotificationType) DecodeXML(d *xmltext.Decoder) error {
 func (v *BaseNotificationType) decodeXML(d *xmltext.Decoder, elem string) error {
 	for {
 		ok, err := d.NextChild()
-		i := -1
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
+		if err := d.Skip(); err != nil {
 			return err
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
-			}
-		}
 	}
-}
-
-// decodeChild decodes the child d is on, whose index among BaseNotificationType's children is i (-1: none of them).
-func (v *BaseNotificationType) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	return false, nil
 }
 
 // ElementName returns "ES2-GetEISRequest".
@@ -2729,58 +2445,52 @@ func (v *ES2GetEISRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2GetEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2GetEISRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES2GetEISRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2GetEISRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2GetEISRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2GetEISRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.SmsrID = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2GetEISRequest's children is i (-1: none of them).
-func (v *ES2GetEISRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2GetEISRequest is the ES2GetEISRequest children, in schema order, for NextChildIn.
+var childrenOfES2GetEISRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES2GetEISRequest is the local names of the ES2GetEISRequest children, in schema order, for NextChildIn.
-var childrenOfES2GetEISRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Smsr-id"}
 
 // childOfES2GetEISRequest is the index of the ES2GetEISRequest child named local, ignoring ASCII case, or -1.
 func childOfES2GetEISRequest(local []byte) int {
@@ -2844,45 +2554,74 @@ func (v *ES2GetEISResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2GetEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2GetEISResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES2GetEISResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2GetEISResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES2GetEISResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2GetEISResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			if v.Eis == nil {
+				v.Eis = new(EISType)
+			}
+			if err := v.Eis.decodeXML(d, "Eis"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2GetEISResponse's children is i (-1: none of them).
-func (v *ES2GetEISResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		if v.Eis == nil {
-			v.Eis = new(EISType)
-		}
-		return true, v.Eis.decodeXML(d, "Eis")
-	}
-	return false, nil
+// childrenOfES2GetEISResponse is the ES2GetEISResponse children, in schema order, for NextChildIn.
+var childrenOfES2GetEISResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
 }
-
-// childrenOfES2GetEISResponse is the local names of the ES2GetEISResponse children, in schema order, for NextChildIn.
-var childrenOfES2GetEISResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "Eis"}
 
 // childOfES2GetEISResponse is the index of the ES2GetEISResponse child named local, ignoring ASCII case, or -1.
 func childOfES2GetEISResponse(local []byte) int {
@@ -2966,83 +2705,65 @@ func (v *ES2DownloadProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2DownloadProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2DownloadProfileRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES2DownloadProfileRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2DownloadProfileRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2DownloadProfileRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2DownloadProfileRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.SmsrID = d.String(t)
+		case 4:
+			v.ProfileType = d.String(t)
+		case 5:
+			v.Iccid = d.String(t)
+		case 6:
+			x, err := parseBool(t)
+			if err != nil {
+				return fieldError(elem, "EnableProfile", t, err)
+			}
+			v.EnableProfile = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2DownloadProfileRequest's children is i (-1: none of them).
-func (v *ES2DownloadProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.ProfileType = d.String(t)
-		return true, nil
-	case 5:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 6:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseBool(t)
-		if err != nil {
-			return true, fieldError(elem, "EnableProfile", t, err)
-		}
-		v.EnableProfile = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2DownloadProfileRequest is the ES2DownloadProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES2DownloadProfileRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "SmSr-id", Word: [2]uint64{0x3e64692d72536d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ProfileType", Word: [2]uint64{0x54656c69666f7250, 0x3e657079}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "EnableProfile", Word: [2]uint64{0x7250656c62616e45, 0x3e656c69666f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
 }
-
-// childrenOfES2DownloadProfileRequest is the local names of the ES2DownloadProfileRequest children, in schema order, for NextChildIn.
-var childrenOfES2DownloadProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "SmSr-id", "ProfileType", "Iccid", "EnableProfile"}
 
 // childOfES2DownloadProfileRequest is the index of the ES2DownloadProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES2DownloadProfileRequest(local []byte) int {
@@ -3125,58 +2846,76 @@ func (v *ES2DownloadProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2DownloadProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2DownloadProfileResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES2DownloadProfileResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2DownloadProfileResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2DownloadProfileResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2DownloadProfileResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			v.Iccid = d.String(t)
+		case 5:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "EuiccResponseData", t, err)
+			}
+			v.EuiccResponseData = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2DownloadProfileResponse's children is i (-1: none of them).
-func (v *ES2DownloadProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 5:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "EuiccResponseData", t, err)
-		}
-		v.EuiccResponseData = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2DownloadProfileResponse is the ES2DownloadProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES2DownloadProfileResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
 }
-
-// childrenOfES2DownloadProfileResponse is the local names of the ES2DownloadProfileResponse children, in schema order, for NextChildIn.
-var childrenOfES2DownloadProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "Iccid", "EuiccResponseData"}
 
 // childOfES2DownloadProfileResponse is the index of the ES2DownloadProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES2DownloadProfileResponse(local []byte) int {
@@ -3257,70 +2996,63 @@ func (v *ES2UpdatePolicyRulesRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2UpdatePolicyRulesRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2UpdatePolicyRulesRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES2UpdatePolicyRulesRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2UpdatePolicyRulesRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES2UpdatePolicyRulesRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2UpdatePolicyRulesRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.Iccid = d.String(t)
+		case 4:
+			v.SmsrID = d.String(t)
+		case 5:
+			if v.Pol2 == nil {
+				v.Pol2 = new(POL2Type)
+			}
+			if err := v.Pol2.decodeXML(d, "pol2"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2UpdatePolicyRulesRequest's children is i (-1: none of them).
-func (v *ES2UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	case 5:
-		if v.Pol2 == nil {
-			v.Pol2 = new(POL2Type)
-		}
-		return true, v.Pol2.decodeXML(d, "pol2")
-	}
-	return false, nil
+// childrenOfES2UpdatePolicyRulesRequest is the ES2UpdatePolicyRulesRequest children, in schema order, for NextChildIn.
+var childrenOfES2UpdatePolicyRulesRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "pol2", Word: [2]uint64{0x3e326c6f70, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}},
 }
-
-// childrenOfES2UpdatePolicyRulesRequest is the local names of the ES2UpdatePolicyRulesRequest children, in schema order, for NextChildIn.
-var childrenOfES2UpdatePolicyRulesRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid", "Smsr-id", "pol2"}
 
 // childOfES2UpdatePolicyRulesRequest is the index of the ES2UpdatePolicyRulesRequest child named local, ignoring ASCII case, or -1.
 func childOfES2UpdatePolicyRulesRequest(local []byte) int {
@@ -3389,38 +3121,66 @@ func (v *ES2UpdatePolicyRulesResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2UpdatePolicyRulesResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES2UpdatePolicyRulesResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2UpdatePolicyRulesResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES2UpdatePolicyRulesResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2UpdatePolicyRulesResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2UpdatePolicyRulesResponse's children is i (-1: none of them).
-func (v *ES2UpdatePolicyRulesResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	return false, nil
+// childrenOfES2UpdatePolicyRulesResponse is the ES2UpdatePolicyRulesResponse children, in schema order, for NextChildIn.
+var childrenOfES2UpdatePolicyRulesResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
 }
-
-// childrenOfES2UpdatePolicyRulesResponse is the local names of the ES2UpdatePolicyRulesResponse children, in schema order, for NextChildIn.
-var childrenOfES2UpdatePolicyRulesResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
 
 // childOfES2UpdatePolicyRulesResponse is the index of the ES2UpdatePolicyRulesResponse child named local, ignoring ASCII case, or -1.
 func childOfES2UpdatePolicyRulesResponse(local []byte) int {
@@ -3493,67 +3253,60 @@ func (v *ES2UpdateSubscriptionAddressRequest) DecodeXML(d *xmltext.Decoder) erro
 func (v *ES2UpdateSubscriptionAddressRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2UpdateSubscriptionAddressRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES2UpdateSubscriptionAddressRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2UpdateSubscriptionAddressRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES2UpdateSubscriptionAddressRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2UpdateSubscriptionAddressRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.SmsrID = d.String(t)
+		case 4:
+			v.Iccid = d.String(t)
+		case 5:
+			if err := v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2UpdateSubscriptionAddressRequest's children is i (-1: none of them).
-func (v *ES2UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 5:
-		return true, v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress")
-	}
-	return false, nil
+// childrenOfES2UpdateSubscriptionAddressRequest is the ES2UpdateSubscriptionAddressRequest children, in schema order, for NextChildIn.
+var childrenOfES2UpdateSubscriptionAddressRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "newSubscriptionAddress", Word: [2]uint64{0x637362755377656e, 0x416e6f6974706972}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73736572646441},
 }
-
-// childrenOfES2UpdateSubscriptionAddressRequest is the local names of the ES2UpdateSubscriptionAddressRequest children, in schema order, for NextChildIn.
-var childrenOfES2UpdateSubscriptionAddressRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Smsr-id", "Iccid", "newSubscriptionAddress"}
 
 // childOfES2UpdateSubscriptionAddressRequest is the index of the ES2UpdateSubscriptionAddressRequest child named local, ignoring ASCII case, or -1.
 func childOfES2UpdateSubscriptionAddressRequest(local []byte) int {
@@ -3624,38 +3377,66 @@ func (v *ES2UpdateSubscriptionAddressResponse) DecodeXML(d *xmltext.Decoder) err
 func (v *ES2UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2UpdateSubscriptionAddressResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES2UpdateSubscriptionAddressResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2UpdateSubscriptionAddressResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES2UpdateSubscriptionAddressResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2UpdateSubscriptionAddressResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2UpdateSubscriptionAddressResponse's children is i (-1: none of them).
-func (v *ES2UpdateSubscriptionAddressResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	return false, nil
+// childrenOfES2UpdateSubscriptionAddressResponse is the ES2UpdateSubscriptionAddressResponse children, in schema order, for NextChildIn.
+var childrenOfES2UpdateSubscriptionAddressResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
 }
-
-// childrenOfES2UpdateSubscriptionAddressResponse is the local names of the ES2UpdateSubscriptionAddressResponse children, in schema order, for NextChildIn.
-var childrenOfES2UpdateSubscriptionAddressResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
 
 // childOfES2UpdateSubscriptionAddressResponse is the index of the ES2UpdateSubscriptionAddressResponse child named local, ignoring ASCII case, or -1.
 func childOfES2UpdateSubscriptionAddressResponse(local []byte) int {
@@ -3725,65 +3506,55 @@ func (v *ES2EnableProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2EnableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2EnableProfileRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES2EnableProfileRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2EnableProfileRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2EnableProfileRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2EnableProfileRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.SmsrID = d.String(t)
+		case 4:
+			v.Iccid = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2EnableProfileRequest's children is i (-1: none of them).
-func (v *ES2EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2EnableProfileRequest is the ES2EnableProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES2EnableProfileRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "SmSr-id", Word: [2]uint64{0x3e64692d72536d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES2EnableProfileRequest is the local names of the ES2EnableProfileRequest children, in schema order, for NextChildIn.
-var childrenOfES2EnableProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "SmSr-id", "Iccid"}
 
 // childOfES2EnableProfileRequest is the index of the ES2EnableProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES2EnableProfileRequest(local []byte) int {
@@ -3853,51 +3624,73 @@ func (v *ES2EnableProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2EnableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2EnableProfileResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES2EnableProfileResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2EnableProfileResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2EnableProfileResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2EnableProfileResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "EuiccResponseData", t, err)
+			}
+			v.EuiccResponseData = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2EnableProfileResponse's children is i (-1: none of them).
-func (v *ES2EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "EuiccResponseData", t, err)
-		}
-		v.EuiccResponseData = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2EnableProfileResponse is the ES2EnableProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES2EnableProfileResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
 }
-
-// childrenOfES2EnableProfileResponse is the local names of the ES2EnableProfileResponse children, in schema order, for NextChildIn.
-var childrenOfES2EnableProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
 
 // childOfES2EnableProfileResponse is the index of the ES2EnableProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES2EnableProfileResponse(local []byte) int {
@@ -3971,65 +3764,55 @@ func (v *ES2DisableProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2DisableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2DisableProfileRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES2DisableProfileRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2DisableProfileRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2DisableProfileRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2DisableProfileRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.SmsrID = d.String(t)
+		case 4:
+			v.Iccid = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2DisableProfileRequest's children is i (-1: none of them).
-func (v *ES2DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2DisableProfileRequest is the ES2DisableProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES2DisableProfileRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES2DisableProfileRequest is the local names of the ES2DisableProfileRequest children, in schema order, for NextChildIn.
-var childrenOfES2DisableProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Smsr-id", "Iccid"}
 
 // childOfES2DisableProfileRequest is the index of the ES2DisableProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES2DisableProfileRequest(local []byte) int {
@@ -4099,51 +3882,73 @@ func (v *ES2DisableProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2DisableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2DisableProfileResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES2DisableProfileResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2DisableProfileResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2DisableProfileResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2DisableProfileResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "EuiccResponseData", t, err)
+			}
+			v.EuiccResponseData = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2DisableProfileResponse's children is i (-1: none of them).
-func (v *ES2DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "EuiccResponseData", t, err)
-		}
-		v.EuiccResponseData = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2DisableProfileResponse is the ES2DisableProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES2DisableProfileResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
 }
-
-// childrenOfES2DisableProfileResponse is the local names of the ES2DisableProfileResponse children, in schema order, for NextChildIn.
-var childrenOfES2DisableProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
 
 // childOfES2DisableProfileResponse is the index of the ES2DisableProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES2DisableProfileResponse(local []byte) int {
@@ -4217,65 +4022,55 @@ func (v *ES2DeleteProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2DeleteProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2DeleteProfileRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES2DeleteProfileRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2DeleteProfileRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2DeleteProfileRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2DeleteProfileRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.Iccid = d.String(t)
+		case 4:
+			v.SmsrID = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2DeleteProfileRequest's children is i (-1: none of them).
-func (v *ES2DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2DeleteProfileRequest is the ES2DeleteProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES2DeleteProfileRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES2DeleteProfileRequest is the local names of the ES2DeleteProfileRequest children, in schema order, for NextChildIn.
-var childrenOfES2DeleteProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid", "Smsr-id"}
 
 // childOfES2DeleteProfileRequest is the index of the ES2DeleteProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES2DeleteProfileRequest(local []byte) int {
@@ -4345,51 +4140,73 @@ func (v *ES2DeleteProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2DeleteProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2DeleteProfileResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES2DeleteProfileResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2DeleteProfileResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2DeleteProfileResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2DeleteProfileResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "EuiccResponseData", t, err)
+			}
+			v.EuiccResponseData = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2DeleteProfileResponse's children is i (-1: none of them).
-func (v *ES2DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "EuiccResponseData", t, err)
-		}
-		v.EuiccResponseData = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2DeleteProfileResponse is the ES2DeleteProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES2DeleteProfileResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
 }
-
-// childrenOfES2DeleteProfileResponse is the local names of the ES2DeleteProfileResponse children, in schema order, for NextChildIn.
-var childrenOfES2DeleteProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
 
 // childOfES2DeleteProfileResponse is the index of the ES2DeleteProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES2DeleteProfileResponse(local []byte) int {
@@ -4465,65 +4282,55 @@ func (v *ES2SetFallBackAttributeRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2SetFallBackAttributeRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2SetFallBackAttributeRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES2SetFallBackAttributeRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2SetFallBackAttributeRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2SetFallBackAttributeRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2SetFallBackAttributeRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.SmsrID = d.String(t)
+		case 4:
+			v.Iccid = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2SetFallBackAttributeRequest's children is i (-1: none of them).
-func (v *ES2SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.SmsrID = d.String(t)
-		return true, nil
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2SetFallBackAttributeRequest is the ES2SetFallBackAttributeRequest children, in schema order, for NextChildIn.
+var childrenOfES2SetFallBackAttributeRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES2SetFallBackAttributeRequest is the local names of the ES2SetFallBackAttributeRequest children, in schema order, for NextChildIn.
-var childrenOfES2SetFallBackAttributeRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Smsr-id", "Iccid"}
 
 // childOfES2SetFallBackAttributeRequest is the index of the ES2SetFallBackAttributeRequest child named local, ignoring ASCII case, or -1.
 func childOfES2SetFallBackAttributeRequest(local []byte) int {
@@ -4590,38 +4397,66 @@ func (v *ES2SetFallBackAttributeResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2SetFallBackAttributeResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2SetFallBackAttributeResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES2SetFallBackAttributeResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2SetFallBackAttributeResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES2SetFallBackAttributeResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2SetFallBackAttributeResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2SetFallBackAttributeResponse's children is i (-1: none of them).
-func (v *ES2SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	return false, nil
+// childrenOfES2SetFallBackAttributeResponse is the ES2SetFallBackAttributeResponse children, in schema order, for NextChildIn.
+var childrenOfES2SetFallBackAttributeResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
 }
-
-// childrenOfES2SetFallBackAttributeResponse is the local names of the ES2SetFallBackAttributeResponse children, in schema order, for NextChildIn.
-var childrenOfES2SetFallBackAttributeResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
 
 // childOfES2SetFallBackAttributeResponse is the index of the ES2SetFallBackAttributeResponse child named local, ignoring ASCII case, or -1.
 func childOfES2SetFallBackAttributeResponse(local []byte) int {
@@ -4693,66 +4528,49 @@ func (v *ES2HandleProfileDisabledNotification) DecodeXML(d *xmltext.Decoder) err
 func (v *ES2HandleProfileDisabledNotification) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2HandleProfileDisabledNotification[:], hint)
-		if ok && i < 0 {
-			i = childOfES2HandleProfileDisabledNotification(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2HandleProfileDisabledNotification[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2HandleProfileDisabledNotification(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2HandleProfileDisabledNotification[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 1:
+			v.Iccid = d.String(t)
+		case 2:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "CompletionTimestamp", t, err)
+			}
+			v.CompletionTimestamp = DateTime{x}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2HandleProfileDisabledNotification's children is i (-1: none of them).
-func (v *ES2HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "CompletionTimestamp", t, err)
-		}
-		v.CompletionTimestamp = DateTime{x}
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2HandleProfileDisabledNotification is the ES2HandleProfileDisabledNotification children, in schema order, for NextChildIn.
+var childrenOfES2HandleProfileDisabledNotification = [...]xmltext.Child{
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
 }
-
-// childrenOfES2HandleProfileDisabledNotification is the local names of the ES2HandleProfileDisabledNotification children, in schema order, for NextChildIn.
-var childrenOfES2HandleProfileDisabledNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES2HandleProfileDisabledNotification is the index of the ES2HandleProfileDisabledNotification child named local, ignoring ASCII case, or -1.
 func childOfES2HandleProfileDisabledNotification(local []byte) int {
@@ -4820,66 +4638,49 @@ func (v *ES2HandleProfileEnabledNotification) DecodeXML(d *xmltext.Decoder) erro
 func (v *ES2HandleProfileEnabledNotification) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2HandleProfileEnabledNotification[:], hint)
-		if ok && i < 0 {
-			i = childOfES2HandleProfileEnabledNotification(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2HandleProfileEnabledNotification[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2HandleProfileEnabledNotification(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2HandleProfileEnabledNotification[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 1:
+			v.Iccid = d.String(t)
+		case 2:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "CompletionTimestamp", t, err)
+			}
+			v.CompletionTimestamp = DateTime{x}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2HandleProfileEnabledNotification's children is i (-1: none of them).
-func (v *ES2HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "CompletionTimestamp", t, err)
-		}
-		v.CompletionTimestamp = DateTime{x}
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2HandleProfileEnabledNotification is the ES2HandleProfileEnabledNotification children, in schema order, for NextChildIn.
+var childrenOfES2HandleProfileEnabledNotification = [...]xmltext.Child{
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
 }
-
-// childrenOfES2HandleProfileEnabledNotification is the local names of the ES2HandleProfileEnabledNotification children, in schema order, for NextChildIn.
-var childrenOfES2HandleProfileEnabledNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES2HandleProfileEnabledNotification is the index of the ES2HandleProfileEnabledNotification child named local, ignoring ASCII case, or -1.
 func childOfES2HandleProfileEnabledNotification(local []byte) int {
@@ -4947,66 +4748,49 @@ func (v *ES2HandleProfileDeletedNotification) DecodeXML(d *xmltext.Decoder) erro
 func (v *ES2HandleProfileDeletedNotification) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2HandleProfileDeletedNotification[:], hint)
-		if ok && i < 0 {
-			i = childOfES2HandleProfileDeletedNotification(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2HandleProfileDeletedNotification[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2HandleProfileDeletedNotification(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2HandleProfileDeletedNotification[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 1:
+			v.Iccid = d.String(t)
+		case 2:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "CompletionTimestamp", t, err)
+			}
+			v.CompletionTimestamp = DateTime{x}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2HandleProfileDeletedNotification's children is i (-1: none of them).
-func (v *ES2HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "CompletionTimestamp", t, err)
-		}
-		v.CompletionTimestamp = DateTime{x}
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2HandleProfileDeletedNotification is the ES2HandleProfileDeletedNotification children, in schema order, for NextChildIn.
+var childrenOfES2HandleProfileDeletedNotification = [...]xmltext.Child{
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
 }
-
-// childrenOfES2HandleProfileDeletedNotification is the local names of the ES2HandleProfileDeletedNotification children, in schema order, for NextChildIn.
-var childrenOfES2HandleProfileDeletedNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES2HandleProfileDeletedNotification is the index of the ES2HandleProfileDeletedNotification child named local, ignoring ASCII case, or -1.
 func childOfES2HandleProfileDeletedNotification(local []byte) int {
@@ -5069,50 +4853,44 @@ func (v *ES2HandleSMSRChangeNotification) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES2HandleSMSRChangeNotification) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES2HandleSMSRChangeNotification[:], hint)
-		if ok && i < 0 {
-			i = childOfES2HandleSMSRChangeNotification(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES2HandleSMSRChangeNotification[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES2HandleSMSRChangeNotification(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES2HandleSMSRChangeNotification[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			if err := v.Eis.decodeXML(d, "Eis"); err != nil {
+				return err
+			}
+		case 1:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "CompletionTimestamp", t, err)
+			}
+			v.CompletionTimestamp = DateTime{x}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES2HandleSMSRChangeNotification's children is i (-1: none of them).
-func (v *ES2HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		return true, v.Eis.decodeXML(d, "Eis")
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "CompletionTimestamp", t, err)
-		}
-		v.CompletionTimestamp = DateTime{x}
-		return true, nil
-	}
-	return false, nil
+// childrenOfES2HandleSMSRChangeNotification is the ES2HandleSMSRChangeNotification children, in schema order, for NextChildIn.
+var childrenOfES2HandleSMSRChangeNotification = [...]xmltext.Child{
+	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
+	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
 }
-
-// childrenOfES2HandleSMSRChangeNotification is the local names of the ES2HandleSMSRChangeNotification children, in schema order, for NextChildIn.
-var childrenOfES2HandleSMSRChangeNotification = [...]string{"Eis", "CompletionTimestamp"}
 
 // childOfES2HandleSMSRChangeNotification is the index of the ES2HandleSMSRChangeNotification child named local, ignoring ASCII case, or -1.
 func childOfES2HandleSMSRChangeNotification(local []byte) int {
@@ -5166,51 +4944,49 @@ func (v *ES4GetEISRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4GetEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4GetEISRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4GetEISRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4GetEISRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4GetEISRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4GetEISRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4GetEISRequest's children is i (-1: none of them).
-func (v *ES4GetEISRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4GetEISRequest is the ES4GetEISRequest children, in schema order, for NextChildIn.
+var childrenOfES4GetEISRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES4GetEISRequest is the local names of the ES4GetEISRequest children, in schema order, for NextChildIn.
-var childrenOfES4GetEISRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid"}
 
 // childOfES4GetEISRequest is the index of the ES4GetEISRequest child named local, ignoring ASCII case, or -1.
 func childOfES4GetEISRequest(local []byte) int {
@@ -5270,45 +5046,74 @@ func (v *ES4GetEISResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4GetEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4GetEISResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4GetEISResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4GetEISResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES4GetEISResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4GetEISResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			if v.Eis == nil {
+				v.Eis = new(EISType)
+			}
+			if err := v.Eis.decodeXML(d, "Eis"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4GetEISResponse's children is i (-1: none of them).
-func (v *ES4GetEISResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		if v.Eis == nil {
-			v.Eis = new(EISType)
-		}
-		return true, v.Eis.decodeXML(d, "Eis")
-	}
-	return false, nil
+// childrenOfES4GetEISResponse is the ES4GetEISResponse children, in schema order, for NextChildIn.
+var childrenOfES4GetEISResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
 }
-
-// childrenOfES4GetEISResponse is the local names of the ES4GetEISResponse children, in schema order, for NextChildIn.
-var childrenOfES4GetEISResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "Eis"}
 
 // childOfES4GetEISResponse is the index of the ES4GetEISResponse child named local, ignoring ASCII case, or -1.
 func childOfES4GetEISResponse(local []byte) int {
@@ -5388,64 +5193,64 @@ func (p *pendingES4AuditEISRequest) flush(v *ES4AuditEISRequest) {
 }
 
 func (v *ES4AuditEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
-	hint := 0
 	var p pendingES4AuditEISRequest
+	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4AuditEISRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4AuditEISRequest(d.Local())
+		ok, i, t, err := d.NextChildIn(childrenOfES4AuditEISRequest[:], hint)
+		if err != nil || !ok {
+			p.flush(v)
+			return err
 		}
-		if i >= 0 {
-			hint = i
-		}
-		if err == nil && ok {
-			var matched bool
-			if matched, err = v.decodeChild(d, elem, i, &p); err == nil && !matched {
-				err = d.Skip()
-			}
-			if err == nil {
+		if i < 0 {
+			if i = childOfES4AuditEISRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					p.flush(v)
+					return err
+				}
 				continue
 			}
+			if childrenOfES4AuditEISRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					p.flush(v)
+					return err
+				}
+			}
 		}
-		p.flush(v)
-		return err
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				p.flush(v)
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				p.flush(v)
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			{
+				var e string
+				e = d.String(t)
+				*p.Iccid.next(&v.Iccid) = e
+			}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4AuditEISRequest's children is i (-1: none of them).
-func (v *ES4AuditEISRequest) decodeChild(d *xmltext.Decoder, elem string, i int, p *pendingES4AuditEISRequest) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		{
-			var e string
-			e = d.String(t)
-			*p.Iccid.next(&v.Iccid) = e
-		}
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4AuditEISRequest is the ES4AuditEISRequest children, in schema order, for NextChildIn.
+var childrenOfES4AuditEISRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES4AuditEISRequest is the local names of the ES4AuditEISRequest children, in schema order, for NextChildIn.
-var childrenOfES4AuditEISRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
 
 // childOfES4AuditEISRequest is the index of the ES4AuditEISRequest child named local, ignoring ASCII case, or -1.
 func childOfES4AuditEISRequest(local []byte) int {
@@ -5509,45 +5314,74 @@ func (v *ES4AuditEISResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4AuditEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4AuditEISResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4AuditEISResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4AuditEISResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES4AuditEISResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4AuditEISResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			if v.Eis == nil {
+				v.Eis = new(EISType)
+			}
+			if err := v.Eis.decodeXML(d, "Eis"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4AuditEISResponse's children is i (-1: none of them).
-func (v *ES4AuditEISResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		if v.Eis == nil {
-			v.Eis = new(EISType)
-		}
-		return true, v.Eis.decodeXML(d, "Eis")
-	}
-	return false, nil
+// childrenOfES4AuditEISResponse is the ES4AuditEISResponse children, in schema order, for NextChildIn.
+var childrenOfES4AuditEISResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
 }
-
-// childrenOfES4AuditEISResponse is the local names of the ES4AuditEISResponse children, in schema order, for NextChildIn.
-var childrenOfES4AuditEISResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "Eis"}
 
 // childOfES4AuditEISResponse is the index of the ES4AuditEISResponse child named local, ignoring ASCII case, or -1.
 func childOfES4AuditEISResponse(local []byte) int {
@@ -5619,60 +5453,57 @@ func (v *ES4UpdatePolicyRulesRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4UpdatePolicyRulesRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4UpdatePolicyRulesRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4UpdatePolicyRulesRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4UpdatePolicyRulesRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES4UpdatePolicyRulesRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4UpdatePolicyRulesRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.Iccid = d.String(t)
+		case 4:
+			if err := v.Pol2.decodeXML(d, "pol2"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4UpdatePolicyRulesRequest's children is i (-1: none of them).
-func (v *ES4UpdatePolicyRulesRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 4:
-		return true, v.Pol2.decodeXML(d, "pol2")
-	}
-	return false, nil
+// childrenOfES4UpdatePolicyRulesRequest is the ES4UpdatePolicyRulesRequest children, in schema order, for NextChildIn.
+var childrenOfES4UpdatePolicyRulesRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "pol2", Word: [2]uint64{0x3e326c6f70, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}},
 }
-
-// childrenOfES4UpdatePolicyRulesRequest is the local names of the ES4UpdatePolicyRulesRequest children, in schema order, for NextChildIn.
-var childrenOfES4UpdatePolicyRulesRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid", "pol2"}
 
 // childOfES4UpdatePolicyRulesRequest is the index of the ES4UpdatePolicyRulesRequest child named local, ignoring ASCII case, or -1.
 func childOfES4UpdatePolicyRulesRequest(local []byte) int {
@@ -5737,38 +5568,66 @@ func (v *ES4UpdatePolicyRulesResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4UpdatePolicyRulesResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4UpdatePolicyRulesResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4UpdatePolicyRulesResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES4UpdatePolicyRulesResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4UpdatePolicyRulesResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4UpdatePolicyRulesResponse's children is i (-1: none of them).
-func (v *ES4UpdatePolicyRulesResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	return false, nil
+// childrenOfES4UpdatePolicyRulesResponse is the ES4UpdatePolicyRulesResponse children, in schema order, for NextChildIn.
+var childrenOfES4UpdatePolicyRulesResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
 }
-
-// childrenOfES4UpdatePolicyRulesResponse is the local names of the ES4UpdatePolicyRulesResponse children, in schema order, for NextChildIn.
-var childrenOfES4UpdatePolicyRulesResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
 
 // childOfES4UpdatePolicyRulesResponse is the index of the ES4UpdatePolicyRulesResponse child named local, ignoring ASCII case, or -1.
 func childOfES4UpdatePolicyRulesResponse(local []byte) int {
@@ -5838,60 +5697,57 @@ func (v *ES4UpdateSubscriptionAddressRequest) DecodeXML(d *xmltext.Decoder) erro
 func (v *ES4UpdateSubscriptionAddressRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4UpdateSubscriptionAddressRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4UpdateSubscriptionAddressRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4UpdateSubscriptionAddressRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES4UpdateSubscriptionAddressRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4UpdateSubscriptionAddressRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.Iccid = d.String(t)
+		case 4:
+			if err := v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4UpdateSubscriptionAddressRequest's children is i (-1: none of them).
-func (v *ES4UpdateSubscriptionAddressRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 4:
-		return true, v.NewSubscriptionAddress.decodeXML(d, "newSubscriptionAddress")
-	}
-	return false, nil
+// childrenOfES4UpdateSubscriptionAddressRequest is the ES4UpdateSubscriptionAddressRequest children, in schema order, for NextChildIn.
+var childrenOfES4UpdateSubscriptionAddressRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "newSubscriptionAddress", Word: [2]uint64{0x637362755377656e, 0x416e6f6974706972}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73736572646441},
 }
-
-// childrenOfES4UpdateSubscriptionAddressRequest is the local names of the ES4UpdateSubscriptionAddressRequest children, in schema order, for NextChildIn.
-var childrenOfES4UpdateSubscriptionAddressRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid", "newSubscriptionAddress"}
 
 // childOfES4UpdateSubscriptionAddressRequest is the index of the ES4UpdateSubscriptionAddressRequest child named local, ignoring ASCII case, or -1.
 func childOfES4UpdateSubscriptionAddressRequest(local []byte) int {
@@ -5958,38 +5814,66 @@ func (v *ES4UpdateSubscriptionAddressResponse) DecodeXML(d *xmltext.Decoder) err
 func (v *ES4UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4UpdateSubscriptionAddressResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4UpdateSubscriptionAddressResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4UpdateSubscriptionAddressResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES4UpdateSubscriptionAddressResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4UpdateSubscriptionAddressResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4UpdateSubscriptionAddressResponse's children is i (-1: none of them).
-func (v *ES4UpdateSubscriptionAddressResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	return false, nil
+// childrenOfES4UpdateSubscriptionAddressResponse is the ES4UpdateSubscriptionAddressResponse children, in schema order, for NextChildIn.
+var childrenOfES4UpdateSubscriptionAddressResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
 }
-
-// childrenOfES4UpdateSubscriptionAddressResponse is the local names of the ES4UpdateSubscriptionAddressResponse children, in schema order, for NextChildIn.
-var childrenOfES4UpdateSubscriptionAddressResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
 
 // childOfES4UpdateSubscriptionAddressResponse is the index of the ES4UpdateSubscriptionAddressResponse child named local, ignoring ASCII case, or -1.
 func childOfES4UpdateSubscriptionAddressResponse(local []byte) int {
@@ -6056,58 +5940,52 @@ func (v *ES4EnableProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4EnableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4EnableProfileRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4EnableProfileRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4EnableProfileRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4EnableProfileRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4EnableProfileRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.Iccid = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4EnableProfileRequest's children is i (-1: none of them).
-func (v *ES4EnableProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4EnableProfileRequest is the ES4EnableProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES4EnableProfileRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES4EnableProfileRequest is the local names of the ES4EnableProfileRequest children, in schema order, for NextChildIn.
-var childrenOfES4EnableProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
 
 // childOfES4EnableProfileRequest is the index of the ES4EnableProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES4EnableProfileRequest(local []byte) int {
@@ -6173,51 +6051,73 @@ func (v *ES4EnableProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4EnableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4EnableProfileResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4EnableProfileResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4EnableProfileResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4EnableProfileResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4EnableProfileResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "EuiccResponseData", t, err)
+			}
+			v.EuiccResponseData = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4EnableProfileResponse's children is i (-1: none of them).
-func (v *ES4EnableProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "EuiccResponseData", t, err)
-		}
-		v.EuiccResponseData = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4EnableProfileResponse is the ES4EnableProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES4EnableProfileResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
 }
-
-// childrenOfES4EnableProfileResponse is the local names of the ES4EnableProfileResponse children, in schema order, for NextChildIn.
-var childrenOfES4EnableProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
 
 // childOfES4EnableProfileResponse is the index of the ES4EnableProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES4EnableProfileResponse(local []byte) int {
@@ -6288,58 +6188,52 @@ func (v *ES4DisableProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4DisableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4DisableProfileRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4DisableProfileRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4DisableProfileRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4DisableProfileRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4DisableProfileRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.Iccid = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4DisableProfileRequest's children is i (-1: none of them).
-func (v *ES4DisableProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4DisableProfileRequest is the ES4DisableProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES4DisableProfileRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES4DisableProfileRequest is the local names of the ES4DisableProfileRequest children, in schema order, for NextChildIn.
-var childrenOfES4DisableProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
 
 // childOfES4DisableProfileRequest is the index of the ES4DisableProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES4DisableProfileRequest(local []byte) int {
@@ -6405,51 +6299,73 @@ func (v *ES4DisableProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4DisableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4DisableProfileResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4DisableProfileResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4DisableProfileResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4DisableProfileResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4DisableProfileResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "EuiccResponseData", t, err)
+			}
+			v.EuiccResponseData = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4DisableProfileResponse's children is i (-1: none of them).
-func (v *ES4DisableProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "EuiccResponseData", t, err)
-		}
-		v.EuiccResponseData = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4DisableProfileResponse is the ES4DisableProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES4DisableProfileResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
 }
-
-// childrenOfES4DisableProfileResponse is the local names of the ES4DisableProfileResponse children, in schema order, for NextChildIn.
-var childrenOfES4DisableProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
 
 // childOfES4DisableProfileResponse is the index of the ES4DisableProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES4DisableProfileResponse(local []byte) int {
@@ -6520,58 +6436,52 @@ func (v *ES4DeleteProfileRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4DeleteProfileRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4DeleteProfileRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4DeleteProfileRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4DeleteProfileRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4DeleteProfileRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4DeleteProfileRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.Iccid = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4DeleteProfileRequest's children is i (-1: none of them).
-func (v *ES4DeleteProfileRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4DeleteProfileRequest is the ES4DeleteProfileRequest children, in schema order, for NextChildIn.
+var childrenOfES4DeleteProfileRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES4DeleteProfileRequest is the local names of the ES4DeleteProfileRequest children, in schema order, for NextChildIn.
-var childrenOfES4DeleteProfileRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
 
 // childOfES4DeleteProfileRequest is the index of the ES4DeleteProfileRequest child named local, ignoring ASCII case, or -1.
 func childOfES4DeleteProfileRequest(local []byte) int {
@@ -6637,51 +6547,73 @@ func (v *ES4DeleteProfileResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4DeleteProfileResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4DeleteProfileResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4DeleteProfileResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4DeleteProfileResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4DeleteProfileResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4DeleteProfileResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "EuiccResponseData", t, err)
+			}
+			v.EuiccResponseData = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4DeleteProfileResponse's children is i (-1: none of them).
-func (v *ES4DeleteProfileResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "EuiccResponseData", t, err)
-		}
-		v.EuiccResponseData = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4DeleteProfileResponse is the ES4DeleteProfileResponse children, in schema order, for NextChildIn.
+var childrenOfES4DeleteProfileResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
 }
-
-// childrenOfES4DeleteProfileResponse is the local names of the ES4DeleteProfileResponse children, in schema order, for NextChildIn.
-var childrenOfES4DeleteProfileResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
 
 // childOfES4DeleteProfileResponse is the index of the ES4DeleteProfileResponse child named local, ignoring ASCII case, or -1.
 func childOfES4DeleteProfileResponse(local []byte) int {
@@ -6752,58 +6684,52 @@ func (v *ES4PrepareSMSRChangeRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4PrepareSMSRChangeRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4PrepareSMSRChangeRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4PrepareSMSRChangeRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4PrepareSMSRChangeRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4PrepareSMSRChangeRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4PrepareSMSRChangeRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.CurrentSmsrID = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4PrepareSMSRChangeRequest's children is i (-1: none of them).
-func (v *ES4PrepareSMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.CurrentSmsrID = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4PrepareSMSRChangeRequest is the ES4PrepareSMSRChangeRequest children, in schema order, for NextChildIn.
+var childrenOfES4PrepareSMSRChangeRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "CurrentSMSRid", Word: [2]uint64{0x53746e6572727543, 0x3e646952534d}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
 }
-
-// childrenOfES4PrepareSMSRChangeRequest is the local names of the ES4PrepareSMSRChangeRequest children, in schema order, for NextChildIn.
-var childrenOfES4PrepareSMSRChangeRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "CurrentSMSRid"}
 
 // childOfES4PrepareSMSRChangeRequest is the index of the ES4PrepareSMSRChangeRequest child named local, ignoring ASCII case, or -1.
 func childOfES4PrepareSMSRChangeRequest(local []byte) int {
@@ -6864,38 +6790,66 @@ func (v *ES4PrepareSMSRChangeResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4PrepareSMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4PrepareSMSRChangeResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4PrepareSMSRChangeResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4PrepareSMSRChangeResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES4PrepareSMSRChangeResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4PrepareSMSRChangeResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4PrepareSMSRChangeResponse's children is i (-1: none of them).
-func (v *ES4PrepareSMSRChangeResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	return false, nil
+// childrenOfES4PrepareSMSRChangeResponse is the ES4PrepareSMSRChangeResponse children, in schema order, for NextChildIn.
+var childrenOfES4PrepareSMSRChangeResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
 }
-
-// childrenOfES4PrepareSMSRChangeResponse is the local names of the ES4PrepareSMSRChangeResponse children, in schema order, for NextChildIn.
-var childrenOfES4PrepareSMSRChangeResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
 
 // childOfES4PrepareSMSRChangeResponse is the index of the ES4PrepareSMSRChangeResponse child named local, ignoring ASCII case, or -1.
 func childOfES4PrepareSMSRChangeResponse(local []byte) int {
@@ -6962,58 +6916,52 @@ func (v *ES4SMSRChangeRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4SMSRChangeRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4SMSRChangeRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4SMSRChangeRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4SMSRChangeRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4SMSRChangeRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4SMSRChangeRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.TargetSmsrID = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4SMSRChangeRequest's children is i (-1: none of them).
-func (v *ES4SMSRChangeRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.TargetSmsrID = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4SMSRChangeRequest is the ES4SMSRChangeRequest children, in schema order, for NextChildIn.
+var childrenOfES4SMSRChangeRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Target-Smsr-id", Word: [2]uint64{0x532d746567726154, 0x3e64692d72736d}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
 }
-
-// childrenOfES4SMSRChangeRequest is the local names of the ES4SMSRChangeRequest children, in schema order, for NextChildIn.
-var childrenOfES4SMSRChangeRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Target-Smsr-id"}
 
 // childOfES4SMSRChangeRequest is the index of the ES4SMSRChangeRequest child named local, ignoring ASCII case, or -1.
 func childOfES4SMSRChangeRequest(local []byte) int {
@@ -7074,38 +7022,66 @@ func (v *ES4SMSRChangeResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4SMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4SMSRChangeResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4SMSRChangeResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4SMSRChangeResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
+		if i < 0 {
+			if i = childOfES4SMSRChangeResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4SMSRChangeResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
+			}
 		}
-		if !matched {
-			if err := d.Skip(); err != nil {
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4SMSRChangeResponse's children is i (-1: none of them).
-func (v *ES4SMSRChangeResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	return false, nil
+// childrenOfES4SMSRChangeResponse is the ES4SMSRChangeResponse children, in schema order, for NextChildIn.
+var childrenOfES4SMSRChangeResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
 }
-
-// childrenOfES4SMSRChangeResponse is the local names of the ES4SMSRChangeResponse children, in schema order, for NextChildIn.
-var childrenOfES4SMSRChangeResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus"}
 
 // childOfES4SMSRChangeResponse is the index of the ES4SMSRChangeResponse child named local, ignoring ASCII case, or -1.
 func childOfES4SMSRChangeResponse(local []byte) int {
@@ -7174,58 +7150,52 @@ func (v *ES4SetFallBackAttributeRequest) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4SetFallBackAttributeRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4SetFallBackAttributeRequest[:], hint)
-		if ok && i < 0 {
-			i = childOfES4SetFallBackAttributeRequest(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4SetFallBackAttributeRequest[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4SetFallBackAttributeRequest(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4SetFallBackAttributeRequest[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			v.BaseRequestType.FunctionCallIdentifier = d.String(t)
+		case 1:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "ValidityPeriod", t, err)
+			}
+			v.BaseRequestType.ValidityPeriod = PositiveInteger(x)
+		case 2:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 3:
+			v.Iccid = d.String(t)
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4SetFallBackAttributeRequest's children is i (-1: none of them).
-func (v *ES4SetFallBackAttributeRequest) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 2 {
-		return v.BaseRequestType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 3:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4SetFallBackAttributeRequest is the ES4SetFallBackAttributeRequest children, in schema order, for NextChildIn.
+var childrenOfES4SetFallBackAttributeRequest = [...]xmltext.Child{
+	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
+	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
 }
-
-// childrenOfES4SetFallBackAttributeRequest is the local names of the ES4SetFallBackAttributeRequest children, in schema order, for NextChildIn.
-var childrenOfES4SetFallBackAttributeRequest = [...]string{"FunctionCallIdentifier", "ValidityPeriod", "Eid", "Iccid"}
 
 // childOfES4SetFallBackAttributeRequest is the index of the ES4SetFallBackAttributeRequest child named local, ignoring ASCII case, or -1.
 func childOfES4SetFallBackAttributeRequest(local []byte) int {
@@ -7293,51 +7263,73 @@ func (v *ES4SetFallBackAttributeResponse) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4SetFallBackAttributeResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4SetFallBackAttributeResponse[:], hint)
-		if ok && i < 0 {
-			i = childOfES4SetFallBackAttributeResponse(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4SetFallBackAttributeResponse[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4SetFallBackAttributeResponse(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4SetFallBackAttributeResponse[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingStart", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingStart = &e
+			}
+		case 1:
+			{
+				var e DateTime
+				x, err := parseDateTime(t)
+				if err != nil {
+					return fieldError(elem, "ProcessingEnd", t, err)
+				}
+				e = DateTime{x}
+				v.BaseResponseType.ProcessingEnd = &e
+			}
+		case 2:
+			x, err := parseUint(t)
+			if err != nil {
+				return fieldError(elem, "AcceptableValidityPeriod", t, err)
+			}
+			v.BaseResponseType.AcceptableValidityPeriod = PositiveInteger(x)
+		case 3:
+			if err := v.BaseResponseType.FunctionExecutionStatus.decodeXML(d, "FunctionExecutionStatus"); err != nil {
+				return err
+			}
+		case 4:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "EuiccResponseData", t, err)
+			}
+			v.EuiccResponseData = x
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4SetFallBackAttributeResponse's children is i (-1: none of them).
-func (v *ES4SetFallBackAttributeResponse) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	if i < 4 {
-		return v.BaseResponseType.decodeChild(d, elem, i)
-	}
-	switch i {
-	case 4:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "EuiccResponseData", t, err)
-		}
-		v.EuiccResponseData = x
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4SetFallBackAttributeResponse is the ES4SetFallBackAttributeResponse children, in schema order, for NextChildIn.
+var childrenOfES4SetFallBackAttributeResponse = [...]xmltext.Child{
+	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
 }
-
-// childrenOfES4SetFallBackAttributeResponse is the local names of the ES4SetFallBackAttributeResponse children, in schema order, for NextChildIn.
-var childrenOfES4SetFallBackAttributeResponse = [...]string{"ProcessingStart", "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus", "EuiccResponseData"}
 
 // childOfES4SetFallBackAttributeResponse is the index of the ES4SetFallBackAttributeResponse child named local, ignoring ASCII case, or -1.
 func childOfES4SetFallBackAttributeResponse(local []byte) int {
@@ -7413,66 +7405,49 @@ func (v *ES4HandleProfileDisabledNotification) DecodeXML(d *xmltext.Decoder) err
 func (v *ES4HandleProfileDisabledNotification) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4HandleProfileDisabledNotification[:], hint)
-		if ok && i < 0 {
-			i = childOfES4HandleProfileDisabledNotification(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4HandleProfileDisabledNotification[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4HandleProfileDisabledNotification(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4HandleProfileDisabledNotification[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 1:
+			v.Iccid = d.String(t)
+		case 2:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "CompletionTimestamp", t, err)
+			}
+			v.CompletionTimestamp = DateTime{x}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4HandleProfileDisabledNotification's children is i (-1: none of them).
-func (v *ES4HandleProfileDisabledNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "CompletionTimestamp", t, err)
-		}
-		v.CompletionTimestamp = DateTime{x}
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4HandleProfileDisabledNotification is the ES4HandleProfileDisabledNotification children, in schema order, for NextChildIn.
+var childrenOfES4HandleProfileDisabledNotification = [...]xmltext.Child{
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
 }
-
-// childrenOfES4HandleProfileDisabledNotification is the local names of the ES4HandleProfileDisabledNotification children, in schema order, for NextChildIn.
-var childrenOfES4HandleProfileDisabledNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES4HandleProfileDisabledNotification is the index of the ES4HandleProfileDisabledNotification child named local, ignoring ASCII case, or -1.
 func childOfES4HandleProfileDisabledNotification(local []byte) int {
@@ -7540,66 +7515,49 @@ func (v *ES4HandleProfileEnabledNotification) DecodeXML(d *xmltext.Decoder) erro
 func (v *ES4HandleProfileEnabledNotification) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4HandleProfileEnabledNotification[:], hint)
-		if ok && i < 0 {
-			i = childOfES4HandleProfileEnabledNotification(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4HandleProfileEnabledNotification[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4HandleProfileEnabledNotification(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4HandleProfileEnabledNotification[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 1:
+			v.Iccid = d.String(t)
+		case 2:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "CompletionTimestamp", t, err)
+			}
+			v.CompletionTimestamp = DateTime{x}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4HandleProfileEnabledNotification's children is i (-1: none of them).
-func (v *ES4HandleProfileEnabledNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "CompletionTimestamp", t, err)
-		}
-		v.CompletionTimestamp = DateTime{x}
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4HandleProfileEnabledNotification is the ES4HandleProfileEnabledNotification children, in schema order, for NextChildIn.
+var childrenOfES4HandleProfileEnabledNotification = [...]xmltext.Child{
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
 }
-
-// childrenOfES4HandleProfileEnabledNotification is the local names of the ES4HandleProfileEnabledNotification children, in schema order, for NextChildIn.
-var childrenOfES4HandleProfileEnabledNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES4HandleProfileEnabledNotification is the index of the ES4HandleProfileEnabledNotification child named local, ignoring ASCII case, or -1.
 func childOfES4HandleProfileEnabledNotification(local []byte) int {
@@ -7667,66 +7625,49 @@ func (v *ES4HandleProfileDeletedNotification) DecodeXML(d *xmltext.Decoder) erro
 func (v *ES4HandleProfileDeletedNotification) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4HandleProfileDeletedNotification[:], hint)
-		if ok && i < 0 {
-			i = childOfES4HandleProfileDeletedNotification(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4HandleProfileDeletedNotification[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4HandleProfileDeletedNotification(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4HandleProfileDeletedNotification[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			x, err := decodeHex(d, t)
+			if err != nil {
+				return fieldError(elem, "Eid", t, err)
+			}
+			v.Eid = x
+		case 1:
+			v.Iccid = d.String(t)
+		case 2:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "CompletionTimestamp", t, err)
+			}
+			v.CompletionTimestamp = DateTime{x}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4HandleProfileDeletedNotification's children is i (-1: none of them).
-func (v *ES4HandleProfileDeletedNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := decodeHex(d, t)
-		if err != nil {
-			return true, fieldError(elem, "Eid", t, err)
-		}
-		v.Eid = x
-		return true, nil
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		v.Iccid = d.String(t)
-		return true, nil
-	case 2:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "CompletionTimestamp", t, err)
-		}
-		v.CompletionTimestamp = DateTime{x}
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4HandleProfileDeletedNotification is the ES4HandleProfileDeletedNotification children, in schema order, for NextChildIn.
+var childrenOfES4HandleProfileDeletedNotification = [...]xmltext.Child{
+	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
 }
-
-// childrenOfES4HandleProfileDeletedNotification is the local names of the ES4HandleProfileDeletedNotification children, in schema order, for NextChildIn.
-var childrenOfES4HandleProfileDeletedNotification = [...]string{"Eid", "Iccid", "CompletionTimestamp"}
 
 // childOfES4HandleProfileDeletedNotification is the index of the ES4HandleProfileDeletedNotification child named local, ignoring ASCII case, or -1.
 func childOfES4HandleProfileDeletedNotification(local []byte) int {
@@ -7789,50 +7730,44 @@ func (v *ES4HandleSMSRChangeNotification) DecodeXML(d *xmltext.Decoder) error {
 func (v *ES4HandleSMSRChangeNotification) decodeXML(d *xmltext.Decoder, elem string) error {
 	hint := 0
 	for {
-		ok, i, err := d.NextChildIn(childrenOfES4HandleSMSRChangeNotification[:], hint)
-		if ok && i < 0 {
-			i = childOfES4HandleSMSRChangeNotification(d.Local())
-		}
-		if i >= 0 {
-			hint = i
-		}
+		ok, i, t, err := d.NextChildIn(childrenOfES4HandleSMSRChangeNotification[:], hint)
 		if err != nil || !ok {
 			return err
 		}
-		matched, err := v.decodeChild(d, elem, i)
-		if err != nil {
-			return err
-		}
-		if !matched {
-			if err := d.Skip(); err != nil {
-				return err
+		if i < 0 {
+			if i = childOfES4HandleSMSRChangeNotification(d.Local()); i < 0 {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if childrenOfES4HandleSMSRChangeNotification[i].Leaf {
+				if t, err = d.Text(); err != nil {
+					return err
+				}
 			}
 		}
+		hint = i
+		switch i {
+		case 0:
+			if err := v.Eis.decodeXML(d, "Eis"); err != nil {
+				return err
+			}
+		case 1:
+			x, err := parseDateTime(t)
+			if err != nil {
+				return fieldError(elem, "CompletionTimestamp", t, err)
+			}
+			v.CompletionTimestamp = DateTime{x}
+		}
 	}
 }
 
-// decodeChild decodes the child d is on, whose index among ES4HandleSMSRChangeNotification's children is i (-1: none of them).
-func (v *ES4HandleSMSRChangeNotification) decodeChild(d *xmltext.Decoder, elem string, i int) (bool, error) {
-	switch i {
-	case 0:
-		return true, v.Eis.decodeXML(d, "Eis")
-	case 1:
-		t, err := d.Text()
-		if err != nil {
-			return true, err
-		}
-		x, err := parseDateTime(t)
-		if err != nil {
-			return true, fieldError(elem, "CompletionTimestamp", t, err)
-		}
-		v.CompletionTimestamp = DateTime{x}
-		return true, nil
-	}
-	return false, nil
+// childrenOfES4HandleSMSRChangeNotification is the ES4HandleSMSRChangeNotification children, in schema order, for NextChildIn.
+var childrenOfES4HandleSMSRChangeNotification = [...]xmltext.Child{
+	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
+	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
 }
-
-// childrenOfES4HandleSMSRChangeNotification is the local names of the ES4HandleSMSRChangeNotification children, in schema order, for NextChildIn.
-var childrenOfES4HandleSMSRChangeNotification = [...]string{"Eis", "CompletionTimestamp"}
 
 // childOfES4HandleSMSRChangeNotification is the index of the ES4HandleSMSRChangeNotification child named local, ignoring ASCII case, or -1.
 func childOfES4HandleSMSRChangeNotification(local []byte) int {

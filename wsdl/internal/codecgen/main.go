@@ -20,6 +20,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/esimgw/esimgw/internal/xmltext"
 )
 
 func main() {
@@ -222,7 +224,7 @@ func checkChildNames(structs []*structInfo) error {
 		if b := byName[s.base]; b != nil {
 			for _, f := range b.fields {
 				if f.slice && !f.attr {
-					return fmt.Errorf("%s: base %s has repeated children, which decodeChild cannot take from a base", s.name, b.name)
+					return fmt.Errorf("%s: base %s has repeated children, which only the base's own decodeXML collects", s.name, b.name)
 				}
 			}
 		}
@@ -249,6 +251,7 @@ func checkChildNames(structs []*structInfo) error {
 type gen struct {
 	bytes.Buffer
 	byName map[string]*structInfo
+	flush  bool // the decodeXML being written keeps repeated children in p, to store before it returns
 }
 
 func (g *gen) p(format string, args ...any) { fmt.Fprintf(&g.Buffer, format, args...) }
@@ -337,14 +340,13 @@ func (g *gen) structCodec(s *structInfo) {
 	g.p("func (v *%s) DecodeXML(d *xmltext.Decoder) error {\n*v = %s{}\nreturn v.decodeXML(d, %s)\n}\n\n", s.name, s.name, lit(name))
 
 	// A child's index is its place among the type's children, its bases' first (the order the schema,
-	// and so the wire, gives them): decodeChild hands an index below nbase to the base.
+	// and so the wire, gives them). The bases' children are decoded in the same switch as the type's
+	// own, through the embedded field: one loop and no call per child.
 	all := g.children(s.name)
-	nbase := len(g.children(s.base))
-	own := all[nbase:]
 	var repeated []field
-	for _, f := range own {
-		if f.slice {
-			repeated = append(repeated, f)
+	for _, c := range all {
+		if c.f.slice {
+			repeated = append(repeated, c.f)
 		}
 	}
 	if len(repeated) > 0 {
@@ -361,6 +363,8 @@ func (g *gen) structCodec(s *structInfo) {
 		}
 		g.p("}\n\n")
 	}
+	// ret returns err from decodeXML, with the repeated children collected so far stored first.
+	g.flush = len(repeated) > 0
 
 	g.p("func (v *%s) decodeXML(d *xmltext.Decoder, elem string) error {\n", s.name)
 	for _, f := range s.fields {
@@ -368,82 +372,111 @@ func (g *gen) structCodec(s *structInfo) {
 			g.decodeAttr(f)
 		}
 	}
+	if len(all) == 0 {
+		g.p("for {\nok, err := d.NextChild()\nif err != nil || !ok {\nreturn err\n}\n")
+		g.p("if err := d.Skip(); err != nil {\nreturn err\n}\n}\n}\n\n")
+		return
+	}
+	leaves := false
+	for _, c := range all {
+		leaves = leaves || c.f.leaf()
+	}
 	// The loop: NextChildIn finds a child written as the schema has it by its index, without reading its
-	// name; any other (another case, another prefix) is found by childOf; an unknown one is skipped.
-	next := "ok, err := d.NextChild()\ni := -1\n"
-	if len(all) > 0 {
-		next = fmt.Sprintf("ok, i, err := d.NextChildIn(childrenOf%s[:], hint)\n", s.name)
-		next += fmt.Sprintf("if ok && i < 0 {\ni = childOf%s(d.Local())\n}\nif i >= 0 {\nhint = i\n}\n", s.name)
-		g.p("hint := 0\n")
-	}
-	pArg, pParam := "", ""
-	if len(repeated) > 0 {
+	// name, and reads a leaf's text with it; any other (another case, another prefix) is found by
+	// childOf, and its text read here; an unknown one is skipped.
+	if g.flush {
 		g.p("var p pending%s\n", s.name)
-		pArg, pParam = ", &p", fmt.Sprintf(", p *pending%s", s.name)
-		g.p("for {\n%sif err == nil && ok {\nvar matched bool\n", next)
-		g.p("if matched, err = v.decodeChild(d, elem, i%s); err == nil && !matched {\nerr = d.Skip()\n}\n", pArg)
-		g.p("if err == nil {\ncontinue\n}\n}\np.flush(v)\nreturn err\n}\n}\n\n")
-	} else {
-		g.p("for {\n%sif err != nil || !ok {\nreturn err\n}\n", next)
-		g.p("matched, err := v.decodeChild(d, elem, i)\nif err != nil {\nreturn err\n}\n")
-		g.p("if !matched {\nif err := d.Skip(); err != nil {\nreturn err\n}\n}\n}\n}\n\n")
 	}
-	g.p("// decodeChild decodes the child d is on, whose index among %s's children is i (-1: none of them).\n", s.name)
-	g.p("func (v *%s) decodeChild(d *xmltext.Decoder, elem string, i int%s) (bool, error) {\n", s.name, pParam)
-	if nbase > 0 {
-		g.p("if i < %d {\nreturn v.%s.decodeChild(d, elem, i)\n}\n", nbase, s.base)
+	g.p("hint := 0\nfor {\n")
+	t := "_"
+	if leaves {
+		t = "t"
 	}
-	if len(own) > 0 {
-		g.p("switch i {\n")
-		for i, f := range own {
-			g.p("case %d:\n", nbase+i)
-			g.decodeChildField(f)
-		}
-		g.p("}\n")
+	g.p("ok, i, %s, err := d.NextChildIn(childrenOf%s[:], hint)\n", t, s.name)
+	g.p("if err != nil || !ok {\n")
+	g.ret("err")
+	g.p("}\nif i < 0 {\nif i = childOf%s(d.Local()); i < 0 {\nif err := d.Skip(); err != nil {\n", s.name)
+	g.ret("err")
+	g.p("}\ncontinue\n}\n")
+	if leaves {
+		g.p("if childrenOf%s[i].Leaf {\nif t, err = d.Text(); err != nil {\n", s.name)
+		g.ret("err")
+		g.p("}\n}\n")
 	}
-	g.p("return false, nil\n}\n\n")
-	if len(all) > 0 {
-		g.childIndex(s.name, all)
+	g.p("}\nhint = i\nswitch i {\n")
+	for i, c := range all {
+		g.p("case %d:\n", i)
+		g.decodeChildField(c.f, c.sel)
 	}
+	g.p("}\n}\n}\n\n")
+	g.childIndex(s.name, all)
 }
 
+// child is a child element of a type and the selector of its field, through the embedded bases it is
+// one of.
+type child struct {
+	f   field
+	sel string
+}
+
+// ret writes a return of err from decodeXML.
+func (g *gen) ret(err string) {
+	if g.flush {
+		g.p("p.flush(v)\n")
+	}
+	g.p("return %s\n", err)
+}
+
+// leaf reports whether the field is a child element with simple content, read by Text.
+func (f field) leaf() bool { return !f.attr && f.kind != kStruct && f.kind != kRaw }
+
 // children is the child elements of the type named name, its bases' first: the order of their indexes.
-func (g *gen) children(name string) []field {
+func (g *gen) children(name string) []child {
 	s := g.byName[name]
 	if s == nil {
 		return nil
 	}
-	all := g.children(s.base)
+	var all []child
+	for _, c := range g.children(s.base) {
+		c.sel = s.base + "." + c.sel
+		all = append(all, c)
+	}
 	for _, f := range s.fields {
 		if !f.attr {
-			all = append(all, f)
+			all = append(all, child{f, f.goName})
 		}
 	}
 	return all
 }
 
-// childIndex writes childOf<type>, which maps a child's local name to its index in children: one string
-// switch for names spelt as in the schema, then a case-insensitive comparison with each (peers vary the
-// case). Matching is as if each name were compared ignoring case in order, which requires that no two
-// names differ only in case: run checks.
-func (g *gen) childIndex(name string, children []field) {
-	g.p("// childrenOf%s is the local names of the %s children, in schema order, for NextChildIn.\n", name, name)
-	g.p("var childrenOf%s = [...]string{", name)
-	for i, f := range children {
-		if i > 0 {
-			g.p(", ")
+// childIndex writes childrenOf<type>, the table NextChildIn matches children by (see xmltext.Child), and
+// childOf<type>, which maps a child's local name to its index in children: one string switch for names
+// spelt as in the schema, then a case-insensitive comparison with each (peers vary the case). Matching is
+// as if each name were compared ignoring case in order, which requires that no two names differ only in
+// case: run checks.
+func (g *gen) childIndex(name string, children []child) {
+	g.p("// childrenOf%s is the %s children, in schema order, for NextChildIn.\n", name, name)
+	g.p("var childrenOf%s = [...]xmltext.Child{\n", name)
+	for _, c := range children {
+		x := xmltext.NewChild(c.f.wire, c.f.leaf())
+		g.p("{Local: %s, Word: [2]uint64{%#x, %#x}, Mask: [2]uint64{%#x, %#x}", lit(x.Local), x.Word[0], x.Word[1], x.Mask[0], x.Mask[1])
+		if x.Tail != 0 {
+			g.p(", Tail: %#x", x.Tail)
 		}
-		g.p("%s", lit(f.wire))
+		if x.Leaf {
+			g.p(", Leaf: true")
+		}
+		g.p("},\n")
 	}
 	g.p("}\n\n")
 	g.p("// childOf%s is the index of the %s child named local, ignoring ASCII case, or -1.\n", name, name)
 	g.p("func childOf%s(local []byte) int {\nswitch string(local) {\n", name)
-	for i, f := range children {
-		g.p("case %s:\nreturn %d\n", lit(f.wire), i)
+	for i, c := range children {
+		g.p("case %s:\nreturn %d\n", lit(c.f.wire), i)
 	}
 	g.p("}\nswitch {\n")
-	for i, f := range children {
-		g.p("case xmltext.EqualFold(local, %s):\nreturn %d\n", lit(f.wire), i)
+	for i, c := range children {
+		g.p("case xmltext.EqualFold(local, %s):\nreturn %d\n", lit(c.f.wire), i)
 	}
 	g.p("}\nreturn -1\n}\n\n")
 }
@@ -548,13 +581,18 @@ func (g *gen) appendChild(f field) {
 	}
 }
 
-// parseExpr returns code that parses text `t` into a variable `x` of the field's scalar type, returning a
-// FieldError on failure.
+// parseInto writes code that parses text t into dst, of the field's scalar type, returning a FieldError
+// from decodeXML on failure.
 func (g *gen) parseInto(f field, dst string, isAttr bool) {
 	fe := fmt.Sprintf("fieldError(elem, %s, t, err)", lit(f.wire))
-	ret := "return true, " + fe
-	if isAttr {
-		ret = "return " + fe
+	fail := func() {
+		g.p("if err != nil {\n")
+		if isAttr {
+			g.p("return %s\n", fe)
+		} else {
+			g.ret(fe)
+		}
+		g.p("}\n")
 	}
 	switch f.kind {
 	case kString:
@@ -565,16 +603,26 @@ func (g *gen) parseInto(f field, dst string, isAttr bool) {
 		} else {
 			g.p("%s = d.String(t)\n", dst)
 		}
+		return
 	case kBool:
-		g.p("x, err := parseBool(t)\nif err != nil {\n%s\n}\n%s = x\n", ret, dst)
+		g.p("x, err := parseBool(t)\n")
 	case kHex:
-		g.p("x, err := decodeHex(d, t)\nif err != nil {\n%s\n}\n%s = x\n", ret, dst)
+		g.p("x, err := decodeHex(d, t)\n")
 	case kDateTime:
-		g.p("x, err := parseDateTime(t)\nif err != nil {\n%s\n}\n%s = DateTime{x}\n", ret, dst)
+		g.p("x, err := parseDateTime(t)\n")
 	case kUint:
-		g.p("x, err := parseUint(t)\nif err != nil {\n%s\n}\n%s = %s(x)\n", ret, dst, f.typ)
+		g.p("x, err := parseUint(t)\n")
 	case kInt32:
-		g.p("x, err := parseInt32(t)\nif err != nil {\n%s\n}\n%s = x\n", ret, dst)
+		g.p("x, err := parseInt32(t)\n")
+	}
+	fail()
+	switch f.kind {
+	case kDateTime:
+		g.p("%s = DateTime{x}\n", dst)
+	case kUint:
+		g.p("%s = %s(x)\n", dst, f.typ)
+	default:
+		g.p("%s = x\n", dst)
 	}
 }
 
@@ -584,26 +632,29 @@ func (g *gen) decodeAttr(f field) {
 	g.p("}\n")
 }
 
-func (g *gen) decodeChildField(f field) {
-	v := "v." + f.goName
+// decodeChildField writes the case of decodeXML's switch that decodes child f into the field v.sel: a
+// leaf from its text t (already read), others from d.
+func (g *gen) decodeChildField(f field, sel string) {
+	v := "v." + sel
 	switch f.kind {
 	case kStruct:
+		call := v + ".decodeXML"
 		switch {
 		case f.slice:
-			g.p("return true, p.%s.next(&%s).decodeXML(d, %s)\n", f.goName, v, lit(f.wire))
+			call = fmt.Sprintf("p.%s.next(&%s).decodeXML", f.goName, v)
 		case f.ptr:
 			g.p("if %s == nil {\n%s = new(%s)\n}\n", v, v, f.typ)
-			g.p("return true, %s.decodeXML(d, %s)\n", v, lit(f.wire))
-		default:
-			g.p("return true, %s.decodeXML(d, %s)\n", v, lit(f.wire))
 		}
+		g.p("if err := %s(d, %s); err != nil {\n", call, lit(f.wire))
+		g.ret("err")
+		g.p("}\n")
 		return
 	case kRaw:
-		g.p("inner, err := d.InnerXML()\nif err != nil {\nreturn true, err\n}\n")
-		g.p("%s.Inner = d.Bytes(len(inner))\ncopy(%s.Inner, inner)\nreturn true, nil\n", v, v)
+		g.p("inner, err := d.InnerXML()\nif err != nil {\n")
+		g.ret("err")
+		g.p("}\n%s.Inner = d.Bytes(len(inner))\ncopy(%s.Inner, inner)\n", v, v)
 		return
 	}
-	g.p("t, err := d.Text()\nif err != nil {\nreturn true, err\n}\n")
 	switch {
 	case f.slice:
 		g.p("{\nvar e %s\n", f.typ)
@@ -616,7 +667,6 @@ func (g *gen) decodeChildField(f field) {
 	default:
 		g.parseInto(f, v, false)
 	}
-	g.p("return true, nil\n")
 }
 
 func (g *gen) newElement(structs []*structInfo) {
