@@ -97,13 +97,18 @@ func EIDWithCheckDigits(prefix30 string) (string, error) {
 	return prefix30 + string([]byte{byte('0' + cd/10), byte('0' + cd%10)}), nil
 }
 
-// mod97 returns the decimal number in digits (ASCII digits only) modulo 97.
+// mod97 returns the decimal number in digits (ASCII digits only) modulo 97. It reduces once every 16
+// digits rather than at each: below 97, then times 10^16 plus 16 digits, the value stays far within a
+// uint64.
 func mod97(digits string) int {
-	r := 0
+	var r uint64
 	for i := 0; i < len(digits); i++ {
-		r = (r*10 + int(digits[i]-'0')) % 97
+		r = r*10 + uint64(digits[i]-'0')
+		if i%16 == 15 {
+			r %= 97
+		}
 	}
-	return r
+	return int(r % 97)
 }
 
 // ValidateICCID checks an ICCID as sent in Iccid elements.

@@ -2,6 +2,8 @@ package esimgw
 
 import (
 	"errors"
+	"math/big"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,24 @@ func TestValidateEID(t *testing.T) {
 			}
 			requireRule(t, err, FieldEID, tt.rule)
 		})
+	}
+}
+
+// TestMod97 compares mod97, which reduces every 16 digits, with math/big on random digit strings of
+// every length up to 40.
+func TestMod97(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ninetySeven := big.NewInt(97)
+	for k := range 5000 {
+		b := make([]byte, 1+r.IntN(40))
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+			if k%2 == 0 {
+				b[i] = '9' // the largest values between reductions
+			}
+		}
+		n, _ := new(big.Int).SetString(string(b), 10)
+		require.Equal(t, int(new(big.Int).Mod(n, ninetySeven).Int64()), mod97(string(b)), "%s", b)
 	}
 }
 

@@ -3,6 +3,7 @@ package es4
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/esimgw/esimgw"
@@ -90,11 +91,27 @@ type EISOperation = esimgw.Operation[*esimgw.EISResult]
 // GetEIS (SGP.02 5.5.1, synchronous) returns the eUICC Information Set the SM-SR holds for eid, as of its
 // last audit. Use AuditEIS to have the SM-SR read the eUICC again first. KPN serves it only on request.
 func (c *Client) GetEIS(ctx context.Context, eid string, opts ...esimgw.CallOption) (*esimgw.EISResult, error) {
-	e, err := esimgw.ParseEID(eid)
-	if err != nil {
+	if err := esimgw.ValidateEID(eid); err != nil {
 		return nil, err
 	}
-	return esimgw.CallResult(ctx, c.engine, c.fn.getEIS, &rps.ES4GetEISRequest{Eid: e}, &rps.ES4GetEISResponse{}, esimgw.EISResultOf, opts...)
+	g := new(getEISCall)
+	g.req.Eid = decodeEID(&g.eid, eid)
+	return esimgw.CallResult(ctx, c.engine, c.fn.getEIS, &g.req, &g.resp, esimgw.EISResultOf, opts...)
+}
+
+// getEISCall is what a GetEIS allocates besides its result, in one allocation: the request, its EID's
+// octets and the response, which the result copies from (its EIS is decoded apart) and does not keep.
+type getEISCall struct {
+	req  rps.ES4GetEISRequest
+	resp rps.ES4GetEISResponse
+	eid  [16]byte
+}
+
+// decodeEID returns the octets of eid, which ValidateEID accepted (32 hexadecimal digits), in dst:
+// what esimgw.ParseEID returns, without an allocation of its own.
+func decodeEID(dst *[16]byte, eid string) rps.HexBinary {
+	_, _ = hex.Decode(dst[:], []byte(eid))
+	return dst[:]
 }
 
 // UpdatePolicyRules (5.5.2, synchronous) replaces the POL2 policy rules of profile iccid. Every rule must
