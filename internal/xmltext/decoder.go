@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -152,10 +153,18 @@ const (
 // values this way costs an allocation per chunk of them rather than one per value; the flip side is that a
 // string kept keeps its whole chunk (at most 16 KiB) alive.
 func (d *Decoder) String(b []byte) string {
-	if len(b) == 0 {
+	n := len(b)
+	if n == 0 {
 		return ""
 	}
-	p := d.alloc(len(b))
+	// alloc written out: leaf values come here by the dozen per document, and a call less shows.
+	var p []byte
+	if start := len(d.arena); n <= cap(d.arena)-start {
+		d.arena = d.arena[:start+n]
+		p = d.arena[start:]
+	} else {
+		p = d.allocChunk(n)
+	}
 	copy(p, b)
 	return frozenString(p)
 }
@@ -801,7 +810,9 @@ func (d *Decoder) InnerXML() ([]byte, error) {
 	if err := d.Skip(); err != nil {
 		return nil, err
 	}
-	end := bytes.LastIndex(d.data[start:d.pos], []byte("</"))
+	// The end tag Skip consumed is the last thing before d.pos, and nothing in it after its '<' is a '<'.
+	// (bytes.LastIndex with "</" hashes its way back, several times dearer than this byte search.)
+	end := bytes.LastIndexByte(d.data[start:d.pos], '<')
 	return d.data[start : start+end], nil
 }
 
@@ -1213,71 +1224,91 @@ func checkDeclEncoding(decl []byte) error {
 	return fmt.Errorf("encoding %q is not supported, only UTF-8", enc)
 }
 
-// checkChars verifies that data is UTF-8 made only of characters XML 1.0 allows, sixteen or eight ASCII
-// bytes at a time.
+// checkChars verifies that data is UTF-8 made only of characters XML 1.0 allows: 64 bytes a step while
+// they are printable ASCII, as nearly all of a SOAP document is, and a word a step through ASCII with
+// line ends and tabs.
 func checkChars(data []byte) (int, error) {
 	// A word w of ASCII (w&hi == 0) holds a byte below 0x20 exactly when (w-lo)&hi != 0: the subtraction
 	// borrows from the high bit of the lowest such byte (a borrow can only wrongly flag bytes above it).
 	const hi, lo = 0x8080808080808080, 0x2020202020202020
 	i := 0
 	for i < len(data) {
-		for i+32 <= len(data) {
-			b := data[i : i+32 : i+32] // one bounds check for the four loads
-			w, v := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:16])
-			x, y := binary.LittleEndian.Uint64(b[16:24]), binary.LittleEndian.Uint64(b[24:])
-			if (w|v|x|y|(w-lo)|(v-lo)|(x-lo)|(y-lo))&hi != 0 {
+		for ; i+64 <= len(data); i += 64 {
+			b := data[i : i+64 : i+64] // one bounds check for the eight loads
+			w0, w1 := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])
+			w2, w3 := binary.LittleEndian.Uint64(b[16:24]), binary.LittleEndian.Uint64(b[24:32])
+			w4, w5 := binary.LittleEndian.Uint64(b[32:40]), binary.LittleEndian.Uint64(b[40:48])
+			w6, w7 := binary.LittleEndian.Uint64(b[48:56]), binary.LittleEndian.Uint64(b[56:64])
+			if (w0|w1|w2|w3|w4|w5|w6|w7|
+				(w0-lo)|(w1-lo)|(w2-lo)|(w3-lo)|(w4-lo)|(w5-lo)|(w6-lo)|(w7-lo))&hi != 0 {
 				break
 			}
-			i += 32
 		}
-		for i+16 <= len(data) {
-			b := data[i : i+16 : i+16] // one bounds check for both loads
-			w, v := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
-			if (w|v|(w-lo)|(v-lo))&hi != 0 {
-				break
-			}
-			i += 16
-		}
-		if i == len(data) {
-			break
-		}
-		if i+8 <= len(data) {
-			if w := binary.LittleEndian.Uint64(data[i:]); w&hi == 0 {
-				if (w-lo)&hi != 0 { // tabs, line ends or worse: look at each
-					for k, c := range data[i : i+8] {
-						if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-							return i + k, fmt.Errorf("control character %#02x", c)
+		// The block (at most 64 bytes) that held something else, a word or a character at a time; then
+		// blocks again.
+		for end := min(i+64, len(data)); i < end; {
+			if i+8 <= len(data) {
+				if w := binary.LittleEndian.Uint64(data[i:]); w&hi == 0 {
+					if (w-lo)&hi != 0 { // tabs, line ends or worse
+						if bad := controls(w); bad != 0 {
+							k := i + bits.TrailingZeros64(bad)>>3
+							return k, fmt.Errorf("control character %#02x", data[k])
 						}
 					}
+					i += 8
+					continue
 				}
-				i += 8
+			}
+			c := data[i]
+			if c < utf8.RuneSelf {
+				if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+					return i, fmt.Errorf("control character %#02x", c)
+				}
+				i++
 				continue
 			}
-		}
-		c := data[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return i, fmt.Errorf("control character %#02x", c)
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i, errors.New("invalid UTF-8")
 			}
-			i++
-			continue
+			if r == 0xFFFE || r == 0xFFFF {
+				return i, fmt.Errorf("character %U not allowed", r)
+			}
+			i += size
 		}
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i, errors.New("invalid UTF-8")
-		}
-		if r == 0xFFFE || r == 0xFFFF {
-			return i, fmt.Errorf("character %U not allowed", r)
-		}
-		i += size
 	}
 	return 0, nil
 }
 
+// controls flags, with the high bit of each, the bytes of the ASCII word w (every byte below 0x80) that
+// are control characters other than tab, line feed and carriage return. Exact for every byte: with no
+// byte above 0x7F, none of the additions carries into the next byte.
+func controls(w uint64) uint64 {
+	const (
+		lsbs = 0x0101010101010101
+		msbs = 0x8080808080808080
+	)
+	below := ^(w + 0x60*lsbs) // high bit: the byte is below 0x20
+	// y+0x7F has its high bit clear only where y is zero, that is, where w holds the byte.
+	tab := ^((w ^ '\t'*lsbs) + 0x7F*lsbs)
+	lf := ^((w ^ '\n'*lsbs) + 0x7F*lsbs)
+	cr := ^((w ^ '\r'*lsbs) + 0x7F*lsbs)
+	return below &^ (tab | lf | cr) & msbs
+}
+
 // appendUnescaped appends s with entity and character references resolved and line ends normalised.
 func appendUnescaped(dst, s []byte) ([]byte, error) {
+	// Values with a reference are mostly long ones, URLs with &amp; in their query, and hardly ever hold a
+	// '\r'. Without one, the references are found by bytes.IndexByte, which is vectorised, instead of a
+	// word at a time for both bytes. s only loses its front, so what holds for all of it holds throughout.
+	noCR := bytes.IndexByte(s, '\r') < 0
 	for len(s) > 0 {
-		i := indexRefOrCR(s)
+		var i int
+		if noCR {
+			i = bytes.IndexByte(s, '&')
+		} else {
+			i = indexRefOrCR(s)
+		}
 		if i < 0 {
 			return append(dst, s...), nil
 		}

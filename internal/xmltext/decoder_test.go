@@ -527,3 +527,32 @@ func TestEndTags(t *testing.T) {
 		})
 	}
 }
+
+var sinkString string
+
+// BenchmarkString: a leaf value copied into the arena, a fresh document (and so chunk) now and then.
+func BenchmarkString(b *testing.B) {
+	doc := make([]byte, 4096)
+	v := []byte("EXECUTED_SUCCESS")
+	d := NewDecoder(doc, Limits{})
+	for i := 0; b.Loop(); i++ {
+		if i%32 == 0 {
+			d.Reset(doc, Limits{})
+		}
+		sinkString = d.String(v)
+	}
+}
+
+var sinkBytes []byte
+
+// BenchmarkBytes: room for a decoded EID carved from the arena, a fresh chunk now and then.
+func BenchmarkBytes(b *testing.B) {
+	doc := make([]byte, 4096)
+	d := NewDecoder(doc, Limits{})
+	for i := 0; b.Loop(); i++ {
+		if i%32 == 0 {
+			d.Reset(doc, Limits{})
+		}
+		sinkBytes = d.Bytes(16)
+	}
+}

@@ -20,20 +20,25 @@ const (
 // zeros flags the zero bytes of w (exact for the lowest one, see above).
 func zeros(w uint64) uint64 { return (w - lsbs) &^ w & msbs }
 
+// zeroish is zeros without the final mask: the high bit of each byte is as zeros has it, the other bits
+// are noise. Or-ing several of them and masking once saves an operation per pattern.
+func zeroish(w uint64) uint64 { return (w - lsbs) &^ w }
+
 // firstFlagged is the index of the lowest byte whose high bit is set in t, which must not be zero.
 func firstFlagged(t uint64) int { return bits.TrailingZeros64(t) >> 3 }
 
 // indexTextStop returns the index of the first '<', '&' or '\r' in s, or -1: where plain character data
-// ends.
+// ends. Leaf values are short (a date, an EID, a status), so what counts is the cost per word.
 func indexTextStop(s []byte) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := binary.LittleEndian.Uint64(s[i : i+8])
-		if t := zeros(w^('<'*lsbs)) | zeros(w^('&'*lsbs)) | zeros(w^('\r'*lsbs)); t != 0 {
-			return i + firstFlagged(t)
+	// j is the end of the word: written so, the loop needs no bounds check.
+	j := 8
+	for ; j <= len(s); j += 8 {
+		w := binary.LittleEndian.Uint64(s[j-8 : j])
+		if t := (zeroish(w^('<'*lsbs)) | zeroish(w^('&'*lsbs)) | zeroish(w^('\r'*lsbs))) & msbs; t != 0 {
+			return j - 8 + firstFlagged(t)
 		}
 	}
-	for ; i < len(s); i++ {
+	for i := j - 8; i < len(s); i++ {
 		if textStop[s[i]] != 0 {
 			return i
 		}
@@ -44,14 +49,14 @@ func indexTextStop(s []byte) int {
 // indexRefOrCR returns the index of the first '&' or '\r' in s, or -1: what unescaping has to act on.
 // (bytes.IndexAny builds a set on every call, which costs more than the short values it searches.)
 func indexRefOrCR(s []byte) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := binary.LittleEndian.Uint64(s[i : i+8])
-		if t := zeros(w^('&'*lsbs)) | zeros(w^('\r'*lsbs)); t != 0 {
-			return i + firstFlagged(t)
+	j := 8 // the end of the word, as in indexTextStop
+	for ; j <= len(s); j += 8 {
+		w := binary.LittleEndian.Uint64(s[j-8 : j])
+		if t := (zeroish(w^('&'*lsbs)) | zeroish(w^('\r'*lsbs))) & msbs; t != 0 {
+			return j - 8 + firstFlagged(t)
 		}
 	}
-	for ; i < len(s); i++ {
+	for i := j - 8; i < len(s); i++ {
 		if s[i] == '&' || s[i] == '\r' {
 			return i
 		}

@@ -141,3 +141,30 @@ func FuzzAppendEscaped(f *testing.F) {
 		}
 	})
 }
+
+var sinkInt int
+
+// BenchmarkIndexTextStop: the leaf values of an EIS answer, each followed by its end tag.
+func BenchmarkIndexTextStop(b *testing.B) {
+	leaves := [][]byte{
+		[]byte("2026-12-03T12:53:09Z</rps:ProcessingStart>"),
+		[]byte("89049032000001000000000000000171</rps:Eid>"),
+		[]byte("EXECUTED_SUCCESS</rps:Status>"),
+		[]byte("1.3.6.1.4.1.99999.1</rps:Eum-id>"),
+		[]byte("true</rps:Fallback>"),
+	}
+	b.Run("leaves", func(b *testing.B) {
+		for b.Loop() {
+			for _, l := range leaves {
+				sinkInt += indexTextStop(l)
+			}
+		}
+	})
+	b.Run("refOrCR", func(b *testing.B) {
+		for b.Loop() {
+			for _, l := range leaves {
+				sinkInt += indexRefOrCR(l)
+			}
+		}
+	})
+}
