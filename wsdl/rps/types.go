@@ -114,7 +114,9 @@ func appendHexDecoded(dst, s []byte) ([]byte, error) {
 // decodeHex decodes hexBinary text as appendHexDecoded does, into bytes carved from d's arena (see
 // xmltext.Decoder.Bytes) rather than an allocation of their own; nil when s holds no digits.
 func decodeHex(d *xmltext.Decoder, s []byte) (HexBinary, error) {
-	s = trimSpace(s)
+	if padded(s) {
+		s = trimSpace(s)
+	}
 	if len(s)%2 != 0 {
 		return nil, ErrHex
 	}
@@ -201,19 +203,9 @@ func unhex(c byte) (byte, bool) {
 	return v, v != 0xFF
 }
 
+// trimSpace drops the white space around s. Values come without any nearly always, so callers on the
+// decoding path test padded first, which is inlined where trimSpace's loops are not.
 func trimSpace(s []byte) []byte {
-	// Values come without surrounding white space nearly always, and every white space byte is <= ' ':
-	// this much is inlined, the loops are not.
-	if len(s) == 0 || (s[0] > ' ' && s[len(s)-1] > ' ') {
-		return s
-	}
-	return trimSpaceAround(s)
-}
-
-// trimSpaceAround is trimSpace's slow path, kept out of line so that trimSpace itself is inlined.
-//
-//go:noinline
-func trimSpaceAround(s []byte) []byte {
 	for len(s) > 0 && isSpace(s[0]) {
 		s = s[1:]
 	}
@@ -222,6 +214,9 @@ func trimSpaceAround(s []byte) []byte {
 	}
 	return s
 }
+
+// padded reports whether s may have white space around it: every white space byte is <= ' '.
+func padded(s []byte) bool { return len(s) > 0 && (s[0] <= ' ' || s[len(s)-1] <= ' ') }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -257,22 +252,27 @@ func appendDateTime(b []byte, t DateTime) []byte {
 
 // parseDateTime parses [-]YYYY-MM-DDThh:mm:ss[.fff...][Z|(+|-)hh:mm] without allocating.
 func parseDateTime(s []byte) (time.Time, error) {
-	s = trimSpace(s)
+	if padded(s) {
+		s = trimSpace(s)
+	}
 	// Only four-digit, non-negative years: nothing in provisioning predates year 0 or follows year 9999.
-	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+	if len(s) < 19 {
 		return time.Time{}, ErrDateTime
 	}
-	century, ok1 := digits2(s[0], s[1])
-	yy, ok2 := digits2(s[2], s[3])
-	month, ok3 := digits2(s[5], s[6])
-	day, ok4 := digits2(s[8], s[9])
-	hour, ok5 := digits2(s[11], s[12])
-	minute, ok6 := digits2(s[14], s[15])
-	sec, ok7 := digits2(s[17], s[18])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
+	// YYYY-MM-DDThh:mm:ss as three words (the last overlapping the second), each xor-ed with its template:
+	// separators become 0 where they match, digits their value (see dateWord).
+	x1 := binary.LittleEndian.Uint64(s[0:8]) ^ dateTmpl1
+	x2 := binary.LittleEndian.Uint64(s[8:16]) ^ dateTmpl2
+	x3 := binary.LittleEndian.Uint64(s[11:19]) ^ dateTmpl3
+	if x1&dateHigh1|x2&dateHigh2|x3&dateHigh2 != 0 ||
+		(x1+dateAdd1)&dateTen1|(x2+dateAdd2)&dateTen2|(x3+dateAdd2)&dateTen2 != 0 {
 		return time.Time{}, ErrDateTime
 	}
-	year := century*100 + yy
+	// Each byte of v is ten times its digit plus the next one's: the two-digit fields, where they start.
+	v1, v2, v3 := x1*10+x1>>8, x2*10+x2>>8, x3*10+x3>>8
+	year := int(byte(v1))*100 + int(byte(v1>>16))
+	month, day := int(byte(v1>>40)), int(byte(v2))
+	hour, minute, sec := int(byte(v2>>24)), int(byte(v2>>48)), int(byte(v3>>48))
 	rest := s[19:]
 	nsec := 0
 	if len(rest) > 0 && rest[0] == '.' {
@@ -316,6 +316,24 @@ func parseDateTime(s []byte) (time.Time, error) {
 	unix := int64(daysSinceEpoch(year, month, day))*86400 + int64(hour*3600+minute*60+sec-offset)
 	return time.Unix(unix, int64(nsec)).UTC(), nil
 }
+
+// The words of a dateTime's fixed part xor-ed with dateTmpl (the layout with '0' for each digit) hold 0
+// for each separator written right and the digit's value for each digit; a byte with anything else is
+// caught by dateHigh (bits a digit's value cannot have, all bits of a separator) or, for the values 10
+// to 15, by adding 6 (dateAdd) and testing the 0x10 bit (dateTen): with every byte below 16 by then, no
+// addition carries into the next byte. 1 is for YYYY-MM-, 2 for DDThh:mm and, with the same masks,
+// 3 for hh:mm:ss. TestDateTemplates derives them from the layout.
+const (
+	dateTmpl1 = 0x2D30302D30303030 // "0000-00-", the first byte lowest
+	dateTmpl2 = 0x30303A3030543030 // "00T00:00"
+	dateTmpl3 = 0x30303A30303A3030 // "00:00:00"
+	dateHigh1 = 0xFFF0F0FFF0F0F0F0
+	dateHigh2 = 0xF0F0FFF0F0FFF0F0
+	dateAdd1  = 0x0006060006060606
+	dateAdd2  = 0x0606000606000606
+	dateTen1  = 0x0010100010101010
+	dateTen2  = 0x1010001010001010
+)
 
 // digits2 is the value of two decimal digits, and whether both were digits.
 func digits2(a, b byte) (int, bool) {
@@ -367,7 +385,9 @@ type NonNegativeInteger uint64
 
 // parseUint parses an xs:nonNegativeInteger lexical form: optional '+', decimal digits, white space around.
 func parseUint(s []byte) (uint64, error) {
-	s = trimSpace(s)
+	if padded(s) {
+		s = trimSpace(s)
+	}
 	if len(s) > 0 && s[0] == '+' {
 		s = s[1:]
 	}
@@ -407,7 +427,9 @@ func parseLongUint(s []byte) (uint64, error) {
 
 // parseInt32 parses an xs:integer that must fit in an int32.
 func parseInt32(s []byte) (int32, error) {
-	s = trimSpace(s)
+	if padded(s) {
+		s = trimSpace(s)
+	}
 	neg := false
 	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
 		neg = s[0] == '-'
@@ -437,7 +459,10 @@ func parseInt32(s []byte) (int32, error) {
 
 // parseBool parses xs:boolean.
 func parseBool(s []byte) (bool, error) {
-	switch string(trimSpace(s)) { // the conversion in a switch does not allocate
+	if padded(s) {
+		s = trimSpace(s)
+	}
+	switch string(s) { // the conversion in a switch does not allocate
 	case "true", "1":
 		return true, nil
 	case "false", "0":

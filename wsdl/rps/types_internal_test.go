@@ -319,3 +319,28 @@ func BenchmarkScalars(b *testing.B) {
 		}
 	})
 }
+
+// TestDateTemplates derives parseDateTime's word constants from the layout they stand for.
+func TestDateTemplates(t *testing.T) {
+	derive := func(layout string) (tmpl, high, add, ten uint64) {
+		for i := len(layout) - 1; i >= 0; i-- {
+			c := uint64(layout[i])
+			tmpl, high, add, ten = tmpl<<8|c, high<<8|0xFF, add<<8, ten<<8
+			if c == '0' {
+				high, add, ten = high&^0x0F, add|0x06, ten|0x10
+			}
+		}
+		return
+	}
+	for _, tt := range []struct {
+		layout               string
+		tmpl, high, add, ten uint64
+	}{
+		{"0000-00-", dateTmpl1, dateHigh1, dateAdd1, dateTen1},
+		{"00T00:00", dateTmpl2, dateHigh2, dateAdd2, dateTen2},
+		{"00:00:00", dateTmpl3, dateHigh2, dateAdd2, dateTen2},
+	} {
+		tmpl, high, add, ten := derive(tt.layout)
+		assert.Equal(t, [4]uint64{tmpl, high, add, ten}, [4]uint64{tt.tmpl, tt.high, tt.add, tt.ten}, tt.layout)
+	}
+}
