@@ -70,18 +70,24 @@ func ValidateEID(eid string) error {
 	if len(eid) != 32 {
 		return invalid(FieldEID, eid, "must be 32 hexadecimal digits (16 octets), got "+strconv.Itoa(len(eid))+" characters")
 	}
+	// One pass checks the digits and, in case all are decimal, computes the number mod 97 (as mod97).
 	decimal := true
+	var r uint64
 	for i := 0; i < len(eid); i++ {
 		c := eid[i]
-		switch {
-		case c >= '0' && c <= '9':
-		case c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
-			decimal = false
-		default:
+		if d := c - '0'; d <= 9 {
+			r = r*10 + uint64(d)
+			if i%16 == 15 {
+				r %= 97
+			}
+			continue
+		}
+		if l := c | 0x20; l < 'a' || l > 'f' {
 			return invalid(FieldEID, eid, "must contain only hexadecimal digits (bad character at position "+strconv.Itoa(i+1)+")")
 		}
+		decimal = false
 	}
-	if decimal && mod97(eid) != 1 {
+	if decimal && r%97 != 1 {
 		return invalid(FieldEID, eid, "check digits do not verify (mod 97)")
 	}
 	return nil

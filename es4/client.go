@@ -3,7 +3,6 @@ package es4
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/esimgw/esimgw"
@@ -110,8 +109,19 @@ type getEISCall struct {
 // decodeEID returns the octets of eid, which ValidateEID accepted (32 hexadecimal digits), in dst:
 // what esimgw.ParseEID returns, without an allocation of its own.
 func decodeEID(dst *[16]byte, eid string) rps.HexBinary {
-	_, _ = hex.Decode(dst[:], []byte(eid))
+	_ = eid[31]
+	for i := range dst {
+		dst[i] = unhex(eid[2*i])<<4 | unhex(eid[2*i+1])
+	}
 	return dst[:]
+}
+
+// unhex is the value of the hexadecimal digit c, of either case.
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c|0x20 - 'a' + 10
 }
 
 // UpdatePolicyRules (5.5.2, synchronous) replaces the POL2 policy rules of profile iccid. Every rule must

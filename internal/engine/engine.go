@@ -269,8 +269,9 @@ func sameTransaction(a, b string) bool {
 // DecodeAnswer decodes m's body into resp, the response fn expects: the schema's element in any case, or
 // a Njiwa or ES3 spelling of it (CanonicalElement); another element is ErrUnexpectedResponse.
 func (e *Engine) DecodeAnswer(fn rps.Function, m *soap.Message, resp rps.Response) error {
-	if !strings.EqualFold(m.BodyName, resp.ElementName()) && !spelledAs(m, e.iface, resp.ElementName()) {
-		return fmt.Errorf("%w: <%s> where %s %s answers <%s>", ErrUnexpectedResponse, m.BodyName, e.iface, fn.Name, resp.ElementName())
+	// The schema's spelling is the usual one: compared as is first, then without regard to case.
+	if name := resp.ElementName(); m.BodyName != name && !strings.EqualFold(m.BodyName, name) && !spelledAs(m, e.iface, name) {
+		return fmt.Errorf("%w: <%s> where %s %s answers <%s>", ErrUnexpectedResponse, m.BodyName, e.iface, fn.Name, name)
 	}
 	return m.DecodeBody(resp)
 }
