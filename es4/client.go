@@ -121,7 +121,7 @@ func unhex(c byte) byte {
 	if c <= '9' {
 		return c - '0'
 	}
-	return c|0x20 - 'a' + 10
+	return c | 0x20 - 'a' + 10
 }
 
 // UpdatePolicyRules (5.5.2, synchronous) replaces the POL2 policy rules of profile iccid. Every rule must
