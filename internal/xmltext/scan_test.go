@@ -27,7 +27,7 @@ func TestScannersMatchBytewise(t *testing.T) {
 		return len(s), colon
 	}
 	indexAny := func(s []byte, set string) int { return bytes.IndexAny(s, set) }
-	fills := []byte{'a', 'Z', '0', '9', '-', 0xC3, 0x01}
+	fills := []byte{'a', 'Z', '0', '9', '-', 0xC3, 0x01, ' ', '\'', '%'}
 	for _, fill := range fills {
 		for n := 0; n <= 20; n++ {
 			for p := 0; p < n; p++ {
@@ -47,6 +47,9 @@ func TestScannersMatchBytewise(t *testing.T) {
 						}
 						if got, want := indexTextStop(s), indexAny(s, "<&\r"); got != want {
 							t.Fatalf("indexTextStop(%q) = %d, want %d", s, got, want)
+						}
+						if got, want := indexTextStopExact(s), indexAny(s, "<&\r"); got != want {
+							t.Fatalf("indexTextStopExact(%q) = %d, want %d", s, got, want)
 						}
 						if got, want := indexRefOrCR(s), indexAny(s, "&\r"); got != want {
 							t.Fatalf("indexRefOrCR(%q) = %d, want %d", s, got, want)
@@ -160,10 +163,37 @@ func BenchmarkIndexTextStop(b *testing.B) {
 			}
 		}
 	})
+	msg := []byte("Profile ICCID unknown on this eUICC</rps:Message>") // white space: the exact search after it
+	b.Run("message", func(b *testing.B) {
+		for b.Loop() {
+			sinkInt += indexTextStop(msg)
+		}
+	})
 	b.Run("refOrCR", func(b *testing.B) {
 		for b.Loop() {
 			for _, l := range leaves {
 				sinkInt += indexRefOrCR(l)
+			}
+		}
+	})
+}
+
+// FuzzTextStop: the text scanners against bytes.IndexAny, on arbitrary bytes and with a '<' appended, as
+// a leaf's end tag follows its text.
+func FuzzTextStop(f *testing.F) {
+	for _, s := range []string{"", "2026-12-03T12:53:09Z", "Profile ICCID unknown on this eUICC", "a b&c", "x\ty\r", "%$#\"!'<"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		for _, s := range [][]byte{s, append(s[:len(s):len(s)], "</a>"...)} {
+			if got, want := indexTextStop(s), bytes.IndexAny(s, "<&\r"); got != want {
+				t.Fatalf("indexTextStop(%q) = %d, want %d", s, got, want)
+			}
+			if got, want := indexTextStopExact(s), bytes.IndexAny(s, "<&\r"); got != want {
+				t.Fatalf("indexTextStopExact(%q) = %d, want %d", s, got, want)
+			}
+			if got, want := indexRefOrCR(s), bytes.IndexAny(s, "&\r"); got != want {
+				t.Fatalf("indexRefOrCR(%q) = %d, want %d", s, got, want)
 			}
 		}
 	})
