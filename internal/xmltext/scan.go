@@ -29,7 +29,7 @@ func firstFlagged(t uint64) int { return bits.TrailingZeros64(t) >> 3 }
 
 // indexTextStop returns the index of the first '<', '&' or '\r' in s, or -1: where plain character data
 // ends. Leaf values are short (a date, an EID, a status), so what counts is the cost per word: instead of
-// one test per byte it stops at, the loop tests for '<' and for any byte below '\'', which takes in '&'
+// one test per byte it stops at, the loop tests for '<' and for any byte below '\”, which takes in '&'
 // and '\r' but hardly anything that leaf values hold (space, tab, line feed, !"#$%). Where it meets one of
 // those first, the rest is searched exactly.
 func indexTextStop(s []byte) int {
