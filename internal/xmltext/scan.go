@@ -29,17 +29,17 @@ func firstFlagged(t uint64) int { return bits.TrailingZeros64(t) >> 3 }
 
 // indexTextStop returns the index of the first '<', '&' or '\r' in s, or -1: where plain character data
 // ends. Leaf values are short (a date, an EID, a status), so what counts is the cost per word: instead of
-// one test per byte it stops at, the loop tests for '<' and for any byte below '\”, which takes in '&'
-// and '\r' but hardly anything that leaf values hold (space, tab, line feed, !"#$%). Where it meets one of
-// those first, the rest is searched exactly.
+// one test per byte it stops at, the loop tests for '<' and for any byte below 0x27 (the apostrophe),
+// which takes in '&' and '\r' but hardly anything that leaf values hold (space, tab, line feed, !"#$%).
+// Where it meets one of those first, the rest is searched exactly.
 func indexTextStop(s []byte) int {
-	// j is the end of the word: written so, the loop needs no bounds check.
+	// j is the end of the word (indexing from the start costs the loads a second bounds check).
 	j := 8
 	for ; j <= len(s); j += 8 {
 		w := binary.LittleEndian.Uint64(s[j-8 : j])
-		// (w-'\''*lsbs)&^w flags the bytes below '\'' as zeroish flags zeros: exact for the lowest one, and
+		// (w-0x27*lsbs)&^w flags the bytes below 0x27 as zeroish flags zeros: exact for the lowest one, and
 		// so is their union with the '<' flags.
-		if t := (zeroish(w^('<'*lsbs)) | (w-'\''*lsbs)&^w) & msbs; t != 0 {
+		if t := (zeroish(w^('<'*lsbs)) | (w-0x27*lsbs)&^w) & msbs; t != 0 {
 			i := j - 8 + firstFlagged(t)
 			if textStop[s[i]] != 0 {
 				return i
