@@ -95,6 +95,12 @@ type Decoder struct {
 	scratch []byte
 	checked bool
 
+	// data[plainFrom:plainTo] holds no '&' or '\r', the bytes character data is unescaped for, and
+	// data[plainTo] is one of them unless plainTo is len(data). NextChildIn looks a leaf's text up here
+	// rather than scanning it for them: it depends on the document only, and is found again (as far as
+	// the next such byte) only when a text is past it.
+	plainFrom, plainTo int
+
 	// arena is the chunk String and Bytes carve values from: arena[len(arena):cap(arena)] is free, what
 	// precedes it was handed out and is never written by the Decoder again. chunk is its size.
 	arena []byte
@@ -134,6 +140,7 @@ func (d *Decoder) Reset(data []byte, lim Limits) {
 	d.data, d.pos, d.lim = data, 0, lim
 	d.stack, d.ns, d.attrs = d.stack[:0], d.ns[:0], d.attrs[:0]
 	d.empty, d.checked = false, false
+	d.plainFrom, d.plainTo = 0, 0
 	// Values carved from the arena belong to whoever decoded them: the next document gets a new chunk.
 	d.arena, d.chunk = nil, 0
 }
@@ -441,41 +448,66 @@ func (d *Decoder) NextChild() (bool, error) {
 // set-up; NewChild is what those literals must equal.
 //
 // The words hold the name followed by '>', the end of a plain start or end tag: <p:name> is then matched,
-// its end included, by one masked comparison of two words (and, for a name of sixteen bytes or more, of
-// the word that ends it).
+// its end included, by masked comparisons of two words, and of two more for a name of sixteen bytes or
+// more. Names are at most 31 bytes long (the schema's longest is 26).
 type Child struct {
 	Local string    // the local name as the schema spells it; never empty
-	Word  [2]uint64 // the first sixteen bytes of Local+">" as little-endian words, zero past its end
-	Mask  [2]uint64 // 0xFF in each byte of Word that Local+">" fills
-	Tail  uint64    // when Local is sixteen bytes or longer, the last eight bytes of Local+">"; else 0
+	Word  [4]uint64 // Local+">" as little-endian words, zero past its end
+	Mask  [4]uint64 // 0xFF in each byte of Word that Local+">" fills
 	Leaf  bool      // simple content: NextChildIn reads the child's text and end tag as well
 }
 
-// NewChild returns the Child that expects the local name local (leaf: with simple content).
+// maxChildName is the longest local name a Child can hold, with its '>' four words.
+const maxChildName = 31
+
+// NewChild returns the Child that expects the local name local (leaf: with simple content). It panics if
+// local is empty or longer than 31 bytes.
 func NewChild(local string, leaf bool) Child {
-	if local == "" {
-		panic("xmltext: NewChild with an empty name")
+	if local == "" || len(local) > maxChildName {
+		panic(fmt.Sprintf("xmltext: NewChild(%q): the name must have 1 to %d bytes", local, maxChildName))
 	}
 	c := Child{Local: local, Leaf: leaf}
 	s := local + ">"
-	for k := 0; k < len(s) && k < 16; k++ {
+	for k := 0; k < len(s); k++ {
 		c.Word[k/8] |= uint64(s[k]) << (8 * (k % 8))
 		c.Mask[k/8] |= 0xFF << (8 * (k % 8))
-	}
-	if n := len(s); n > 16 {
-		c.Tail = binary.LittleEndian.Uint64([]byte(s[n-8:]))
 	}
 	return c
 }
 
-// longMatch reports whether data holds c's local name then '>' at q, for a name of sixteen bytes or more
-// whose first sixteen matched there: it compares the word that ends it, with its '>', and what lies between.
-func (c *Child) longMatch(data []byte, q int) bool {
-	n := len(c.Local) + 1 // with the '>'
-	if q+n > len(data) || binary.LittleEndian.Uint64(data[q+n-8:q+n]) != c.Tail {
-		return false
+// at reports whether data holds c's name then '>' at q. data[q:q+32] must exist.
+func (c *Child) at(data []byte, q int) bool {
+	w := data[q : q+32]
+	return (binary.LittleEndian.Uint64(w[:8])^c.Word[0])&c.Mask[0]|(binary.LittleEndian.Uint64(w[8:16])^c.Word[1])&c.Mask[1]|
+		(binary.LittleEndian.Uint64(w[16:24])^c.Word[2])&c.Mask[2]|(binary.LittleEndian.Uint64(w[24:])^c.Word[3])&c.Mask[3] == 0
+}
+
+// findChild returns the index of the first of children[j:] whose name then '>' data holds at q, or -1.
+// data[q:q+32] must exist. It makes no call, so that NextChildIn has no loop to keep its values in memory
+// around.
+func findChild(children []Child, j int, data []byte, q int) int {
+	w := data[q : q+32]
+	w0, w1 := binary.LittleEndian.Uint64(w[:8]), binary.LittleEndian.Uint64(w[8:16])
+	for ; j < len(children); j++ {
+		c := &children[j]
+		// Two words rule out nearly every other name; a long one is compared to its end.
+		if (w0^c.Word[0])&c.Mask[0]|(w1^c.Word[1])&c.Mask[1] == 0 &&
+			(c.Mask[2] == 0 || (binary.LittleEndian.Uint64(w[16:24])^c.Word[2])&c.Mask[2]|(binary.LittleEndian.Uint64(w[24:])^c.Word[3])&c.Mask[3] == 0) {
+			return j
+		}
 	}
-	return n <= 24 || string(data[q+16:q+n-8]) == c.Local[16:n-8]
+	return -1
+}
+
+// indexLT returns the index of the first '<' in data at or after t, or -1 if there is none in the words
+// that follow t.
+func indexLT(data []byte, t int) int {
+	for s := t; s+8 <= len(data); s += 8 {
+		if lt := zeros(binary.LittleEndian.Uint64(data[s:s+8]) ^ '<'*lsbs); lt != 0 {
+			return s + firstFlagged(lt)
+		}
+	}
+	return -1
 }
 
 // NextChildIn is NextChild for a caller that knows which children to expect: children are their local
@@ -503,9 +535,9 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 			p++
 		}
 	}
-	// The fast paths read whole words: a start tag's '<', prefix (at most six bytes and its colon) and two
-	// words of name. Only the last end tags of a document are closer to its end.
-	if p+25 > len(data) {
+	// The fast paths read whole words: a start tag's '<', prefix (at most six bytes and its colon) and
+	// four words of name. Only the last end tags of a document are closer to its end.
+	if p+39 > len(data) {
 		return d.nextChildSlow()
 	}
 	tag := binary.LittleEndian.Uint64(data[p : p+8])
@@ -530,22 +562,9 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 		return d.nextChildSlow()
 	}
 	q := p + 1 + plen
-	name := data[q : q+16]
-	w0, w1 := binary.LittleEndian.Uint64(name[:8]), binary.LittleEndian.Uint64(name[8:])
-	j := max(hint, 0)
-	for {
-		// Two masked words rule out every other name of sixteen bytes or less (with its '>'); a longer
-		// one is checked further by longMatch.
-		for j < len(children) && (w0^children[j].Word[0])&children[j].Mask[0]|(w1^children[j].Word[1])&children[j].Mask[1] != 0 {
-			j++
-		}
-		if j >= len(children) {
-			return d.nextChildSlow()
-		}
-		if c := &children[j]; c.Tail == 0 || c.longMatch(data, q) {
-			break
-		}
-		j++
+	j := findChild(children, max(hint, 0), data, q)
+	if j < 0 {
+		return d.nextChildSlow()
 	}
 	c := &children[j]
 	t := q + len(c.Local) + 1 // past the '>'
@@ -557,24 +576,36 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 	}
 	// A leaf: plain text, then its end tag </p:name> written as the start tag was, is read in the same
 	// pass, and nothing is pushed. "</" and the prefix are one word, the name is compared as in the start
-	// tag; a text stop other than "</" (a reference, a line end, markup) is left to Text.
-	if k := indexTextStop(data[t:]); k >= 0 {
-		s := t + k
-		if e := s + 2 + plen; e+16 <= len(data) {
-			end := data[e : e+16]
-			if (binary.LittleEndian.Uint64(data[s:s+8])^(pw<<8|'<'|'/'<<8))&(open<<8|0xFF)|
-				(binary.LittleEndian.Uint64(end[:8])^c.Word[0])&c.Mask[0]|(binary.LittleEndian.Uint64(end[8:])^c.Word[1])&c.Mask[1] == 0 &&
-				(c.Tail == 0 || c.longMatch(data, e)) {
-				d.pos = e + len(c.Local) + 1
-				d.attrs = d.attrs[:0]
-				if k == 0 {
-					return true, j, nil, nil // Text's answer for no text
-				}
-				return true, j, data[t:s], nil
+	// tag. Text with a reference or a line end, or markup other than that end tag, is left to Text.
+	if s := indexLT(data, t); s >= 0 {
+		if t < d.plainFrom || s > d.plainTo {
+			d.findPlain(t)
+		}
+		if e := s + 2 + plen; s <= d.plainTo && e+32 <= len(data) &&
+			(binary.LittleEndian.Uint64(data[s:s+8])^(pw<<8|'<'|'/'<<8))&(open<<8|0xFF) == 0 && c.at(data, e) {
+			d.pos = e + len(c.Local) + 1
+			d.attrs = d.attrs[:0]
+			if s == t {
+				return true, j, nil, nil // Text's answer for no text
 			}
+			return true, j, data[t:s], nil
 		}
 	}
 	return d.leafSlow(j, p, t, plen, f.space)
+}
+
+// findPlain sets plainFrom to t and plainTo to where the first '&' or '\r' at or after t is (len(data)
+// without one).
+func (d *Decoder) findPlain(t int) {
+	rest := d.data[t:]
+	n := bytes.IndexByte(rest, '&')
+	if n < 0 {
+		n = len(rest)
+	}
+	if r := bytes.IndexByte(rest[:n], '\r'); r >= 0 {
+		n = r
+	}
+	d.plainFrom, d.plainTo = t, t+n
 }
 
 // nextChildSlow is NextChildIn for a child it leaves to the caller, or for the end of the current

@@ -150,6 +150,8 @@ var nextChildInDocs = []string{
 	`<p:r xmlns:p="u"><p:leaf>a</p:leaf>`,
 	`<p:r xmlns:p="u"><p:leaf>a</p:leaf></p:r>`,
 	`<p:r xmlns:p="u"><p:leaf>a</p:lea`,
+	`<p:r xmlns:p="u"><p:leaf>` + strings.Repeat("a", 60),
+	`<p:r xmlns:p="u"><p:leaf>` + strings.Repeat("a", 60) + `</p:leaf></p:r>`,
 	`<p:r xmlns:p="u"><p:leaf>a&bogus;</p:leaf></p:r>`,
 	`<p:r xmlns:p="u"><p:leaf>a<!DOCTYPE x></p:leaf></p:r>`,
 	`<p:r xmlns:p="u"><p:leaf x="1">a</p:leaf><p:leaf xmlns:p="v">b</p:leaf><p:leaf/ ></p:r>`,
@@ -175,7 +177,7 @@ var nextChildInDocs = []string{
 func TestNextChildInAsNextChild(t *testing.T) {
 	for _, doc := range nextChildInDocs {
 		// Also away from the end of the document, where NextChildIn reads whole words.
-		for _, doc := range []string{doc, doc + "<!--                    -->"} {
+		for _, doc := range []string{doc, doc + "<!--" + strings.Repeat(" ", 40) + "-->"} {
 			for _, lim := range []Limits{{}, {MaxDepth: 3}, {MaxDepth: 2}} {
 				want := trace([]byte(doc), lim, viaNextChild)
 				got := trace([]byte(doc), lim, viaNextChildIn)
@@ -190,7 +192,7 @@ func TestNextChildInAsNextChild(t *testing.T) {
 // hint.
 func TestNextChildInFindsExpected(t *testing.T) {
 	doc := `<p:r xmlns:p="u"><p:b></p:b><p:a></p:a><p:a>t</p:a><p:B></p:B><a></a><p:c x="1"></p:c><p:c></p:c><p:c/></p:r>` +
-		`<!-- NextChildIn reads two words of a name: near the end of the document it leaves the child to NextChild -->`
+		`<!-- NextChildIn reads whole words of a name: near the end of the document it leaves the child to NextChild -->`
 	for _, tt := range []struct {
 		hint int
 		want []int
@@ -240,18 +242,44 @@ func TestNextChildInReadsLeaves(t *testing.T) {
 	assert.Equal(t, []string{`1 "plain"`, `1 ""`, `-1 ""`, `1 "a&b"`, `8 "long"`, `-1 "spaced"`}, got)
 }
 
-// TestNewChild: the words of a name, as generated tables spell them.
+// TestNextChildInPlainText: which texts need unescaping is looked up, not scanned for each leaf; the
+// answer holds wherever the reading goes, back to a saved position included.
+func TestNextChildInPlainText(t *testing.T) {
+	doc := `<p:r xmlns:p="u"><p:leaf>a</p:leaf><p:leaf>b&amp;c</p:leaf><p:leaf>d</p:leaf><p:leaf>e` + "\r\n" +
+		`f</p:leaf><p:leaf>g</p:leaf><p:leaf>&#x68;</p:leaf><p:leaf>i</p:leaf></p:r>` + strings.Repeat(" ", 40)
+	want := []string{"a", "b&c", "d", "e\nf", "g", "h", "i"}
+	d := NewDecoder([]byte(doc), Limits{})
+	require.NoError(t, d.Root())
+	var s State
+	d.SaveTo(&s)
+	for range 3 {
+		var got []string
+		for {
+			ok, i, text, err := d.NextChildIn(expected, 0)
+			require.NoError(t, err)
+			if !ok {
+				break
+			}
+			require.Equal(t, 1, i)
+			got = append(got, string(text))
+		}
+		assert.Equal(t, want, got)
+		d.Restore(&s)
+	}
+}
+
+// TestNewChild: the words of a name and its '>', as generated tables spell them.
 func TestNewChild(t *testing.T) {
 	c := NewChild("Iccid", true) // "Iccid>"
-	assert.Equal(t, Child{Local: "Iccid", Word: [2]uint64{0x3e6469636349}, Mask: [2]uint64{0xFFFFFFFFFFFF}, Leaf: true}, c)
+	assert.Equal(t, Child{Local: "Iccid", Word: [4]uint64{0x3e6469636349}, Mask: [4]uint64{0xFFFFFFFFFFFF}, Leaf: true}, c)
 	c = NewChild("ProfileType", false) // "ProfileT", "ype>"
-	assert.Equal(t, Child{Local: "ProfileType", Word: [2]uint64{0x54656c69666f7250, 0x3e657079}, Mask: [2]uint64{^uint64(0), 0xFFFFFFFF}}, c)
-	c = NewChild("RemoteProvisioningVersion", false)
-	assert.Equal(t, [2]uint64{0x725065746f6d6552, 0x696e6f697369766f}, c.Word) // "RemotePr", "ovisioni"
-	assert.Equal(t, [2]uint64{^uint64(0), ^uint64(0)}, c.Mask)
-	assert.Equal(t, uint64(0x3e6e6f6973726556), c.Tail)                                   // "Version>"
-	assert.Equal(t, uint64(0x3e65747562697274), NewChild("FallbackAttribute", true).Tail) // "tribute>"
+	assert.Equal(t, Child{Local: "ProfileType", Word: [4]uint64{0x54656c69666f7250, 0x3e657079}, Mask: [4]uint64{^uint64(0), 0xFFFFFFFF}}, c)
+	c = NewChild("RemoteProvisioningVersion", false) // "RemotePr", "ovisioni", "ngVersio", "n>"
+	assert.Equal(t, [4]uint64{0x725065746f6d6552, 0x696e6f697369766f, 0x6f6973726556676e, 0x3e6e}, c.Word)
+	assert.Equal(t, [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), 0xFFFF}, c.Mask)
+	assert.Equal(t, ^uint64(0), NewChild("abcdefghijklmnopqrstuvwxyz01234", false).Mask[3]) // 31 bytes and '>'
 	assert.Panics(t, func() { NewChild("", false) })
+	assert.Panics(t, func() { NewChild("abcdefghijklmnopqrstuvwxyz012345", false) })
 }
 
 func FuzzNextChildIn(f *testing.F) {

@@ -73,8 +73,8 @@ func (v *ExecutionStatusType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfExecutionStatusType is the ExecutionStatusType children, in schema order, for NextChildIn.
 var childrenOfExecutionStatusType = [...]xmltext.Child{
-	{Local: "Status", Word: [2]uint64{0x3e737574617453, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
-	{Local: "StatusCodeData", Word: [2]uint64{0x6f43737574617453, 0x3e617461446564}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}},
+	{Local: "Status", Word: [4]uint64{0x3e737574617453, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "StatusCodeData", Word: [4]uint64{0x6f43737574617453, 0x3e617461446564, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}},
 }
 
 // childOfExecutionStatusType is the index of the ExecutionStatusType child named local, ignoring ASCII case, or -1.
@@ -168,10 +168,10 @@ func (v *StatusCodeDataType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfStatusCodeDataType is the StatusCodeDataType children, in schema order, for NextChildIn.
 var childrenOfStatusCodeDataType = [...]xmltext.Child{
-	{Local: "Subject", Word: [2]uint64{0x3e7463656a627553, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "Reason", Word: [2]uint64{0x3e6e6f73616552, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
-	{Local: "SubjectIdentifier", Word: [2]uint64{0x497463656a627553, 0x65696669746e6564}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "Message", Word: [2]uint64{0x3e6567617373654d, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Subject", Word: [4]uint64{0x3e7463656a627553, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Reason", Word: [4]uint64{0x3e6e6f73616552, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "SubjectIdentifier", Word: [4]uint64{0x497463656a627553, 0x65696669746e6564, 0x3e72, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
+	{Local: "Message", Word: [4]uint64{0x3e6567617373654d, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfStatusCodeDataType is the index of the StatusCodeDataType child named local, ignoring ASCII case, or -1.
@@ -263,8 +263,8 @@ func (v *SubscriptionAddressType) decodeXML(d *xmltext.Decoder, elem string) err
 
 // childrenOfSubscriptionAddressType is the SubscriptionAddressType children, in schema order, for NextChildIn.
 var childrenOfSubscriptionAddressType = [...]xmltext.Child{
-	{Local: "Imsi", Word: [2]uint64{0x3e69736d49, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
-	{Local: "Msisdn", Word: [2]uint64{0x3e6e647369734d, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "Imsi", Word: [4]uint64{0x3e69736d49, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Msisdn", Word: [4]uint64{0x3e6e647369734d, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfSubscriptionAddressType is the index of the SubscriptionAddressType child named local, ignoring ASCII case, or -1.
@@ -349,7 +349,7 @@ func (v *POL2Type) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfPOL2Type is the POL2Type children, in schema order, for NextChildIn.
 var childrenOfPOL2Type = [...]xmltext.Child{
-	{Local: "Rule", Word: [2]uint64{0x3e656c7552, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}},
+	{Local: "Rule", Word: [4]uint64{0x3e656c7552, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}},
 }
 
 // childOfPOL2Type is the index of the POL2Type child named local, ignoring ASCII case, or -1.
@@ -430,9 +430,9 @@ func (v *POL2RuleType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfPOL2RuleType is the POL2RuleType children, in schema order, for NextChildIn.
 var childrenOfPOL2RuleType = [...]xmltext.Child{
-	{Local: "Subject", Word: [2]uint64{0x3e7463656a627553, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "Action", Word: [2]uint64{0x3e6e6f69746341, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
-	{Local: "Qualification", Word: [2]uint64{0x636966696c617551, 0x3e6e6f697461}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "Subject", Word: [4]uint64{0x3e7463656a627553, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Action", Word: [4]uint64{0x3e6e6f69746341, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Qualification", Word: [4]uint64{0x636966696c617551, 0x3e6e6f697461, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfPOL2RuleType is the index of the POL2RuleType child named local, ignoring ASCII case, or -1.
@@ -580,12 +580,12 @@ func (v *SecurityDomainType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfSecurityDomainType is the SecurityDomainType children, in schema order, for NextChildIn.
 var childrenOfSecurityDomainType = [...]xmltext.Child{
-	{Local: "Aid", Word: [2]uint64{0x3e646941, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Tar", Word: [2]uint64{0x3e726154, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Sin", Word: [2]uint64{0x3e6e6953, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Sdin", Word: [2]uint64{0x3e6e696453, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
-	{Local: "Role", Word: [2]uint64{0x3e656c6f52, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
-	{Local: "Keyset", Word: [2]uint64{0x3e74657379654b, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}},
+	{Local: "Aid", Word: [4]uint64{0x3e646941, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Tar", Word: [4]uint64{0x3e726154, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Sin", Word: [4]uint64{0x3e6e6953, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Sdin", Word: [4]uint64{0x3e6e696453, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Role", Word: [4]uint64{0x3e656c6f52, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Keyset", Word: [4]uint64{0x3e74657379654b, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffff, 0x0, 0x0, 0x0}},
 }
 
 // childOfSecurityDomainType is the index of the SecurityDomainType child named local, ignoring ASCII case, or -1.
@@ -735,11 +735,11 @@ func (v *KeySetType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfKeySetType is the KeySetType children, in schema order, for NextChildIn.
 var childrenOfKeySetType = [...]xmltext.Child{
-	{Local: "Version", Word: [2]uint64{0x3e6e6f6973726556, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "Type", Word: [2]uint64{0x3e65707954, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
-	{Local: "Cntr", Word: [2]uint64{0x3e72746e43, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
-	{Local: "Key", Word: [2]uint64{0x3e79654b, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
-	{Local: "Certificate", Word: [2]uint64{0x6369666974726543, 0x3e657461}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}},
+	{Local: "Version", Word: [4]uint64{0x3e6e6f6973726556, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Type", Word: [4]uint64{0x3e65707954, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Cntr", Word: [4]uint64{0x3e72746e43, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Key", Word: [4]uint64{0x3e79654b, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}},
+	{Local: "Certificate", Word: [4]uint64{0x6369666974726543, 0x3e657461, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffff, 0x0, 0x0}},
 }
 
 // childOfKeySetType is the index of the KeySetType child named local, ignoring ASCII case, or -1.
@@ -862,8 +862,8 @@ func (v *KeyType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfKeyType is the KeyType children, in schema order, for NextChildIn.
 var childrenOfKeyType = [...]xmltext.Child{
-	{Local: "Index", Word: [2]uint64{0x3e7865646e49, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "KeyComponents", Word: [2]uint64{0x6f706d6f4379654b, 0x3e73746e656e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}},
+	{Local: "Index", Word: [4]uint64{0x3e7865646e49, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "KeyComponents", Word: [4]uint64{0x6f706d6f4379654b, 0x3e73746e656e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}},
 }
 
 // childOfKeyType is the index of the KeyType child named local, ignoring ASCII case, or -1.
@@ -1010,9 +1010,9 @@ func (v *CertificateType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfCertificateType is the CertificateType children, in schema order, for NextChildIn.
 var childrenOfCertificateType = [...]xmltext.Child{
-	{Local: "Index", Word: [2]uint64{0x3e7865646e49, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "CaId", Word: [2]uint64{0x3e64496143, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
-	{Local: "Value", Word: [2]uint64{0x3e65756c6156, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "Index", Word: [4]uint64{0x3e7865646e49, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "CaId", Word: [4]uint64{0x3e64496143, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Value", Word: [4]uint64{0x3e65756c6156, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfCertificateType is the index of the CertificateType child named local, ignoring ASCII case, or -1.
@@ -1193,16 +1193,16 @@ func (v *EISType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfEISType is the EISType children, in schema order, for NextChildIn.
 var childrenOfEISType = [...]xmltext.Child{
-	{Local: "EumSignedInfo", Word: [2]uint64{0x656e6769536d7545, 0x3e6f666e4964}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}},
-	{Local: "EumSignature", Word: [2]uint64{0x616e6769536d7545, 0x3e65727574}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffff}},
-	{Local: "RemainingMemory", Word: [2]uint64{0x6e696e69616d6552, 0x3e79726f6d654d67}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "AvailableMemoryForProfiles", Word: [2]uint64{0x6c62616c69617641, 0x4679726f6d654d65}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73656c69666f72, Leaf: true},
-	{Local: "LastAuditDate", Word: [2]uint64{0x696475417473614c, 0x3e6574614474}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "ProfileInfo", Word: [2]uint64{0x49656c69666f7250, 0x3e6f666e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}},
-	{Local: "Isd-r", Word: [2]uint64{0x3e722d647349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}},
-	{Local: "AuditTrail", Word: [2]uint64{0x6172547469647541, 0x3e6c69}, Mask: [2]uint64{0xffffffffffffffff, 0xffffff}},
-	{Local: "AdditionalProperties", Word: [2]uint64{0x6e6f697469646441, 0x7265706f72506c61}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73656974726570},
+	{Local: "EumSignedInfo", Word: [4]uint64{0x656e6769536d7545, 0x3e6f666e4964, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}},
+	{Local: "EumSignature", Word: [4]uint64{0x616e6769536d7545, 0x3e65727574, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffff, 0x0, 0x0}},
+	{Local: "RemainingMemory", Word: [4]uint64{0x6e696e69616d6552, 0x3e79726f6d654d67, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AvailableMemoryForProfiles", Word: [4]uint64{0x6c62616c69617641, 0x4679726f6d654d65, 0x6c69666f7250726f, 0x3e7365}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffff}, Leaf: true},
+	{Local: "LastAuditDate", Word: [4]uint64{0x696475417473614c, 0x3e6574614474, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [4]uint64{0x3e64692d72736d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "ProfileInfo", Word: [4]uint64{0x49656c69666f7250, 0x3e6f666e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffff, 0x0, 0x0}},
+	{Local: "Isd-r", Word: [4]uint64{0x3e722d647349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}},
+	{Local: "AuditTrail", Word: [4]uint64{0x6172547469647541, 0x3e6c69, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffff, 0x0, 0x0}},
+	{Local: "AdditionalProperties", Word: [4]uint64{0x6e6f697469646441, 0x7265706f72506c61, 0x3e73656974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffff, 0x0}},
 }
 
 // childOfEISType is the index of the EISType child named local, ignoring ASCII case, or -1.
@@ -1365,15 +1365,15 @@ func (v *EumSignedInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfEumSignedInfoType is the EumSignedInfoType children, in schema order, for NextChildIn.
 var childrenOfEumSignedInfoType = [...]xmltext.Child{
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Eum-id", Word: [2]uint64{0x3e64692d6d7545, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
-	{Local: "ProductionDate", Word: [2]uint64{0x69746375646f7250, 0x3e657461446e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "PlatformType", Word: [2]uint64{0x6d726f6674616c50, 0x3e65707954}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffff}, Leaf: true},
-	{Local: "PlatformVersion", Word: [2]uint64{0x6d726f6674616c50, 0x3e6e6f6973726556}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "Isd-p-loadfile-aid", Word: [2]uint64{0x6f6c2d702d647349, 0x612d656c69666461}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6469612d656c69, Leaf: true},
-	{Local: "Isd-p-module-aid", Word: [2]uint64{0x6f6d2d702d647349, 0x6469612d656c7564}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6469612d656c75, Leaf: true},
-	{Local: "Ecasd", Word: [2]uint64{0x3e6473616345, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}},
-	{Local: "EuiccCapabilities", Word: [2]uint64{0x7061436363697545, 0x656974696c696261}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73656974696c69},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Eum-id", Word: [4]uint64{0x3e64692d6d7545, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "ProductionDate", Word: [4]uint64{0x69746375646f7250, 0x3e657461446e6f, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "PlatformType", Word: [4]uint64{0x6d726f6674616c50, 0x3e65707954, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "PlatformVersion", Word: [4]uint64{0x6d726f6674616c50, 0x3e6e6f6973726556, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Isd-p-loadfile-aid", Word: [4]uint64{0x6f6c2d702d647349, 0x612d656c69666461, 0x3e6469, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffff, 0x0}, Leaf: true},
+	{Local: "Isd-p-module-aid", Word: [4]uint64{0x6f6d2d702d647349, 0x6469612d656c7564, 0x3e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xff, 0x0}, Leaf: true},
+	{Local: "Ecasd", Word: [4]uint64{0x3e6473616345, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}},
+	{Local: "EuiccCapabilities", Word: [4]uint64{0x7061436363697545, 0x656974696c696261, 0x3e73, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}},
 }
 
 // childOfEumSignedInfoType is the index of the EumSignedInfoType child named local, ignoring ASCII case, or -1.
@@ -1513,12 +1513,12 @@ func (v *EuiccCapabilitiesType) decodeXML(d *xmltext.Decoder, elem string) error
 
 // childrenOfEuiccCapabilitiesType is the EuiccCapabilitiesType children, in schema order, for NextChildIn.
 var childrenOfEuiccCapabilitiesType = [...]xmltext.Child{
-	{Local: "CattpSupport", Word: [2]uint64{0x7075537074746143, 0x3e74726f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffff}, Leaf: true},
-	{Local: "CattpVersion", Word: [2]uint64{0x7265567074746143, 0x3e6e6f6973}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffff}, Leaf: true},
-	{Local: "HttpSupport", Word: [2]uint64{0x7070755370747448, 0x3e74726f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
-	{Local: "HttpVersion", Word: [2]uint64{0x7372655670747448, 0x3e6e6f69}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
-	{Local: "SecurePacketVersion", Word: [2]uint64{0x6150657275636553, 0x7372655674656b63}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6e6f6973726556, Leaf: true},
-	{Local: "RemoteProvisioningVersion", Word: [2]uint64{0x725065746f6d6552, 0x696e6f697369766f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6e6f6973726556, Leaf: true},
+	{Local: "CattpSupport", Word: [4]uint64{0x7075537074746143, 0x3e74726f70, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "CattpVersion", Word: [4]uint64{0x7265567074746143, 0x3e6e6f6973, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "HttpSupport", Word: [4]uint64{0x7070755370747448, 0x3e74726f, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "HttpVersion", Word: [4]uint64{0x7372655670747448, 0x3e6e6f69, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "SecurePacketVersion", Word: [4]uint64{0x6150657275636553, 0x7372655674656b63, 0x3e6e6f69, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}, Leaf: true},
+	{Local: "RemoteProvisioningVersion", Word: [4]uint64{0x725065746f6d6552, 0x696e6f697369766f, 0x6f6973726556676e, 0x3e6e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xffff}, Leaf: true},
 }
 
 // childOfEuiccCapabilitiesType is the index of the EuiccCapabilitiesType child named local, ignoring ASCII case, or -1.
@@ -1685,17 +1685,17 @@ func (v *ProfileInfoType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfProfileInfoType is the ProfileInfoType children, in schema order, for NextChildIn.
 var childrenOfProfileInfoType = [...]xmltext.Child{
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "Isd-p-aid", Word: [2]uint64{0x69612d702d647349, 0x3e64}, Mask: [2]uint64{0xffffffffffffffff, 0xffff}, Leaf: true},
-	{Local: "Mno-id", Word: [2]uint64{0x3e64692d6f6e4d, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}, Leaf: true},
-	{Local: "FallbackAttribute", Word: [2]uint64{0x6b6361626c6c6146, 0x7475626972747441}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e65747562697274, Leaf: true},
-	{Local: "SubscriptionAddress", Word: [2]uint64{0x7069726373627553, 0x726464416e6f6974}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73736572646441},
-	{Local: "State", Word: [2]uint64{0x3e6574617453, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "Smdp-id", Word: [2]uint64{0x3e64692d70646d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "ProfileType", Word: [2]uint64{0x54656c69666f7250, 0x3e657079}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
-	{Local: "AllocatedMemory", Word: [2]uint64{0x657461636f6c6c41, 0x3e79726f6d654d64}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "FreeMemory", Word: [2]uint64{0x6f6d654d65657246, 0x3e7972}, Mask: [2]uint64{0xffffffffffffffff, 0xffffff}, Leaf: true},
-	{Local: "pol2", Word: [2]uint64{0x3e326c6f70, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Isd-p-aid", Word: [4]uint64{0x69612d702d647349, 0x3e64, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Mno-id", Word: [4]uint64{0x3e64692d6f6e4d, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "FallbackAttribute", Word: [4]uint64{0x6b6361626c6c6146, 0x7475626972747441, 0x3e65, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
+	{Local: "SubscriptionAddress", Word: [4]uint64{0x7069726373627553, 0x726464416e6f6974, 0x3e737365, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}},
+	{Local: "State", Word: [4]uint64{0x3e6574617453, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Smdp-id", Word: [4]uint64{0x3e64692d70646d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "ProfileType", Word: [4]uint64{0x54656c69666f7250, 0x3e657079, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AllocatedMemory", Word: [4]uint64{0x657461636f6c6c41, 0x3e79726f6d654d64, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "FreeMemory", Word: [4]uint64{0x6f6d654d65657246, 0x3e7972, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "pol2", Word: [4]uint64{0x3e326c6f70, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}},
 }
 
 // childOfProfileInfoType is the index of the ProfileInfoType child named local, ignoring ASCII case, or -1.
@@ -1816,7 +1816,7 @@ func (v *AuditTrailType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfAuditTrailType is the AuditTrailType children, in schema order, for NextChildIn.
 var childrenOfAuditTrailType = [...]xmltext.Child{
-	{Local: "Record", Word: [2]uint64{0x3e64726f636552, 0x0}, Mask: [2]uint64{0xffffffffffffff, 0x0}},
+	{Local: "Record", Word: [4]uint64{0x3e64726f636552, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffff, 0x0, 0x0, 0x0}},
 }
 
 // childOfAuditTrailType is the index of the AuditTrailType child named local, ignoring ASCII case, or -1.
@@ -1971,16 +1971,16 @@ func (v *AuditTrailRecordType) decodeXML(d *xmltext.Decoder, elem string) error 
 
 // childrenOfAuditTrailRecordType is the AuditTrailRecordType children, in schema order, for NextChildIn.
 var childrenOfAuditTrailRecordType = [...]xmltext.Child{
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "OperationDate", Word: [2]uint64{0x6f6974617265704f, 0x3e657461446e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "OperationType", Word: [2]uint64{0x6f6974617265704f, 0x3e657079546e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "RequesterId", Word: [2]uint64{0x6574736575716552, 0x3e644972}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
-	{Local: "OperationExecutionStatus", Word: [2]uint64{0x6f6974617265704f, 0x697475636578456e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "Isd-p-aid", Word: [2]uint64{0x69612d702d647349, 0x3e64}, Mask: [2]uint64{0xffffffffffffffff, 0xffff}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "Imei", Word: [2]uint64{0x3e69656d49, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
-	{Local: "Meid", Word: [2]uint64{0x3e6469654d, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [4]uint64{0x3e64692d72736d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "OperationDate", Word: [4]uint64{0x6f6974617265704f, 0x3e657461446e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "OperationType", Word: [4]uint64{0x6f6974617265704f, 0x3e657079546e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "RequesterId", Word: [4]uint64{0x6574736575716552, 0x3e644972, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "OperationExecutionStatus", Word: [4]uint64{0x6f6974617265704f, 0x697475636578456e, 0x7375746174536e6f, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}},
+	{Local: "Isd-p-aid", Word: [4]uint64{0x69612d702d647349, 0x3e64, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Imei", Word: [4]uint64{0x3e69656d49, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Meid", Word: [4]uint64{0x3e6469654d, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfAuditTrailRecordType is the index of the AuditTrailRecordType child named local, ignoring ASCII case, or -1.
@@ -2097,7 +2097,7 @@ func (v *AdditionalPropertiesType) decodeXML(d *xmltext.Decoder, elem string) er
 
 // childrenOfAdditionalPropertiesType is the AdditionalPropertiesType children, in schema order, for NextChildIn.
 var childrenOfAdditionalPropertiesType = [...]xmltext.Child{
-	{Local: "Property", Word: [2]uint64{0x79747265706f7250, 0x3e}, Mask: [2]uint64{0xffffffffffffffff, 0xff}},
+	{Local: "Property", Word: [4]uint64{0x79747265706f7250, 0x3e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xff, 0x0, 0x0}},
 }
 
 // childOfAdditionalPropertiesType is the index of the AdditionalPropertiesType child named local, ignoring ASCII case, or -1.
@@ -2225,8 +2225,8 @@ func (v *BaseRequestType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfBaseRequestType is the BaseRequestType children, in schema order, for NextChildIn.
 var childrenOfBaseRequestType = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfBaseRequestType is the index of the BaseRequestType child named local, ignoring ASCII case, or -1.
@@ -2342,10 +2342,10 @@ func (v *BaseResponseType) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfBaseResponseType is the BaseResponseType children, in schema order, for NextChildIn.
 var childrenOfBaseResponseType = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
 }
 
 // childOfBaseResponseType is the index of the BaseResponseType child named local, ignoring ASCII case, or -1.
@@ -2486,10 +2486,10 @@ func (v *ES2GetEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfES2GetEISRequest is the ES2GetEISRequest children, in schema order, for NextChildIn.
 var childrenOfES2GetEISRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [4]uint64{0x3e64692d72736d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES2GetEISRequest is the index of the ES2GetEISRequest child named local, ignoring ASCII case, or -1.
@@ -2616,11 +2616,11 @@ func (v *ES2GetEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfES2GetEISResponse is the ES2GetEISResponse children, in schema order, for NextChildIn.
 var childrenOfES2GetEISResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "Eis", Word: [4]uint64{0x3e736945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}},
 }
 
 // childOfES2GetEISResponse is the index of the ES2GetEISResponse child named local, ignoring ASCII case, or -1.
@@ -2756,13 +2756,13 @@ func (v *ES2DownloadProfileRequest) decodeXML(d *xmltext.Decoder, elem string) e
 
 // childrenOfES2DownloadProfileRequest is the ES2DownloadProfileRequest children, in schema order, for NextChildIn.
 var childrenOfES2DownloadProfileRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "SmSr-id", Word: [2]uint64{0x3e64692d72536d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "ProfileType", Word: [2]uint64{0x54656c69666f7250, 0x3e657079}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffff}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "EnableProfile", Word: [2]uint64{0x7250656c62616e45, 0x3e656c69666f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "SmSr-id", Word: [4]uint64{0x3e64692d72536d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "ProfileType", Word: [4]uint64{0x54656c69666f7250, 0x3e657079, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "EnableProfile", Word: [4]uint64{0x7250656c62616e45, 0x3e656c69666f, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES2DownloadProfileRequest is the index of the ES2DownloadProfileRequest child named local, ignoring ASCII case, or -1.
@@ -2909,12 +2909,12 @@ func (v *ES2DownloadProfileResponse) decodeXML(d *xmltext.Decoder, elem string) 
 
 // childrenOfES2DownloadProfileResponse is the ES2DownloadProfileResponse children, in schema order, for NextChildIn.
 var childrenOfES2DownloadProfileResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "EuiccResponseData", Word: [4]uint64{0x7365526363697545, 0x74614465736e6f70, 0x3e61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
 }
 
 // childOfES2DownloadProfileResponse is the index of the ES2DownloadProfileResponse child named local, ignoring ASCII case, or -1.
@@ -3046,12 +3046,12 @@ func (v *ES2UpdatePolicyRulesRequest) decodeXML(d *xmltext.Decoder, elem string)
 
 // childrenOfES2UpdatePolicyRulesRequest is the ES2UpdatePolicyRulesRequest children, in schema order, for NextChildIn.
 var childrenOfES2UpdatePolicyRulesRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "pol2", Word: [2]uint64{0x3e326c6f70, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [4]uint64{0x3e64692d72736d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "pol2", Word: [4]uint64{0x3e326c6f70, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}},
 }
 
 // childOfES2UpdatePolicyRulesRequest is the index of the ES2UpdatePolicyRulesRequest child named local, ignoring ASCII case, or -1.
@@ -3176,10 +3176,10 @@ func (v *ES2UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string
 
 // childrenOfES2UpdatePolicyRulesResponse is the ES2UpdatePolicyRulesResponse children, in schema order, for NextChildIn.
 var childrenOfES2UpdatePolicyRulesResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
 }
 
 // childOfES2UpdatePolicyRulesResponse is the index of the ES2UpdatePolicyRulesResponse child named local, ignoring ASCII case, or -1.
@@ -3300,12 +3300,12 @@ func (v *ES2UpdateSubscriptionAddressRequest) decodeXML(d *xmltext.Decoder, elem
 
 // childrenOfES2UpdateSubscriptionAddressRequest is the ES2UpdateSubscriptionAddressRequest children, in schema order, for NextChildIn.
 var childrenOfES2UpdateSubscriptionAddressRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "newSubscriptionAddress", Word: [2]uint64{0x637362755377656e, 0x416e6f6974706972}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73736572646441},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [4]uint64{0x3e64692d72736d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "newSubscriptionAddress", Word: [4]uint64{0x637362755377656e, 0x416e6f6974706972, 0x3e737365726464, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}},
 }
 
 // childOfES2UpdateSubscriptionAddressRequest is the index of the ES2UpdateSubscriptionAddressRequest child named local, ignoring ASCII case, or -1.
@@ -3432,10 +3432,10 @@ func (v *ES2UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, ele
 
 // childrenOfES2UpdateSubscriptionAddressResponse is the ES2UpdateSubscriptionAddressResponse children, in schema order, for NextChildIn.
 var childrenOfES2UpdateSubscriptionAddressResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
 }
 
 // childOfES2UpdateSubscriptionAddressResponse is the index of the ES2UpdateSubscriptionAddressResponse child named local, ignoring ASCII case, or -1.
@@ -3549,11 +3549,11 @@ func (v *ES2EnableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) err
 
 // childrenOfES2EnableProfileRequest is the ES2EnableProfileRequest children, in schema order, for NextChildIn.
 var childrenOfES2EnableProfileRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "SmSr-id", Word: [2]uint64{0x3e64692d72536d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "SmSr-id", Word: [4]uint64{0x3e64692d72536d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES2EnableProfileRequest is the index of the ES2EnableProfileRequest child named local, ignoring ASCII case, or -1.
@@ -3685,11 +3685,11 @@ func (v *ES2EnableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) er
 
 // childrenOfES2EnableProfileResponse is the ES2EnableProfileResponse children, in schema order, for NextChildIn.
 var childrenOfES2EnableProfileResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "EuiccResponseData", Word: [4]uint64{0x7365526363697545, 0x74614465736e6f70, 0x3e61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
 }
 
 // childOfES2EnableProfileResponse is the index of the ES2EnableProfileResponse child named local, ignoring ASCII case, or -1.
@@ -3807,11 +3807,11 @@ func (v *ES2DisableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) er
 
 // childrenOfES2DisableProfileRequest is the ES2DisableProfileRequest children, in schema order, for NextChildIn.
 var childrenOfES2DisableProfileRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [4]uint64{0x3e64692d72736d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES2DisableProfileRequest is the index of the ES2DisableProfileRequest child named local, ignoring ASCII case, or -1.
@@ -3943,11 +3943,11 @@ func (v *ES2DisableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) e
 
 // childrenOfES2DisableProfileResponse is the ES2DisableProfileResponse children, in schema order, for NextChildIn.
 var childrenOfES2DisableProfileResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "EuiccResponseData", Word: [4]uint64{0x7365526363697545, 0x74614465736e6f70, 0x3e61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
 }
 
 // childOfES2DisableProfileResponse is the index of the ES2DisableProfileResponse child named local, ignoring ASCII case, or -1.
@@ -4065,11 +4065,11 @@ func (v *ES2DeleteProfileRequest) decodeXML(d *xmltext.Decoder, elem string) err
 
 // childrenOfES2DeleteProfileRequest is the ES2DeleteProfileRequest children, in schema order, for NextChildIn.
 var childrenOfES2DeleteProfileRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [4]uint64{0x3e64692d72736d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES2DeleteProfileRequest is the index of the ES2DeleteProfileRequest child named local, ignoring ASCII case, or -1.
@@ -4201,11 +4201,11 @@ func (v *ES2DeleteProfileResponse) decodeXML(d *xmltext.Decoder, elem string) er
 
 // childrenOfES2DeleteProfileResponse is the ES2DeleteProfileResponse children, in schema order, for NextChildIn.
 var childrenOfES2DeleteProfileResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "EuiccResponseData", Word: [4]uint64{0x7365526363697545, 0x74614465736e6f70, 0x3e61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
 }
 
 // childOfES2DeleteProfileResponse is the index of the ES2DeleteProfileResponse child named local, ignoring ASCII case, or -1.
@@ -4325,11 +4325,11 @@ func (v *ES2SetFallBackAttributeRequest) decodeXML(d *xmltext.Decoder, elem stri
 
 // childrenOfES2SetFallBackAttributeRequest is the ES2SetFallBackAttributeRequest children, in schema order, for NextChildIn.
 var childrenOfES2SetFallBackAttributeRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Smsr-id", Word: [2]uint64{0x3e64692d72736d53, 0x0}, Mask: [2]uint64{0xffffffffffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Smsr-id", Word: [4]uint64{0x3e64692d72736d53, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES2SetFallBackAttributeRequest is the index of the ES2SetFallBackAttributeRequest child named local, ignoring ASCII case, or -1.
@@ -4452,10 +4452,10 @@ func (v *ES2SetFallBackAttributeResponse) decodeXML(d *xmltext.Decoder, elem str
 
 // childrenOfES2SetFallBackAttributeResponse is the ES2SetFallBackAttributeResponse children, in schema order, for NextChildIn.
 var childrenOfES2SetFallBackAttributeResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
 }
 
 // childOfES2SetFallBackAttributeResponse is the index of the ES2SetFallBackAttributeResponse child named local, ignoring ASCII case, or -1.
@@ -4567,9 +4567,9 @@ func (v *ES2HandleProfileDisabledNotification) decodeXML(d *xmltext.Decoder, ele
 
 // childrenOfES2HandleProfileDisabledNotification is the ES2HandleProfileDisabledNotification children, in schema order, for NextChildIn.
 var childrenOfES2HandleProfileDisabledNotification = [...]xmltext.Child{
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [4]uint64{0x6974656c706d6f43, 0x7473656d69546e6f, 0x3e706d61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}, Leaf: true},
 }
 
 // childOfES2HandleProfileDisabledNotification is the index of the ES2HandleProfileDisabledNotification child named local, ignoring ASCII case, or -1.
@@ -4677,9 +4677,9 @@ func (v *ES2HandleProfileEnabledNotification) decodeXML(d *xmltext.Decoder, elem
 
 // childrenOfES2HandleProfileEnabledNotification is the ES2HandleProfileEnabledNotification children, in schema order, for NextChildIn.
 var childrenOfES2HandleProfileEnabledNotification = [...]xmltext.Child{
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [4]uint64{0x6974656c706d6f43, 0x7473656d69546e6f, 0x3e706d61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}, Leaf: true},
 }
 
 // childOfES2HandleProfileEnabledNotification is the index of the ES2HandleProfileEnabledNotification child named local, ignoring ASCII case, or -1.
@@ -4787,9 +4787,9 @@ func (v *ES2HandleProfileDeletedNotification) decodeXML(d *xmltext.Decoder, elem
 
 // childrenOfES2HandleProfileDeletedNotification is the ES2HandleProfileDeletedNotification children, in schema order, for NextChildIn.
 var childrenOfES2HandleProfileDeletedNotification = [...]xmltext.Child{
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [4]uint64{0x6974656c706d6f43, 0x7473656d69546e6f, 0x3e706d61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}, Leaf: true},
 }
 
 // childOfES2HandleProfileDeletedNotification is the index of the ES2HandleProfileDeletedNotification child named local, ignoring ASCII case, or -1.
@@ -4888,8 +4888,8 @@ func (v *ES2HandleSMSRChangeNotification) decodeXML(d *xmltext.Decoder, elem str
 
 // childrenOfES2HandleSMSRChangeNotification is the ES2HandleSMSRChangeNotification children, in schema order, for NextChildIn.
 var childrenOfES2HandleSMSRChangeNotification = [...]xmltext.Child{
-	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
-	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
+	{Local: "Eis", Word: [4]uint64{0x3e736945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}},
+	{Local: "CompletionTimestamp", Word: [4]uint64{0x6974656c706d6f43, 0x7473656d69546e6f, 0x3e706d61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}, Leaf: true},
 }
 
 // childOfES2HandleSMSRChangeNotification is the index of the ES2HandleSMSRChangeNotification child named local, ignoring ASCII case, or -1.
@@ -4983,9 +4983,9 @@ func (v *ES4GetEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfES4GetEISRequest is the ES4GetEISRequest children, in schema order, for NextChildIn.
 var childrenOfES4GetEISRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES4GetEISRequest is the index of the ES4GetEISRequest child named local, ignoring ASCII case, or -1.
@@ -5108,11 +5108,11 @@ func (v *ES4GetEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfES4GetEISResponse is the ES4GetEISResponse children, in schema order, for NextChildIn.
 var childrenOfES4GetEISResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "Eis", Word: [4]uint64{0x3e736945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}},
 }
 
 // childOfES4GetEISResponse is the index of the ES4GetEISResponse child named local, ignoring ASCII case, or -1.
@@ -5246,10 +5246,10 @@ func (v *ES4AuditEISRequest) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfES4AuditEISRequest is the ES4AuditEISRequest children, in schema order, for NextChildIn.
 var childrenOfES4AuditEISRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES4AuditEISRequest is the index of the ES4AuditEISRequest child named local, ignoring ASCII case, or -1.
@@ -5376,11 +5376,11 @@ func (v *ES4AuditEISResponse) decodeXML(d *xmltext.Decoder, elem string) error {
 
 // childrenOfES4AuditEISResponse is the ES4AuditEISResponse children, in schema order, for NextChildIn.
 var childrenOfES4AuditEISResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "Eis", Word: [4]uint64{0x3e736945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}},
 }
 
 // childOfES4AuditEISResponse is the index of the ES4AuditEISResponse child named local, ignoring ASCII case, or -1.
@@ -5498,11 +5498,11 @@ func (v *ES4UpdatePolicyRulesRequest) decodeXML(d *xmltext.Decoder, elem string)
 
 // childrenOfES4UpdatePolicyRulesRequest is the ES4UpdatePolicyRulesRequest children, in schema order, for NextChildIn.
 var childrenOfES4UpdatePolicyRulesRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "pol2", Word: [2]uint64{0x3e326c6f70, 0x0}, Mask: [2]uint64{0xffffffffff, 0x0}},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "pol2", Word: [4]uint64{0x3e326c6f70, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffff, 0x0, 0x0, 0x0}},
 }
 
 // childOfES4UpdatePolicyRulesRequest is the index of the ES4UpdatePolicyRulesRequest child named local, ignoring ASCII case, or -1.
@@ -5623,10 +5623,10 @@ func (v *ES4UpdatePolicyRulesResponse) decodeXML(d *xmltext.Decoder, elem string
 
 // childrenOfES4UpdatePolicyRulesResponse is the ES4UpdatePolicyRulesResponse children, in schema order, for NextChildIn.
 var childrenOfES4UpdatePolicyRulesResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
 }
 
 // childOfES4UpdatePolicyRulesResponse is the index of the ES4UpdatePolicyRulesResponse child named local, ignoring ASCII case, or -1.
@@ -5742,11 +5742,11 @@ func (v *ES4UpdateSubscriptionAddressRequest) decodeXML(d *xmltext.Decoder, elem
 
 // childrenOfES4UpdateSubscriptionAddressRequest is the ES4UpdateSubscriptionAddressRequest children, in schema order, for NextChildIn.
 var childrenOfES4UpdateSubscriptionAddressRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "newSubscriptionAddress", Word: [2]uint64{0x637362755377656e, 0x416e6f6974706972}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e73736572646441},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "newSubscriptionAddress", Word: [4]uint64{0x637362755377656e, 0x416e6f6974706972, 0x3e737365726464, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}},
 }
 
 // childOfES4UpdateSubscriptionAddressRequest is the index of the ES4UpdateSubscriptionAddressRequest child named local, ignoring ASCII case, or -1.
@@ -5869,10 +5869,10 @@ func (v *ES4UpdateSubscriptionAddressResponse) decodeXML(d *xmltext.Decoder, ele
 
 // childrenOfES4UpdateSubscriptionAddressResponse is the ES4UpdateSubscriptionAddressResponse children, in schema order, for NextChildIn.
 var childrenOfES4UpdateSubscriptionAddressResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
 }
 
 // childOfES4UpdateSubscriptionAddressResponse is the index of the ES4UpdateSubscriptionAddressResponse child named local, ignoring ASCII case, or -1.
@@ -5981,10 +5981,10 @@ func (v *ES4EnableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) err
 
 // childrenOfES4EnableProfileRequest is the ES4EnableProfileRequest children, in schema order, for NextChildIn.
 var childrenOfES4EnableProfileRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES4EnableProfileRequest is the index of the ES4EnableProfileRequest child named local, ignoring ASCII case, or -1.
@@ -6112,11 +6112,11 @@ func (v *ES4EnableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) er
 
 // childrenOfES4EnableProfileResponse is the ES4EnableProfileResponse children, in schema order, for NextChildIn.
 var childrenOfES4EnableProfileResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "EuiccResponseData", Word: [4]uint64{0x7365526363697545, 0x74614465736e6f70, 0x3e61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
 }
 
 // childOfES4EnableProfileResponse is the index of the ES4EnableProfileResponse child named local, ignoring ASCII case, or -1.
@@ -6229,10 +6229,10 @@ func (v *ES4DisableProfileRequest) decodeXML(d *xmltext.Decoder, elem string) er
 
 // childrenOfES4DisableProfileRequest is the ES4DisableProfileRequest children, in schema order, for NextChildIn.
 var childrenOfES4DisableProfileRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES4DisableProfileRequest is the index of the ES4DisableProfileRequest child named local, ignoring ASCII case, or -1.
@@ -6360,11 +6360,11 @@ func (v *ES4DisableProfileResponse) decodeXML(d *xmltext.Decoder, elem string) e
 
 // childrenOfES4DisableProfileResponse is the ES4DisableProfileResponse children, in schema order, for NextChildIn.
 var childrenOfES4DisableProfileResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "EuiccResponseData", Word: [4]uint64{0x7365526363697545, 0x74614465736e6f70, 0x3e61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
 }
 
 // childOfES4DisableProfileResponse is the index of the ES4DisableProfileResponse child named local, ignoring ASCII case, or -1.
@@ -6477,10 +6477,10 @@ func (v *ES4DeleteProfileRequest) decodeXML(d *xmltext.Decoder, elem string) err
 
 // childrenOfES4DeleteProfileRequest is the ES4DeleteProfileRequest children, in schema order, for NextChildIn.
 var childrenOfES4DeleteProfileRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES4DeleteProfileRequest is the index of the ES4DeleteProfileRequest child named local, ignoring ASCII case, or -1.
@@ -6608,11 +6608,11 @@ func (v *ES4DeleteProfileResponse) decodeXML(d *xmltext.Decoder, elem string) er
 
 // childrenOfES4DeleteProfileResponse is the ES4DeleteProfileResponse children, in schema order, for NextChildIn.
 var childrenOfES4DeleteProfileResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "EuiccResponseData", Word: [4]uint64{0x7365526363697545, 0x74614465736e6f70, 0x3e61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
 }
 
 // childOfES4DeleteProfileResponse is the index of the ES4DeleteProfileResponse child named local, ignoring ASCII case, or -1.
@@ -6725,10 +6725,10 @@ func (v *ES4PrepareSMSRChangeRequest) decodeXML(d *xmltext.Decoder, elem string)
 
 // childrenOfES4PrepareSMSRChangeRequest is the ES4PrepareSMSRChangeRequest children, in schema order, for NextChildIn.
 var childrenOfES4PrepareSMSRChangeRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "CurrentSMSRid", Word: [2]uint64{0x53746e6572727543, 0x3e646952534d}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "CurrentSMSRid", Word: [4]uint64{0x53746e6572727543, 0x3e646952534d, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES4PrepareSMSRChangeRequest is the index of the ES4PrepareSMSRChangeRequest child named local, ignoring ASCII case, or -1.
@@ -6845,10 +6845,10 @@ func (v *ES4PrepareSMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string
 
 // childrenOfES4PrepareSMSRChangeResponse is the ES4PrepareSMSRChangeResponse children, in schema order, for NextChildIn.
 var childrenOfES4PrepareSMSRChangeResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
 }
 
 // childOfES4PrepareSMSRChangeResponse is the index of the ES4PrepareSMSRChangeResponse child named local, ignoring ASCII case, or -1.
@@ -6957,10 +6957,10 @@ func (v *ES4SMSRChangeRequest) decodeXML(d *xmltext.Decoder, elem string) error 
 
 // childrenOfES4SMSRChangeRequest is the ES4SMSRChangeRequest children, in schema order, for NextChildIn.
 var childrenOfES4SMSRChangeRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Target-Smsr-id", Word: [2]uint64{0x532d746567726154, 0x3e64692d72736d}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Target-Smsr-id", Word: [4]uint64{0x532d746567726154, 0x3e64692d72736d, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES4SMSRChangeRequest is the index of the ES4SMSRChangeRequest child named local, ignoring ASCII case, or -1.
@@ -7077,10 +7077,10 @@ func (v *ES4SMSRChangeResponse) decodeXML(d *xmltext.Decoder, elem string) error
 
 // childrenOfES4SMSRChangeResponse is the ES4SMSRChangeResponse children, in schema order, for NextChildIn.
 var childrenOfES4SMSRChangeResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
 }
 
 // childOfES4SMSRChangeResponse is the index of the ES4SMSRChangeResponse child named local, ignoring ASCII case, or -1.
@@ -7191,10 +7191,10 @@ func (v *ES4SetFallBackAttributeRequest) decodeXML(d *xmltext.Decoder, elem stri
 
 // childrenOfES4SetFallBackAttributeRequest is the ES4SetFallBackAttributeRequest children, in schema order, for NextChildIn.
 var childrenOfES4SetFallBackAttributeRequest = [...]xmltext.Child{
-	{Local: "FunctionCallIdentifier", Word: [2]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7265696669746e, Leaf: true},
-	{Local: "ValidityPeriod", Word: [2]uint64{0x79746964696c6156, 0x3e646f69726550}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffff}, Leaf: true},
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
+	{Local: "FunctionCallIdentifier", Word: [4]uint64{0x6e6f6974636e7546, 0x6e6564496c6c6143, 0x3e726569666974, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffff, 0x0}, Leaf: true},
+	{Local: "ValidityPeriod", Word: [4]uint64{0x79746964696c6156, 0x3e646f69726550, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
 }
 
 // childOfES4SetFallBackAttributeRequest is the index of the ES4SetFallBackAttributeRequest child named local, ignoring ASCII case, or -1.
@@ -7324,11 +7324,11 @@ func (v *ES4SetFallBackAttributeResponse) decodeXML(d *xmltext.Decoder, elem str
 
 // childrenOfES4SetFallBackAttributeResponse is the ES4SetFallBackAttributeResponse children, in schema order, for NextChildIn.
 var childrenOfES4SetFallBackAttributeResponse = [...]xmltext.Child{
-	{Local: "ProcessingStart", Word: [2]uint64{0x69737365636f7250, 0x3e7472617453676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Leaf: true},
-	{Local: "ProcessingEnd", Word: [2]uint64{0x69737365636f7250, 0x3e646e45676e}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffff}, Leaf: true},
-	{Local: "AcceptableValidityPeriod", Word: [2]uint64{0x6261747065636341, 0x6964696c6156656c}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e646f6972655079, Leaf: true},
-	{Local: "FunctionExecutionStatus", Word: [2]uint64{0x6e6f6974636e7546, 0x6f69747563657845}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e7375746174536e},
-	{Local: "EuiccResponseData", Word: [2]uint64{0x7365526363697545, 0x74614465736e6f70}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e6174614465736e, Leaf: true},
+	{Local: "ProcessingStart", Word: [4]uint64{0x69737365636f7250, 0x3e7472617453676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "ProcessingEnd", Word: [4]uint64{0x69737365636f7250, 0x3e646e45676e, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffff, 0x0, 0x0}, Leaf: true},
+	{Local: "AcceptableValidityPeriod", Word: [4]uint64{0x6261747065636341, 0x6964696c6156656c, 0x646f697265507974, 0x3e}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xff}, Leaf: true},
+	{Local: "FunctionExecutionStatus", Word: [4]uint64{0x6e6f6974636e7546, 0x6f69747563657845, 0x3e7375746174536e, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0x0}},
+	{Local: "EuiccResponseData", Word: [4]uint64{0x7365526363697545, 0x74614465736e6f70, 0x3e61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffff, 0x0}, Leaf: true},
 }
 
 // childOfES4SetFallBackAttributeResponse is the index of the ES4SetFallBackAttributeResponse child named local, ignoring ASCII case, or -1.
@@ -7444,9 +7444,9 @@ func (v *ES4HandleProfileDisabledNotification) decodeXML(d *xmltext.Decoder, ele
 
 // childrenOfES4HandleProfileDisabledNotification is the ES4HandleProfileDisabledNotification children, in schema order, for NextChildIn.
 var childrenOfES4HandleProfileDisabledNotification = [...]xmltext.Child{
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [4]uint64{0x6974656c706d6f43, 0x7473656d69546e6f, 0x3e706d61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}, Leaf: true},
 }
 
 // childOfES4HandleProfileDisabledNotification is the index of the ES4HandleProfileDisabledNotification child named local, ignoring ASCII case, or -1.
@@ -7554,9 +7554,9 @@ func (v *ES4HandleProfileEnabledNotification) decodeXML(d *xmltext.Decoder, elem
 
 // childrenOfES4HandleProfileEnabledNotification is the ES4HandleProfileEnabledNotification children, in schema order, for NextChildIn.
 var childrenOfES4HandleProfileEnabledNotification = [...]xmltext.Child{
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [4]uint64{0x6974656c706d6f43, 0x7473656d69546e6f, 0x3e706d61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}, Leaf: true},
 }
 
 // childOfES4HandleProfileEnabledNotification is the index of the ES4HandleProfileEnabledNotification child named local, ignoring ASCII case, or -1.
@@ -7664,9 +7664,9 @@ func (v *ES4HandleProfileDeletedNotification) decodeXML(d *xmltext.Decoder, elem
 
 // childrenOfES4HandleProfileDeletedNotification is the ES4HandleProfileDeletedNotification children, in schema order, for NextChildIn.
 var childrenOfES4HandleProfileDeletedNotification = [...]xmltext.Child{
-	{Local: "Eid", Word: [2]uint64{0x3e646945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}, Leaf: true},
-	{Local: "Iccid", Word: [2]uint64{0x3e6469636349, 0x0}, Mask: [2]uint64{0xffffffffffff, 0x0}, Leaf: true},
-	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
+	{Local: "Eid", Word: [4]uint64{0x3e646945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "Iccid", Word: [4]uint64{0x3e6469636349, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffffffff, 0x0, 0x0, 0x0}, Leaf: true},
+	{Local: "CompletionTimestamp", Word: [4]uint64{0x6974656c706d6f43, 0x7473656d69546e6f, 0x3e706d61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}, Leaf: true},
 }
 
 // childOfES4HandleProfileDeletedNotification is the index of the ES4HandleProfileDeletedNotification child named local, ignoring ASCII case, or -1.
@@ -7765,8 +7765,8 @@ func (v *ES4HandleSMSRChangeNotification) decodeXML(d *xmltext.Decoder, elem str
 
 // childrenOfES4HandleSMSRChangeNotification is the ES4HandleSMSRChangeNotification children, in schema order, for NextChildIn.
 var childrenOfES4HandleSMSRChangeNotification = [...]xmltext.Child{
-	{Local: "Eis", Word: [2]uint64{0x3e736945, 0x0}, Mask: [2]uint64{0xffffffff, 0x0}},
-	{Local: "CompletionTimestamp", Word: [2]uint64{0x6974656c706d6f43, 0x7473656d69546e6f}, Mask: [2]uint64{0xffffffffffffffff, 0xffffffffffffffff}, Tail: 0x3e706d617473656d, Leaf: true},
+	{Local: "Eis", Word: [4]uint64{0x3e736945, 0x0, 0x0, 0x0}, Mask: [4]uint64{0xffffffff, 0x0, 0x0, 0x0}},
+	{Local: "CompletionTimestamp", Word: [4]uint64{0x6974656c706d6f43, 0x7473656d69546e6f, 0x3e706d61, 0x0}, Mask: [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffff, 0x0}, Leaf: true},
 }
 
 // childOfES4HandleSMSRChangeNotification is the index of the ES4HandleSMSRChangeNotification child named local, ignoring ASCII case, or -1.

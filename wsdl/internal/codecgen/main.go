@@ -459,10 +459,8 @@ func (g *gen) childIndex(name string, children []child) {
 	g.p("var childrenOf%s = [...]xmltext.Child{\n", name)
 	for _, c := range children {
 		x := xmltext.NewChild(c.f.wire, c.f.leaf())
-		g.p("{Local: %s, Word: [2]uint64{%#x, %#x}, Mask: [2]uint64{%#x, %#x}", lit(x.Local), x.Word[0], x.Word[1], x.Mask[0], x.Mask[1])
-		if x.Tail != 0 {
-			g.p(", Tail: %#x", x.Tail)
-		}
+		g.p("{Local: %s, Word: [4]uint64{%#x, %#x, %#x, %#x}, Mask: [4]uint64{%#x, %#x, %#x, %#x}", lit(x.Local),
+			x.Word[0], x.Word[1], x.Word[2], x.Word[3], x.Mask[0], x.Mask[1], x.Mask[2], x.Mask[3])
 		if x.Leaf {
 			g.p(", Leaf: true")
 		}
