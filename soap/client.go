@@ -570,11 +570,13 @@ func (c *Client) newRequest(ctx context.Context, endpoint, action string, payloa
 // body and header, and the room for the answer (answerSpace). A Client keeps them in a pool: the
 // Transport only reads a request, and nothing refers to any of it once the answer's body is closed.
 type exchange struct {
-	req     http.Request
-	body    payloadBody
-	header  http.Header
-	getBody func() (io.ReadCloser, error) // body.rewind, made once
-	space   answerSpace
+	req    http.Request
+	body   payloadBody
+	header http.Header
+	// headerOf is the action's header values header holds, nil before the first request.
+	headerOf *actionHeaders
+	getBody  func() (io.ReadCloser, error) // body.rewind, made once
+	space    answerSpace
 }
 
 func newExchange() *exchange {
@@ -614,11 +616,16 @@ func (c *Client) prepare(ex *exchange, ctx context.Context, endpoint, action str
 		body = http.NoBody
 	}
 	hdr := ex.header
-	clear(hdr)
-	// Full slice expressions: an append to a request's header copies instead of writing into the next one's.
-	hdr["Content-Type"] = a.contentType[:len(a.contentType):len(a.contentType)]
-	if a.soapAction != nil {
-		hdr["Soapaction"] = a.soapAction[:len(a.soapAction):len(a.soapAction)]
+	if ex.headerOf != a {
+		// Filled again only for other header values: nothing changes an exchange's header while it is out
+		// (this package's Transport only reads a request; one given to net/http's does not come back).
+		clear(hdr)
+		// Full slice expressions: an append to a request's header copies instead of writing into the next one's.
+		hdr["Content-Type"] = a.contentType[:len(a.contentType):len(a.contentType)]
+		if a.soapAction != nil {
+			hdr["Soapaction"] = a.soapAction[:len(a.soapAction):len(a.soapAction)]
+		}
+		ex.headerOf = a
 	}
 	ex.req = http.Request{Method: http.MethodPost, URL: e.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: hdr, Body: body, GetBody: ex.getBody, ContentLength: int64(len(payload)), Host: e.url.Host}

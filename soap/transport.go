@@ -210,7 +210,7 @@ func (t *Transport) roundTrip(ctx context.Context, req *http.Request, space *ans
 		closeBody(req)
 		return nil, true, notWritten(err)
 	}
-	pc, err := t.conn(ctx, h, req.URL)
+	pc, now, err := t.conn(ctx, h, req.URL)
 	if err != nil {
 		closeBody(req)
 		if ce := ctx.Err(); ce != nil {
@@ -218,7 +218,10 @@ func (t *Transport) roundTrip(ctx context.Context, req *http.Request, space *ans
 		}
 		return nil, true, notWritten(err)
 	}
-	res, written, err := pc.roundTrip(ctx, req, space)
+	if now.IsZero() {
+		now = time.Now() // after the dial: the attempt's limits count from here
+	}
+	res, written, err := pc.roundTrip(ctx, req, space, now)
 	if err != nil {
 		closeBody(req)
 		if ce := ctx.Err(); ce != nil {
@@ -316,28 +319,32 @@ func (b *cancelOnClose) Close() error {
 	return err
 }
 
-// conn returns the newest idle connection that is not too old and still quiet, or dials a new one.
+// conn returns the newest idle connection that is not too old and still quiet, with the time its age was
+// checked at (which serves the exchange's deadlines: the quiet check takes microseconds), or dials a new
+// one (now zero).
 //
 // A connection is not used again once anything arrived on it unasked: the server closed it while it sat
 // idle, or sent bytes after the last answer (an answer longer than it said, a second answer, an alert).
 // Whatever it reads next would not be the next request's answer. Nothing is ever resent here: a request
 // that fails on a connection that looked alive is the caller's to retry (soap.Client resends the very
 // same bytes, and the gateway de-duplicates on their FunctionCallIdentifier).
-func (t *Transport) conn(ctx context.Context, h *hostConns, u *url.URL) (*persistConn, error) {
+func (t *Transport) conn(ctx context.Context, h *hostConns, u *url.URL) (_ *persistConn, now time.Time, _ error) {
 	for {
-		pc := t.popIdle(h)
+		pc, now := t.popIdle(h)
 		if pc == nil {
-			return t.dial(ctx, h, u)
+			pc, err := t.dial(ctx, h, u)
+			return pc, time.Time{}, err
 		}
 		if pc.quiet() {
-			return pc, nil
+			return pc, now, nil
 		}
 		_ = pc.conn.Close()
 	}
 }
 
-// popIdle takes the newest idle connection of h, closing the ones past IdleConnTimeout on the way.
-func (t *Transport) popIdle(h *hostConns) *persistConn {
+// popIdle takes the newest idle connection of h, closing the ones past IdleConnTimeout on the way, and
+// returns the time their age was taken at.
+func (t *Transport) popIdle(h *hostConns) (*persistConn, time.Time) {
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -346,11 +353,11 @@ func (t *Transport) popIdle(h *hostConns) *persistConn {
 		h.idle[n-1] = nil
 		h.idle = h.idle[:n-1]
 		if now.Sub(pc.idleAt) < t.settings.IdleConnTimeout {
-			return pc
+			return pc, now
 		}
 		_ = pc.conn.Close()
 	}
-	return nil
+	return nil, now
 }
 
 // quiet reports whether nothing arrived on the idle connection: nothing buffered, no TLS record waiting
@@ -443,11 +450,11 @@ var aLongTimeAgo = time.Unix(1, 0)
 // roundTrip writes req and reads the answer's headers. written reports, on failure, whether the request
 // was written to its last byte: a request cut short cannot be executed by an HTTP/1.1 peer, which reads
 // the whole body its Content-Length announces first.
-func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *answerSpace) (_ *http.Response, written bool, _ error) {
+func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request, space *answerSpace, now time.Time) (_ *http.Response, written bool, _ error) {
 	s := &pc.t.settings
 	// The context's own deadline is left to the AfterFunc below, so that its ending is always seen as
-	// ctx.Err() and not mistaken for one of the transport's limits.
-	now := time.Now()
+	// ctx.Err() and not mistaken for one of the transport's limits. The limits count from now, when the
+	// exchange began.
 	pc.bodyAt, pc.ctx = time.Time{}, ctx
 	pc.writeBy(now, s.AttemptTimeout)
 	pc.readBy(now, min(s.ResponseHeaderTimeout, s.AttemptTimeout)) // the headers' limit, within the attempt's

@@ -17,6 +17,7 @@ type recordConn struct {
 	hdr   [5]byte // the next record's header bytes seen so far
 	hdrN  int
 	stash []byte // read from the socket past the current record, handed over before the socket is read again
+	room  []byte // the memory stash is in, kept for the next one
 	err   error  // the socket read's error that came with the stash, returned once it is handed over
 }
 
@@ -34,7 +35,9 @@ func (r *recordConn) Read(p []byte) (int, error) {
 		if len(r.stash) > 0 {
 			return k, nil
 		}
-		r.stash = r.stash[:0]
+		// All handed over: the next stash starts again at the front of the room, which is not given up
+		// piece by piece (every answer of two records would allocate one).
+		r.stash = r.room[:0]
 		err := r.err
 		r.err = nil
 		return k, err
@@ -42,7 +45,8 @@ func (r *recordConn) Read(p []byte) (int, error) {
 	n, err := r.Conn.Read(p)
 	k := r.take(p[:n])
 	if k < n {
-		r.stash = append(r.stash[:0], p[k:n]...)
+		r.room = append(r.room[:0], p[k:n]...)
+		r.stash = r.room
 		r.err = err
 		return k, nil
 	}
