@@ -48,9 +48,6 @@ func TestScannersMatchBytewise(t *testing.T) {
 						if got, want := indexTextStop(s), indexAny(s, "<&\r"); got != want {
 							t.Fatalf("indexTextStop(%q) = %d, want %d", s, got, want)
 						}
-						if got, want := indexTextStopExact(s), indexAny(s, "<&\r"); got != want {
-							t.Fatalf("indexTextStopExact(%q) = %d, want %d", s, got, want)
-						}
 						if got, want := indexRefOrCR(s), indexAny(s, "&\r"); got != want {
 							t.Fatalf("indexRefOrCR(%q) = %d, want %d", s, got, want)
 						}
@@ -188,9 +185,6 @@ func FuzzTextStop(f *testing.F) {
 		for _, s := range [][]byte{s, append(s[:len(s):len(s)], "</a>"...)} {
 			if got, want := indexTextStop(s), bytes.IndexAny(s, "<&\r"); got != want {
 				t.Fatalf("indexTextStop(%q) = %d, want %d", s, got, want)
-			}
-			if got, want := indexTextStopExact(s), bytes.IndexAny(s, "<&\r"); got != want {
-				t.Fatalf("indexTextStopExact(%q) = %d, want %d", s, got, want)
 			}
 			if got, want := indexRefOrCR(s), bytes.IndexAny(s, "&\r"); got != want {
 				t.Fatalf("indexRefOrCR(%q) = %d, want %d", s, got, want)
