@@ -544,11 +544,26 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 	f := &d.stack[n-1]
 	start, plen := f.start, f.local-f.start // plen: the parent's prefix and colon, 0 without a prefix
 	if tag&0xFFFF == '<'|'/'<<8 {
-		// The current element's end tag, as its children's usually end: </qname>.
-		if qn := f.end - start; p+2+qn < len(data) && data[p+2+qn] == '>' && equalAt(data, p+2, start, qn) {
-			d.pos = p + 3 + qn
-			d.pop()
-			return false, -1, nil, nil
+		// The current element's end tag, as its children's usually end: </qname>. A name of one to three
+		// words is compared here, in words that overlap when it is not a multiple of eight long.
+		if qn := f.end - start; p+2+qn < len(data) && data[p+2+qn] == '>' {
+			a, b := p+2, start
+			var same bool
+			if qn >= 8 && qn <= 24 {
+				x := binary.LittleEndian.Uint64(data[a:a+8]) ^ binary.LittleEndian.Uint64(data[b:b+8]) |
+					binary.LittleEndian.Uint64(data[a+qn-8:a+qn]) ^ binary.LittleEndian.Uint64(data[b+qn-8:b+qn])
+				if qn > 16 {
+					x |= binary.LittleEndian.Uint64(data[a+8:a+16]) ^ binary.LittleEndian.Uint64(data[b+8:b+16])
+				}
+				same = x == 0
+			} else {
+				same = equalAt(data, a, b, qn)
+			}
+			if same {
+				d.pos = p + 3 + qn
+				d.pop()
+				return false, -1, nil, nil
+			}
 		}
 		return d.nextChildSlow()
 	}
@@ -562,9 +577,13 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 		return d.nextChildSlow()
 	}
 	q := p + 1 + plen
-	j := findChild(children, max(hint, 0), data, q)
-	if j < 0 {
-		return d.nextChildSlow()
+	// Children mostly come in schema order: the one after the hint is tried first, without a call. Names
+	// differ and end with '>', so the order candidates are tried in does not change which one matches.
+	j := hint + 1
+	if uint(j) >= uint(len(children)) || !children[j].at(data, q) {
+		if j = findChild(children, max(hint, 0), data, q); j < 0 {
+			return d.nextChildSlow()
+		}
 	}
 	c := &children[j]
 	t := q + len(c.Local) + 1 // past the '>'

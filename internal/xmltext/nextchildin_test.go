@@ -167,6 +167,9 @@ var nextChildInDocs = []string{
 	`<p:r xmlns:p="u"><p:cont5678><p:b></p:bb></p:cont5678></p:r>`,
 	`<p:r xmlns:p="u"><p:cont5678><p:b>x</p:b>y</p:cont5678></p:r>`,
 	`<p:r xmlns:p="u"><p:cont56789012345678></p:cont56789012345679></p:r>`,
+	`<p:r xmlns:p="u"><p:cont56789012345678></p:cont56789x12345678></p:r>`,
+	`<p:r xmlns:p="u"><p:cont5678></p:cxnt5678></p:r>`,
+	`<p:r xmlns:p="u"><p:cont5678></p:cont5679></p:r>`,
 	`<p:r xmlns:p="u"><p:a></p:a>`,
 	`<p:r xmlns:p="u"><p:a></p:a></p:r>  `,
 }
