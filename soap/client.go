@@ -44,6 +44,14 @@ type Client struct {
 	endpoint atomic.Pointer[parsedEndpoint]
 	action   atomic.Pointer[actionHeaders]
 	head     atomic.Pointer[cachedHead] // the request head of the last endpoint and action (prepare)
+	// The escaped address blocks of the last few sets of addresses called with (addressBlocks), and
+	// where the next set goes.
+	addrs    [4]atomic.Pointer[addressBlocks]
+	addrNext atomic.Uint32
+	// The last sets of addresses not among addrs: one seen again is kept there.
+	addrMu         sync.Mutex
+	addrMissed     [4]addressSet
+	addrMissedNext int
 }
 
 // RetryPolicy says how failed attempts are retried. An attempt is repeated only when it proves the request
@@ -300,7 +308,9 @@ func (c *Client) CallIntoResponse(ctx context.Context, endpoint string, h *Heade
 		_, _ = rand.Read(nonce[:])
 		hdr.Extra = c.security(append([]byte(nil), h.Extra...), c.now(), nonce[:])
 	}
-	payload := AppendEnvelopeVersion((*bp)[:0], c.version, &hdr, body)
+	// The address and action blocks as escaped for an earlier call with the same values.
+	addrs := c.addressBlocks(hdr.From, hdr.To, hdr.ReplyTo)
+	payload := appendEnvelope((*bp)[:0], c.version, &hdr, body, addrs, c.actionHeaders(hdr.Action).actionXML)
 	*bp = payload
 	err := c.post(ctx, endpoint, h.Action, payload, into, r)
 	c.bufs.Put(bp) // the payload is not referred to once post returns: retries are over
@@ -602,13 +612,7 @@ func (c *Client) prepare(ex *exchange, ctx context.Context, endpoint, action str
 		e = &parsedEndpoint{raw: endpoint, url: u}
 		c.endpoint.Store(e)
 	}
-	a := c.action.Load()
-	if a == nil || a.action != action || a.version != c.version {
-		h := http.Header{}
-		c.version.SetActionHeaders(h, action)
-		a = &actionHeaders{action: action, version: c.version, contentType: h["Content-Type"], soapAction: h["Soapaction"]}
-		c.action.Store(a)
-	}
+	a := c.actionHeaders(action)
 	ex.body.payload = payload
 	ex.body.Reset(payload)
 	var body io.ReadCloser = &ex.body
@@ -661,12 +665,61 @@ type parsedEndpoint struct {
 	url *url.URL
 }
 
-// actionHeaders are the header values SetActionHeaders gives action, shared by the requests that carry it.
+// actionHeaders are the header values SetActionHeaders gives action, shared by the requests that carry it,
+// and its escaped Action block in the envelope.
 type actionHeaders struct {
 	action                  string
 	version                 Version
 	contentType, soapAction []string
+	actionXML               []byte
 }
+
+// actionHeaders returns the actionHeaders of action in c's version: those of the last call when it had
+// the same action, as nearly every call has (a Client calls a gateway with a few actions).
+func (c *Client) actionHeaders(action string) *actionHeaders {
+	a := c.action.Load()
+	if a == nil || a.action != action || a.version != c.version {
+		h := http.Header{}
+		c.version.SetActionHeaders(h, action)
+		a = &actionHeaders{action: action, version: c.version, contentType: h["Content-Type"], soapAction: h["Soapaction"],
+			actionXML: appendActionBlock(nil, c.version, action)}
+		c.action.Store(a)
+	}
+	return a
+}
+
+// addressBlocks returns the escaped address blocks of a header with from, to and replyTo, or nil when
+// the call is to escape them itself. A Client's calls nearly all carry the same addresses, and a few sets
+// (a From naming the profile's vendor, say) each keep a place among the last ones. A set is kept once it
+// comes back: a sender whose every call goes elsewhere (callbacks to many subscribers) allocates nothing
+// for them.
+func (c *Client) addressBlocks(from, to, replyTo string) *addressBlocks {
+	for i := range c.addrs {
+		if a := c.addrs[i].Load(); a != nil && a.from == from && a.to == to && a.replyTo == replyTo && a.v == c.version {
+			return a
+		}
+	}
+	set := addressSet{from, to, replyTo}
+	c.addrMu.Lock()
+	again := false
+	for _, m := range c.addrMissed {
+		again = again || m == set
+	}
+	if !again {
+		c.addrMissed[c.addrMissedNext%len(c.addrMissed)] = set
+		c.addrMissedNext++
+	}
+	c.addrMu.Unlock()
+	if !again {
+		return nil
+	}
+	a := newAddressBlocks(c.version, from, to, replyTo)
+	c.addrs[c.addrNext.Add(1)%uint32(len(c.addrs))].Store(a)
+	return a
+}
+
+// addressSet is the addresses of a header that addressBlocks keeps the blocks of.
+type addressSet struct{ from, to, replyTo string }
 
 // payloadBody is a request body over the bytes of an envelope, which need no closing.
 type payloadBody struct {

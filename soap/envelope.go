@@ -51,19 +51,33 @@ func AppendEnvelope(b []byte, h *Header, body BodyWriter) []byte {
 // SOAP 1.1 namespace, mustUnderstand is written "1", and a *Fault body is written in SOAP 1.1 form
 // (faultcode, faultstring, detail).
 func AppendEnvelopeVersion(b []byte, v Version, h *Header, body BodyWriter) []byte {
+	return appendEnvelope(b, v, h, body, nil, nil)
+}
+
+// appendEnvelope is AppendEnvelopeVersion with the From, To and ReplyTo blocks taken from addrs and the
+// Action block from action when they are not nil: a Client's escaped copies of the same values
+// (appendAddressBlocks, appendActionBlock), so that a call does not escape them again.
+func appendEnvelope(b []byte, v Version, h *Header, body BodyWriter, addrs *addressBlocks, action []byte) []byte {
 	b = append(b, `<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="`...)
 	b = append(b, v.Namespace()...)
 	b = append(b, `" xmlns:wsa="`+NSAddressing+`" xmlns:rps="`+NSRPS+`"><env:Header>`...)
 	b = append(b, h.Extra...)
-	mu := ` env:mustUnderstand="true">`
-	if v == SOAP11 {
-		mu = ` env:mustUnderstand="1">` // SOAP 1.1 allows only "0" and "1"
+	if addrs != nil {
+		b = append(b, addrs.fromToXML...)
+	} else {
+		b = appendFromTo(b, v, h.From, h.To)
 	}
-	b = appendHeader(b, "<wsa:From><wsa:Address>", h.From, "</wsa:Address></wsa:From>")
-	b = appendHeader2(b, "<wsa:To", mu, h.To, "</wsa:To>")
 	b = appendHeader(b, "<wsa:MessageID>", h.MessageID, "</wsa:MessageID>")
-	b = appendHeader2(b, "<wsa:Action", mu, h.Action, "</wsa:Action>")
-	b = appendHeader(b, "<wsa:ReplyTo><wsa:Address>", h.ReplyTo, "</wsa:Address></wsa:ReplyTo>")
+	if action != nil {
+		b = append(b, action...)
+	} else {
+		b = appendActionBlock(b, v, h.Action)
+	}
+	if addrs != nil {
+		b = append(b, addrs.replyToXML...)
+	} else {
+		b = appendHeader(b, "<wsa:ReplyTo><wsa:Address>", h.ReplyTo, "</wsa:Address></wsa:ReplyTo>")
+	}
 	if h.RelatesTo != "" {
 		b = append(b, "<wsa:RelatesTo"...)
 		if h.RelationshipType != "" {
@@ -82,6 +96,43 @@ func AppendEnvelopeVersion(b []byte, v Version, h *Header, body BodyWriter) []by
 		b = body.AppendXML(b)
 	}
 	return append(b, "</env:Body></env:Envelope>"...)
+}
+
+// mustUnderstand is the attribute that closes the opening tag of a header the receiver must process, as
+// version v spells true.
+func mustUnderstand(v Version) string {
+	if v == SOAP11 {
+		return ` env:mustUnderstand="1">` // SOAP 1.1 allows only "0" and "1"
+	}
+	return ` env:mustUnderstand="true">`
+}
+
+// appendFromTo appends the From and To blocks of a header with those addresses (none for an empty one).
+func appendFromTo(b []byte, v Version, from, to string) []byte {
+	b = appendHeader(b, "<wsa:From><wsa:Address>", from, "</wsa:Address></wsa:From>")
+	return appendHeader2(b, "<wsa:To", mustUnderstand(v), to, "</wsa:To>")
+}
+
+// appendActionBlock appends the Action block of a header with that action (none for an empty one).
+func appendActionBlock(b []byte, v Version, action string) []byte {
+	return appendHeader2(b, "<wsa:Action", mustUnderstand(v), action, "</wsa:Action>")
+}
+
+// addressBlocks are the From and To blocks, and apart the ReplyTo block, of a header with those
+// addresses, escaped as appendEnvelope writes them.
+type addressBlocks struct {
+	v                 Version
+	from, to, replyTo string
+	fromToXML         []byte // the From and To blocks
+	replyToXML        []byte // the ReplyTo block
+}
+
+// newAddressBlocks escapes the address blocks of from, to and replyTo for version v.
+func newAddressBlocks(v Version, from, to, replyTo string) *addressBlocks {
+	a := &addressBlocks{v: v, from: from, to: to, replyTo: replyTo}
+	a.fromToXML = appendFromTo(nil, v, from, to)
+	a.replyToXML = appendHeader(nil, "<wsa:ReplyTo><wsa:Address>", replyTo, "</wsa:Address></wsa:ReplyTo>")
+	return a
 }
 
 // appendHeader2 is appendHeader with the opening tag in two parts.
