@@ -206,3 +206,47 @@ func BenchmarkAppendUnescaped(b *testing.B) {
 		dst, _ = appendUnescaped(dst[:0], s)
 	}
 }
+
+// innerXMLAsReference: InnerXML of the root (and of its first child) is what it was when it searched
+// back for "</" with bytes.LastIndex.
+func innerXMLAsReference(t *testing.T, data []byte) {
+	t.Helper()
+	d := NewDecoder(data, Limits{})
+	if d.Root() != nil {
+		return
+	}
+	check := func() bool {
+		empty, start := d.empty, d.pos
+		inner, err := d.InnerXML()
+		if err != nil || empty {
+			return false
+		}
+		want := data[start : start+bytes.LastIndex(data[start:d.pos], []byte("</"))]
+		require.Equal(t, string(want), string(inner), "%q", data)
+		return true
+	}
+	var s State
+	d.SaveTo(&s)
+	if check() {
+		d.Restore(&s)
+		if ok, err := d.NextChild(); ok && err == nil {
+			check()
+		}
+	}
+}
+
+func TestInnerXMLAsReference(t *testing.T) {
+	for _, doc := range []string{
+		"<a></a>", "<a/>", "<a>x</a>", "<a>x</a >", "<a>x</a\n\t>", "<a><b>y</b></a>", "<a><b/>z</a  >",
+		"<a><![CDATA[</b>]]></a>", "<a><!-- </c> --></a>", "<a><?pi </d>?></a>", "<p:a xmlns:p='u'><p:b>1</p:b></p:a >",
+		"<a><b>1</b><b>2</b>tail</a>", "<a>&lt;/a&gt;</a>",
+	} {
+		innerXMLAsReference(t, []byte(doc))
+	}
+}
+
+func FuzzInnerXML(f *testing.F) {
+	f.Add([]byte("<a><b>y</b>z</a >"))
+	f.Add([]byte("<a><![CDATA[</b>]]><!--</c>--></a>"))
+	f.Fuzz(innerXMLAsReference)
+}
