@@ -260,7 +260,7 @@ func parseDateTime(s []byte) (time.Time, error) {
 		return time.Time{}, ErrDateTime
 	}
 	// YYYY-MM-DDThh:mm:ss as three words (the last overlapping the second), each xor-ed with its template:
-	// separators become 0 where they match, digits their value (see dateWord).
+	// separators become 0 where they match, digits their value (see dateTmpl1 and the masks with it).
 	x1 := binary.LittleEndian.Uint64(s[0:8]) ^ dateTmpl1
 	x2 := binary.LittleEndian.Uint64(s[8:16]) ^ dateTmpl2
 	x3 := binary.LittleEndian.Uint64(s[11:19]) ^ dateTmpl3
