@@ -3,7 +3,6 @@
 package soap
 
 import (
-	"errors"
 	"net"
 	"syscall"
 )
@@ -25,8 +24,8 @@ func newSocketProbe(c net.Conn) *socketProbe {
 		}
 	}
 	p.peek = func(fd uintptr) {
-		n, _, err := syscall.Recvfrom(int(fd), p.b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		p.quiet = n <= 0 && (errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK))
+		n, errno := peekSocket(fd, p.b[:])
+		p.quiet = n <= 0 && (errno == syscall.EAGAIN || errno == syscall.EWOULDBLOCK)
 	}
 	return p
 }
