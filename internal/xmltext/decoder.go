@@ -703,6 +703,22 @@ func (d *Decoder) Text() ([]byte, error) {
 		copied  bool
 		started bool
 	)
+	if i < len(d.data) && d.data[i] != '<' {
+		// The first pass stopped at a reference or a CR: what precedes it is plain, known without looking
+		// at it again, and the stretch up to the next markup is unescaped from there.
+		lt := bytes.IndexByte(d.data[i:], '<')
+		if lt < 0 {
+			d.pos = len(d.data)
+			return nil, d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.qname(d.top()))
+		}
+		var err error
+		d.scratch = append(d.scratch[:0], d.data[d.pos:i]...)
+		if d.scratch, err = appendUnescaped(d.scratch, d.data[i:i+lt]); err != nil {
+			return nil, d.errf(ErrEntity, "%v", err)
+		}
+		copied, started = true, true
+		d.pos = i + lt
+	}
 	for {
 		lt := bytes.IndexByte(d.data[d.pos:], '<')
 		if lt < 0 {
