@@ -251,25 +251,26 @@ type Exchange struct {
 
 // prepare validates the call's options, where the rules are (validate.go), and has the engine fill the
 // request's base fields and build its header: engine.Engine.Prepare says how.
-func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (soap.Header, correlate.OperationKey, error) {
+// h and key are the caller's, filled in place (on its stack: neither is copied on the way).
+func (c *Client) prepare(fn *rps.Function, req rps.Request, opts []CallOption, h *soap.Header, key *correlate.OperationKey) error {
 	co := callOptions(opts)
 	if co.fcID != "" {
 		if err := ValidateFunctionCallIdentifier(co.fcID); err != nil {
-			return soap.Header{}, correlate.OperationKey{}, err
+			return err
 		}
 	}
 	validity := c.eng.Validity(fn, co.validity)
 	if validity != 0 {
 		if err := ValidateValidityPeriod(validity); err != nil {
-			return soap.Header{}, correlate.OperationKey{}, err
+			return err
 		}
 	}
 	if co.provider != "" {
 		if err := ValidateOID("X-KPN-ProviderEntityId", co.provider); err != nil {
-			return soap.Header{}, correlate.OperationKey{}, err
+			return err
 		}
 	}
-	return c.eng.Prepare(fn, req, engine.Call{FunctionCallIdentifier: co.fcID, Validity: validity, Provider: co.provider, ReplyTo: co.replyTo})
+	return c.eng.Prepare(fn, req, engine.Call{FunctionCallIdentifier: co.fcID, Validity: validity, Provider: co.provider, ReplyTo: co.replyTo}, h, key)
 }
 
 // Call sends a synchronous function's request and decodes its response into resp. A FAILED or EXPIRED
@@ -277,7 +278,7 @@ func (c *Client) prepare(fn rps.Function, req rps.Request, opts []CallOption) (s
 // on its way is a *CallError whose Outcome says whether the gateway may have executed it.
 func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts ...CallOption) (*Exchange, error) {
 	x := new(Exchange)
-	answered, err := c.call(ctx, fn, req, resp, opts, x)
+	answered, err := c.call(ctx, &fn, req, resp, opts, x)
 	if !answered {
 		return nil, err
 	}
@@ -286,9 +287,11 @@ func (c *Client) Call(ctx context.Context, fn rps.Function, req rps.Request, res
 
 // call is Call into an Exchange of the caller's (CallResult's stays on its stack). answered reports
 // whether x was filled: false when nothing or no answer came back.
-func (c *Client) call(ctx context.Context, fn rps.Function, req rps.Request, resp rps.Response, opts []CallOption, x *Exchange) (answered bool, err error) {
-	h, key, err := c.prepare(fn, req, opts)
-	if err != nil {
+// fn is the caller's, not copied on the way.
+func (c *Client) call(ctx context.Context, fn *rps.Function, req rps.Request, resp rps.Response, opts []CallOption, x *Exchange) (answered bool, err error) {
+	var h soap.Header
+	var key correlate.OperationKey
+	if err = c.prepare(fn, req, opts, &h, &key); err != nil {
 		return false, err
 	}
 	ctx, obs := c.eng.Observe(ctx, nil, key, req, false)
@@ -325,7 +328,7 @@ func (c *Client) call(ctx context.Context, fn rps.Function, req rps.Request, res
 
 // decodeResponse decodes m's body into resp, normalises a hex-of-ASCII EID in its EIS (a sync GetEIS
 // answer, or the FAILED answer Njiwa gives an AuditEIS at once) and maps its FunctionExecutionStatus.
-func (c *Client) decodeResponse(ctx context.Context, fn rps.Function, m *soap.Message, resp rps.Response) (*Warning, *EIDEncodingWarning, error) {
+func (c *Client) decodeResponse(ctx context.Context, fn *rps.Function, m *soap.Message, resp rps.Response) (*Warning, *EIDEncodingWarning, error) {
 	if err := c.eng.DecodeAnswer(fn, m, resp); err != nil {
 		return nil, nil, err
 	}
@@ -389,8 +392,9 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 	if c.dispatcher == nil {
 		return nil, false, sc, fmt.Errorf("%w: %s %s", ErrNoDispatcher, c.Interface(), fn.Name)
 	}
-	h, key, err := c.prepare(fn, req, opts)
-	if err != nil {
+	var h soap.Header
+	var key correlate.OperationKey
+	if err := c.prepare(&fn, req, opts, &h, &key); err != nil {
 		return nil, false, sc, err
 	}
 	s := c.dispatcher.Store()
@@ -432,7 +436,7 @@ func (c *Client) start(ctx context.Context, fn rps.Function, req rps.Request, re
 	}
 	*x = Exchange{Key: key, Attempts: r.Attempts, Response: r.Message}
 	if r.Message != nil {
-		warn, eidWarn, ferr := c.decodeResponse(ctx, fn, r.Message, resp)
+		warn, eidWarn, ferr := c.decodeResponse(ctx, &fn, r.Message, resp)
 		var fe *FunctionError
 		if ferr != nil && !errors.As(ferr, &fe) {
 			_, _ = s.WithdrawOperation(context.WithoutCancel(ctx), p, nil)

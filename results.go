@@ -98,7 +98,7 @@ func ValidateProfile(eid, iccid string) (rps.HexBinary, error) {
 func CallResult[T any](ctx context.Context, c *Client, fn rps.Function, req rps.Request, resp rps.Response,
 	convert func(rps.Response, *Warning, error) (T, error), opts ...CallOption) (T, error) {
 	var x Exchange
-	answered, err := c.call(ctx, fn, req, resp, opts, &x)
+	answered, err := c.call(ctx, &fn, req, resp, opts, &x)
 	if x.Response != nil {
 		// The Exchange stops here and resp holds copies: the envelope's memory can serve the next call.
 		x.Response.Release()

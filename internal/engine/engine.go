@@ -145,7 +145,7 @@ type Call struct {
 // Validity is the ValidityPeriod a call of fn states when asked is what its options asked for (0 for
 // none): asked, else the client's default; for SetFallBackAttribute with KPN's rules always
 // KPNSetFallBackValidity (a different value asked is logged).
-func (e *Engine) Validity(fn rps.Function, asked time.Duration) time.Duration {
+func (e *Engine) Validity(fn *rps.Function, asked time.Duration) time.Duration {
 	validity := e.validity
 	if asked != 0 {
 		validity = asked
@@ -165,8 +165,9 @@ func (e *Engine) Validity(fn rps.Function, asked time.Duration) time.Duration {
 // (after a restart) still names the function call it answers. An asynchronous function without a replyTo
 // fails with ErrNoReplyTo, unless the client may send without one.
 //
-// The header is returned by value: a caller that keeps it on its stack saves an allocation a call.
-func (e *Engine) Prepare(fn rps.Function, req rps.Request, c Call) (soap.Header, correlate.OperationKey, error) {
+// The header and key are written into the caller's h and key, which it may keep on its stack: neither is
+// copied on the way.
+func (e *Engine) Prepare(fn *rps.Function, req rps.Request, c Call, h *soap.Header, key *correlate.OperationKey) error {
 	fcID := c.FunctionCallIdentifier
 	tx := "" // a fresh TransactionId, unless the identifier can be one
 	if fcID != "" && isURLSafe(fcID) {
@@ -185,18 +186,19 @@ func (e *Engine) Prepare(fn rps.Function, req rps.Request, c Call) (soap.Header,
 	if c.Provider != "" {
 		from = e.from.WithProviderEntityID(c.Provider).String()
 	}
-	h := soap.Header{From: from, To: e.to, MessageID: midText, Action: fn.RequestAction}
+	*h = soap.Header{From: from, To: e.to, MessageID: midText, Action: fn.RequestAction}
 	if fn.Mode == rps.Async {
 		h.ReplyTo = e.replyTo
 		if c.ReplyTo != "" {
 			h.ReplyTo = c.ReplyTo
 		}
 		if h.ReplyTo == "" && !e.noReplyTo {
-			return soap.Header{}, correlate.OperationKey{}, fmt.Errorf("%w: %s %s (give WithReplyTo, or WithoutReplyTo to send anyway)", ErrNoReplyTo, e.iface, fn.Name)
+			*h = soap.Header{}
+			return fmt.Errorf("%w: %s %s (give WithReplyTo, or WithoutReplyTo to send anyway)", ErrNoReplyTo, e.iface, fn.Name)
 		}
 	}
-	key := correlate.OperationKey{MessageID: h.MessageID, TransactionID: mid.TransactionID, FunctionCallIdentifier: fcID, Interface: e.iface, Function: fn.Name}
-	return h, key, nil
+	*key = correlate.OperationKey{MessageID: h.MessageID, TransactionID: mid.TransactionID, FunctionCallIdentifier: fcID, Interface: e.iface, Function: fn.Name}
+	return nil
 }
 
 func isURLSafe(s string) bool {
@@ -245,7 +247,7 @@ func FillCallError(err error, key correlate.OperationKey) *soap.CallError {
 // all (a 2xx without a body), or one naming another request. An absent RelatesTo is tolerated (the HTTP
 // exchange pairs them already), and so is one spelling our MessageID differently but naming our
 // transaction, as callbacks are matched too.
-func (e *Engine) CheckAnswer(fn rps.Function, h *soap.Header, r *soap.Response) error {
+func (e *Engine) CheckAnswer(fn *rps.Function, h *soap.Header, r *soap.Response) error {
 	if r.Message == nil {
 		return fmt.Errorf("%w: HTTP %d without a body to %s %s", ErrUnexpectedResponse, r.StatusCode, e.iface, fn.Name)
 	}
@@ -268,7 +270,7 @@ func sameTransaction(a, b string) bool {
 
 // DecodeAnswer decodes m's body into resp, the response fn expects: the schema's element in any case, or
 // a Njiwa or ES3 spelling of it (CanonicalElement); another element is ErrUnexpectedResponse.
-func (e *Engine) DecodeAnswer(fn rps.Function, m *soap.Message, resp rps.Response) error {
+func (e *Engine) DecodeAnswer(fn *rps.Function, m *soap.Message, resp rps.Response) error {
 	// The schema's spelling is the usual one: compared as is first, then without regard to case.
 	if name := resp.ElementName(); m.BodyName != name && !strings.EqualFold(m.BodyName, name) && !spelledAs(m, e.iface, name) {
 		return fmt.Errorf("%w: <%s> where %s %s answers <%s>", ErrUnexpectedResponse, m.BodyName, e.iface, fn.Name, name)

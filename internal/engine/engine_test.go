@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/esimgw/esimgw/correlate"
 	"github.com/esimgw/esimgw/soap"
 	"github.com/esimgw/esimgw/wsdl/rps"
 )
@@ -30,11 +31,19 @@ func newEngine(t *testing.T, cfg Config) *Engine {
 	return e
 }
 
-func function(t *testing.T, name string) rps.Function {
+func function(t *testing.T, name string) *rps.Function {
 	t.Helper()
 	fn, ok := rps.FunctionByName(rps.ES4, name)
 	require.True(t, ok, name)
-	return fn
+	return &fn
+}
+
+// prepare is Engine.Prepare with the header and key returned.
+func prepare(e *Engine, fn *rps.Function, req rps.Request, c Call) (soap.Header, correlate.OperationKey, error) {
+	var h soap.Header
+	var key correlate.OperationKey
+	err := e.Prepare(fn, req, c, &h, &key)
+	return h, key, err
 }
 
 // The header and the request's base: the FunctionCallIdentifier is the TransactionId when it can be one,
@@ -42,7 +51,7 @@ func function(t *testing.T, name string) rps.Function {
 func TestPrepare(t *testing.T) {
 	e := newEngine(t, Config{ReplyTo: "https://mno.example/cb?tenant=1"})
 	req := &rps.ES4EnableProfileRequest{}
-	h, key, err := e.Prepare(function(t, "EnableProfile"), req, Call{FunctionCallIdentifier: "fc-1", Validity: 90 * time.Second})
+	h, key, err := prepare(e, function(t, "EnableProfile"), req, Call{FunctionCallIdentifier: "fc-1", Validity: 90 * time.Second})
 	require.NoError(t, err)
 	assert.Equal(t, "fc-1", key.TransactionID)
 	assert.Equal(t, "fc-1", req.FunctionCallIdentifier)
@@ -55,7 +64,7 @@ func TestPrepare(t *testing.T) {
 	assert.Equal(t, h.MessageID, key.MessageID)
 
 	// One that cannot travel in a MessageID keeps a fresh TransactionId; the request still carries it.
-	h, key, err = e.Prepare(function(t, "EnableProfile"), req, Call{FunctionCallIdentifier: "fc 2"})
+	h, key, err = prepare(e, function(t, "EnableProfile"), req, Call{FunctionCallIdentifier: "fc 2"})
 	require.NoError(t, err)
 	assert.NotEqual(t, "fc 2", key.TransactionID)
 	assert.Equal(t, "fc 2", key.FunctionCallIdentifier)
@@ -63,9 +72,9 @@ func TestPrepare(t *testing.T) {
 	assert.Contains(t, h.MessageID, key.TransactionID)
 
 	noReply := newEngine(t, Config{})
-	_, _, err = noReply.Prepare(function(t, "EnableProfile"), &rps.ES4EnableProfileRequest{}, Call{})
+	_, _, err = prepare(noReply, function(t, "EnableProfile"), &rps.ES4EnableProfileRequest{}, Call{})
 	require.ErrorIs(t, err, ErrNoReplyTo)
-	_, _, err = noReply.Prepare(function(t, "GetEIS"), &rps.ES4GetEISRequest{}, Call{})
+	_, _, err = prepare(noReply, function(t, "GetEIS"), &rps.ES4GetEISRequest{}, Call{})
 	require.NoError(t, err, "a synchronous function needs none")
 }
 
@@ -101,7 +110,7 @@ func TestNewFieldError(t *testing.T) {
 func TestCheckAnswer(t *testing.T) {
 	e := newEngine(t, Config{})
 	fn := function(t, "GetEIS")
-	h, _, err := e.Prepare(fn, &rps.ES4GetEISRequest{}, Call{FunctionCallIdentifier: "tx-1"})
+	h, _, err := prepare(e, fn, &rps.ES4GetEISRequest{}, Call{FunctionCallIdentifier: "tx-1"})
 	require.NoError(t, err)
 	answer := func(relatesTo string) *soap.Response {
 		return &soap.Response{StatusCode: 200, Message: &soap.Message{Header: soap.Header{RelatesTo: relatesTo}}}
