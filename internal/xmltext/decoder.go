@@ -798,22 +798,25 @@ func (d *Decoder) Skip() error {
 			return d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.qname(d.top()))
 		}
 		d.pos += lt
-		if d.pos+1 < len(d.data) && d.data[d.pos+1] == '/' {
-			if len(open) == 0 {
-				return d.endElement()
+		if d.pos+1 < len(d.data) {
+			switch d.data[d.pos+1] {
+			case '/':
+				if len(open) == 0 {
+					return d.endElement()
+				}
+				if err := d.endTag(open[len(open)-1]); err != nil {
+					return err
+				}
+				open = open[:len(open)-1]
+				continue
+			case '!', '?':
+				// A comment, processing instruction or CDATA section (or an error): skipMarkup consumes
+				// all of them. A start tag, the usual case, is not put through its prefix tests.
+				if _, err := d.skipMarkup(); err != nil {
+					return err
+				}
+				continue
 			}
-			if err := d.endTag(open[len(open)-1]); err != nil {
-				return err
-			}
-			open = open[:len(open)-1]
-			continue
-		}
-		ok, err := d.skipMarkup()
-		if err != nil {
-			return err
-		}
-		if ok {
-			continue
 		}
 		if len(d.stack)+len(open) >= d.lim.MaxDepth {
 			return d.errf(ErrDepth, "more than %d levels", d.lim.MaxDepth)

@@ -7,6 +7,9 @@ import (
 	"testing"
 )
 
+// This file keeps earlier versions of decoder methods as references the current ones must agree with,
+// on every input: results, errors and the decoder's state after them.
+
 // refText is Text as it was before its slow path took up where the first pass stopped, kept as the
 // reference the current one must agree with.
 func (d *Decoder) refText() ([]byte, error) {
@@ -165,6 +168,125 @@ func TestTextAsReference(t *testing.T) {
 	} {
 		if want, got := textTrace([]byte(doc), true), textTrace([]byte(doc), false); want != got {
 			t.Errorf("%s\nrefText:\n%s\nText:\n%s", doc, want, got)
+		}
+	}
+}
+
+// refSkip is Skip as it was before start tags stopped going through skipMarkup's prefix tests.
+func (d *Decoder) refSkip() error {
+	if len(d.stack) == 0 {
+		return d.errf(ErrStructure, "no current element")
+	}
+	if d.empty {
+		d.empty = false
+		d.pop()
+		return nil
+	}
+	var room [16][]byte
+	open := room[:0] // names of the descendants whose end tags are due
+	for {
+		lt := bytes.IndexByte(d.data[d.pos:], '<')
+		if lt < 0 {
+			d.pos = len(d.data)
+			return d.errf(ErrSyntax, "unexpected end of document inside <%s>", d.qname(d.top()))
+		}
+		d.pos += lt
+		if d.pos+1 < len(d.data) && d.data[d.pos+1] == '/' {
+			if len(open) == 0 {
+				return d.endElement()
+			}
+			if err := d.endTag(open[len(open)-1]); err != nil {
+				return err
+			}
+			open = open[:len(open)-1]
+			continue
+		}
+		ok, err := d.skipMarkup()
+		if err != nil {
+			return err
+		}
+		if ok {
+			continue
+		}
+		if len(d.stack)+len(open) >= d.lim.MaxDepth {
+			return d.errf(ErrDepth, "more than %d levels", d.lim.MaxDepth)
+		}
+		d.pos++ // '<'
+		name, _ := d.scanName()
+		if len(name) == 0 {
+			return d.errf(ErrSyntax, "element name expected")
+		}
+		selfClosing, err := d.skipTagRest(name)
+		if err != nil {
+			return err
+		}
+		if !selfClosing {
+			open = append(open, name)
+		}
+	}
+}
+
+// skipTrace walks data skipping, below the root's children, every element (Skip, or refSkip when ref is
+// set), and records each error and where the decoder stands after it.
+func skipTrace(data []byte, ref bool) string {
+	var b strings.Builder
+	d := NewDecoder(data, Limits{MaxDepth: 8})
+	if err := d.Root(); err != nil {
+		return "root: " + err.Error()
+	}
+	for range 10000 {
+		ok, err := d.NextChild()
+		if err != nil {
+			fmt.Fprintf(&b, "next: %v\n", err)
+			return b.String()
+		}
+		if !ok {
+			if d.Depth() == 0 {
+				return b.String()
+			}
+			continue
+		}
+		if d.Depth() < 3 {
+			continue // descend
+		}
+		if ref {
+			err = d.refSkip()
+		} else {
+			err = d.Skip()
+		}
+		fmt.Fprintf(&b, "%v%s", err, state(d))
+		if err != nil {
+			return b.String()
+		}
+	}
+	return b.String()
+}
+
+var skipDocs = []string{
+	`<r><a><b><c>x</c><!--y--><?pi?><![CDATA[<z>]]><d e="f>g"/></b><b/></a></r>`,
+	`<r><a><b><c></b></a></r>`, `<r><a><b><!DOCTYPE x></b></a></r>`, `<r><a><b><!x></b></a></r>`,
+	`<r><a><b><`, `<r><a><b><c`, `<r><a><b><c x="1`, `<r><a><b><!--`, `<r><a><b><?x`, `<r><a><b><![CDATA[`,
+	`<r><a><b><c><d><e><f><g><h><i/></h></g></f></e></d></c></b></a></r>`,
+	`<r><a><b><c/ ></b><b><c x="<"/></b></a></r>`, `<r><a><b></bb></a></r>`, `<r><a><b><c></c ></b></a></r>`,
+}
+
+// FuzzSkipAsReference: Skip checks and consumes every subtree exactly as refSkip does.
+func FuzzSkipAsReference(f *testing.F) {
+	f.Add([]byte(envelope))
+	for _, doc := range skipDocs {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if want, got := skipTrace(data, true), skipTrace(data, false); want != got {
+			t.Fatalf("refSkip:\n%s\nSkip:\n%s", want, got)
+		}
+	})
+}
+
+func TestSkipAsReference(t *testing.T) {
+	for _, doc := range append(skipDocs, envelope) {
+		if want, got := skipTrace([]byte(doc), true), skipTrace([]byte(doc), false); want != got {
+			t.Errorf("%s\nrefSkip:\n%s\nSkip:\n%s", doc, want, got)
 		}
 	}
 }
