@@ -111,18 +111,21 @@ type getEISCall struct {
 func decodeEID(dst *[16]byte, eid string) rps.HexBinary {
 	_ = eid[31]
 	for i := range dst {
-		dst[i] = unhex(eid[2*i])<<4 | unhex(eid[2*i+1])
+		dst[i] = hexValue[eid[2*i]]<<4 | hexValue[eid[2*i+1]]
 	}
 	return dst[:]
 }
 
-// unhex is the value of the hexadecimal digit c, of either case.
-func unhex(c byte) byte {
-	if c <= '9' {
-		return c - '0'
+// hexValue holds the value of each hexadecimal digit, of either case (0 for other bytes).
+var hexValue = func() (t [256]byte) {
+	for c := range 10 {
+		t['0'+c] = byte(c)
 	}
-	return c | 0x20 - 'a' + 10
-}
+	for c := range 6 {
+		t['a'+c], t['A'+c] = byte(10+c), byte(10+c)
+	}
+	return t
+}()
 
 // UpdatePolicyRules (5.5.2, synchronous) replaces the POL2 policy rules of profile iccid. Every rule must
 // have Subject PROFILE; an empty pol2 clears the rules. KPN serves it only on request.

@@ -302,15 +302,17 @@ func (c *Client) CallIntoResponse(ctx context.Context, endpoint string, h *Heade
 	if bp == nil {
 		bp = new([]byte)
 	}
-	hdr := *h
+	hdr := h // the caller's, unless a security header is added to a copy
 	if c.security != nil {
 		var nonce [NonceSize]byte
 		_, _ = rand.Read(nonce[:])
-		hdr.Extra = c.security(append([]byte(nil), h.Extra...), c.now(), nonce[:])
+		withSecurity := *h
+		withSecurity.Extra = c.security(append([]byte(nil), h.Extra...), c.now(), nonce[:])
+		hdr = &withSecurity
 	}
 	// The address and action blocks as escaped for an earlier call with the same values.
 	addrs := c.addressBlocks(hdr.From, hdr.To, hdr.ReplyTo)
-	payload := appendEnvelope((*bp)[:0], c.version, &hdr, body, addrs, c.actionHeaders(hdr.Action).actionXML)
+	payload := appendEnvelope((*bp)[:0], c.version, hdr, body, addrs, c.actionHeaders(hdr.Action).actionXML)
 	*bp = payload
 	err := c.post(ctx, endpoint, h.Action, payload, into, r)
 	c.bufs.Put(bp) // the payload is not referred to once post returns: retries are over
