@@ -290,3 +290,21 @@ func TestSkipAsReference(t *testing.T) {
 		}
 	}
 }
+
+// TestSameBytes: sameBytes is string equality, for every length around its two-word case and a
+// difference at every offset.
+func TestSameBytes(t *testing.T) {
+	for n := range 20 {
+		a := []byte(strings.Repeat("x", n))
+		for k := range n {
+			b := bytes.Clone(a)
+			b[k] = 'y'
+			if sameBytes(a, b) {
+				t.Errorf("length %d, differing at %d: equal", n, k)
+			}
+		}
+		if !sameBytes(a, bytes.Clone(a)) {
+			t.Errorf("length %d: not equal to itself", n)
+		}
+	}
+}

@@ -550,8 +550,9 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 			a, b := p+2, start
 			var same bool
 			if qn >= 8 && qn <= 24 {
-				x := binary.LittleEndian.Uint64(data[a:a+8]) ^ binary.LittleEndian.Uint64(data[b:b+8]) |
-					binary.LittleEndian.Uint64(data[a+qn-8:a+qn]) ^ binary.LittleEndian.Uint64(data[b+qn-8:b+qn])
+				// (^ and | bind alike in Go: each difference is taken on its own line.)
+				x := binary.LittleEndian.Uint64(data[a:a+8]) ^ binary.LittleEndian.Uint64(data[b:b+8])
+				x |= binary.LittleEndian.Uint64(data[a+qn-8:a+qn]) ^ binary.LittleEndian.Uint64(data[b+qn-8:b+qn])
 				if qn > 16 {
 					x |= binary.LittleEndian.Uint64(data[a+8:a+16]) ^ binary.LittleEndian.Uint64(data[b+8:b+16])
 				}
@@ -686,7 +687,7 @@ func (d *Decoder) Text() ([]byte, error) {
 		// tag wrote the name, without endElement's calls; anything else is endElement's to judge.
 		f := &d.stack[len(d.stack)-1]
 		if at, end := i+2, i+2+f.end-f.start; end < len(d.data) && d.data[end] == '>' &&
-			string(d.data[at:end]) == string(d.data[f.start:f.end]) {
+			sameBytes(d.data[at:end], d.data[f.start:f.end]) {
 			d.pos = end + 1
 			d.ns = d.ns[:f.nsMark]
 			d.stack = d.stack[:len(d.stack)-1]
@@ -1155,7 +1156,7 @@ func (d *Decoder) endElement() error {
 	f := d.top()
 	// </name> with nothing before its '>', as Text's fast path matches it; anything else is endTag's.
 	if at, end := d.pos+2, d.pos+2+f.end-f.start; end < len(d.data) && d.data[end] == '>' &&
-		string(d.data[at:end]) == string(d.data[f.start:f.end]) {
+		sameBytes(d.data[at:end], d.data[f.start:f.end]) {
 		d.pos = end + 1
 		d.pop()
 		return nil
@@ -1173,7 +1174,7 @@ func (d *Decoder) endElement() error {
 func (d *Decoder) endTag(want []byte) error {
 	d.pos += 2 // "</"
 	end := d.pos + len(want)
-	if end > len(d.data) || string(d.data[d.pos:end]) != string(want) ||
+	if end > len(d.data) || !sameBytes(d.data[d.pos:end], want) ||
 		(end < len(d.data) && nameTable[d.data[end]] != nameStop) {
 		name, _ := d.scanName()
 		return d.errf(ErrSyntax, "end tag </%s> does not match <%s>", name, want)
@@ -1189,6 +1190,17 @@ func (d *Decoder) endTag(want []byte) error {
 	}
 	d.pos++
 	return nil
+}
+
+// sameBytes reports whether a and b, of the same length, are equal. Names of one to two words, as most
+// are, are compared in two words that overlap: shorter than a call to compare them.
+func sameBytes(a, b []byte) bool {
+	n := len(a)
+	if n < 8 || n > 16 || len(b) != n {
+		return string(a) == string(b)
+	}
+	return (binary.LittleEndian.Uint64(a[:8])^binary.LittleEndian.Uint64(b[:8]))|
+		(binary.LittleEndian.Uint64(a[n-8:])^binary.LittleEndian.Uint64(b[n-8:])) == 0
 }
 
 // Byte classes of nameTable.

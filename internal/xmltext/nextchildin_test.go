@@ -300,3 +300,23 @@ func FuzzNextChildIn(f *testing.F) {
 		}
 	})
 }
+
+// TestNextChildInEndTags: an end tag that differs from its start tag in any byte, whatever the name's
+// length, is refused as NextChild refuses it, and one that does not is taken.
+func TestNextChildInEndTags(t *testing.T) {
+	pad := "<!--" + strings.Repeat(" ", 40) + "-->"
+	for m := 1; m <= 30; m++ {
+		local := strings.Repeat("x", m)
+		docs := []string{`<p:r xmlns:p="u"><p:` + local + `></p:` + local + `></p:r>` + pad}
+		for k := range m {
+			for _, c := range []string{"y", "o", "X"} {
+				other := local[:k] + c + local[k+1:]
+				docs = append(docs, `<p:r xmlns:p="u"><p:`+local+`></p:`+other+`></p:r>`+pad)
+			}
+		}
+		for _, doc := range docs {
+			want, got := trace([]byte(doc), Limits{}, viaNextChild), trace([]byte(doc), Limits{}, viaNextChildIn)
+			require.Equal(t, want, got, doc)
+		}
+	}
+}
