@@ -58,6 +58,11 @@ type frame struct {
 	local      int // where the local name starts: past the prefix's colon, start without a prefix
 	space      int // the namespace: an index in ns, or spaceNone or spaceXML
 	nsMark     int // len(ns) before this element's declarations
+
+	// A child's start tag begins with '<' and this element's prefix (its colon included) when the bytes
+	// under openMask are open: worked out once here rather than at each of NextChildIn's calls. openMask
+	// is 0 when NextChildIn takes no child in place (a prefix and colon longer than six bytes).
+	open, openMask uint64
 }
 
 // Values of frame.space that are not indexes in Decoder.ns.
@@ -535,7 +540,7 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 			p++
 		}
 	}
-	// The fast paths read whole words: a start tag's '<', prefix (at most six bytes and its colon) and
+	// The fast paths read whole words: a start tag's '<', prefix and colon (at most six bytes) and
 	// four words of name. Only the last end tags of a document are closer to its end.
 	if p+39 > len(data) {
 		return d.nextChildSlow()
@@ -568,13 +573,9 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 		}
 		return d.nextChildSlow()
 	}
-	if plen > 6 {
-		return d.nextChildSlow()
-	}
 	// '<' and the parent's prefix, compared as one word, masked to their length: shorter than a call.
-	pw := binary.LittleEndian.Uint64(data[start:start+8]) << 8
-	open := uint64(1)<<((8+8*plen)&63) - 1
-	if (tag^(pw|'<'))&open != 0 {
+	open := f.openMask
+	if open == 0 || (tag^f.open)&open != 0 {
 		return d.nextChildSlow()
 	}
 	q := p + 1 + plen
@@ -595,14 +596,14 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 		return true, j, nil, nil
 	}
 	// A leaf: plain text, then its end tag </p:name> written as the start tag was, is read in the same
-	// pass, and nothing is pushed. "</" and the prefix are one word, the name is compared as in the start
-	// tag. Text with a reference or a line end, or markup other than that end tag, is left to Text.
+	// pass, and nothing is pushed. "</" and the prefix are one word (the start tag's, its '<' moved up
+	// and turned into '/'), the name is compared as in the start tag. Text with a reference or a line end, or markup other than that end tag, is left to Text.
 	if s := indexLT(data, t); s >= 0 {
 		if t < d.plainFrom || s > d.plainTo {
 			d.findPlain(t)
 		}
 		if e := s + 2 + plen; s <= d.plainTo && e+32 <= len(data) &&
-			(binary.LittleEndian.Uint64(data[s:s+8])^(pw<<8|'<'|'/'<<8))&(open<<8|0xFF) == 0 && c.at(data, e) {
+			(binary.LittleEndian.Uint64(data[s:s+8])^((f.open<<8)^(('<'^'/')<<8)|'<'))&(open<<8|0xFF) == 0 && c.at(data, e) {
 			d.pos = e + len(c.Local) + 1
 			d.attrs = d.attrs[:0]
 			if s == t {
@@ -1125,6 +1126,11 @@ func (d *Decoder) push(start, n, colon, space, nsMark int, empty bool) {
 	}
 	f := &d.stack[depth]
 	f.start, f.end, f.local, f.space, f.nsMark = start, start+n, local, space, nsMark
+	f.open, f.openMask = 0, 0
+	if plen := local - start; plen <= 6 && start+8 <= len(d.data) {
+		f.openMask = uint64(1)<<((8+8*plen)&63) - 1
+		f.open = (binary.LittleEndian.Uint64(d.data[start:start+8])<<8 | '<') & f.openMask
+	}
 	d.empty = empty
 }
 

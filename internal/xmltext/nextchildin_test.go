@@ -157,6 +157,8 @@ var nextChildInDocs = []string{
 	`<p:r xmlns:p="u"><p:leaf x="1">a</p:leaf><p:leaf xmlns:p="v">b</p:leaf><p:leaf/ ></p:r>`,
 	`<p:r xmlns:p="u"><p:a><p:leaf>1</p:leaf><p:a><p:leaf>2</p:leaf></p:a></p:a></p:r>`,
 	`<r><leaf>1</leaf><leaf5678>2</leaf5678><leaf/><a><leaf>3</leaf></a></r>`,
+	`<abcde:r xmlns:abcde="u"><abcde:leaf>1</abcde:leaf><abcde:a/><abcde:cont5678></abcde:cont5678></abcde:r>`,
+	`<abcdef:r xmlns:abcdef="u"><abcdef:leaf>1</abcdef:leaf><abcdef:a/></abcdef:r>`,
 	`<abcdefgh:r xmlns:abcdefgh="u"><abcdefgh:leaf>1</abcdefgh:leaf><abcdefgh:a/></abcdefgh:r>`,
 	`<abcdefghi:r xmlns:abcdefghi="u"><abcdefghi:leaf>1</abcdefghi:leaf><abcdefghi:a/></abcdefghi:r>`,
 	// End tags of the current element: plain, long, spaced, wrong, after text.
@@ -318,5 +320,31 @@ func TestNextChildInEndTags(t *testing.T) {
 			want, got := trace([]byte(doc), Limits{}, viaNextChild), trace([]byte(doc), Limits{}, viaNextChildIn)
 			require.Equal(t, want, got, doc)
 		}
+	}
+}
+
+// TestNextChildInReadsInPlace: plain children and their end tags are taken by the fast paths, not left
+// to NextChild and Text (which the differential tests could not tell apart): a leaf read in place
+// pushes no frame, so the stack's next slot keeps what was there.
+func TestNextChildInReadsInPlace(t *testing.T) {
+	for _, doc := range []string{
+		`<p:r xmlns:p="u"><p:leaf>1</p:leaf><p:leaf></p:leaf><p:leaf567890123456789012345>x</p:leaf567890123456789012345></p:r>`,
+		`<r><leaf>1</leaf><leaf5678>2</leaf5678></r>`,
+		`<abcde:r xmlns:abcde="u"><abcde:leaf>1</abcde:leaf></abcde:r>`,
+	} {
+		d := NewDecoder([]byte(doc+strings.Repeat(" ", 40)), Limits{})
+		require.NoError(t, d.Root())
+		slot := &d.stack[:2][1]
+		*slot = frame{start: -7}
+		for {
+			ok, i, _, err := d.NextChildIn(expected, 0)
+			require.NoError(t, err)
+			if !ok {
+				break
+			}
+			require.GreaterOrEqual(t, i, 0, doc)
+			require.Equal(t, frame{start: -7}, *slot, "%s: leaf %d pushed", doc, i)
+		}
+		require.Equal(t, 0, d.Depth(), doc)
 	}
 }
