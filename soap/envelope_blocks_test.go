@@ -36,3 +36,25 @@ func TestClientEnvelopeBlocks(t *testing.T) {
 		assert.Equal(t, len(c.addrs), hits, "sets seen again are kept")
 	}
 }
+
+// FuzzClientEnvelopeBlocks: whatever the header values, a Client's envelope with its kept blocks is the
+// one AppendEnvelopeVersion writes.
+func FuzzClientEnvelopeBlocks(f *testing.F) {
+	f.Add("http://localhost?EntityId=1.2&EntityName=a", "https://smsr.example/es4", "//1.2/id?TransactionId=t&MessageDate=x", "urn:a", "", false)
+	f.Add("f\r\n\tü\x01<", "t>", "", `a"&'`, "https://cb.example/?a=1&b=2", true)
+	c12, c11 := NewClient(), NewClient(WithSOAPVersion(SOAP11))
+	f.Fuzz(func(t *testing.T, from, to, mid, action, replyTo string, soap11 bool) {
+		c, v := c12, SOAP12
+		if soap11 {
+			c, v = c11, SOAP11
+		}
+		h := &Header{From: from, To: to, MessageID: mid, Action: action, ReplyTo: replyTo}
+		want := string(AppendEnvelopeVersion(nil, v, h, nil))
+		for range 3 { // missed, seen again and kept, then taken from the kept blocks
+			got := appendEnvelope(nil, v, h, nil, c.addressBlocks(from, to, replyTo), c.actionHeaders(action).actionXML)
+			if string(got) != want {
+				t.Fatalf("%q, want %q", got, want)
+			}
+		}
+	})
+}
