@@ -60,10 +60,14 @@ type frame struct {
 	nsMark     int // len(ns) before this element's declarations
 
 	// A child's start tag begins with '<' and this element's prefix (its colon included) when the bytes
-	// under openMask are open: worked out once here rather than at each of NextChildIn's calls. openMask
-	// is 0 when NextChildIn takes no child in place (a prefix and colon longer than six bytes).
+	// under openMask are open: worked out by NextChildIn's first call for this element's children
+	// rather than at each (openMask 0: not yet; noOpen: no child is taken in place, the prefix and colon
+	// being longer than six bytes). Only NextChildIn reads them, and they follow from start and local.
 	open, openMask uint64
 }
+
+// noOpen is frame.openMask when NextChildIn takes no child of the element in place (no real mask is 1).
+const noOpen = 1
 
 // Values of frame.space that are not indexes in Decoder.ns.
 const (
@@ -574,8 +578,11 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 		return d.nextChildSlow()
 	}
 	// '<' and the parent's prefix, compared as one word, masked to their length: shorter than a call.
+	if f.openMask == 0 {
+		d.setOpen(f)
+	}
 	open := f.openMask
-	if open == 0 || (tag^f.open)&open != 0 {
+	if open == noOpen || (tag^f.open)&open != 0 {
 		return d.nextChildSlow()
 	}
 	q := p + 1 + plen
@@ -1126,12 +1133,17 @@ func (d *Decoder) push(start, n, colon, space, nsMark int, empty bool) {
 	}
 	f := &d.stack[depth]
 	f.start, f.end, f.local, f.space, f.nsMark = start, start+n, local, space, nsMark
-	f.open, f.openMask = 0, 0
-	if plen := local - start; plen <= 6 && start+8 <= len(d.data) {
-		f.openMask = uint64(1)<<((8+8*plen)&63) - 1
-		f.open = (binary.LittleEndian.Uint64(d.data[start:start+8])<<8 | '<') & f.openMask
-	}
+	f.openMask = 0
 	d.empty = empty
+}
+
+// setOpen works out f.open and f.openMask (see frame).
+func (d *Decoder) setOpen(f *frame) {
+	f.open, f.openMask = 0, noOpen
+	if plen := f.local - f.start; plen <= 6 && f.start+8 <= len(d.data) {
+		f.openMask = uint64(1)<<((8+8*plen)&63) - 1
+		f.open = (binary.LittleEndian.Uint64(d.data[f.start:f.start+8])<<8 | '<') & f.openMask
+	}
 }
 
 // parentPrefix reports whether the prefix data[start:start+plen] (empty when plen is 0) is the one of

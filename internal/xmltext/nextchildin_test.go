@@ -20,7 +20,13 @@ func isLeaf(local []byte) bool { return strings.HasPrefix(strings.ToLower(string
 // state is everything a Decoder keeps about where it is, for comparing two ways of getting there.
 func state(d *Decoder) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "  @%d empty=%v stack=%v ns=[", d.pos, d.empty, d.stack)
+	// A frame's open and openMask are NextChildIn's cache (worked out from start and local when it first
+	// reads the element's children): they are left out.
+	fmt.Fprintf(&b, "  @%d empty=%v stack=[", d.pos, d.empty)
+	for _, f := range d.stack {
+		fmt.Fprintf(&b, "{%d %d %d %d %d} ", f.start, f.end, f.local, f.space, f.nsMark)
+	}
+	fmt.Fprintf(&b, "] ns=[")
 	for _, n := range d.ns {
 		fmt.Fprintf(&b, "%s=%s ", n.prefix, n.uri)
 	}
