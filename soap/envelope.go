@@ -431,7 +431,7 @@ type stringArena struct {
 		start, end int
 	}
 	n      int
-	inline [512]byte // room for the usual header values, so that only finish allocates
+	inline [704]byte // room for the usual header values, so that only finish allocates
 }
 
 func (a *stringArena) set(dst *string, v []byte) {
@@ -446,6 +446,39 @@ func (a *stringArena) set(dst *string, v []byte) {
 	a.buf = append(a.buf, v...)
 	a.fields[a.n].dst, a.fields[a.n].start, a.fields[a.n].end = dst, start, len(a.buf)
 	a.n++
+}
+
+// text sets *dst to the current element's text, trimmed of white space, as Text and set would, and
+// consumes the element: the text is unescaped straight into the arena.
+func (a *stringArena) text(dst *string, d *xmltext.Decoder) error {
+	if a.n == len(a.fields) {
+		v, err := d.Text()
+		if err != nil {
+			return err
+		}
+		*dst = string(trimSpace(v))
+		return nil
+	}
+	if a.buf == nil {
+		a.buf = a.inline[:0]
+	}
+	start := len(a.buf)
+	buf, err := d.AppendText(a.buf)
+	if err != nil {
+		return err
+	}
+	// trimSpace, as offsets: the trailing white space is dropped from the arena, the leading stays unused.
+	s, e := start, len(buf)
+	for s < e && isSpace(buf[s]) {
+		s++
+	}
+	for e > s && isSpace(buf[e-1]) {
+		e--
+	}
+	a.buf = buf[:e]
+	a.fields[a.n].dst, a.fields[a.n].start, a.fields[a.n].end = dst, s, e
+	a.n++
+	return nil
 }
 
 func (a *stringArena) finish() {
@@ -519,9 +552,53 @@ func isAddressingNS(space []byte) bool {
 	return len(space) == 0 || string(space) == NSAddressing || string(space) == NSAddressingMetadata
 }
 
+// Addressing headers, as addressingHeader tells them by local name.
+const (
+	hdrOther = iota
+	hdrFrom
+	hdrReplyTo
+	hdrTo
+	hdrMessageID
+	hdrAction
+	hdrRelatesTo
+)
+
+// addressingHeader is the addressing header whose local name is local, compared ignoring ASCII case,
+// hdrOther for any other name: the length and, for the two of nine bytes, the first letter leave one name
+// to compare.
+func addressingHeader(local []byte) int {
+	var h int
+	var name string
+	switch len(local) {
+	case 2:
+		h, name = hdrTo, "To"
+	case 4:
+		h, name = hdrFrom, "From"
+	case 6:
+		h, name = hdrAction, "Action"
+	case 7:
+		h, name = hdrReplyTo, "ReplyTo"
+	case 9:
+		switch local[0] | 0x20 {
+		case 'm':
+			h, name = hdrMessageID, "MessageID"
+		case 'r':
+			h, name = hdrRelatesTo, "RelatesTo"
+		default:
+			return hdrOther
+		}
+	default:
+		return hdrOther
+	}
+	if !xmltext.EqualFold(local, name) {
+		return hdrOther
+	}
+	return h
+}
+
 func readHeader(d *xmltext.Decoder, envNS string, h *Header, strs *stringArena) error {
 	for {
-		ok, err := d.NextChild()
+		ok, err := d.NextChildPlain()
 		if err != nil {
 			return malformed(err)
 		}
@@ -531,18 +608,18 @@ func readHeader(d *xmltext.Decoder, envNS string, h *Header, strs *stringArena) 
 		var dst *string
 		epr := false
 		if isAddressingNS(d.Space()) {
-			switch {
-			case d.LocalIs("From"):
+			switch addressingHeader(d.Local()) {
+			case hdrFrom:
 				dst, epr = &h.From, true
-			case d.LocalIs("ReplyTo"):
+			case hdrReplyTo:
 				dst, epr = &h.ReplyTo, true
-			case d.LocalIs("To"):
+			case hdrTo:
 				dst = &h.To
-			case d.LocalIs("MessageID"):
+			case hdrMessageID:
 				dst = &h.MessageID
-			case d.LocalIs("Action"):
+			case hdrAction:
 				dst = &h.Action
-			case d.LocalIs("RelatesTo"):
+			case hdrRelatesTo:
 				dst = &h.RelatesTo
 				if rt, ok := d.AttrAny("RelationshipType"); ok {
 					strs.set(&h.RelationshipType, rt)
@@ -555,11 +632,9 @@ func readHeader(d *xmltext.Decoder, envNS string, h *Header, strs *stringArena) 
 				return err
 			}
 		case dst != nil:
-			v, err := d.Text()
-			if err != nil {
+			if err := strs.text(dst, d); err != nil {
 				return malformed(err)
 			}
-			strs.set(dst, trimSpace(v))
 		case d.SpaceIs(NSWSSecurity) && d.LocalIs("Security"):
 			inner, err := d.InnerXML()
 			if err != nil {
@@ -577,22 +652,24 @@ func readHeader(d *xmltext.Decoder, envNS string, h *Header, strs *stringArena) 
 	}
 }
 
+// eprChildren is what an endpoint reference holds that readEPRAddress reads, for NextChildIn: an Address
+// in the reference's own prefix, as peers write it, is taken without resolving its name.
+var eprChildren = []xmltext.Child{xmltext.NewChild("Address", false)}
+
 // readEPRAddress reads an endpoint reference's Address; a bare address as text is accepted too.
 func readEPRAddress(d *xmltext.Decoder, dst *string, strs *stringArena) error {
 	for {
-		ok, err := d.NextChild()
+		ok, i, _, err := d.NextChildIn(eprChildren, -1)
 		if err != nil {
 			return malformed(err)
 		}
 		if !ok {
 			return nil
 		}
-		if d.LocalIs("Address") {
-			v, err := d.Text()
-			if err != nil {
+		if i == 0 || d.LocalIs("Address") {
+			if err := strs.text(dst, d); err != nil {
 				return malformed(err)
 			}
-			strs.set(dst, trimSpace(v))
 			continue
 		}
 		if err := d.Skip(); err != nil {
@@ -602,11 +679,13 @@ func readEPRAddress(d *xmltext.Decoder, dst *string, strs *stringArena) error {
 }
 
 func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+	for len(b) > 0 && isSpace(b[0]) {
 		b = b[1:]
 	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
 		b = b[:len(b)-1]
 	}
 	return b
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

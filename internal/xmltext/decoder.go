@@ -1465,3 +1465,209 @@ func isXMLChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D ||
 		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
 }
+
+// AppendText appends the current element's character data to dst, as Text returns it, and consumes its
+// end tag. Text with references is unescaped straight into dst instead of into the Decoder's scratch, for
+// a caller that keeps the value in a buffer of its own (the envelope reader's header values, URLs with
+// &amp; in their query): one copy instead of two. On failure dst is returned as it was, with Text's error.
+func (d *Decoder) AppendText(dst []byte) ([]byte, error) {
+	if len(d.stack) != 0 && !d.empty {
+		// Character data then the end tag, as nearly every leaf is written: anything else (comments,
+		// CDATA, a child element, a malformed reference) is Text's.
+		rest := d.data[d.pos:]
+		if lt := bytes.IndexByte(rest, '<'); lt >= 0 && lt+1 < len(rest) && rest[lt+1] == '/' {
+			if out, err := appendUnescaped(dst, rest[:lt]); err == nil {
+				d.pos += lt
+				if err := d.endElement(); err != nil {
+					return dst, err
+				}
+				return out, nil
+			}
+		}
+	}
+	text, err := d.Text()
+	return append(dst, text...), err
+}
+
+// NextChildPlain is NextChild, with the same outcome on every document, for children whose start tags are
+// mostly plain: a name, then attributes each after one space and written name="value" or name='value',
+// then '>' or "/>". Such a tag is read in one pass; any other is left to NextChild's own reading. A SOAP
+// header's children are like this (<wsa:To env:mustUnderstand="true">), in another prefix than their
+// parent's, which NextChildIn does not take.
+func (d *Decoder) NextChildPlain() (bool, error) {
+	if len(d.stack) == 0 || d.empty {
+		return d.NextChild()
+	}
+	data, p := d.data, d.pos
+	for p < len(data) && isSpace(data[p]) {
+		p++
+	}
+	if p+1 >= len(data) || data[p] != '<' {
+		return d.NextChild() // text first, or the end of the document
+	}
+	switch data[p+1] {
+	case '/':
+		d.pos = p
+		return false, d.endElement()
+	case '!', '?':
+		return d.NextChild()
+	}
+	if d.startPlain(p) {
+		return true, nil
+	}
+	d.pos = p
+	return true, d.startElement()
+}
+
+// startPlain reads the start tag whose '<' is at p as startElement does, and pushes it, when the tag is
+// plain (see NextChildPlain) and well formed, and its namespace declarations (if any) have no reference in
+// their value. For any other tag it changes nothing the caller relies on and returns false: startElement
+// then reads the tag, and refuses it when it is not well formed, with its own error.
+func (d *Decoder) startPlain(p int) bool {
+	data := d.data
+	if len(d.stack) >= d.lim.MaxDepth {
+		return false
+	}
+	start := p + 1
+	i, colon := scanNameAt(data, start)
+	n := i - start
+	if n == 0 || i >= len(data) {
+		return false
+	}
+	nsMark := len(d.ns)
+	d.attrs = d.attrs[:0]
+	empty := false
+	for {
+		if i >= len(data) {
+			return d.unplain(nsMark)
+		}
+		c := data[i]
+		if c == '>' {
+			i++
+			break
+		}
+		if c == '/' && i+1 < len(data) && data[i+1] == '>' {
+			i += 2
+			empty = true
+			break
+		}
+		if c != ' ' || len(d.attrs) >= d.lim.MaxAttrs {
+			return d.unplain(nsMark)
+		}
+		a := attr{start: i + 1, local: i + 1}
+		j, acolon := scanNameAt(data, a.start)
+		if j == a.start || j+1 >= len(data) || data[j] != '=' || (data[j+1] != '"' && data[j+1] != '\'') {
+			return d.unplain(nsMark)
+		}
+		a.end = j
+		if acolon > 0 {
+			a.local += acolon + 1
+		}
+		a.vstart = j + 2
+		k := bytes.IndexByte(data[a.vstart:], data[j+1])
+		if k < 0 {
+			return d.unplain(nsMark)
+		}
+		a.vend = a.vstart + k
+		value := data[a.vstart:a.vend]
+		if bytes.IndexByte(value, '<') >= 0 {
+			return d.unplain(nsMark)
+		}
+		// Two attributes with the same prefix and local name are the same qname written twice.
+		name := data[a.start:a.end]
+		for b := range d.attrs {
+			if string(data[d.attrs[b].start:d.attrs[b].end]) == string(name) {
+				return d.unplain(nsMark)
+			}
+		}
+		if prefix := data[a.start:max(a.local-1, a.start)]; string(prefix) == "xmlns" || (len(prefix) == 0 && string(name) == "xmlns") {
+			if bytes.IndexByte(value, '&') >= 0 {
+				return d.unplain(nsMark) // unescapeAttr would take arena room that startElement takes again
+			}
+			if len(prefix) == 0 {
+				d.ns = append(d.ns, binding{uri: value})
+			} else {
+				d.ns = append(d.ns, binding{prefix: data[a.local:a.end], uri: value})
+			}
+		}
+		d.attrs = append(d.attrs, a)
+		i = a.vend + 1
+	}
+	space, ok := d.resolvePlain(start, max(colon, 0))
+	if !ok {
+		return d.unplain(nsMark)
+	}
+	for k := range d.attrs {
+		a := &d.attrs[k]
+		if plen := a.local - 1 - a.start; plen > 0 && string(data[a.start:a.local-1]) != "xmlns" {
+			if _, ok := d.resolvePlain(a.start, plen); !ok {
+				return d.unplain(nsMark)
+			}
+		}
+	}
+	d.pos = i
+	d.push(start, n, colon, space, nsMark, empty)
+	return true
+}
+
+// unplain undoes what startPlain did before it found a tag it leaves to startElement, and returns false.
+func (d *Decoder) unplain(nsMark int) bool {
+	d.ns = d.ns[:nsMark]
+	d.attrs = d.attrs[:0]
+	return false
+}
+
+// scanNameAt returns the end of the name at data[i:] and the offset of its first colon, -1 if it has
+// none: scanName's answer, by the same words, without moving d.pos.
+func scanNameAt(data []byte, i int) (end, colon int) {
+	start := i
+	colon = -1
+	for {
+		if i+8 <= len(data) {
+			w := binary.LittleEndian.Uint64(data[i : i+8])
+			t := (w-'0'*lsbs)&^w&msbs | zeros(w&0xF8F8F8F8F8F8F8F8^'8'*lsbs)
+			if t == 0 {
+				i += 8
+				continue
+			}
+			i += firstFlagged(t)
+		} else if i >= len(data) {
+			return i, colon
+		}
+		c := nameTable[data[i]]
+		if c == nameStop {
+			return i, colon
+		}
+		if c == nameColon && colon < 0 {
+			colon = i - start
+		}
+		i++
+	}
+}
+
+// resolvePlain is resolve, and lookup, for startPlain: the namespace of the prefix data[start:start+plen]
+// (none when plen is 0) and whether it is bound. Prefixes are compared by length first, then byte by
+// byte: they are a few bytes long, shorter than a call to compare them.
+func (d *Decoder) resolvePlain(start, plen int) (int, bool) {
+	prefix := d.data[start : start+plen]
+	if plen == 3 && prefix[0] == 'x' && prefix[1] == 'm' && prefix[2] == 'l' {
+		return spaceXML, true
+	}
+next:
+	for i := len(d.ns) - 1; i >= 0; i-- {
+		b := d.ns[i].prefix
+		if len(b) != plen {
+			continue
+		}
+		for k := range b {
+			if b[k] != prefix[k] {
+				continue next
+			}
+		}
+		if len(d.ns[i].uri) == 0 && plen != 0 {
+			return spaceNone, false
+		}
+		return i, true
+	}
+	return spaceNone, plen == 0
+}
