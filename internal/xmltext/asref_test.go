@@ -291,7 +291,7 @@ func TestSkipAsReference(t *testing.T) {
 	}
 }
 
-// TestSameBytes: sameBytes is string equality, for every length around its two-word case and a
+// TestSameBytes: sameBytes and shortEqual are string equality, for every length around its two-word case and a
 // difference at every offset.
 func TestSameBytes(t *testing.T) {
 	for n := range 20 {
@@ -299,11 +299,11 @@ func TestSameBytes(t *testing.T) {
 		for k := range n {
 			b := bytes.Clone(a)
 			b[k] = 'y'
-			if sameBytes(a, b) {
+			if sameBytes(a, b) || shortEqual(a, b) {
 				t.Errorf("length %d, differing at %d: equal", n, k)
 			}
 		}
-		if !sameBytes(a, bytes.Clone(a)) {
+		if !sameBytes(a, bytes.Clone(a)) || !shortEqual(a, bytes.Clone(a)) {
 			t.Errorf("length %d: not equal to itself", n)
 		}
 	}

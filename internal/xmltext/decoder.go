@@ -386,7 +386,7 @@ func (d *Decoder) lookup(prefix []byte) (int, bool) {
 		return spaceXML, true
 	}
 	for i := len(d.ns) - 1; i >= 0; i-- {
-		if bytes.Equal(d.ns[i].prefix, prefix) {
+		if p := d.ns[i].prefix; len(p) == len(prefix) && shortEqual(p, prefix) {
 			if len(d.ns[i].uri) == 0 && len(prefix) != 0 {
 				return spaceNone, false
 			}
@@ -1071,7 +1071,7 @@ func (d *Decoder) startElement() error {
 		prefix, local := splitQName(name, acolon)
 		for i := range d.attrs {
 			b := &d.attrs[i]
-			if string(d.data[b.local:b.end]) == string(local) && string(d.attrPrefix(b)) == string(prefix) {
+			if bl := d.data[b.local:b.end]; len(bl) == len(local) && shortEqual(bl, local) && string(d.attrPrefix(b)) == string(prefix) {
 				return d.errf(ErrSyntax, "duplicate attribute %s", name)
 			}
 		}
@@ -1208,6 +1208,20 @@ func (d *Decoder) endTag(want []byte) error {
 	}
 	d.pos++
 	return nil
+}
+
+// shortEqual reports whether a and b, of the same length, are equal: names and prefixes a few bytes
+// long are compared here rather than in a call.
+func shortEqual(a, b []byte) bool {
+	if len(a) > 8 {
+		return string(a) == string(b)
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // sameBytes reports whether a and b, of the same length, are equal. Names of one to two words, as most
