@@ -58,16 +58,7 @@ type frame struct {
 	local      int // where the local name starts: past the prefix's colon, start without a prefix
 	space      int // the namespace: an index in ns, or spaceNone or spaceXML
 	nsMark     int // len(ns) before this element's declarations
-
-	// A child's start tag begins with '<' and this element's prefix (its colon included) when the bytes
-	// under openMask are open: worked out by NextChildIn's first call for this element's children
-	// rather than at each (openMask 0: not yet; noOpen: no child is taken in place, the prefix and colon
-	// being longer than six bytes). Only NextChildIn reads them, and they follow from start and local.
-	open, openMask uint64
 }
-
-// noOpen is frame.openMask when NextChildIn takes no child of the element in place (no real mask is 1).
-const noOpen = 1
 
 // Values of frame.space that are not indexes in Decoder.ns.
 const (
@@ -577,12 +568,15 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 		}
 		return d.nextChildSlow()
 	}
-	// '<' and the parent's prefix, compared as one word, masked to their length: shorter than a call.
-	if f.openMask == 0 {
-		d.setOpen(f)
+	if plen > 6 {
+		return d.nextChildSlow()
 	}
-	open := f.openMask
-	if open == noOpen || (tag^f.open)&open != 0 {
+	// '<' and the parent's prefix, compared as one word, masked to their length: shorter than a call.
+	// (Kept in the frame instead, it took 16 bytes a frame, which put the Decoder and the soap.Message
+	// it is part of over a 4 KiB allocation, for some 400 instructions a GetEIS answer.)
+	pw := binary.LittleEndian.Uint64(data[start:start+8])<<8 | '<'
+	open := uint64(1)<<((8+8*plen)&63) - 1
+	if (tag^pw)&open != 0 {
 		return d.nextChildSlow()
 	}
 	q := p + 1 + plen
@@ -610,7 +604,7 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 			d.findPlain(t)
 		}
 		if e := s + 2 + plen; s <= d.plainTo && e+32 <= len(data) &&
-			(binary.LittleEndian.Uint64(data[s:s+8])^((f.open<<8)^(('<'^'/')<<8)|'<'))&(open<<8|0xFF) == 0 && c.at(data, e) {
+			(binary.LittleEndian.Uint64(data[s:s+8])^((pw<<8)^(('<'^'/')<<8)|'<'))&(open<<8|0xFF) == 0 && c.at(data, e) {
 			d.pos = e + len(c.Local) + 1
 			d.attrs = d.attrs[:0]
 			if s == t {
@@ -1133,17 +1127,7 @@ func (d *Decoder) push(start, n, colon, space, nsMark int, empty bool) {
 	}
 	f := &d.stack[depth]
 	f.start, f.end, f.local, f.space, f.nsMark = start, start+n, local, space, nsMark
-	f.openMask = 0
 	d.empty = empty
-}
-
-// setOpen works out f.open and f.openMask (see frame).
-func (d *Decoder) setOpen(f *frame) {
-	f.open, f.openMask = 0, noOpen
-	if plen := f.local - f.start; plen <= 6 && f.start+8 <= len(d.data) {
-		f.openMask = uint64(1)<<((8+8*plen)&63) - 1
-		f.open = (binary.LittleEndian.Uint64(d.data[f.start:f.start+8])<<8 | '<') & f.openMask
-	}
 }
 
 // parentPrefix reports whether the prefix data[start:start+plen] (empty when plen is 0) is the one of
