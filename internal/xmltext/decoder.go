@@ -238,7 +238,7 @@ func (d *Decoder) Root() error {
 		d.pos = 3
 	}
 	if bytes.HasPrefix(d.data[d.pos:], []byte("<?xml")) && len(d.data) > d.pos+5 && isSpace(d.data[d.pos+5]) {
-		end := bytes.Index(d.data[d.pos:], []byte("?>"))
+		end := indexDeclEnd(d.data[d.pos:])
 		if end < 0 {
 			return d.errf(ErrSyntax, "unterminated XML declaration")
 		}
@@ -256,6 +256,16 @@ func (d *Decoder) Root() error {
 		if d.data[d.pos] != '<' {
 			return d.errf(ErrSyntax, "text before the root element")
 		}
+		// A start tag, which skipMarkup would only have ruled out its markup prefixes for, is read
+		// directly; the root's usually declares every namespace of the document, which startPlain takes.
+		if d.pos+1 < len(d.data) {
+			if c := d.data[d.pos+1]; c != '!' && c != '?' && c != '/' {
+				if d.startPlain(d.pos) {
+					return nil
+				}
+				return d.startElement()
+			}
+		}
 		ok, err := d.skipMarkup()
 		if err != nil {
 			return err
@@ -264,6 +274,22 @@ func (d *Decoder) Root() error {
 			return d.startElement()
 		}
 	}
+}
+
+// indexDeclEnd is bytes.Index(s, "?>") for the end of an XML declaration: the first '>' after a '?', found
+// by IndexByte, which a two-byte bytes.Index over the whole document costs several times.
+func indexDeclEnd(s []byte) int {
+	for i := 0; i < len(s); {
+		gt := bytes.IndexByte(s[i:], '>')
+		if gt < 0 {
+			return -1
+		}
+		if i+gt > 0 && s[i+gt-1] == '?' {
+			return i + gt - 1
+		}
+		i += gt + 1
+	}
+	return -1
 }
 
 // End checks that nothing but comments, processing instructions and white space follows the root element.
@@ -1305,7 +1331,10 @@ func checkDeclEncoding(decl []byte) error {
 	if i < 0 {
 		return nil
 	}
-	rest := bytes.TrimLeft(decl[i+len("encoding"):], " \t\r\n=")
+	rest := decl[i+len("encoding"):]
+	for len(rest) > 0 && (isSpace(rest[0]) || rest[0] == '=') { // bytes.TrimLeft(rest, " \t\r\n="), without its set
+		rest = rest[1:]
+	}
 	if len(rest) == 0 {
 		return errors.New("empty encoding in XML declaration")
 	}
