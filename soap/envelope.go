@@ -596,7 +596,13 @@ func addressingHeader(local []byte) int {
 	return h
 }
 
+// sameBytes reports whether a and b are the same non-empty bytes in memory, not merely equal ones.
+func sameBytes(a, b []byte) bool { return len(a) == len(b) && len(a) != 0 && &a[0] == &b[0] }
+
 func readHeader(d *xmltext.Decoder, envNS string, h *Header, strs *stringArena) error {
+	// wsa is the namespace of the last header found to be an addressing namespace: its siblings are
+	// nearly always in the same one, the same bytes of the document, known without comparing them again.
+	var wsa []byte
 	for {
 		ok, err := d.NextChildPlain()
 		if err != nil {
@@ -607,7 +613,8 @@ func readHeader(d *xmltext.Decoder, envNS string, h *Header, strs *stringArena) 
 		}
 		var dst *string
 		epr := false
-		if isAddressingNS(d.Space()) {
+		if space := d.Space(); sameBytes(space, wsa) || isAddressingNS(space) {
+			wsa = space
 			switch addressingHeader(d.Local()) {
 			case hdrFrom:
 				dst, epr = &h.From, true

@@ -1627,6 +1627,11 @@ func (d *Decoder) startPlain(p int) bool {
 	for k := range d.attrs {
 		a := &d.attrs[k]
 		if plen := a.local - 1 - a.start; plen > 0 && string(data[a.start:a.local-1]) != "xmlns" {
+			// The parent's prefix, with nothing declared here, is bound: the parent's was resolved in the
+			// same scope (env:mustUnderstand on a header block).
+			if depth := len(d.stack); depth > 0 && len(d.ns) == nsMark && d.parentPrefix(&d.stack[depth-1], a.start, plen) {
+				continue
+			}
 			if _, ok := d.resolvePlain(a.start, plen); !ok {
 				return d.unplain(nsMark)
 			}
