@@ -1503,7 +1503,7 @@ func (d *Decoder) AppendText(dst []byte) ([]byte, error) {
 		// CDATA, a child element, a malformed reference) is Text's.
 		rest := d.data[d.pos:]
 		if lt := bytes.IndexByte(rest, '<'); lt >= 0 && lt+1 < len(rest) && rest[lt+1] == '/' {
-			if out, err := appendUnescaped(dst, rest[:lt]); err == nil {
+			if out, err := appendText(dst, rest[:lt]); err == nil {
 				d.pos += lt
 				if err := d.endElement(); err != nil {
 					return dst, err
@@ -1514,6 +1514,26 @@ func (d *Decoder) AppendText(dst []byte) ([]byte, error) {
 	}
 	text, err := d.Text()
 	return append(dst, text...), err
+}
+
+// appendText is appendUnescaped for AppendText: &amp;, the reference of URLs with a query, is replaced
+// where it is found, without looking for the ';' and matching the name; any other reference, or a '\r',
+// leaves the rest to appendUnescaped.
+func appendText(dst, s []byte) ([]byte, error) {
+	if bytes.IndexByte(s, '\r') >= 0 {
+		return appendUnescaped(dst, s)
+	}
+	for {
+		i := bytes.IndexByte(s, '&')
+		if i < 0 {
+			return append(dst, s...), nil
+		}
+		if i+5 > len(s) || s[i+1] != 'a' || s[i+2] != 'm' || s[i+3] != 'p' || s[i+4] != ';' {
+			return appendUnescaped(dst, s)
+		}
+		dst = append(dst, s[:i+1]...) // up to the '&' it stands for
+		s = s[i+5:]
+	}
 }
 
 // NextChildPlain is NextChild, with the same outcome on every document, for children whose start tags are

@@ -129,3 +129,26 @@ func FuzzNextChildPlain(f *testing.F) {
 	}
 	f.Fuzz(plainAsNextChild)
 }
+
+// appendTextAsReference: appendText unescapes as appendUnescaped does, and fails where it fails.
+func appendTextAsReference(t *testing.T, s []byte) {
+	t.Helper()
+	want, wantErr := appendUnescaped([]byte("x"), s)
+	got, err := appendText([]byte("x"), s)
+	if (err != nil) != (wantErr != nil) || (err == nil && string(got) != string(want)) {
+		t.Fatalf("%q: appendUnescaped %q, %v; appendText %q, %v", s, want, wantErr, got, err)
+	}
+}
+
+func TestAppendTextAsReference(t *testing.T) {
+	for _, s := range []string{"", "a", "&amp;", "a&amp;b&amp;", "&amp", "&am;", "&ampx;", "&amp;&lt;", "a&lt;&amp;", "&amp;\r\n", "a\rb&amp;",
+		"&amp;&#x41;", "&amp;&bogus;", "&", "x&", "&amp;&", "&amp;amp;", strings.Repeat("q=1&amp;", 30)} {
+		appendTextAsReference(t, []byte(s))
+	}
+}
+
+func FuzzAppendText(f *testing.F) {
+	f.Add([]byte("a&amp;b&lt;c\r\n"))
+	f.Add([]byte("https://h/p?EntityId=1.2&amp;EntityName=x"))
+	f.Fuzz(appendTextAsReference)
+}
