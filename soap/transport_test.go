@@ -771,6 +771,7 @@ func TestTransportUnsolicitedBytesRetireTheConnection(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			var n atomic.Int32
+			lateSent := make(chan struct{})
 			srv := startRaw(t, cfg, func(c net.Conn, br *bufio.Reader) {
 				for {
 					req, err := http.ReadRequest(br)
@@ -790,6 +791,7 @@ func TestTransportUnsolicitedBytesRetireTheConnection(t *testing.T) {
 						// and, on the next connection, one more after a pause: in the socket, not the buffer
 						time.Sleep(20 * time.Millisecond)
 						_, _ = io.WriteString(c, answer("late"))
+						close(lateSent)
 					}
 				}
 			})
@@ -800,7 +802,9 @@ func TestTransportUnsolicitedBytesRetireTheConnection(t *testing.T) {
 			tr := newTransport(t, clientCfg)
 			for i, path := range []string{"/1", "/2", "/3"} {
 				if i == 2 {
-					time.Sleep(100 * time.Millisecond) // the late answer has arrived on the idle connection
+					// The late answer has arrived on the idle connection: written, then given time to cross
+					// loopback (a fixed sleep alone lost the race on a loaded machine).
+					waitSent(t, lateSent)
 				}
 				_, got := roundTrip(t, tr, newRequest(t, context.Background(), http.MethodPost, srv.URL+path, "<req/>"))
 				assert.Equal(t, "answer-to-"+path, got)
@@ -837,6 +841,7 @@ func TestTransportUnsolicitedTLSRecordsRetireTheConnection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var n atomic.Int32
+			afterSent := make(chan struct{})
 			srv := startRaw(t, pki.ServerTLSConfig(), func(c net.Conn, br *bufio.Reader) {
 				tc := c.(*tls.Conn)
 				for {
@@ -851,6 +856,7 @@ func TestTransportUnsolicitedTLSRecordsRetireTheConnection(t *testing.T) {
 						_, _ = io.WriteString(tc, out[:len(out)/2])
 						_, _ = io.WriteString(tc, out[len(out)/2:])
 						tt.after(tc, req.URL.Path)
+						close(afterSent)
 						continue
 					}
 					if _, err := io.WriteString(tc, out); err != nil {
@@ -861,7 +867,7 @@ func TestTransportUnsolicitedTLSRecordsRetireTheConnection(t *testing.T) {
 			tr := newTransport(t, pki.ClientTLSConfig())
 			for i, path := range []string{"/1", "/2", "/3"} {
 				if i == 1 {
-					time.Sleep(100 * time.Millisecond) // what comes late has arrived on the idle connection
+					waitSent(t, afterSent) // what comes late has arrived on the idle connection
 				}
 				_, got := roundTrip(t, tr, newRequest(t, context.Background(), http.MethodPost, srv.URL+path, "<req/>"))
 				assert.Equal(t, "answer-to-"+path, got)
@@ -1656,4 +1662,16 @@ func TestClientKeepsConnectionAlive(t *testing.T) {
 		assert.Equal(t, 1, resp.Attempts)
 	}
 	assert.Equal(t, int32(1), srv.newConns.Load())
+}
+
+// waitSent waits until a test server has written what it sends unasked (sent is closed), then a little
+// longer for those bytes to cross loopback into the client's socket, where the idle check looks.
+func waitSent(t *testing.T, sent <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server never wrote its unasked bytes")
+	}
+	time.Sleep(20 * time.Millisecond)
 }
