@@ -98,8 +98,12 @@ type Decoder struct {
 	// data[plainFrom:plainTo] holds no '&' or '\r', the bytes character data is unescaped for, and
 	// data[plainTo] is one of them unless plainTo is len(data). NextChildIn looks a leaf's text up here
 	// rather than scanning it for them: it depends on the document only, and is found again (as far as
-	// the next such byte) only when a text is past it.
+	// the next such byte) only when a text is past it. ampAt and crAt are the first '&' and the first
+	// '\r' at or after plainFrom (len(data) without one, -1 not yet looked for), kept apart so that each
+	// search starts where the last one of its byte ended: a document with a CR on every line and no '&'
+	// is then read in linear time, not searched to its end for '&' at every line.
 	plainFrom, plainTo int
+	ampAt, crAt        int
 
 	// arena is the chunk String and Bytes carve values from: arena[len(arena):cap(arena)] is free, what
 	// precedes it was handed out and is never written by the Decoder again. chunk is its size.
@@ -140,7 +144,7 @@ func (d *Decoder) Reset(data []byte, lim Limits) {
 	d.data, d.pos, d.lim = data, 0, lim
 	d.stack, d.ns, d.attrs = d.stack[:0], d.ns[:0], d.attrs[:0]
 	d.empty, d.checked = false, false
-	d.plainFrom, d.plainTo = 0, 0
+	d.plainFrom, d.plainTo, d.ampAt, d.crAt = 0, 0, -1, -1
 	// Values carved from the arena belong to whoever decoded them: the next document gets a new chunk.
 	d.arena, d.chunk = nil, 0
 }
@@ -643,17 +647,27 @@ func (d *Decoder) NextChildIn(children []Child, hint int) (ok bool, i int, text 
 }
 
 // findPlain sets plainFrom to t and plainTo to where the first '&' or '\r' at or after t is (len(data)
-// without one).
+// without one). Each byte's position is searched for again only when t is past it (or before where it was
+// searched from, after a Restore), and then only as far as its next occurrence.
 func (d *Decoder) findPlain(t int) {
-	rest := d.data[t:]
-	n := bytes.IndexByte(rest, '&')
-	if n < 0 {
-		n = len(rest)
+	if t < d.plainFrom {
+		d.ampAt, d.crAt = -1, -1
 	}
-	if r := bytes.IndexByte(rest[:n], '\r'); r >= 0 {
-		n = r
+	if d.ampAt < t {
+		d.ampAt = indexFrom(d.data, t, '&')
 	}
-	d.plainFrom, d.plainTo = t, t+n
+	if d.crAt < t {
+		d.crAt = indexFrom(d.data, t, '\r')
+	}
+	d.plainFrom, d.plainTo = t, min(d.ampAt, d.crAt)
+}
+
+// indexFrom is the index in data of the first c at or after t, or len(data).
+func indexFrom(data []byte, t int, c byte) int {
+	if n := bytes.IndexByte(data[t:], c); n >= 0 {
+		return t + n
+	}
+	return len(data)
 }
 
 // nextChildSlow is NextChildIn for a child it leaves to the caller, or for the end of the current

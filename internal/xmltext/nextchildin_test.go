@@ -2,6 +2,7 @@ package xmltext
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -352,5 +353,66 @@ func TestNextChildInReadsInPlace(t *testing.T) {
 			require.Equal(t, frame{start: -7}, *slot, "%s: leaf %d pushed", doc, i)
 		}
 		require.Equal(t, 0, d.Depth(), doc)
+	}
+}
+
+// leafDocument is an element with n leaves p:leaf, one per line, lines ended by eol.
+func leafDocument(n int, eol string) []byte {
+	var b strings.Builder
+	b.WriteString(`<p:r xmlns:p="u">`)
+	for i := 0; i < n; i++ {
+		b.WriteString(eol + "  <p:leaf>12345678901234567890</p:leaf>")
+	}
+	b.WriteString(eol + "</p:r>")
+	return []byte(b.String())
+}
+
+// A document with a CR on every line and no '&' (as Windows peers indent) reads its leaves in place like
+// any other, with the same texts.
+func TestNextChildInLeavesOnCRLFLines(t *testing.T) {
+	leaf := []Child{NewChild("leaf", true)}
+	d := NewDecoder(leafDocument(100, "\r\n"), Limits{})
+	require.NoError(t, d.Root())
+	for n := 0; ; n++ {
+		ok, i, text, err := d.NextChildIn(leaf, 0)
+		require.NoError(t, err)
+		if !ok {
+			assert.Equal(t, 100, n)
+			return
+		}
+		require.Equal(t, 0, i, "leaf %d found by name", n)
+		require.Equal(t, "12345678901234567890", string(text))
+	}
+}
+
+// BenchmarkNextChildInLineEnds reads documents of 1k and 16k leaves, lines ended by LF and by CRLF: the
+// time per leaf must not grow with the document (it did with CRLF, every leaf's look-up of '&' searching
+// to the document's end).
+func BenchmarkNextChildInLineEnds(b *testing.B) {
+	leaf := []Child{NewChild("leaf", true)}
+	for _, eol := range []struct{ name, s string }{{"lf", "\n"}, {"crlf", "\r\n"}} {
+		for _, n := range []int{1 << 10, 16 << 10} {
+			data := leafDocument(n, eol.s)
+			b.Run(eol.name+"/leaves="+strconv.Itoa(n), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				var d Decoder
+				for b.Loop() {
+					d.Init(data, Limits{})
+					if err := d.Root(); err != nil {
+						b.Fatal(err)
+					}
+					for {
+						ok, _, _, err := d.NextChildIn(leaf, 0)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if !ok {
+							break
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/leaf")
+			})
+		}
 	}
 }
