@@ -296,8 +296,13 @@ func (c *Client) CallInto(ctx context.Context, endpoint string, h *Header, body 
 
 // CallIntoResponse is CallInto that fills r, which the caller provides, instead of returning a Response
 // of its own: a caller that keeps only the Response's values (its Message among them) saves an
-// allocation a call. r is left as it was when the call fails.
+// allocation a call. r is left as it was when the call fails. A nil r is refused before anything is
+// sent (a *CallError whose Outcome is NotSent).
 func (c *Client) CallIntoResponse(ctx context.Context, endpoint string, h *Header, body BodyWriter, into BodyReader, r *Response) error {
+	if r == nil {
+		return &CallError{Endpoint: endpoint, Action: h.Action, MessageID: h.MessageID, Outcome: NotSent,
+			Err: errors.New("soap: CallIntoResponse needs a *Response to fill, got nil")}
+	}
 	bp, _ := c.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)

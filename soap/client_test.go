@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -307,4 +308,19 @@ func TestClientFormattingNeverRevealsPassword(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 		assert.NotContains(t, fmt.Sprintf(verb, c), "s3cr3t-pw", verb)
 	}
+}
+
+// A nil Response to fill is refused before anything is sent: the gateway never sees the request.
+func TestCallIntoResponseNilResponseIsNotSent(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	c := NewClient(WithHTTPClient(srv.Client()), WithLogger(newTextLogger(io.Discard)))
+	h := &Header{Action: "urn:a", MessageID: "urn:uuid:1"}
+	err := c.CallIntoResponse(context.Background(), srv.URL, h, nil, nil, nil)
+	var ce *CallError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, NotSent, ce.Outcome)
+	assert.ErrorIs(t, err, ErrNotSent)
+	assert.Equal(t, int32(0), hits.Load())
 }
