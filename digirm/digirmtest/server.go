@@ -97,7 +97,8 @@ func FleetEID(i int) string {
 
 // FleetDeviceID returns the device ID of fleet device i.
 func FleetDeviceID(i int) string {
-	return fmt.Sprintf("00000000-00000000-0041%04X-%08X", i>>32&0xffff, i&0xffffffff)
+	u := uint64(i) // 0xffffffff does not fit a 32-bit int
+	return fmt.Sprintf("00000000-00000000-0041%04X-%08X", u>>32&0xffff, u&0xffffffff)
 }
 
 // FleetEnabledICCID and FleetDisabledICCID return the profiles of fleet device i.
