@@ -403,16 +403,26 @@ func (d *Decoder) LookupPrefix(prefix []byte) ([]byte, bool) {
 
 // lookup is LookupPrefix's answer as a frame's space.
 func (d *Decoder) lookup(prefix []byte) (int, bool) {
-	if string(prefix) == "xml" {
+	if len(prefix) == 3 && prefix[0] == 'x' && prefix[1] == 'm' && prefix[2] == 'l' {
 		return spaceXML, true
 	}
+	// Prefixes are compared by length first, then byte by byte: they are a few bytes long, shorter than a
+	// call to compare them.
+next:
 	for i := len(d.ns) - 1; i >= 0; i-- {
-		if p := d.ns[i].prefix; len(p) == len(prefix) && shortEqual(p, prefix) {
-			if len(d.ns[i].uri) == 0 && len(prefix) != 0 {
-				return spaceNone, false
-			}
-			return i, true
+		b := d.ns[i].prefix
+		if len(b) != len(prefix) {
+			continue
 		}
+		for k := range b {
+			if b[k] != prefix[k] {
+				continue next
+			}
+		}
+		if len(d.ns[i].uri) == 0 && len(prefix) != 0 {
+			return spaceNone, false
+		}
+		return i, true
 	}
 	return spaceNone, len(prefix) == 0
 }
@@ -1654,7 +1664,7 @@ func (d *Decoder) startPlain(p int) bool {
 		d.attrs = append(d.attrs, a)
 		i = a.vend + 1
 	}
-	space, ok := d.resolvePlain(start, max(colon, 0))
+	space, ok := d.lookup(d.data[start : start+max(colon, 0)])
 	if !ok {
 		return d.unplain(nsMark)
 	}
@@ -1666,7 +1676,7 @@ func (d *Decoder) startPlain(p int) bool {
 			if depth := len(d.stack); depth > 0 && len(d.ns) == nsMark && d.parentPrefix(&d.stack[depth-1], a.start, plen) {
 				continue
 			}
-			if _, ok := d.resolvePlain(a.start, plen); !ok {
+			if _, ok := d.lookup(d.data[a.start : a.start+plen]); !ok {
 				return d.unplain(nsMark)
 			}
 		}
@@ -1709,31 +1719,4 @@ func scanNameAt(data []byte, i int) (end, colon int) {
 		}
 		i++
 	}
-}
-
-// resolvePlain is resolve, and lookup, for startPlain: the namespace of the prefix data[start:start+plen]
-// (none when plen is 0) and whether it is bound. Prefixes are compared by length first, then byte by
-// byte: they are a few bytes long, shorter than a call to compare them.
-func (d *Decoder) resolvePlain(start, plen int) (int, bool) {
-	prefix := d.data[start : start+plen]
-	if plen == 3 && prefix[0] == 'x' && prefix[1] == 'm' && prefix[2] == 'l' {
-		return spaceXML, true
-	}
-next:
-	for i := len(d.ns) - 1; i >= 0; i-- {
-		b := d.ns[i].prefix
-		if len(b) != plen {
-			continue
-		}
-		for k := range b {
-			if b[k] != prefix[k] {
-				continue next
-			}
-		}
-		if len(d.ns[i].uri) == 0 && plen != 0 {
-			return spaceNone, false
-		}
-		return i, true
-	}
-	return spaceNone, plen == 0
 }
