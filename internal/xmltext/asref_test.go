@@ -109,9 +109,9 @@ func (d *Decoder) refText() ([]byte, error) {
 	}
 }
 
-// textTrace walks data reading, below the root's children, every element with text (Text, or refText
-// when ref is set), and records each value or error and where the decoder stands after it.
-func textTrace(data []byte, ref bool) string {
+// readTrace walks data and, below the root's children, reads every element with read, recording what read
+// says of it (its value or error) and where the decoder stands after it, up to the first error.
+func readTrace(data []byte, read func(d *Decoder) (string, error)) string {
 	var b strings.Builder
 	d := NewDecoder(data, Limits{MaxDepth: 8})
 	if err := d.Root(); err != nil {
@@ -132,18 +132,25 @@ func textTrace(data []byte, ref bool) string {
 		if d.Depth() < 3 {
 			continue // descend
 		}
-		var text []byte
-		if ref {
-			text, err = d.refText()
-		} else {
-			text, err = d.Text()
-		}
-		fmt.Fprintf(&b, "%q %v%s", text, err, state(d))
+		what, err := read(d)
+		fmt.Fprintf(&b, "%s%s", what, state(d))
 		if err != nil {
 			return b.String()
 		}
 	}
 	return b.String()
+}
+
+// textTrace is readTrace reading each element's text (Text, or refText when ref is set).
+func textTrace(data []byte, ref bool) string {
+	return readTrace(data, func(d *Decoder) (string, error) {
+		readText := d.Text
+		if ref {
+			readText = d.refText
+		}
+		text, err := readText()
+		return fmt.Sprintf("%q %v", text, err), err
+	})
 }
 
 // FuzzTextAsReference: Text reads every text, references, line ends, comments and CDATA sections
@@ -226,40 +233,16 @@ func (d *Decoder) refSkip() error {
 	}
 }
 
-// skipTrace walks data skipping, below the root's children, every element (Skip, or refSkip when ref is
-// set), and records each error and where the decoder stands after it.
+// skipTrace is readTrace skipping each element (Skip, or refSkip when ref is set).
 func skipTrace(data []byte, ref bool) string {
-	var b strings.Builder
-	d := NewDecoder(data, Limits{MaxDepth: 8})
-	if err := d.Root(); err != nil {
-		return "root: " + err.Error()
-	}
-	for range 10000 {
-		ok, err := d.NextChild()
-		if err != nil {
-			fmt.Fprintf(&b, "next: %v\n", err)
-			return b.String()
-		}
-		if !ok {
-			if d.Depth() == 0 {
-				return b.String()
-			}
-			continue
-		}
-		if d.Depth() < 3 {
-			continue // descend
-		}
+	return readTrace(data, func(d *Decoder) (string, error) {
+		skip := d.Skip
 		if ref {
-			err = d.refSkip()
-		} else {
-			err = d.Skip()
+			skip = d.refSkip
 		}
-		fmt.Fprintf(&b, "%v%s", err, state(d))
-		if err != nil {
-			return b.String()
-		}
-	}
-	return b.String()
+		err := skip()
+		return fmt.Sprint(err), err
+	})
 }
 
 var skipDocs = []string{
